@@ -1,0 +1,28 @@
+"""KYC and geo checks: pluggable hooks. Settings name the callables (KYC_CHECK,
+GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from betthat.core.errors import ApplicationError
+
+
+def allow_kyc(user, *, amount_minor: int = 0) -> bool:
+    return True
+
+
+def allow_geo(user, *, region: str = "") -> bool:
+    denied = set(settings.GEO_DENY_LIST)
+    return not (denied and (region in denied or user.email in denied or str(user.pk) in denied))
+
+
+def check_kyc(user, *, amount_minor: int = 0) -> None:
+    if not import_string(settings.KYC_CHECK)(user, amount_minor=amount_minor):
+        raise ApplicationError("Identity verification is required first.", code="kyc_required", status=403)
+
+
+def check_geo(user, *, region: str = "") -> None:
+    if not import_string(settings.GEO_CHECK)(user, region=region):
+        raise ApplicationError("Betting is not available in your location.", code="geo_blocked", status=403)

@@ -1,0 +1,155 @@
+"""The custom User: login by email, risk limits and preferences, soft delete."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone as django_timezone
+from djmoney.models.fields import MoneyField
+
+from betthat.core.models import AuditedModel, SoftDeleteModel, SoftDeleteQuerySet
+
+
+def default_preferences() -> dict:
+    return {
+        "sports": [],
+        "notifications": {"bet_settled": True, "edges": False, "email": True},
+        "ui": {"odds_format": "american", "theme": "dark"},
+        "pricing": {"devig_method": "multiplicative", "reference": "sharp"},
+    }
+
+
+class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
+    """Hides soft-deleted users; `User.all_objects` sees everyone."""
+
+    use_in_migrations = True
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("status", User.Status.ACTIVE)
+        extra.setdefault("verification_level", User.VerificationLevel.FULL)
+        return self._create_user(email, password, **extra)
+
+
+class AllUsersManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
+    pass
+
+
+class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        PENDING_VERIFICATION = "pending_verification", "Pending verification"
+
+    class VerificationLevel(models.IntegerChoices):
+        NONE = 0, "None"
+        EMAIL = 1, "Email verified"
+        IDENTITY = 2, "Identity verified (KYC)"
+        FULL = 3, "Full (KYC and address)"
+
+    class RiskTolerance(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    external_id = models.CharField(max_length=64, unique=True, default="", blank=True)
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    phone = models.CharField(max_length=32, blank=True)
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.PENDING_VERIFICATION, db_index=True
+    )
+    verification_level = models.PositiveSmallIntegerField(
+        choices=VerificationLevel.choices, default=VerificationLevel.NONE, db_index=True
+    )
+    max_bet_size = MoneyField(
+        max_digits=14, decimal_places=2, default_currency="USD", default=Decimal("1000.00")
+    )
+    daily_bet_limit = MoneyField(
+        max_digits=14, decimal_places=2, default_currency="USD", default=Decimal("5000.00")
+    )
+    monthly_bet_limit = MoneyField(
+        max_digits=14, decimal_places=2, default_currency="USD", default=Decimal("50000.00")
+    )
+    risk_tolerance = models.CharField(
+        max_length=8, choices=RiskTolerance.choices, default=RiskTolerance.MEDIUM
+    )
+    auto_kelly_sizing = models.BooleanField(default=True)
+    max_kelly_fraction = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.2500"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    preferences = models.JSONField(default=default_preferences, blank=True)
+    self_excluded_until = models.DateTimeField(null=True, blank=True)
+
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=django_timezone.now)
+
+    objects = UserManager()
+    all_objects = AllUsersManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["-created_at"]
+        base_manager_name = "all_objects"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_kelly_fraction__gte=0) & models.Q(max_kelly_fraction__lte=1),
+                name="user_max_kelly_fraction_0_1",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "verification_level"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        if not self.external_id:
+            self.external_id = f"usr_{uuid.uuid4().hex[:20]}"
+        super().save(*args, **kwargs)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+    @property
+    def is_self_excluded(self) -> bool:
+        return self.self_excluded_until is not None and self.self_excluded_until > django_timezone.now()
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.display_name

@@ -1,0 +1,70 @@
+"""Writes on users: verification, suspension, soft delete. Each is one transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from betthat.users.models import User
+
+
+@transaction.atomic
+def user_verify_email(*, user: User) -> User:
+    """Email confirmed: the account becomes active (unless staff suspended it)."""
+    fields = ["verification_level", "updated_at"]
+    user.verification_level = max(user.verification_level, User.VerificationLevel.EMAIL)
+    if user.status == User.Status.PENDING_VERIFICATION:
+        user.status = User.Status.ACTIVE
+        fields.append("status")
+    user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def user_verify(*, user: User, level: int = User.VerificationLevel.IDENTITY) -> User:
+    """Staff verification (KYC): raises the level and activates a pending account."""
+    user.verification_level = max(user.verification_level, level)
+    if user.status == User.Status.PENDING_VERIFICATION:
+        user.status = User.Status.ACTIVE
+    user.save(update_fields=["verification_level", "status", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_suspend(*, user: User) -> User:
+    """Suspended users cannot log in, their sessions end and the API answers 403."""
+    user.status = User.Status.SUSPENDED
+    user.is_active = False
+    user.save(update_fields=["status", "is_active", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User) -> User:
+    user.status = User.Status.ACTIVE
+    user.is_active = True
+    user.save(update_fields=["status", "is_active", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_soft_delete(*, user: User) -> User:
+    user.deleted_at = timezone.now()
+    user.is_active = False
+    user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+    Token.objects.filter(user=user).delete()
+    return user
+
+
+@transaction.atomic
+def user_restore(*, user: User) -> User:
+    user.deleted_at = None
+    user.is_active = user.status != User.Status.SUSPENDED
+    user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+    return user
+
+
+def user_token_get_or_create(*, user: User) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key

@@ -1,0 +1,3 @@
+"""REST endpoints of the betting app, mounted under /api/v1/."""
+
+urlpatterns: list = []

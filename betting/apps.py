@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BettingConfig(AppConfig):
+    name = "betting"
+    verbose_name = "Betting"

@@ -1,0 +1,3 @@
+"""Websocket routes of the betting app."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EdgesConfig(AppConfig):
+    name = "edges"
+    verbose_name = "Odds and edges"

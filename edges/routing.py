@@ -1,0 +1,3 @@
+"""Websocket routes of the edges app."""
+
+websocket_urlpatterns: list = []

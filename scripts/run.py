@@ -1,0 +1,187 @@
+"""`make run`: start the whole of Bet-That in one terminal.
+
+Starts (or reuses) the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are
+unset, migrates, creates the demo data once, then runs the ASGI server, a Celery worker,
+Celery beat and the demo odds feed, each line prefixed with its process name. Ctrl-C
+stops every child (SIGTERM, then SIGKILL after a timeout) and the embedded servers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
+RESET = "\033[0m"
+STOP_TIMEOUT = 8.0
+
+
+def say(message: str) -> None:
+    print(f"\033[1m[run]{RESET} {message}", flush=True)
+
+
+def step(env: dict, *args: str) -> None:
+    say(" ".join(args))
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def processes(host: str, port: int, web_workers: int) -> dict[str, list[str]]:
+    return {
+        "web": [
+            str(BIN / "uvicorn"),
+            "betthat.asgi:application",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(web_workers),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "3",
+        ],
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "betthat",
+            "worker",
+            "-Q",
+            "default,odds,settlement",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        "beat": [
+            str(BIN / "celery"),
+            "-A",
+            "betthat",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+            "--schedule",
+            str(BASE_DIR / ".data" / "celerybeat-schedule"),
+        ],
+        "feed": [PYTHON, "manage.py", "simulate_odds"],
+    }
+
+
+def available(name: str) -> bool:
+    if name == "feed":
+        return (BASE_DIR / "edges" / "management" / "commands" / "simulate_odds.py").exists()
+    return True
+
+
+def stop_all(children: dict[str, subprocess.Popen]) -> None:
+    for proc in children.values():
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for name, proc in children.items():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{name} ignored SIGTERM; killing it")
+        # Kill the whole group: Celery's pool children and uvicorn's workers included.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
+    env["PYTHONUNBUFFERED"] = "1"
+    owned_embedded = False
+    if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
+        from betthat import embedded
+
+        say("starting the embedded PostgreSQL and Redis under .data/ ...")
+        urls = embedded.ensure_running(own=False)
+        owned_embedded = True
+        env.setdefault("DATABASE_URL", urls["DATABASE_URL"])
+        env.setdefault("REDIS_URL", urls["REDIS_URL"])
+        say(f"DATABASE_URL={env['DATABASE_URL']}  REDIS_URL={env['REDIS_URL']}")
+
+    children: dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        step(env, "migrate", "--no-input", "-v", "0")
+        step(env, "seed_demo")
+        host = env.get("HOST", "127.0.0.1")
+        port = int(env.get("PORT", "8000"))
+        selector = selectors.DefaultSelector()
+        for index, (name, command) in enumerate(
+            processes(host, port, int(env.get("WEB_WORKERS", "2"))).items()
+        ):
+            if not available(name):
+                continue
+            proc = subprocess.Popen(
+                command,
+                cwd=BASE_DIR,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                bufsize=0,
+            )
+            children[name] = proc
+            prefix = f"{COLORS[index % len(COLORS)]}{name:>6} |{RESET} "
+            selector.register(proc.stdout, selectors.EVENT_READ, (name, prefix, bytearray()))
+        say(
+            f"Bet-That is starting at http://{host}:{port}/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops everything."
+        )
+        while not stopping:
+            for key, _ in selector.select(timeout=0.5):
+                name, prefix, buffer = key.data
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                buffer.extend(chunk)
+                *lines, rest = buffer.split(b"\n")
+                buffer[:] = rest
+                for line in lines:
+                    sys.stdout.write(prefix + line.decode(errors="replace") + "\n")
+                sys.stdout.flush()
+            for name, proc in children.items():
+                if proc.poll() is not None and not stopping:
+                    say(f"{name} exited with {proc.returncode}; stopping everything")
+                    stopping = True
+        return 0
+    except subprocess.CalledProcessError as error:
+        say(f"setup step failed: {error}")
+        return 1
+    finally:
+        say("stopping ...")
+        stop_all(children)
+        if owned_embedded:
+            from betthat import embedded
+
+            embedded.stop()
+        say("stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

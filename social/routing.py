@@ -1,0 +1,3 @@
+"""Websocket routes of the social app."""
+
+websocket_urlpatterns: list = []

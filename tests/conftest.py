@@ -1,0 +1,203 @@
+"""Shared fixtures: real PostgreSQL, real Redis, a real Celery worker, real Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+HAS_CHROMIUM = Path(CHROMIUM).exists()
+
+
+def pytest_report_header(config):
+    if not HAS_CHROMIUM:
+        return [
+            "!" * 72,
+            "!!  Chromium NOT FOUND: browser tests are SKIPPED (apt-get install chromium)",
+            "!" * 72,
+        ]
+    return [f"browser: {CHROMIUM}"]
+
+
+def clear_cache_prefix() -> None:
+    import redis
+
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_redis(settings):
+    """Each test starts with an empty cache (this xdist worker's keys only: other workers
+    share the Redis database) and fresh channel layers."""
+    from channels.layers import channel_layers
+
+    clear_cache_prefix()
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def token_client_for(db):
+    """Return an APIClient authenticated with `user`'s API token."""
+    from betthat.users.services import user_token_get_or_create
+
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {user_token_get_or_create(user=user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def user_client(user, token_client_for):
+    return token_client_for(user)
+
+
+def session_cookie_for(user) -> str:
+    """A real session for `user`, as the browser would hold it (for websockets)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture
+def ws_headers_for():
+    def make(user=None):
+        headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1")]
+        if user is not None:
+            cookie = session_cookie_for(user)
+            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+        return headers
+
+    return make
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """A real Celery worker process on the test database and this worker's Redis prefix."""
+    from django.db import connection
+
+    env = dict(os.environ)
+    db = connection.settings_dict
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    env["REDIS_URL"] = settings.REDIS_URL
+    env["CONN_MAX_AGE"] = "0"
+
+    def start(queues: str = "default,odds,settlement", concurrency: int = 1, extra: list[str] | None = None):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "betthat",
+                "worker",
+                "-Q",
+                queues,
+                "--concurrency",
+                str(concurrency),
+                "--pool",
+                "prefork",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *(extra or []),
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        lines = []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "ready." in line:
+                started.append(proc)
+                return proc
+            if proc.poll() is not None:
+                break
+        proc.kill()
+        raise RuntimeError("celery worker did not start:\n" + "".join(lines))
+
+    started: list[subprocess.Popen] = []
+    yield start
+    for proc in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def browser_page(live_server):
+    """A Playwright page in Debian's headless Chromium, pointed at the live server."""
+    if not HAS_CHROMIUM:
+        pytest.skip(f"Chromium not installed at {CHROMIUM}: browser test SKIPPED")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page
+        context.close()
+        browser.close()

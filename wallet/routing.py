@@ -1,0 +1,3 @@
+"""Websocket routes of the wallet app."""
+
+websocket_urlpatterns: list = []
