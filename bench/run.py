@@ -1,0 +1,52 @@
+"""`make bench`: run every benchmark under bench/ (each a folder with a main.py).
+
+make bench                    # all
+.venv/bin/python bench/run.py ledger edges
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv[1:]
+    suites = sorted(p.parent.name for p in BENCH_DIR.glob("*/main.py"))
+    if wanted:
+        suites = [s for s in suites if s in wanted]
+    env = dict(os.environ)
+    owned = False
+    if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
+        sys.path.insert(0, str(BENCH_DIR.parent))
+        from betthat import embedded
+
+        urls = embedded.ensure_running(own=False)
+        owned = True
+        env.update({k: env.get(k) or v for k, v in urls.items()})
+    failed = []
+    try:
+        for index, suite in enumerate(suites, 1):
+            print(f"\n=== [{index}/{len(suites)}] bench/{suite} ===", flush=True)
+            started = time.monotonic()
+            result = subprocess.run([sys.executable, str(BENCH_DIR / suite / "main.py")], env=env)
+            print(
+                f"=== bench/{suite} done in {time.monotonic() - started:.0f}s (exit {result.returncode}) ==="
+            )
+            if result.returncode != 0:
+                failed.append(suite)
+    finally:
+        if owned:
+            from betthat import embedded
+
+            embedded.stop()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
