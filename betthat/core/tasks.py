@@ -9,4 +9,17 @@ def notify_task(user_id: int, payload: dict) -> None:
     notify(user_id, payload)
 
 
-__all__ = ["notify_task", "send_now", "user_group"]
+@shared_task(
+    name="betthat.core.tasks.relay_outbox_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def relay_outbox_task() -> int:
+    """Deliver pending outbox events (periodic every second, and nudged on commit)."""
+    from betthat.core.outbox import relay_outbox
+
+    return relay_outbox()
+
+
+__all__ = ["notify_task", "relay_outbox_task", "send_now", "user_group"]

@@ -1,0 +1,119 @@
+"""The transactional outbox: domain events between apps, and to the outside.
+
+    publish("bet.settled", {"bet_id": 12, ...})      # inside the caller's transaction
+    @register_handler("bet.settled")                 # anywhere, at import time
+    def on_bet_settled(event_id, payload): ...
+
+`publish` writes a row in the caller's database transaction, so an event exists if and
+only if its change committed. The relay (`relay_outbox`, run by Celery every second and
+nudged on commit) takes undelivered rows with SKIP LOCKED, runs each registered handler
+once per event (ProcessedEvent makes redelivery a no-op), appends the event to the Redis
+stream `events:<type>` and marks it delivered. Delivery is at least once: a relay killed
+between the handlers and the mark re-delivers, and the handlers' idempotency absorbs it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from betthat.core.models import OutboxEvent, ProcessedEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[str, dict[str, Any]], None]
+_handlers: dict[str, list[Handler]] = defaultdict(list)
+STREAM_MAXLEN = 100_000
+
+
+def register_handler(event_type: str) -> Callable[[Handler], Handler]:
+    def decorator(func: Handler) -> Handler:
+        if func not in _handlers[event_type]:
+            _handlers[event_type].append(func)
+        return func
+
+    return decorator
+
+
+def handlers_for(event_type: str) -> list[Handler]:
+    return list(_handlers.get(event_type, []))
+
+
+def publish(event_type: str, payload: dict[str, Any]) -> OutboxEvent:
+    """Record `event_type` with `payload` in the current transaction; relay after commit."""
+    clean = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    event = OutboxEvent.objects.create(event_id=uuid.uuid4(), event_type=event_type, payload=clean)
+    transaction.on_commit(_nudge_relay)
+    return event
+
+
+def _nudge_relay() -> None:
+    if getattr(settings, "OUTBOX_NUDGE", True):
+        from betthat.core.tasks import relay_outbox_task
+
+        try:
+            relay_outbox_task.apply_async(queue="default", ignore_result=True)
+        except Exception:  # the periodic relay picks it up within a second
+            logger.warning("could not nudge the outbox relay", exc_info=True)
+
+
+def _run_handler(handler: Handler, event: OutboxEvent) -> None:
+    name = f"{handler.__module__}.{handler.__qualname__}"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedEvent.objects.create(event_id=event.event_id, handler=name)
+        except IntegrityError:
+            return  # already handled: at-least-once delivery, exactly-once effect
+        handler(str(event.event_id), event.payload)
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def relay_outbox(*, batch_size: int = 200) -> int:
+    """Deliver up to `batch_size` pending events; return how many were delivered."""
+    delivered = 0
+    client = _redis()
+    try:
+        with transaction.atomic():
+            events = list(
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(delivered_at__isnull=True)
+                .order_by("id")[:batch_size]
+            )
+            for event in events:
+                try:
+                    for handler in handlers_for(event.event_type):
+                        _run_handler(handler, event)
+                    client.xadd(
+                        f"events:{event.event_type}",
+                        {"event_id": str(event.event_id), "payload": json.dumps(event.payload)},
+                        maxlen=STREAM_MAXLEN,
+                        approximate=True,
+                    )
+                except Exception as error:  # keep the event; try again on the next run
+                    logger.exception("outbox delivery of %s failed", event)
+                    OutboxEvent.objects.filter(pk=event.pk).update(
+                        attempts=event.attempts + 1, last_error=repr(error)[:2000]
+                    )
+                    continue
+                OutboxEvent.objects.filter(pk=event.pk).update(
+                    delivered_at=timezone.now(), attempts=event.attempts + 1, last_error=""
+                )
+                delivered += 1
+    finally:
+        client.close()
+    return delivered

@@ -1,0 +1,77 @@
+import json
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import transaction
+
+from betthat.core import outbox
+from betthat.core.models import OutboxEvent, ProcessedEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def calls():
+    received: list[tuple[str, dict]] = []
+
+    def handler(event_id, payload):
+        received.append((event_id, payload))
+
+    outbox.register_handler("test.happened")(handler)
+    yield received
+    outbox._handlers["test.happened"].remove(handler)
+
+
+def test_event_is_only_written_when_the_transaction_commits(calls):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.publish("test.happened", {"n": 1})
+        raise RuntimeError("rolled back")
+    assert OutboxEvent.objects.count() == 0
+
+
+def test_relay_delivers_once_to_handlers_and_stream(calls):
+    stream = "events:test.happened"
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    before = client.xlen(stream)
+    event = outbox.publish("test.happened", {"amount": "12.50"})
+    assert outbox.relay_outbox() == 1
+    assert calls == [(str(event.event_id), {"amount": "12.50"})]
+    event.refresh_from_db()
+    assert event.delivered_at is not None
+    assert client.xlen(stream) == before + 1
+    last = client.xrevrange(stream, count=1)[0][1]
+    assert json.loads(last[b"payload"]) == {"amount": "12.50"}
+    # A second relay run finds nothing to do.
+    assert outbox.relay_outbox() == 0
+    assert len(calls) == 1
+
+
+def test_redelivery_runs_each_handler_once(calls):
+    event = outbox.publish("test.happened", {"n": 2})
+    outbox.relay_outbox()
+    OutboxEvent.objects.filter(pk=event.pk).update(delivered_at=None)  # as if the mark was lost
+    assert outbox.relay_outbox() == 1
+    assert len(calls) == 1
+    assert ProcessedEvent.objects.filter(event_id=event.event_id).count() == 1
+
+
+def test_failing_handler_keeps_the_event_for_retry():
+    attempts = []
+
+    def flaky(event_id, payload):
+        attempts.append(event_id)
+        if len(attempts) == 1:
+            raise ValueError("downstream unavailable")
+
+    outbox.register_handler("test.flaky")(flaky)
+    try:
+        event = outbox.publish("test.flaky", {})
+        assert outbox.relay_outbox() == 0
+        event.refresh_from_db()
+        assert event.delivered_at is None and event.attempts == 1
+        assert "downstream unavailable" in event.last_error
+        assert outbox.relay_outbox() == 1
+        assert len(attempts) == 2
+    finally:
+        outbox._handlers["test.flaky"].remove(flaky)
