@@ -1,3 +1,6 @@
+from decimal import Decimal
+from zoneinfo import available_timezones
+
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -42,9 +45,35 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
 
 class MeApi(APIView):
+    class UpdateSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+        phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+        timezone = serializers.ChoiceField(choices=sorted(available_timezones()), required=False)
+        risk_tolerance = serializers.ChoiceField(choices=User.RiskTolerance.choices, required=False)
+        auto_kelly_sizing = serializers.BooleanField(required=False)
+        max_kelly_fraction = serializers.DecimalField(
+            max_digits=5, decimal_places=4, min_value=Decimal("0"), max_value=Decimal("1"), required=False
+        )
+        preferences = serializers.DictField(required=False)
+
+        def validate_preferences(self, value):
+            unknown = set(value) - set(services.PREFERENCE_KEYS)
+            if unknown:
+                raise serializers.ValidationError(f"Unknown preference keys: {sorted(unknown)}")
+            return value
+
     @extend_schema(responses=UserOutputSerializer)
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
+
+    @extend_schema(request=UpdateSerializer, responses=UserOutputSerializer)
+    def patch(self, request):
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        preferences = values.pop("preferences", None)
+        user = services.user_update_settings(user=request.user, fields=values, preferences=preferences)
+        return Response(UserOutputSerializer(user).data)
 
 
 class TokenCreateApi(APIView):

@@ -68,3 +68,29 @@ def user_restore(*, user: User) -> User:
 def user_token_get_or_create(*, user: User) -> str:
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
+
+
+SETTINGS_FIELDS = ("name", "phone", "timezone", "risk_tolerance", "auto_kelly_sizing", "max_kelly_fraction")
+PREFERENCE_KEYS = ("sports", "notifications", "ui", "pricing")
+
+
+@transaction.atomic
+def user_update_settings(*, user: User, fields: dict, preferences: dict | None = None) -> User:
+    """Profile, sizing and preference changes (never limits or status: those have their own rules)."""
+    changed = ["updated_at"]
+    for name, value in fields.items():
+        if name not in SETTINGS_FIELDS:
+            raise ValueError(f"{name} is not a user setting")
+        setattr(user, name, value)
+        changed.append(name)
+    if preferences is not None:
+        merged = dict(user.preferences or {})
+        for key, value in preferences.items():
+            if key not in PREFERENCE_KEYS:
+                raise ValueError(f"{key} is not a preference")
+            merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
+        user.preferences = merged
+        changed.append("preferences")
+    user.full_clean(exclude=["password", "external_id"], validate_unique=False)
+    user.save(update_fields=changed)
+    return user
