@@ -251,7 +251,7 @@ def combined_price(prices: Iterable[Decimal]) -> Decimal:
 
 
 def amount_minor(stake_minor: int, factor: Decimal) -> int:
-    """`stake × factor` in minor units, rounded down to the minor unit."""
+    """`stake x factor` in minor units, rounded down to the minor unit."""
     return int((Decimal(stake_minor) * factor).to_integral_value(rounding=ROUND_DOWN))
 
 
@@ -315,10 +315,7 @@ def american_from_decimal(price: Decimal) -> int:
     price = _decimal(price)
     if price <= ONE:
         raise GradingError("a decimal price is greater than 1")
-    if price >= TWO:
-        value = (price - ONE) * 100
-    else:
-        value = -Decimal(100) / (price - ONE)
+    value = (price - ONE) * 100 if price >= TWO else -Decimal(100) / (price - ONE)
     return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
@@ -336,11 +333,11 @@ def decimal_from_american(american: int) -> Decimal:
 
 
 def clv_percent(taken: Decimal, closing: Decimal) -> Decimal:
-    """taken decimal / closing decimal − 1 (0.05 = 5% better than the close)."""
+    """taken decimal / closing decimal - 1 (0.05 = 5% better than the close)."""
     return (_decimal(taken) / _decimal(closing) - ONE).quantize(PERCENT_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def ev_against_close(taken: Decimal, fair_probability: Decimal | float) -> Decimal:
-    """Fair closing probability × taken decimal − 1: the bet's edge over the close."""
+    """Fair closing probability x taken decimal - 1: the bet's edge over the close."""
     probability = _decimal(fair_probability)
     return (probability * _decimal(taken) - ONE).quantize(PERCENT_PLACES, rounding=ROUND_HALF_EVEN)
