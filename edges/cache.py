@@ -1,0 +1,121 @@
+"""The hot odds cache: one Redis snapshot per market, `markets:{market_id}`.
+
+A snapshot is {"version", "as_of", "status", "prices": {outcome_id: {book: [price, version,
+suspended]}}, "suspensions": [book, ...]}. It lives 8-15 s (jittered, so a burst of
+markets written together does not expire together); in its last 2-3 s it is still
+served (stale-while-revalidate) while one reader rebuilds it from the database.
+
+Versions only move forward: writes go through a Lua compare-and-set against a version
+floor kept longer than the snapshot, so a slow writer holding an older view can never
+replace a newer snapshot, even after the newer one expired.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+from django.conf import settings
+
+TTL_RANGE_MS = (8_000, 15_000)
+SWR_RANGE_MS = (2_000, 3_000)
+FLOOR_TTL_MS = 3_600_000
+REBUILD_LOCK_MS = 3_000
+
+# KEYS[1] snapshot, KEYS[2] version floor; ARGV: version, payload, ttl_ms, floor_ttl_ms.
+_CAS = """
+local floor = redis.call('GET', KEYS[2])
+if floor and tonumber(floor) > tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
+return 1
+"""
+
+_client: redis.Redis | None = None
+_client_url: str | None = None
+_script = None
+
+
+def client() -> redis.Redis:
+    global _client, _client_url, _script
+    if _client is None or _client_url != settings.REDIS_URL:
+        _client = redis.Redis.from_url(settings.REDIS_URL)
+        _client_url = settings.REDIS_URL
+        _script = _client.register_script(_CAS)
+    return _client
+
+
+def _prefix() -> str:
+    return settings.CACHES["default"].get("KEY_PREFIX", "")
+
+
+def market_key(market_id: int) -> str:
+    return f"{_prefix()}:markets:{market_id}"
+
+
+def _floor_key(market_id: int) -> str:
+    return f"{_prefix()}:markets:{market_id}:version"
+
+
+def _ttl_ms() -> tuple[int, int]:
+    return random.randint(*TTL_RANGE_MS), random.randint(*SWR_RANGE_MS)
+
+
+def _encode(snapshot: dict[str, Any]) -> tuple[int, str, int]:
+    ttl, swr = _ttl_ms()
+    now_ms = int(time.time() * 1000)
+    body = dict(snapshot)
+    body["fresh_until_ms"] = now_ms + ttl - swr
+    return int(snapshot["version"]), json.dumps(body, separators=(",", ":")), ttl
+
+
+def snapshot_set(market_id: int, snapshot: dict[str, Any]) -> bool:
+    """Write `snapshot` unless a newer version is already there; True if written."""
+    client()
+    version, payload, ttl = _encode(snapshot)
+    return bool(
+        _script(
+            keys=[market_key(market_id), _floor_key(market_id)], args=[version, payload, ttl, FLOOR_TTL_MS]
+        )
+    )  # type: ignore[misc]
+
+
+def snapshot_set_many(snapshots: Iterable[tuple[int, dict[str, Any]]]) -> None:
+    """Pipelined `snapshot_set` for a batch of markets (one round trip)."""
+    redis_client = client()
+    pipe = redis_client.pipeline(transaction=False)
+    count = 0
+    for market_id, snapshot in snapshots:
+        version, payload, ttl = _encode(snapshot)
+        _script(  # type: ignore[misc]
+            keys=[market_key(market_id), _floor_key(market_id)],
+            args=[version, payload, ttl, FLOOR_TTL_MS],
+            client=pipe,
+        )
+        count += 1
+    if count:
+        pipe.execute()
+
+
+def snapshot_get(market_id: int) -> tuple[dict[str, Any] | None, bool]:
+    """(snapshot or None, needs_refresh). In the stale-while-revalidate window the snapshot
+    is returned and exactly one caller (a Redis lock) is told to rebuild it."""
+    raw = client().get(market_key(market_id))
+    if raw is None:
+        return None, True
+    snapshot = json.loads(raw)
+    if int(time.time() * 1000) < snapshot.get("fresh_until_ms", 0):
+        return snapshot, False
+    acquired = client().set(f"{market_key(market_id)}:rebuild", "1", nx=True, px=REBUILD_LOCK_MS)
+    return snapshot, bool(acquired)
+
+
+def snapshot_version(market_id: int) -> int | None:
+    raw = client().get(_floor_key(market_id))
+    return int(raw) if raw is not None else None

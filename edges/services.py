@@ -1,0 +1,203 @@
+"""Writes of the edges app: results, event lifecycle, edge lifecycle, ingest entry points.
+
+The quote path itself (upsert, history, edge recompute, cache, fan-out) is in
+`edges.ingest`; these services are what pages, tasks and commands call.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.outbox import publish
+from edges import realtime
+from edges.models import Edge, Event, Market
+
+logger = logging.getLogger(__name__)
+
+EXPIRED_RETENTION = timedelta(days=7)
+
+
+def _event_payload(event: Event) -> dict[str, Any]:
+    return {
+        "event_id": event.pk,
+        "provider_id": event.provider_id,
+        "sport_key": event.sport.key,
+        "home_team": event.home_team,
+        "away_team": event.away_team,
+        "commence_time": event.commence_time,
+        "status": event.status,
+        "home_score": event.home_score,
+        "away_score": event.away_score,
+        "scores": event.scores,
+    }
+
+
+@transaction.atomic
+def event_record_result(
+    *,
+    event_id: int,
+    home_score: int | None,
+    away_score: int | None,
+    status: str = "final",
+    player_stats: dict[str, dict[str, Any]] | None = None,
+) -> Event:
+    """Store the event's result and publish `event.finished` (or `event.cancelled`).
+
+    Idempotent: recording the same result again changes nothing and publishes nothing;
+    a different result for a finished event is refused (`conflict`).
+    """
+    if status not in (Event.Status.FINAL, Event.Status.CANCELLED):
+        raise ApplicationError(
+            "A result's status is final or cancelled.", code="validation_error", details={"status": status}
+        )
+    if status == Event.Status.FINAL and (home_score is None or away_score is None):
+        raise ApplicationError("A final result needs both scores.", code="validation_error")
+    event = Event.objects.select_for_update().select_related("sport").filter(pk=event_id).first()
+    if event is None:
+        raise NotFound(f"No event {event_id}.")
+    scores = {
+        "home": home_score,
+        "away": away_score,
+        "players": {name: dict(stats) for name, stats in (player_stats or {}).items()},
+    }
+    if event.status in (Event.Status.FINAL, Event.Status.CANCELLED):
+        if event.status == status and event.home_score == home_score and event.away_score == away_score:
+            return event
+        raise ApplicationError(
+            "This event already has a different result.",
+            code="conflict",
+            status=409,
+            details={"status": event.status, "home_score": event.home_score, "away_score": event.away_score},
+        )
+    now = timezone.now()
+    event.status = status
+    event.home_score = home_score
+    event.away_score = away_score
+    event.scores = scores
+    event.finished_at = now
+    if event.started_at is None and status == Event.Status.FINAL:
+        event.started_at = min(event.commence_time, now)
+    event.save(
+        update_fields=[
+            "status",
+            "home_score",
+            "away_score",
+            "scores",
+            "finished_at",
+            "started_at",
+            "updated_at",
+        ]
+    )
+    Market.objects.filter(event=event).update(is_suspended=True, updated_at=now)
+    _expire_edges(
+        Edge.objects.filter(event=event).exclude(status=Edge.Status.EXPIRED), now=now, reason="event_finished"
+    )
+    publish("event.finished" if status == Event.Status.FINAL else "event.cancelled", _event_payload(event))
+    realtime.event_status_changed(event)
+    return event
+
+
+def events_start_due(*, now: datetime | None = None) -> list[int]:
+    """Scheduled events whose start time has passed go live; each publishes `event.started`
+    and loses its edges (an edge is a pre-match opportunity)."""
+    now = now or timezone.now()
+    started = []
+    with transaction.atomic():
+        events = list(
+            Event.objects.select_for_update(skip_locked=True)
+            .select_related("sport")
+            .filter(status=Event.Status.SCHEDULED, commence_time__lte=now)
+        )
+        for event in events:
+            event.status = Event.Status.LIVE
+            event.started_at = now
+            event.save(update_fields=["status", "started_at", "updated_at"])
+            publish("event.started", _event_payload(event))
+            realtime.event_status_changed(event)
+            started.append(event.pk)
+        if started:
+            _expire_edges(
+                Edge.objects.filter(event_id__in=started).exclude(status=Edge.Status.EXPIRED),
+                now=now,
+                reason="event_started",
+            )
+    return started
+
+
+def _expire_edges(queryset, *, now: datetime, reason: str) -> int:
+    edges = list(queryset.select_related("event", "sportsbook", "market"))
+    if not edges:
+        return 0
+    version = int(now.timestamp() * 1_000_000)
+    Edge.objects.filter(pk__in=[e.pk for e in edges]).update(
+        status=Edge.Status.EXPIRED, updated_at=now, version=version
+    )
+    for edge in edges:
+        edge.status = Edge.Status.EXPIRED
+        edge.version = version
+        edge.updated_at = now
+    realtime.edges_removed(edges, reason=reason)
+    return len(edges)
+
+
+@transaction.atomic
+def mark_stale(*, now: datetime | None = None) -> int:
+    """Active edges resting on a quote older than its book's freshness threshold become
+    stale (and are pushed as such). Returns how many changed."""
+    now = now or timezone.now()
+    edges = list(
+        Edge.objects.select_for_update(skip_locked=True)
+        .select_related("event", "sportsbook", "market")
+        .filter(status=Edge.Status.ACTIVE, stale_after__lte=now)
+    )
+    if not edges:
+        return 0
+    version = int(now.timestamp() * 1_000_000)
+    Edge.objects.filter(pk__in=[e.pk for e in edges]).update(
+        status=Edge.Status.STALE, updated_at=now, version=version
+    )
+    for edge in edges:
+        edge.status = Edge.Status.STALE
+        edge.version = version
+        edge.updated_at = now
+    realtime.edges_updated(edges)
+    return len(edges)
+
+
+edge_mark_stale = mark_stale
+
+
+@transaction.atomic
+def edges_expire_due(*, now: datetime | None = None) -> int:
+    """Edges whose event has started (expires_at passed) become expired."""
+    now = now or timezone.now()
+    return _expire_edges(
+        Edge.objects.select_for_update(skip_locked=True).filter(
+            status__in=[Edge.Status.ACTIVE, Edge.Status.STALE], expires_at__lte=now
+        ),
+        now=now,
+        reason="event_started",
+    )
+
+
+def edges_lifecycle_tick(*, now: datetime | None = None) -> dict[str, int]:
+    """One pass of the lifecycle: start due events, expire, mark stale."""
+    now = now or timezone.now()
+    started = events_start_due(now=now)
+    expired = edges_expire_due(now=now)
+    stale = mark_stale(now=now)
+    return {"started": len(started), "expired": expired, "stale": stale}
+
+
+@transaction.atomic
+def cleanup_expired_edges(*, now: datetime | None = None, older_than: timedelta = EXPIRED_RETENTION) -> int:
+    """Delete edges expired for longer than `older_than` (the history keeps the prices)."""
+    now = now or timezone.now()
+    deleted, _ = Edge.objects.filter(status=Edge.Status.EXPIRED, updated_at__lt=now - older_than).delete()
+    return deleted
