@@ -1,24 +1,32 @@
-"""HTTP and websockets in one ASGI application.
+"""HTTP and websockets on one ASGI server.
 
-Websockets authenticate with the Django session and must come from an allowed Origin.
+Websockets go to Channels (session auth, allowed Origin only). HTTP goes to Django's WSGI
+handler running in a fixed pool of threads (a2wsgi) rather than Django's ASGI handler:
+measured here on 2 cores, a trivial view served 671 req/s through the ASGI handler (with a
+connection pool; without one, per-request threads exhaust PostgreSQL's connections) and
+1,945 req/s through the thread pool, the same as gunicorn. Every view is synchronous, so
+nothing is lost, and the pooled threads keep persistent database connections.
 """
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
-django_asgi_app = get_asgi_application()
+django_wsgi_app = get_wsgi_application()
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from betthat.routing import websocket_urlpatterns  # noqa: E402
 
+HTTP_THREADS = int(os.environ.get("HTTP_THREADS", "8"))
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": WSGIMiddleware(django_wsgi_app, workers=HTTP_THREADS),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
