@@ -1,11 +1,16 @@
 """Pages of the wallet app."""
 
-from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from betthat.core.views import empty_section
+from wallet import views
 
 app_name = "wallet"
 urlpatterns = [
-    path("wallet/", login_required(empty_section("wallet/index.html")), name="index"),
+    path("wallet/", views.index, name="index"),
+    path("wallet/live/", views.live, name="live"),
+    path("wallet/history/", views.history, name="history"),
+    path("wallet/deposit/", views.deposit, name="deposit"),
+    path("wallet/withdraw/", views.withdraw, name="withdraw"),
+    path("wallet/limits/", views.limits, name="limits"),
+    path("wallet/sandbox/checkout/<int:payment_id>/", views.sandbox_checkout, name="sandbox-checkout"),
 ]

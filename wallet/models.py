@@ -1,0 +1,309 @@
+"""The double-entry ledger: accounts, journal headers, immutable lines; payments and idempotency.
+
+Amounts are integers in minor units (cents); the currency lives on the Account. The database
+enforces the rules that matter (see migrations 0002): a deferred trigger rejects any committed
+transaction whose entries do not sum to zero per currency, a trigger forbids UPDATE and DELETE
+on ledger entries, and a CHECK keeps user balances from going negative.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        CASH = "cash", "Cash"
+        HOLDS = "holds", "Holds"
+        PSP_CLEARING = "psp_clearing", "Payment provider clearing"
+        HOUSE = "house", "House"
+        FEES = "fees", "Fees"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FROZEN = "frozen", "Frozen"
+
+    USER_KINDS = (Kind.CASH, Kind.HOLDS)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    currency = models.CharField(max_length=3, default="USD")
+    balance_minor = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "currency"],
+                condition=Q(user__isnull=False),
+                name="wallet_account_user_kind_currency_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency"],
+                condition=Q(user__isnull=True),
+                name="wallet_account_system_kind_currency_unique",
+            ),
+            # A user's money (cash and holds) is never negative; system accounts may be.
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(balance_minor__gte=0),
+                name="wallet_account_user_balance_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=True, kind__in=["psp_clearing", "house", "fees"])
+                | Q(user__isnull=False, kind__in=["cash", "holds"]),
+                name="wallet_account_kind_matches_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.user.email if self.user_id and self.user else "system"
+        return f"{owner} {self.kind} {self.currency}"
+
+
+class Transaction(models.Model):
+    """The journal header: one movement of money, with two or more balanced entries."""
+
+    class Type(models.TextChoices):
+        DEPOSIT = "DEPOSIT", "Deposit"
+        WITHDRAWAL = "WITHDRAWAL", "Withdrawal"
+        BET_PLACED = "BET_PLACED", "Bet placed"
+        BET_PAYOUT = "BET_PAYOUT", "Bet payout"
+        BET_REFUND = "BET_REFUND", "Bet refund"
+        BONUS = "BONUS", "Bonus"
+        FEE = "FEE", "Fee"
+        ADJUSTMENT = "ADJUSTMENT", "Adjustment"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="wallet_transactions",
+    )
+    # A plain id, not a foreign key: the wallet must not depend on the betting app.
+    bet_id = models.BigIntegerField(null=True, blank=True)
+    payment = models.ForeignKey(
+        "wallet.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    type = models.CharField(max_length=16, choices=Type.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    currency = models.CharField(max_length=3, default="USD")
+    # The headline amount the user sees (positive), in minor units; the entries are the truth.
+    amount_minor = models.BigIntegerField(default=0)
+    fee_minor = models.BigIntegerField(default=0)
+    sportsbook_id = models.CharField(max_length=64, blank=True, default="")
+    processing_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    external_reference = models.CharField(max_length=128, blank=True, default="")
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bet_id", "type"],
+                condition=Q(bet_id__isnull=False),
+                name="wallet_transaction_bet_type_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gte=0), name="wallet_transaction_amount_non_negative"
+            ),
+            models.CheckConstraint(condition=Q(fee_minor__gte=0), name="wallet_transaction_fee_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="wallet_tx_user_id_idx"),
+            models.Index(fields=["user", "type", "status"], name="wallet_tx_user_type_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk} {self.status}"
+
+
+class LedgerEntry(models.Model):
+    """One line of a transaction: a signed amount on one account. Never updated or deleted."""
+
+    class EntryType(models.TextChoices):
+        HOLD = "HOLD", "Hold"
+        RELEASE = "RELEASE", "Release"
+        CREDIT = "CREDIT", "Credit"
+        DEBIT = "DEBIT", "Debit"
+        FEE = "FEE", "Fee"
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount_minor = models.BigIntegerField()
+    entry_type = models.CharField(max_length=8, choices=EntryType.choices)
+    ref_type = models.CharField(max_length=16, blank=True, default="")
+    ref_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["account", "created_at"], name="wallet_entry_account_time_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="wallet_entry_amount_non_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_type} {self.amount_minor} on account {self.account_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to a money-moving request, replayed for a retry with the same key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="wallet_idempotency_user_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
+
+class Payment(models.Model):
+    class Direction(models.TextChoices):
+        DEPOSIT = "DEPOSIT", "Deposit"
+        WITHDRAWAL = "WITHDRAWAL", "Withdrawal"
+        CHARGEBACK = "CHARGEBACK", "Chargeback"
+        REFUND = "REFUND", "Refund"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    direction = models.CharField(max_length=12, choices=Direction.choices)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3, default="USD")
+    provider = models.CharField(max_length=24)
+    provider_customer_id = models.CharField(max_length=128, blank=True, default="")
+    provider_transaction_id = models.CharField(max_length=128, blank=True, default="")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    checkout_url = models.CharField(max_length=500, blank=True, default="")
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["provider", "provider_transaction_id"],
+                condition=~Q(provider_transaction_id=""),
+                name="wallet_payment_provider_txn_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="wallet_payment_user_idempotency_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "direction", "created_at"], name="wallet_payment_user_dir_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.amount_minor} {self.currency} via {self.provider} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class WebhookEvent(models.Model):
+    """Every provider event we accepted, recorded in the same transaction as its effect."""
+
+    provider = models.CharField(max_length=24)
+    event_id = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=64)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="webhook_events"
+    )
+    payload = models.JSONField(default=dict)
+    outcome = models.CharField(max_length=64, blank=True, default="")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="wallet_webhook_provider_event_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"
+
+
+class DepositLimit(models.Model):
+    """A self-set cap on deposits per rolling period. A lower limit applies at once; a higher
+    one (or removing it) waits `COOLING_OFF` in `pending_*` before it takes effect."""
+
+    class Period(models.TextChoices):
+        DAY = "day", "24 hours"
+        WEEK = "week", "7 days"
+        MONTH = "month", "30 days"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deposit_limits"
+    )
+    period = models.CharField(max_length=8, choices=Period.choices)
+    currency = models.CharField(max_length=3, default="USD")
+    amount_minor = models.BigIntegerField(null=True, blank=True)  # None: no limit
+    pending_amount_minor = models.BigIntegerField(null=True, blank=True)
+    pending_is_removal = models.BooleanField(default=False)
+    pending_effective_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "period", "currency"], name="wallet_deposit_limit_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_minor__isnull=True) | Q(amount_minor__gte=0),
+                name="wallet_deposit_limit_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period} {self.amount_minor}"

@@ -1,0 +1,208 @@
+"""The built-in sandbox payment provider: behaves like a real one, without a network.
+
+- Deposits get a checkout page (`/wallet/sandbox/checkout/<payment id>/`) where the user
+  "pays" with a test card: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.
+- Withdrawals are paid out asynchronously; an amount ending in .13 is declined.
+- The answer arrives as webhooks, asynchronously (a Celery task), each signed with HMAC-SHA256
+  over "<timestamp>.<raw body>" in the `Sandbox-Signature: t=<unix>,v1=<hex>` header, exactly
+  like Stripe's scheme. A `processing` event precedes the final `succeeded` or `failed` one.
+- On request, every event is delivered several times and/or the final one first, to prove
+  that the webhook endpoint credits once whatever the delivery order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from betthat.core.errors import ApplicationError
+from wallet.providers import WEBHOOK_TOLERANCE_SECONDS, ProviderEvent, StartResult, invalid_signature
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "Sandbox-Signature"
+SUCCESS_CARD = "4242424242424242"
+DECLINE_CARD = "4000000000000002"
+DECLINED_WITHDRAWAL_CENTS = 13
+
+
+def sign(body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    secret = settings.SANDBOX_WEBHOOK_SECRET if secret is None else secret
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(body: bytes, header: str, *, now: float | None = None) -> None:
+    """Raise 401 `invalid_signature` unless `header` signs `body` within the tolerance."""
+    parts: dict[str, list[str]] = {}
+    for item in (header or "").split(","):
+        name, _, value = item.strip().partition("=")
+        parts.setdefault(name, []).append(value)
+    try:
+        timestamp = int(parts["t"][0])
+    except (KeyError, ValueError, IndexError):
+        raise invalid_signature("The webhook signature header is missing or malformed.") from None
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > WEBHOOK_TOLERANCE_SECONDS:
+        raise invalid_signature("The webhook timestamp is outside the 300-second tolerance.")
+    expected = sign(body, timestamp=timestamp).split("v1=", 1)[1]
+    if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
+        raise invalid_signature("The webhook signature does not match.")
+
+
+def build_events(payment, *, outcome: str, reason: str = "") -> list[dict[str, Any]]:
+    """The events a real provider would send for this payment: processing, then the outcome."""
+    data = {
+        "payment_id": payment.pk,
+        "provider_transaction_id": payment.provider_transaction_id,
+        "direction": payment.direction,
+        "amount_minor": payment.amount_minor,
+        "currency": payment.currency,
+    }
+    final = "payment.succeeded" if outcome == "succeeded" else "payment.failed"
+    events = [
+        {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "type": "payment.processing",
+            "created": int(time.time()),
+            "data": data,
+        },
+        {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "type": final,
+            "created": int(time.time()),
+            "data": {**data, "reason": reason} if reason else data,
+        },
+    ]
+    return events
+
+
+def delivery_plan(events: list[dict], *, duplicates: int = 1, out_of_order: bool = False) -> list[dict]:
+    ordered = list(reversed(events)) if out_of_order else list(events)
+    return [event for event in ordered for _ in range(max(1, duplicates))]
+
+
+def deliver(events: list[dict]) -> list[dict]:
+    """Send `events` to our webhook endpoint's handler, signed now, in order."""
+    from wallet.webhooks import payment_webhook_receive
+
+    results = []
+    for event in events:
+        body = json.dumps(event, sort_keys=True).encode()
+        try:
+            results.append(
+                payment_webhook_receive(provider="sandbox", body=body, headers={SIGNATURE_HEADER: sign(body)})
+            )
+        except ApplicationError as error:  # a refused delivery; a real provider would retry
+            logger.warning("sandbox webhook %s refused: %s", event["id"], error.message)
+            results.append({"error": error.code})
+    return results
+
+
+def schedule(events: list[dict], *, deliver_now: bool = False) -> None:
+    """Deliver after the current transaction commits: in a Celery worker, or at once."""
+    if deliver_now:
+        transaction.on_commit(lambda: deliver(events))
+        return
+
+    def enqueue() -> None:
+        from wallet.tasks import deliver_sandbox_webhooks_task
+
+        deliver_sandbox_webhooks_task.apply_async(args=[events], countdown=0.3)
+
+    transaction.on_commit(enqueue)
+
+
+def simulate(
+    payment,
+    *,
+    outcome: str,
+    reason: str = "",
+    duplicates: int = 1,
+    out_of_order: bool = False,
+    deliver_now: bool = False,
+) -> list[dict]:
+    """Make the sandbox answer for `payment` ("succeeded" or "failed"); return the plan."""
+    plan = delivery_plan(
+        build_events(payment, outcome=outcome, reason=reason),
+        duplicates=duplicates,
+        out_of_order=out_of_order,
+    )
+    schedule(plan, deliver_now=deliver_now)
+    return plan
+
+
+def checkout_submit(payment, *, card_number: str, duplicates: int = 1, out_of_order: bool = False) -> str:
+    """The checkout page's "Pay" button: decide like a card network; the answer comes by webhook."""
+    card = "".join(ch for ch in card_number if ch.isdigit())
+    if card == DECLINE_CARD:
+        outcome, reason = "failed", "card declined (sandbox test card)"
+    elif len(card) == 16:
+        outcome, reason = "succeeded", ""
+    else:
+        raise ApplicationError(
+            "Enter a 16-digit card number.",
+            code="validation_error",
+            details={"card_number": ["Use 4242 4242 4242 4242, or 4000 0000 0000 0002 to be declined."]},
+        )
+    simulate(payment, outcome=outcome, reason=reason, duplicates=duplicates, out_of_order=out_of_order)
+    return outcome
+
+
+class SandboxProvider:
+    name = "sandbox"
+
+    def start_deposit(self, payment) -> StartResult:
+        return StartResult(
+            provider_transaction_id=f"sbx_pi_{uuid.uuid4().hex[:24]}",
+            checkout_url=reverse("wallet:sandbox-checkout", args=[payment.pk]),
+            provider_customer_id=f"sbx_cus_{payment.user_id}",
+        )
+
+    def start_withdrawal(self, payment) -> StartResult:
+        payment.provider_transaction_id = f"sbx_po_{uuid.uuid4().hex[:24]}"
+        declined = payment.amount_minor % 100 == DECLINED_WITHDRAWAL_CENTS
+        simulate(
+            payment,
+            outcome="failed" if declined else "succeeded",
+            reason="payout declined by the bank (sandbox amount .13)" if declined else "",
+        )
+        return StartResult(provider_transaction_id=payment.provider_transaction_id)
+
+    def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
+        verify(body, headers.get(SIGNATURE_HEADER, ""))
+        try:
+            event = json.loads(body)
+            data = event["data"]
+            event_type = event["type"]
+            outcome = {
+                "payment.processing": "processing",
+                "payment.succeeded": "succeeded",
+                "payment.failed": "failed",
+            }.get(event_type, "ignored")
+            return ProviderEvent(
+                event_id=str(event["id"]),
+                event_type=event_type,
+                outcome=outcome,
+                payment_id=int(data["payment_id"]),
+                provider_transaction_id=str(data.get("provider_transaction_id", "")),
+                amount_minor=int(data["amount_minor"]),
+                currency=str(data["currency"]),
+                reason=str(data.get("reason", "")),
+                payload=event,
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise ApplicationError(
+                "The webhook body is not a valid sandbox event.", code="parse_error"
+            ) from error

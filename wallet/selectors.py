@@ -1,0 +1,169 @@
+"""Reads of the wallet, always scoped to one user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Prefetch, QuerySet, Sum
+from django.utils import timezone
+
+from wallet.models import Account, DepositLimit, LedgerEntry, Payment, Transaction
+
+
+@dataclass(frozen=True)
+class Balances:
+    currency: str
+    available_minor: int
+    held_minor: int
+    total_minor: int
+
+
+def wallet_balances_for_user(*, user, currency: str = "USD") -> Balances:
+    """Available (cash), held (stakes and withdrawals in flight) and their total."""
+    rows = dict(
+        Account.objects.filter(
+            user_id=user.pk, currency=currency, kind__in=[Account.Kind.CASH, Account.Kind.HOLDS]
+        ).values_list("kind", "balance_minor")
+    )
+    available = rows.get(Account.Kind.CASH, 0)
+    held = rows.get(Account.Kind.HOLDS, 0)
+    return Balances(
+        currency=currency, available_minor=available, held_minor=held, total_minor=available + held
+    )
+
+
+def transaction_list_for_user(
+    *, user, type: str | None = None, status: str | None = None, currency: str | None = None
+) -> QuerySet[Transaction]:
+    """The user's transactions, newest first, each with its entries on the user's accounts."""
+    entries = LedgerEntry.objects.filter(account__user_id=user.pk).select_related("account").order_by("id")
+    queryset = Transaction.objects.filter(user_id=user.pk).prefetch_related(
+        Prefetch("entries", queryset=entries, to_attr="user_entries")
+    )
+    if type:
+        queryset = queryset.filter(type=type)
+    if status:
+        queryset = queryset.filter(status=status)
+    if currency:
+        queryset = queryset.filter(currency=currency)
+    return queryset.order_by("-id")
+
+
+def transaction_get_for_user(*, user, transaction_id: int) -> Transaction | None:
+    return transaction_list_for_user(user=user).filter(pk=transaction_id).first()
+
+
+def payment_get_for_user(*, user, payment_id: int) -> Payment | None:
+    return Payment.objects.filter(user_id=user.pk, pk=payment_id).first()
+
+
+def payment_list_for_user(*, user, limit: int = 10) -> list[Payment]:
+    return list(Payment.objects.filter(user_id=user.pk).order_by("-id")[:limit])
+
+
+@dataclass(frozen=True)
+class BalancePoint:
+    day: datetime
+    total_minor: int
+
+
+def balance_history_for_user(*, user, currency: str = "USD", days: int = 30) -> list[BalancePoint]:
+    """End-of-day total (cash + holds) for each of the last `days` days, oldest first."""
+    today = timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    start_at = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH acct AS (
+                SELECT id FROM wallet_account WHERE user_id = %s AND currency = %s AND kind IN ('cash', 'holds')
+            ),
+            opening AS (
+                SELECT coalesce(sum(e.amount_minor), 0) AS total
+                  FROM wallet_ledgerentry e WHERE e.account_id IN (SELECT id FROM acct) AND e.created_at < %s
+            ),
+            daily AS (
+                SELECT (e.created_at AT TIME ZONE %s)::date AS day, sum(e.amount_minor) AS delta
+                  FROM wallet_ledgerentry e
+                 WHERE e.account_id IN (SELECT id FROM acct) AND e.created_at >= %s
+                 GROUP BY 1
+            )
+            SELECT d::date, (SELECT total FROM opening)
+                   + coalesce(sum(daily.delta) OVER (ORDER BY d ROWS UNBOUNDED PRECEDING), 0)
+              FROM generate_series(%s::date, %s::date, interval '1 day') AS d
+              LEFT JOIN daily ON daily.day = d::date
+             ORDER BY d
+            """,
+            [user.pk, currency, start_at, timezone.get_current_timezone_name(), start_at, start, today],
+        )
+        return [
+            BalancePoint(
+                day=timezone.make_aware(datetime.combine(day, datetime.min.time())), total_minor=int(total)
+            )
+            for day, total in cursor.fetchall()
+        ]
+
+
+@dataclass(frozen=True)
+class LimitView:
+    period: str
+    label: str
+    amount_minor: int | None
+    pending_amount_minor: int | None
+    pending_is_removal: bool
+    pending_effective_at: datetime | None
+    used_minor: int
+
+
+PERIOD_DAYS = {DepositLimit.Period.DAY: 1, DepositLimit.Period.WEEK: 7, DepositLimit.Period.MONTH: 30}
+
+
+def effective_limit(limit: DepositLimit, *, now: datetime | None = None) -> int | None:
+    """The limit in force now: a pending raise counts once its cooling-off has passed."""
+    now = now or timezone.now()
+    if limit.pending_effective_at is not None and limit.pending_effective_at <= now:
+        return None if limit.pending_is_removal else limit.pending_amount_minor
+    return limit.amount_minor
+
+
+def deposits_in_window_minor(*, user, currency: str, days: int, now: datetime | None = None) -> int:
+    """Deposits started (and not failed) in the rolling window: pending ones count, so a user
+    cannot open many checkouts at once to get around a limit."""
+    now = now or timezone.now()
+    total = Payment.objects.filter(
+        user_id=user.pk,
+        currency=currency,
+        direction=Payment.Direction.DEPOSIT,
+        created_at__gt=now - timedelta(days=days),
+        status__in=[Payment.Status.PENDING, Payment.Status.PROCESSING, Payment.Status.SUCCEEDED],
+    ).aggregate(total=Sum("amount_minor"))["total"]
+    return int(total or 0)
+
+
+def deposit_limits_for_user(*, user, currency: str = "USD") -> list[LimitView]:
+    now = timezone.now()
+    stored = {
+        limit.period: limit for limit in DepositLimit.objects.filter(user_id=user.pk, currency=currency)
+    }
+    views = []
+    for period, label in DepositLimit.Period.choices:
+        limit = stored.get(period)
+        pending = (
+            limit is not None and limit.pending_effective_at is not None and limit.pending_effective_at > now
+        )
+        views.append(
+            LimitView(
+                period=period,
+                label=label,
+                amount_minor=effective_limit(limit, now=now) if limit else None,
+                pending_amount_minor=limit.pending_amount_minor if pending else None,
+                pending_is_removal=bool(pending and limit.pending_is_removal),
+                pending_effective_at=limit.pending_effective_at if pending else None,
+                used_minor=deposits_in_window_minor(
+                    user=user, currency=currency, days=PERIOD_DAYS[period], now=now
+                ),
+            )
+        )
+    return views

@@ -1,0 +1,640 @@
+"""Every write of the wallet. Each function is one database transaction (a savepoint when the
+caller already has one), keyword-only and typed, and refuses with an ApplicationError code.
+
+Money moves only through `wallet.ledger.book`: balanced entries plus the cached balances,
+under row locks taken in one global order (see wallet.locks).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from betthat.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from betthat.core.outbox import publish
+from betthat.core.realtime import notify
+from betthat.core.serializers import minor_to_decimal
+from wallet.ledger import MAX_AMOUNT_MINOR, Leg, book
+from wallet.locks import lock_payment, lock_user_accounts
+from wallet.models import Account, DepositLimit, LedgerEntry, Payment, Transaction
+from wallet.selectors import PERIOD_DAYS, deposits_in_window_minor, effective_limit
+
+CASH = Account.Kind.CASH.value
+HOLDS = Account.Kind.HOLDS.value
+HOUSE = Account.Kind.HOUSE.value
+FEES = Account.Kind.FEES.value
+CLEARING = Account.Kind.PSP_CLEARING.value
+Entry = LedgerEntry.EntryType
+COOLING_OFF = timedelta(hours=24)
+
+
+def _check_amount(amount_minor: int, *, allow_zero: bool = False) -> None:
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
+        raise ApplicationError("The amount must be a whole number of minor units.", code="invalid_amount")
+    if amount_minor < 0 or (amount_minor == 0 and not allow_zero) or amount_minor > MAX_AMOUNT_MINOR:
+        raise ApplicationError(
+            "The amount must be positive and at most 100,000,000.00.",
+            code="invalid_amount",
+            details={"amount_minor": amount_minor},
+        )
+
+
+def _check_currency(currency: str) -> None:
+    if currency not in settings.CURRENCIES:
+        raise ApplicationError(
+            f"Unsupported currency {currency!r}.",
+            code="validation_error",
+            details={"currency": [f"Choose one of {', '.join(settings.CURRENCIES)}."]},
+        )
+
+
+def _completed(tx: Transaction) -> None:
+    """The event every completed movement of money publishes (in the same transaction)."""
+    publish(
+        "wallet.transaction.completed",
+        {
+            "transaction_id": tx.pk,
+            "user_id": tx.user_id,
+            "type": tx.type,
+            "amount": minor_to_decimal(tx.amount_minor),
+            "currency": tx.currency,
+            "bet_id": tx.bet_id,
+        },
+    )
+
+
+def _unique_bet_violation(error: IntegrityError) -> bool:
+    return "wallet_transaction_bet_type_unique" in str(error)
+
+
+# --- betting: stake holds, releases, captures --------------------------------------------
+
+
+def wallet_hold(
+    *,
+    user,
+    amount_minor: int,
+    currency: str,
+    bet_id: int | None = None,
+    sportsbook_id: str = "",
+    created_by=None,
+) -> Transaction:
+    """Move a stake from cash to holds (BET_PLACED). 409 `insufficient_funds` if short;
+    409 `conflict` if this bet already has a hold."""
+    _check_amount(amount_minor)
+    _check_currency(currency)
+    try:
+        with transaction.atomic():
+            tx = book(
+                user_id=user.pk,
+                currency=currency,
+                legs=[Leg(CASH, -amount_minor, Entry.HOLD), Leg(HOLDS, amount_minor, Entry.HOLD)],
+                type=Transaction.Type.BET_PLACED,
+                amount_minor=amount_minor,
+                bet_id=bet_id,
+                sportsbook_id=sportsbook_id,
+                created_by=created_by,
+                ref_type="bet" if bet_id is not None else "",
+                ref_id=str(bet_id) if bet_id is not None else "",
+            )
+            _completed(tx)
+            return tx
+    except IntegrityError as error:
+        if _unique_bet_violation(error):
+            raise Conflict("This bet already has a stake hold.", details={"bet_id": bet_id}) from error
+        raise
+
+
+def _open_hold(*, bet_id: int, user_id: int, currency: str) -> int:
+    """The amount still held for `bet_id` (the caller holds the user's account locks)."""
+    placed = (
+        Transaction.objects.filter(bet_id=bet_id, type=Transaction.Type.BET_PLACED)
+        .values_list("user_id", "currency", "amount_minor")
+        .first()
+    )
+    if placed is None or placed[0] != user_id or placed[1] != currency:
+        raise NotFound("No stake is held for this bet.", details={"bet_id": bet_id})
+    if Transaction.objects.filter(
+        bet_id=bet_id, type__in=[Transaction.Type.BET_REFUND, Transaction.Type.BET_PAYOUT]
+    ).exists():
+        raise Conflict("This bet's stake was already released or captured.", details={"bet_id": bet_id})
+    return placed[2]
+
+
+def wallet_release(*, user, amount_minor: int, currency: str, bet_id: int, created_by=None) -> Transaction:
+    """Give a held stake back to cash (BET_REFUND), at most once per bet and never more than
+    was held."""
+    _check_amount(amount_minor)
+    try:
+        with transaction.atomic():
+            lock_user_accounts(user_id=user.pk, currency=currency)
+            held = _open_hold(bet_id=bet_id, user_id=user.pk, currency=currency)
+            if amount_minor > held:
+                raise ApplicationError(
+                    "Cannot release more than the stake held.",
+                    code="invalid_amount",
+                    details={"held": minor_to_decimal(held)},
+                )
+            tx = book(
+                user_id=user.pk,
+                currency=currency,
+                legs=[Leg(HOLDS, -amount_minor, Entry.RELEASE), Leg(CASH, amount_minor, Entry.RELEASE)],
+                type=Transaction.Type.BET_REFUND,
+                amount_minor=amount_minor,
+                bet_id=bet_id,
+                created_by=created_by,
+                ref_type="bet",
+                ref_id=str(bet_id),
+            )
+            _completed(tx)
+            return tx
+    except IntegrityError as error:
+        if _unique_bet_violation(error):
+            raise Conflict("This bet was already refunded.", details={"bet_id": bet_id}) from error
+        raise
+
+
+def wallet_capture(
+    *, user, stake_minor: int, payout_minor: int, currency: str, bet_id: int, created_by=None
+) -> Transaction:
+    """Settle a bet (BET_PAYOUT): the stake goes from holds to the house, the payout (0 for a
+    loss) from the house to cash. At most once per bet."""
+    _check_amount(stake_minor)
+    _check_amount(payout_minor, allow_zero=True)
+    try:
+        with transaction.atomic():
+            lock_user_accounts(user_id=user.pk, currency=currency)
+            held = _open_hold(bet_id=bet_id, user_id=user.pk, currency=currency)
+            if stake_minor > held:
+                raise ApplicationError(
+                    "Cannot capture more than the stake held.",
+                    code="invalid_amount",
+                    details={"held": minor_to_decimal(held)},
+                )
+            tx = book(
+                user_id=user.pk,
+                currency=currency,
+                legs=[
+                    Leg(HOLDS, -stake_minor, Entry.DEBIT),
+                    Leg(HOUSE, stake_minor, Entry.CREDIT),
+                    Leg(HOUSE, -payout_minor, Entry.DEBIT),
+                    Leg(CASH, payout_minor, Entry.CREDIT),
+                ],
+                type=Transaction.Type.BET_PAYOUT,
+                amount_minor=payout_minor,
+                bet_id=bet_id,
+                created_by=created_by,
+                ref_type="bet",
+                ref_id=str(bet_id),
+            )
+            _completed(tx)
+            return tx
+    except IntegrityError as error:
+        if _unique_bet_violation(error):
+            raise Conflict("This bet was already settled.", details={"bet_id": bet_id}) from error
+        raise
+
+
+# --- bonuses, fees, staff adjustments ------------------------------------------------------
+
+
+@transaction.atomic
+def wallet_bonus(
+    *, user, amount_minor: int, currency: str = "USD", reason: str = "", created_by=None
+) -> Transaction:
+    """Credit a promotional amount from the house to the user's cash."""
+    _check_amount(amount_minor)
+    _check_currency(currency)
+    tx = book(
+        user_id=user.pk,
+        currency=currency,
+        legs=[Leg(HOUSE, -amount_minor, Entry.DEBIT), Leg(CASH, amount_minor, Entry.CREDIT)],
+        type=Transaction.Type.BONUS,
+        amount_minor=amount_minor,
+        reason=reason,
+        created_by=created_by,
+    )
+    _completed(tx)
+    return tx
+
+
+@transaction.atomic
+def wallet_fee(
+    *, user, amount_minor: int, currency: str = "USD", reason: str = "", created_by=None
+) -> Transaction:
+    """Charge a fee from the user's cash to the fees account (409 `insufficient_funds` if short)."""
+    _check_amount(amount_minor)
+    _check_currency(currency)
+    tx = book(
+        user_id=user.pk,
+        currency=currency,
+        legs=[Leg(CASH, -amount_minor, Entry.FEE), Leg(FEES, amount_minor, Entry.FEE)],
+        type=Transaction.Type.FEE,
+        amount_minor=amount_minor,
+        fee_minor=amount_minor,
+        reason=reason,
+        created_by=created_by,
+    )
+    _completed(tx)
+    return tx
+
+
+@transaction.atomic
+def wallet_adjust(*, user, amount_minor: int, currency: str = "USD", reason: str, staff) -> Transaction:
+    """A staff correction: a signed amount between the house and the user's cash, with the
+    staff member and the reason on the journal header. Never edits existing entries."""
+    if staff is None or not getattr(staff, "is_staff", False):
+        raise PermissionDenied("Only staff can adjust a wallet.")
+    if not reason or not reason.strip():
+        raise ApplicationError(
+            "A reason is required.", code="validation_error", details={"reason": ["This field is required."]}
+        )
+    _check_amount(abs(amount_minor) if isinstance(amount_minor, int) else amount_minor)
+    _check_currency(currency)
+    tx = book(
+        user_id=user.pk,
+        currency=currency,
+        legs=[Leg(HOUSE, -amount_minor, Entry.DEBIT), Leg(CASH, amount_minor, Entry.CREDIT)],
+        type=Transaction.Type.ADJUSTMENT,
+        amount_minor=abs(amount_minor),
+        reason=reason.strip(),
+        created_by=staff,
+        ref_type="adjustment",
+        ref_id=str(staff.pk),
+    )
+    _completed(tx)
+    return tx
+
+
+# --- deposits ------------------------------------------------------------------------------
+
+
+def _check_may_deposit(user) -> None:
+    if user.is_suspended or not user.is_active:
+        raise ApplicationError("This account is suspended.", code="account_suspended", status=403)
+    if user.is_self_excluded:
+        raise ApplicationError(
+            "You are self-excluded and cannot deposit.",
+            code="self_excluded",
+            status=403,
+            details={"until": user.self_excluded_until.isoformat()},
+        )
+
+
+def _check_deposit_limits(*, user, amount_minor: int, currency: str) -> None:
+    now = timezone.now()
+    for limit in DepositLimit.objects.filter(user_id=user.pk, currency=currency):
+        cap = effective_limit(limit, now=now)
+        if cap is None:
+            continue
+        used = deposits_in_window_minor(user=user, currency=currency, days=PERIOD_DAYS[limit.period], now=now)
+        if used + amount_minor > cap:
+            raise ApplicationError(
+                f"This deposit would exceed your {limit.get_period_display()} deposit limit.",
+                code="limit_exceeded",
+                status=409,
+                details={
+                    "period": limit.period,
+                    "limit": minor_to_decimal(cap),
+                    "used": minor_to_decimal(used),
+                    "remaining": minor_to_decimal(max(cap - used, 0)),
+                    "currency": currency,
+                },
+            )
+
+
+def _existing_payment(*, user, idempotency_key: str, direction: str, amount_minor: int, currency: str):
+    if not idempotency_key:
+        return None
+    payment = Payment.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
+    if payment is None:
+        return None
+    if payment.direction != direction or payment.amount_minor != amount_minor or payment.currency != currency:
+        raise ApplicationError(
+            "This idempotency key was used for a different request.", code="idempotency_conflict", status=409
+        )
+    return payment
+
+
+def wallet_deposit_start(
+    *, user, amount_minor: int, currency: str = "USD", provider: str | None = None, idempotency_key: str = ""
+) -> Payment:
+    """Open a deposit with the payment provider. Money moves only when the provider's webhook
+    says it succeeded (`payment_webhook_receive`). Refuses a self-excluded or suspended user
+    (403) and a deposit over a limit (409 `limit_exceeded`)."""
+    from wallet.providers import get_provider
+
+    _check_amount(amount_minor)
+    _check_currency(currency)
+    _check_may_deposit(user)
+    gateway = get_provider(provider)
+    with transaction.atomic():
+        # The lock serialises this user's deposit starts, so two cannot both pass the limit.
+        lock_user_accounts(user_id=user.pk, currency=currency)
+        existing = _existing_payment(
+            user=user,
+            idempotency_key=idempotency_key,
+            direction=Payment.Direction.DEPOSIT,
+            amount_minor=amount_minor,
+            currency=currency,
+        )
+        if existing is not None:
+            return existing
+        _check_deposit_limits(user=user, amount_minor=amount_minor, currency=currency)
+        payment = Payment.objects.create(
+            user=user,
+            direction=Payment.Direction.DEPOSIT,
+            amount_minor=amount_minor,
+            currency=currency,
+            provider=gateway.name,
+            idempotency_key=idempotency_key,
+        )
+        Transaction.objects.create(
+            user=user,
+            payment=payment,
+            type=Transaction.Type.DEPOSIT,
+            status=Transaction.Status.PENDING,
+            currency=currency,
+            amount_minor=amount_minor,
+            idempotency_key=idempotency_key,
+        )
+    # The provider call is outside our database transaction (it is a network call).
+    try:
+        started = gateway.start_deposit(payment)
+    except ApplicationError:
+        _payment_mark_failed(payment_id=payment.pk, reason="provider refused to start the deposit")
+        raise
+    Payment.objects.filter(pk=payment.pk).update(
+        provider_transaction_id=started.provider_transaction_id,
+        checkout_url=started.checkout_url,
+        provider_customer_id=started.provider_customer_id,
+        updated_at=timezone.now(),
+    )
+    payment.refresh_from_db()
+    return payment
+
+
+def _payment_mark_failed(*, payment_id: int, reason: str) -> None:
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        if payment is not None and not payment.is_terminal:
+            _fail_payment(payment=payment, reason=reason)
+
+
+def _pending_transaction(payment: Payment) -> Transaction:
+    return Transaction.objects.select_for_update().get(payment_id=payment.pk, type=payment.direction)
+
+
+def _succeed_payment(*, payment: Payment) -> Transaction:
+    """Apply a provider's success (the caller holds the payment lock; payment not terminal)."""
+    tx = _pending_transaction(payment)
+    now = timezone.now()
+    if payment.direction == Payment.Direction.DEPOSIT:
+        legs = [
+            Leg(CLEARING, -payment.amount_minor, Entry.DEBIT),
+            Leg(CASH, payment.amount_minor, Entry.CREDIT),
+        ]
+    else:  # the withdrawal's held funds leave to the provider
+        legs = [
+            Leg(HOLDS, -payment.amount_minor, Entry.DEBIT),
+            Leg(CLEARING, payment.amount_minor, Entry.CREDIT),
+        ]
+    book(
+        user_id=payment.user_id,
+        currency=payment.currency,
+        legs=legs,
+        transaction=tx,
+        ref_type=payment.direction.lower(),
+        ref_id=str(payment.pk),
+    )
+    Transaction.objects.filter(pk=tx.pk).update(
+        status=Transaction.Status.COMPLETED,
+        completed_at=now,
+        updated_at=now,
+        processing_attempts=tx.processing_attempts + 1,
+        external_reference=payment.provider_transaction_id,
+    )
+    tx.refresh_from_db()
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.SUCCEEDED, completed_at=now, updated_at=now
+    )
+    payment.status = Payment.Status.SUCCEEDED
+    payload = {
+        "payment_id": payment.pk,
+        "user_id": payment.user_id,
+        "direction": payment.direction,
+        "amount": minor_to_decimal(payment.amount_minor),
+        "currency": payment.currency,
+        "provider": payment.provider,
+        "transaction_id": tx.pk,
+    }
+    publish("payments.succeeded", payload)
+    _completed(tx)
+    verb = "Deposit" if payment.direction == Payment.Direction.DEPOSIT else "Withdrawal"
+    notify(
+        payment.user_id,
+        {
+            "kind": "wallet",
+            "event": "payments.succeeded",
+            "message": f"{verb} of {minor_to_decimal(payment.amount_minor)} {payment.currency} succeeded.",
+            "payment_id": payment.pk,
+        },
+    )
+    return tx
+
+
+def _fail_payment(*, payment: Payment, reason: str) -> None:
+    """Apply a provider's failure (caller holds the payment lock; payment not terminal)."""
+    tx = _pending_transaction(payment)
+    now = timezone.now()
+    if payment.direction == Payment.Direction.WITHDRAWAL:
+        # The held funds go back to cash, in the same journal transaction.
+        book(
+            user_id=payment.user_id,
+            currency=payment.currency,
+            legs=[
+                Leg(HOLDS, -payment.amount_minor, Entry.RELEASE),
+                Leg(CASH, payment.amount_minor, Entry.RELEASE),
+            ],
+            transaction=tx,
+            ref_type="withdrawal",
+            ref_id=str(payment.pk),
+        )
+    Transaction.objects.filter(pk=tx.pk).update(
+        status=Transaction.Status.FAILED,
+        updated_at=now,
+        processing_attempts=tx.processing_attempts + 1,
+        last_error=reason[:2000],
+        external_reference=payment.provider_transaction_id,
+    )
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.FAILED, failure_reason=reason[:255], completed_at=now, updated_at=now
+    )
+    payment.status = Payment.Status.FAILED
+    publish(
+        "payments.failed",
+        {
+            "payment_id": payment.pk,
+            "user_id": payment.user_id,
+            "direction": payment.direction,
+            "amount": minor_to_decimal(payment.amount_minor),
+            "currency": payment.currency,
+            "provider": payment.provider,
+            "reason": reason,
+        },
+    )
+    verb = "Deposit" if payment.direction == Payment.Direction.DEPOSIT else "Withdrawal"
+    notify(
+        payment.user_id,
+        {
+            "kind": "wallet",
+            "event": "payments.failed",
+            "message": f"{verb} failed: {reason}",
+            "payment_id": payment.pk,
+        },
+    )
+
+
+def payment_apply_outcome(*, payment_id: int, outcome: str, reason: str = "") -> str:
+    """Apply a provider outcome to a payment exactly once; return what happened.
+
+    Terminal states never change again, so duplicates and late or out-of-order events are
+    recorded without effect ("already succeeded" etc.).
+    """
+    with transaction.atomic():
+        payment = lock_payment(payment_id=payment_id)
+        if payment is None:
+            raise NotFound("No such payment.")
+        return _apply_outcome_locked(payment=payment, outcome=outcome, reason=reason)
+
+
+def _apply_outcome_locked(*, payment: Payment, outcome: str, reason: str) -> str:
+    if payment.is_terminal:
+        return f"already {payment.status}"
+    if outcome == "processing":
+        if payment.status == Payment.Status.PENDING:
+            Payment.objects.filter(pk=payment.pk).update(
+                status=Payment.Status.PROCESSING, updated_at=timezone.now()
+            )
+            payment.status = Payment.Status.PROCESSING
+            return "processing"
+        return "no change"
+    if outcome == "succeeded":
+        _succeed_payment(payment=payment)
+        return "succeeded"
+    if outcome == "failed":
+        _fail_payment(payment=payment, reason=reason or "declined by the provider")
+        return "failed"
+    return "ignored"
+
+
+def wallet_deposit_complete(*, payment: Payment) -> Transaction:
+    """Credit a deposit the provider confirmed (the webhook path calls this through
+    `payment_apply_outcome`; tests and the demo may call it directly)."""
+    payment_apply_outcome(payment_id=payment.pk, outcome="succeeded")
+    return Transaction.objects.get(payment_id=payment.pk, type=Transaction.Type.DEPOSIT)
+
+
+# --- withdrawals ---------------------------------------------------------------------------
+
+
+def wallet_withdraw(
+    *, user, amount_minor: int, currency: str = "USD", provider: str | None = None, idempotency_key: str = ""
+) -> Payment:
+    """Hold the amount at once (cash to holds) and ask the provider to pay it out. The
+    provider's answer (webhook) sends the held funds out or releases them back to cash."""
+    from wallet.providers import get_provider
+
+    _check_amount(amount_minor)
+    _check_currency(currency)
+    if user.is_suspended or not user.is_active:
+        raise ApplicationError("This account is suspended.", code="account_suspended", status=403)
+    gateway = get_provider(provider)
+    with transaction.atomic():
+        lock_user_accounts(user_id=user.pk, currency=currency)
+        existing = _existing_payment(
+            user=user,
+            idempotency_key=idempotency_key,
+            direction=Payment.Direction.WITHDRAWAL,
+            amount_minor=amount_minor,
+            currency=currency,
+        )
+        if existing is not None:
+            return existing
+        payment = Payment.objects.create(
+            user=user,
+            direction=Payment.Direction.WITHDRAWAL,
+            amount_minor=amount_minor,
+            currency=currency,
+            provider=gateway.name,
+            idempotency_key=idempotency_key,
+        )
+        book(
+            user_id=user.pk,
+            currency=currency,
+            legs=[Leg(CASH, -amount_minor, Entry.HOLD), Leg(HOLDS, amount_minor, Entry.HOLD)],
+            type=Transaction.Type.WITHDRAWAL,
+            status=Transaction.Status.PENDING,
+            amount_minor=amount_minor,
+            payment=payment,
+            idempotency_key=idempotency_key,
+            ref_type="withdrawal",
+            ref_id=str(payment.pk),
+        )
+        started = gateway.start_withdrawal(payment)
+        Payment.objects.filter(pk=payment.pk).update(
+            provider_transaction_id=started.provider_transaction_id, updated_at=timezone.now()
+        )
+        payment.provider_transaction_id = started.provider_transaction_id
+    return payment
+
+
+# --- deposit limits ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def deposit_limit_set(*, user, period: str, amount_minor: int | None, currency: str = "USD") -> DepositLimit:
+    """Set a deposit limit. A lower limit applies at once; a higher one, or removing the
+    limit, applies after a 24-hour cooling-off (and a pending raise is replaced)."""
+    if period not in DepositLimit.Period.values:
+        raise ApplicationError(
+            "Unknown limit period.",
+            code="validation_error",
+            details={"period": [f"Choose one of {DepositLimit.Period.values}."]},
+        )
+    if amount_minor is not None:
+        _check_amount(amount_minor, allow_zero=True)
+    _check_currency(currency)
+    lock_user_accounts(user_id=user.pk, currency=currency)
+    limit, _created = DepositLimit.objects.select_for_update().get_or_create(
+        user=user, period=period, currency=currency
+    )
+    now = timezone.now()
+    current = effective_limit(limit, now=now)
+    if limit.pending_effective_at is not None and limit.pending_effective_at <= now:
+        limit.amount_minor = current  # the cooling-off is over: make the raise permanent
+    limit.pending_amount_minor = None
+    limit.pending_is_removal = False
+    limit.pending_effective_at = None
+    is_decrease = amount_minor is not None and (current is None or amount_minor <= current)
+    if is_decrease or (current is None and amount_minor is None):
+        limit.amount_minor = amount_minor
+    else:
+        limit.pending_amount_minor = amount_minor
+        limit.pending_is_removal = amount_minor is None
+        limit.pending_effective_at = now + COOLING_OFF
+    limit.updated_at = now
+    limit.save()
+    return limit
+
+
+def idempotency_keys_prune(*, older_than: timedelta = timedelta(hours=24)) -> int:
+    """Delete idempotency keys older than `older_than` (at least 24 hours are kept)."""
+    from wallet.models import IdempotencyKey
+
+    older_than = max(older_than, timedelta(hours=24))
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted
