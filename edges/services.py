@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, NotFound
@@ -128,6 +130,18 @@ def events_start_due(*, now: datetime | None = None) -> list[int]:
                 reason="event_started",
             )
     return started
+
+
+def _set_status(edges: list[Edge], status: str, *, now: datetime) -> None:
+    """Change the edges' status with a version above both their own and the clock's."""
+    floor = int(now.timestamp() * 1_000_000)
+    Edge.objects.filter(pk__in=[e.pk for e in edges]).update(
+        status=status, updated_at=now, version=Greatest(F("version") + 1, Value(floor))
+    )
+    for edge in edges:
+        edge.status = status
+        edge.version = max(edge.version + 1, floor)
+        edge.updated_at = now
 
 
 def _expire_edges(queryset, *, now: datetime, reason: str) -> int:
