@@ -1,3 +1,15 @@
 """REST endpoints of the betting app, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from betting import api
+
+urlpatterns = [
+    path("bets/", api.BetListPlaceApi.as_view(), name="bets"),
+    path("bets/stats/", api.BetStatsApi.as_view(), name="bet-stats"),
+    path("bets/recommendation/", api.BetRecommendationApi.as_view(), name="bet-recommendation"),
+    path("bets/limits/", api.LimitsApi.as_view(), name="bet-limits"),
+    path("bets/self-exclusion/", api.SelfExclusionApi.as_view(), name="bet-self-exclusion"),
+    path("bets/<int:bet_id>/", api.BetDetailApi.as_view(), name="bet-detail"),
+    path("bets/<int:bet_id>/cancel/", api.BetCancelApi.as_view(), name="bet-cancel"),
+]

@@ -1,0 +1,272 @@
+"""REST endpoints of the betting app: one APIView per operation, nested serializers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from betthat.core.errors import ApplicationError
+from betthat.core.serializers import MoneyOutputSerializer, minor_to_decimal
+from betting import selectors, services
+from wallet.idempotency import idempotent_response
+
+
+def money(minor: int | None, currency: str) -> dict | None:
+    return None if minor is None else {"amount": minor_to_decimal(minor), "currency": currency}
+
+
+class BetLegOutputSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    event_id = serializers.IntegerField()
+    market_id = serializers.IntegerField()
+    outcome_id = serializers.IntegerField()
+    leg_type = serializers.CharField()
+    market_key = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
+    player = serializers.SerializerMethodField()
+    matchup = serializers.SerializerMethodField()
+    point = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    price_decimal = serializers.DecimalField(max_digits=12, decimal_places=6)
+    result = serializers.CharField()
+    closing_price_decimal = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True)
+
+    def get_market_key(self, leg) -> str:
+        return leg.attributes.get("market_key", "")
+
+    def get_outcome(self, leg) -> str:
+        return leg.attributes.get("outcome_name", "")
+
+    def get_player(self, leg) -> str:
+        return leg.attributes.get("player", "")
+
+    def get_matchup(self, leg) -> str:
+        return leg.attributes.get("matchup", "")
+
+
+class BetOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    result = serializers.CharField()
+    market_type = serializers.CharField()
+    sport_key = serializers.CharField()
+    sportsbook = serializers.CharField(source="sportsbook_id")
+    event_id = serializers.IntegerField(allow_null=True)
+    edge_id = serializers.CharField()
+    stake = MoneyOutputSerializer()
+    odds_decimal = serializers.DecimalField(max_digits=18, decimal_places=6)
+    odds_american = serializers.IntegerField()
+    potential_return = MoneyOutputSerializer()
+    actual_return = MoneyOutputSerializer(allow_null=True)
+    net_profit = MoneyOutputSerializer(allow_null=True)
+    external_id = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    settled_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    settlement_note = serializers.CharField()
+    clv = serializers.SerializerMethodField()
+    risk = serializers.SerializerMethodField()
+    legs = BetLegOutputSerializer(many=True, source="legs.all")
+
+    def get_clv(self, bet) -> dict:
+        return {
+            "has_closing_line": bet.has_closing_line,
+            "closing_odds_decimal": None
+            if bet.closing_odds_decimal is None
+            else str(bet.closing_odds_decimal),
+            "closing_fair_probability": None
+            if bet.closing_fair_probability is None
+            else str(bet.closing_fair_probability),
+            "clv_percent": None if bet.clv_percent is None else str(bet.clv_percent),
+            "ev_vs_close": None if bet.ev_vs_close is None else str(bet.ev_vs_close),
+            "captured_at": bet.clv_captured_at,
+            "note": bet.clv_note,
+        }
+
+    def get_risk(self, bet) -> dict:
+        return {
+            "kelly_fraction": None if bet.kelly_fraction is None else str(bet.kelly_fraction),
+            "recommended_stake": money(bet.recommended_stake_minor, bet.currency),
+            "fair_odds_decimal": None if bet.fair_odds_decimal is None else str(bet.fair_odds_decimal),
+            "limits_in_force": bet.limits_in_force,
+        }
+
+
+class BetPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class BetListPlaceApi(APIView):
+    """GET: the user's bets (filters `status`, `sport`, `date_from`, `date_to`; paginated).
+    POST: place a bet (`Idempotency-Key` required)."""
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.CharField(required=False, default="")
+        sport = serializers.CharField(required=False, default="")
+        date_from = serializers.DateField(required=False, allow_null=True, default=None)
+        date_to = serializers.DateField(required=False, allow_null=True, default=None)
+
+    class InputSerializer(serializers.Serializer):
+        class LegSerializer(serializers.Serializer):
+            outcome_id = serializers.IntegerField(min_value=1)
+            sportsbook = serializers.CharField(max_length=40)
+            odds_decimal = serializers.DecimalField(
+                max_digits=12, decimal_places=6, min_value=Decimal("1.000001")
+            )
+
+        legs = LegSerializer(many=True, allow_empty=True)
+        stake = serializers.CharField(max_length=24)
+        currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+        accept_price_change = serializers.ChoiceField(choices=["none", "better", "any"], default="none")
+        edge_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+    def get(self, request):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        queryset = selectors.bet_list_for_user(
+            user=request.user, filters=selectors.BetFilters(**params.validated_data)
+        )
+        paginator = BetPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(BetOutputSerializer(page, many=True).data)
+
+    def post(self, request):
+        def handler() -> Response:
+            data = self.InputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            values = data.validated_data
+            bet = services.bet_place(
+                user=request.user,
+                legs=[
+                    services.LegRequest(leg["outcome_id"], leg["sportsbook"], leg["odds_decimal"])
+                    for leg in values["legs"]
+                ],
+                stake_minor=services.parse_stake_minor(values["stake"]),
+                currency=values["currency"].upper(),
+                accept_price_change=values["accept_price_change"],
+                edge_id=values["edge_id"],
+                idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
+                region=request.headers.get("X-Geo-Region", ""),
+            )
+            return Response(BetOutputSerializer(bet).data, status=status.HTTP_201_CREATED)
+
+        return idempotent_response(request, scope="bet_place", handler=handler)
+
+
+class BetDetailApi(APIView):
+    def get(self, request, bet_id: int):
+        return Response(
+            BetOutputSerializer(selectors.bet_get_for_user(user=request.user, bet_id=bet_id)).data
+        )
+
+
+class BetCancelApi(APIView):
+    def post(self, request, bet_id: int):
+        services.bet_cancel(user=request.user, bet_id=bet_id)
+        return Response(
+            BetOutputSerializer(selectors.bet_get_for_user(user=request.user, bet_id=bet_id)).data
+        )
+
+
+class BetStatsApi(APIView):
+    def get(self, request):
+        return Response(selectors.get_user_bet_statistics(user=request.user))
+
+
+class BetRecommendationApi(APIView):
+    """The slip's numbers for one outcome at one book: price, fair price, Kelly stake,
+    limit headroom."""
+
+    class InputSerializer(serializers.Serializer):
+        outcome_id = serializers.IntegerField(min_value=1)
+        sportsbook = serializers.CharField(max_length=40)
+        currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
+
+    def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        values = params.validated_data
+        data = selectors.bet_recommendation(
+            user=request.user,
+            outcome_id=values["outcome_id"],
+            sportsbook=values["sportsbook"],
+            currency=values["currency"].upper(),
+        )
+        data["recommended_stake"] = money(data.pop("recommended_stake_minor"), data["currency"])
+        data["available"] = money(data.pop("available_minor"), data["currency"])
+        return Response(data)
+
+
+class LimitsApi(APIView):
+    """GET the limits, headroom and pending raises; PUT new limits (cuts apply at once,
+    raises after 24 hours)."""
+
+    class InputSerializer(serializers.Serializer):
+        max_bet_size = serializers.DecimalField(
+            max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False
+        )
+        daily_bet_limit = serializers.DecimalField(
+            max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False
+        )
+        monthly_bet_limit = serializers.DecimalField(
+            max_digits=14, decimal_places=2, min_value=Decimal("0.01"), required=False
+        )
+
+    def _body(self, user) -> dict:
+        services.limit_changes_apply_due(user=user)
+        headroom = services.limit_headroom(user=user, currency=str(user.max_bet_size.currency))
+        return {
+            "headroom": headroom.as_dict(),
+            "self_excluded_until": user.self_excluded_until,
+            "pending": [
+                {
+                    "field": c.field,
+                    "amount": money(c.amount_minor, c.currency),
+                    "effective_at": c.effective_at,
+                }
+                for c in selectors.limit_changes_pending_for_user(user=user)
+            ],
+        }
+
+    def get(self, request):
+        return Response(self._body(request.user))
+
+    def put(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not data.validated_data:
+            raise ApplicationError("Give at least one limit.", code="validation_error")
+        changes = services.user_limits_update(
+            user=request.user, limits={k: int(v * 100) for k, v in data.validated_data.items()}
+        )
+        return Response({"changes": changes, **self._body(request.user)})
+
+
+class SelfExclusionApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        days = serializers.IntegerField(min_value=1, max_value=365 * 5)
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_self_exclude(user=request.user, days=data.validated_data["days"])
+        return Response({"self_excluded_until": user.self_excluded_until})
+
+
+__all__ = [
+    "BetCancelApi",
+    "BetDetailApi",
+    "BetListPlaceApi",
+    "BetRecommendationApi",
+    "BetStatsApi",
+    "LimitsApi",
+    "SelfExclusionApi",
+    "money",
+]

@@ -1,0 +1,182 @@
+"""Reads of the betting app, always scoped to the requesting user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from betthat.core.errors import ApplicationError, NotFound
+from betthat.users.models import User
+from betting import grading
+from betting.models import Bet, BetLeg, LimitChange
+from betting.services.limits import limit_headroom, user_zone
+from betting.statistics import BetRow, bet_statistics
+from edges import pricing
+from edges.models import Outcome, Sportsbook
+from edges.selectors import fair_probability_for_outcome, quote_price_current
+from wallet.selectors import wallet_balances_for_user
+
+STATUS_FILTERS = {
+    "open": [Bet.Status.PENDING],
+    "settled": [Bet.Status.SETTLED, Bet.Status.VOID],
+    **{status.value: [status.value] for status in Bet.Status},
+}
+
+
+@dataclass(frozen=True)
+class BetFilters:
+    status: str = ""
+    sport: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _legs_prefetch() -> Prefetch:
+    return Prefetch(
+        "legs",
+        queryset=BetLeg.objects.select_related("event", "market", "outcome").order_by("position"),
+    )
+
+
+def bet_list_for_user(*, user: User, filters: BetFilters | None = None) -> QuerySet[Bet]:
+    filters = filters or BetFilters()
+    queryset = (
+        Bet.objects.filter(user_id=user.pk)
+        .select_related("sportsbook", "event")
+        .prefetch_related(_legs_prefetch())
+    )
+    if filters.status:
+        if filters.status not in STATUS_FILTERS:
+            raise ApplicationError(
+                "Unknown status filter.", code="validation_error", details={"status": filters.status}
+            )
+        queryset = queryset.filter(status__in=STATUS_FILTERS[filters.status])
+    if filters.sport:
+        queryset = queryset.filter(sport_key=filters.sport)
+    tz = user_zone(user)
+    if filters.date_from:
+        queryset = queryset.filter(placed_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=tz))
+    if filters.date_to:
+        queryset = queryset.filter(placed_at__lte=datetime.combine(filters.date_to, time.max, tzinfo=tz))
+    return queryset.order_by("-placed_at", "-id")
+
+
+def bet_get_for_user(*, user: User, bet_id: int) -> Bet:
+    bet = (
+        Bet.objects.filter(user_id=user.pk, pk=bet_id)
+        .select_related("sportsbook", "event")
+        .prefetch_related(_legs_prefetch())
+        .first()
+    )
+    if bet is None:
+        raise NotFound("No such bet.")
+    return bet
+
+
+def _rows_for(user: User):
+    rows = Bet.objects.filter(user_id=user.pk).values_list(
+        "status",
+        "result",
+        "stake_minor",
+        "odds_decimal",
+        "net_profit_minor",
+        "clv_percent",
+        "sport_key",
+        "sportsbook_id",
+        "market_type",
+        "placed_at",
+    )
+    return [BetRow(*row) for row in rows.iterator(chunk_size=2000)]
+
+
+def get_user_bet_statistics(*, user: User) -> dict:
+    """The user's record: counts, staked, profit, ROI, win rate, average odds and CLV, the
+    share that beat the close, overall and by sport, book, market type and month."""
+    return bet_statistics(_rows_for(user), timezone_name=user.timezone)
+
+
+def bet_series_for_user(*, user: User) -> dict:
+    """Points for the charts: cumulative profit by settlement and CLV per bet, in time order."""
+    settled = (
+        Bet.objects.filter(user_id=user.pk, status__in=[Bet.Status.SETTLED, Bet.Status.VOID])
+        .order_by("settled_at", "id")
+        .values_list("settled_at", "net_profit_minor")
+    )
+    profit = []
+    running = 0
+    for when, net in settled:
+        running += net or 0
+        profit.append((when, running))
+    clv = list(
+        Bet.objects.filter(user_id=user.pk, clv_percent__isnull=False)
+        .order_by("placed_at", "id")
+        .values_list("placed_at", "clv_percent")
+    )
+    return {"profit": profit, "clv": clv}
+
+
+def bet_recommendation(*, user: User, outcome_id: int, sportsbook: str, currency: str = "USD") -> dict:
+    """What the slip shows: the book's price, the fair price, the Kelly stake and the room
+    left under the limits."""
+    outcome = Outcome.objects.select_related("market__event__sport").filter(pk=outcome_id).first()
+    if outcome is None:
+        raise NotFound("No such outcome.", details={"outcome_id": outcome_id})
+    if not Sportsbook.objects.filter(key=sportsbook).exists():
+        raise NotFound("No such sportsbook.", details={"sportsbook": sportsbook})
+    quote = quote_price_current(outcome_id=outcome_id, sportsbook_key=sportsbook)
+    method = (user.preferences or {}).get("pricing", {}).get("devig_method", "multiplicative")
+    reference = (user.preferences or {}).get("pricing", {}).get("reference", "sharp")
+    try:
+        fair = fair_probability_for_outcome(outcome_id=outcome_id, method=method, reference=reference)
+    except pricing.PricingError:
+        fair = None
+    headroom = limit_headroom(user=user, currency=currency)
+    balances = wallet_balances_for_user(user=user, currency=currency)
+    price = quote[0] if quote else None
+    kelly = pricing.kelly_fraction(fair, price) if (fair is not None and price is not None) else 0.0
+    stake = pricing.recommended_stake_minor(
+        available_minor=balances.available_minor,
+        kelly_fraction=kelly,
+        risk_tolerance=user.risk_tolerance,
+        max_kelly_fraction=user.max_kelly_fraction,
+        cap_minor=headroom.stake_cap_minor,
+    )
+    market = outcome.market
+    return {
+        "outcome_id": outcome.pk,
+        "outcome": outcome.name,
+        "point": outcome.point if outcome.point is not None else market.point,
+        "market_key": market.key,
+        "market_type": grading.market_type_of(market.key),
+        "player": market.player,
+        "event_id": market.event_id,
+        "matchup": f"{market.event.away_team} @ {market.event.home_team}",
+        "commence_time": market.event.commence_time,
+        "sport_key": market.event.sport.key,
+        "sportsbook": sportsbook,
+        "is_open": price is not None,
+        "price_decimal": price,
+        "price_american": grading.american_from_decimal(price) if price else None,
+        "quote_version": quote[1] if quote else None,
+        "fair_probability": None if fair is None else Decimal(repr(fair)).quantize(Decimal("0.000001")),
+        "fair_odds_decimal": None if not fair else Decimal(repr(1 / fair)).quantize(Decimal("0.0001")),
+        "expected_value_per_dollar": None
+        if (fair is None or price is None)
+        else Decimal(repr(pricing.expected_value_per_dollar(fair, price))).quantize(Decimal("0.000001")),
+        "kelly_fraction": Decimal(repr(kelly)).quantize(Decimal("0.000001")),
+        "recommended_stake_minor": stake,
+        "auto_kelly_sizing": user.auto_kelly_sizing,
+        "available_minor": balances.available_minor,
+        "currency": currency,
+        "headroom": headroom.as_dict(),
+    }
+
+
+def limit_changes_pending_for_user(*, user: User) -> QuerySet[LimitChange]:
+    return LimitChange.objects.filter(
+        user_id=user.pk, applied_at__isnull=True, cancelled_at__isnull=True, effective_at__gt=timezone.now()
+    ).order_by("effective_at")

@@ -1,0 +1,37 @@
+"""Every write of the betting app (`bet_place`, `bet_cancel`, `settle_due_bets`, ...)."""
+
+from betting.services.closing import bet_closing_lines_capture, closing_lines_capture_due
+from betting.services.limits import (
+    limit_changes_apply_due,
+    limit_headroom,
+    user_limits_update,
+    user_self_exclude,
+)
+from betting.services.placement import LegRequest, bet_cancel, bet_place, parse_stake_minor
+from betting.services.settlement import (
+    bet_legs_grade_event,
+    bet_legs_grade_finished,
+    bet_settle,
+    bet_void,
+    settle_batch,
+    settle_due_bets,
+)
+
+__all__ = [
+    "LegRequest",
+    "bet_cancel",
+    "bet_closing_lines_capture",
+    "bet_legs_grade_event",
+    "bet_legs_grade_finished",
+    "bet_place",
+    "bet_settle",
+    "bet_void",
+    "closing_lines_capture_due",
+    "limit_changes_apply_due",
+    "limit_headroom",
+    "parse_stake_minor",
+    "settle_batch",
+    "settle_due_bets",
+    "user_limits_update",
+    "user_self_exclude",
+]

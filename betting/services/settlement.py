@@ -1,0 +1,355 @@
+"""Grading legs and settling bets, exactly once.
+
+Two steps, both idempotent:
+
+1. `bet_legs_grade_event` grades the ungraded legs of a finished or cancelled event (one
+   UPDATE per outcome, guarded by `result = ''`, so a second run changes nothing).
+2. `settle_due_bets` settles pending bets whose legs are all graded, in batches. A batch is
+   one database transaction: the bets are locked (`FOR UPDATE SKIP LOCKED`, so two workers
+   never take the same bet), each is still pending under the lock, the wallet captures or
+   releases its stake (the wallet's unique `(bet_id, type)` backs this up), the bets are
+   updated and `bet.settled` is published. A worker killed anywhere in the batch rolls the
+   whole batch back; the task is `acks_late` so the message is redelivered, and the next
+   run settles those bets once. The user is notified and a settlement line is appended to
+   the audit store after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from betthat.core.audit import audit_append_many
+from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.outbox import publish
+from betthat.core.realtime import notify
+from betthat.users.models import User
+from betting import exposure, grading
+from betting.models import Bet, BetLeg
+from betting.services.placement import bet_event_payload
+from edges.models import Event
+from wallet.services import wallet_capture, wallet_release
+
+logger = logging.getLogger(__name__)
+
+SETTLEMENT_BATCH = 500
+GRADED_STATUSES = (Event.Status.FINAL, Event.Status.CANCELLED)
+
+
+def event_result_of(event: Event) -> grading.EventResult:
+    scores = event.scores or {}
+    return grading.EventResult(
+        status=event.status,
+        home_team=event.home_team,
+        away_team=event.away_team,
+        home_score=event.home_score if event.home_score is not None else scores.get("home"),
+        away_score=event.away_score if event.away_score is not None else scores.get("away"),
+        players=scores.get("players") or {},
+    )
+
+
+def selection_of(leg: BetLeg) -> grading.Selection:
+    attributes = leg.attributes or {}
+    return grading.Selection(
+        market_key=attributes.get("market_key", ""),
+        outcome_name=attributes.get("outcome_name", ""),
+        point=leg.point,
+        player=attributes.get("player", ""),
+        has_draw=bool(attributes.get("has_draw")),
+    )
+
+
+def bet_legs_grade_event(*, event_id: int, now: datetime | None = None) -> int:
+    """Grade every ungraded leg on a finished or cancelled event; returns legs graded."""
+    now = now or timezone.now()
+    event = Event.objects.filter(pk=event_id).first()
+    if event is None or event.status not in GRADED_STATUSES:
+        return 0
+    result = event_result_of(event)
+    graded = 0
+    with transaction.atomic():
+        # One representative leg per distinct selection; legs of one outcome grade alike.
+        seen: dict[tuple, str] = {}
+        pending = (
+            BetLeg.objects.filter(event_id=event_id, result="")
+            .values("outcome_id", "point", "attributes")
+            .distinct()
+        )
+        for row in pending:
+            leg = BetLeg(point=row["point"], attributes=row["attributes"])
+            key = (row["outcome_id"], row["point"])
+            if key in seen:
+                continue
+            try:
+                outcome = grading.grade_leg(selection_of(leg), result)
+            except grading.GradingError:
+                logger.exception("cannot grade outcome %s of event %s", row["outcome_id"], event_id)
+                continue
+            seen[key] = outcome
+        for (outcome_id, point), outcome in seen.items():
+            graded += BetLeg.objects.filter(
+                event_id=event_id, outcome_id=outcome_id, point=point, result=""
+            ).update(result=outcome.value, graded_at=now)
+    return graded
+
+
+def bet_legs_grade_finished(*, limit: int = 200) -> int:
+    """Grade the legs of every finished or cancelled event that still has ungraded legs."""
+    event_ids = list(
+        BetLeg.objects.filter(result="", event__status__in=GRADED_STATUSES)
+        .values_list("event_id", flat=True)
+        .distinct()[:limit]
+    )
+    return sum(bet_legs_grade_event(event_id=event_id) for event_id in event_ids)
+
+
+def _settlement_for(bet: Bet, legs: list[BetLeg]) -> grading.Settlement:
+    return grading.settle(bet.stake_minor, [(grading.Result(leg.result), leg.price_decimal) for leg in legs])
+
+
+def _apply_settlement(
+    bet: Bet, settlement: grading.Settlement, *, now: datetime, actor: User | None, note: str = ""
+) -> None:
+    """Move the money and mark the bet (inside the caller's transaction, bet locked)."""
+    user = bet.user
+    if settlement.result == grading.Result.VOID or (
+        settlement.result == grading.Result.PUSH and settlement.payout_minor == bet.stake_minor
+    ):
+        wallet_release(
+            user=user, amount_minor=bet.stake_minor, currency=bet.currency, bet_id=bet.pk, created_by=actor
+        )
+    else:
+        wallet_capture(
+            user=user,
+            stake_minor=bet.stake_minor,
+            payout_minor=settlement.payout_minor,
+            currency=bet.currency,
+            bet_id=bet.pk,
+            created_by=actor,
+        )
+    bet.status = Bet.Status.VOID if settlement.result == grading.Result.VOID else Bet.Status.SETTLED
+    bet.result = settlement.result.value
+    bet.actual_return_minor = settlement.payout_minor
+    bet.net_profit_minor = settlement.payout_minor - bet.stake_minor
+    bet.settled_at = now
+    bet.updated_at = now
+    if note:
+        bet.settlement_note = note[:300]
+
+
+def _after_settlement(
+    bets: list[Bet], legs_by_bet: dict[int, list[BetLeg]], *, now: datetime, by: str
+) -> None:
+    lines = []
+    deltas = []
+    per_user: dict[int, list[dict]] = defaultdict(list)
+    for bet in bets:
+        payload = bet_event_payload(bet)
+        payload.update(
+            {
+                "actual_return_minor": bet.actual_return_minor,
+                "net_profit_minor": bet.net_profit_minor,
+                "settled_at": bet.settled_at,
+            }
+        )
+        publish("bet.settled", payload)
+        per_user[bet.user_id].append(
+            {
+                "bet_id": bet.pk,
+                "result": bet.result,
+                "net_profit_minor": bet.net_profit_minor,
+                "actual_return_minor": bet.actual_return_minor,
+                "currency": bet.currency,
+            }
+        )
+        lines.append(
+            {
+                "bet_id": bet.pk,
+                "user_id": bet.user_id,
+                "result": bet.result,
+                "status": bet.status,
+                "stake_minor": bet.stake_minor,
+                "payout_minor": bet.actual_return_minor,
+                "currency": bet.currency,
+                "legs": [[leg.outcome_id, leg.result, str(leg.price_decimal)] for leg in legs_by_bet[bet.pk]],
+                "settled_at": now,
+                "by": by,
+                "note": bet.settlement_note,
+            }
+        )
+        deltas.extend(
+            exposure.deltas_for(
+                [(leg.event_id, leg.market_id) for leg in legs_by_bet[bet.pk]],
+                bet.stake_minor,
+                bet.potential_return_minor - bet.stake_minor,
+                -1,
+            )
+        )
+    for user_id, settled in per_user.items():
+        notify(
+            user_id,
+            {
+                "type": "bet.settled",
+                "bets": settled,
+                "text": _notification_text(settled),
+            },
+        )
+    exposure.exposure_add_on_commit(deltas)
+    transaction.on_commit(lambda: _audit(lines))
+
+
+def _notification_text(settled: list[dict]) -> str:
+    if len(settled) == 1:
+        item = settled[0]
+        return f"Bet #{item['bet_id']} settled: {item['result'].replace('_', ' ')}."
+    return f"{len(settled)} bets settled."
+
+
+def _audit(lines: list[dict]) -> None:
+    try:
+        audit_append_many("settlement", lines)
+    except Exception:  # the ledger and the outbox hold the truth; the log is a copy
+        logger.exception("settlement audit append failed for %d lines", len(lines))
+
+
+def _legs_for(bet_ids: list[int]) -> dict[int, list[BetLeg]]:
+    legs: dict[int, list[BetLeg]] = defaultdict(list)
+    for leg in BetLeg.objects.filter(bet_id__in=bet_ids).order_by("bet_id", "position"):
+        legs[leg.bet_id].append(leg)
+    return legs
+
+
+def _settle_locked(bets: list[Bet], *, now: datetime) -> list[Bet]:
+    legs_by_bet = _legs_for([bet.pk for bet in bets])
+    done = []
+    for bet in bets:
+        legs = legs_by_bet[bet.pk]
+        if not legs or any(leg.result == "" for leg in legs):
+            continue
+        _apply_settlement(bet, _settlement_for(bet, legs), now=now, actor=None)
+        done.append(bet)
+    if done:
+        Bet.objects.bulk_update(
+            done, ["status", "result", "actual_return_minor", "net_profit_minor", "settled_at", "updated_at"]
+        )
+        _after_settlement(done, legs_by_bet, now=now, by="settle_due_bets")
+    return done
+
+
+def _due_bets(batch_size: int, only: list[int] | None = None):
+    queryset = (
+        Bet.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("user")
+        .filter(status=Bet.Status.PENDING)
+        .exclude(legs__result="")
+        .order_by("id")
+    )
+    if only is not None:
+        queryset = queryset.filter(pk__in=only)
+    return list(queryset[:batch_size])
+
+
+def settle_batch(*, batch_size: int = SETTLEMENT_BATCH) -> int:
+    """Settle up to `batch_size` due bets in one transaction; returns how many settled.
+
+    If one bet of the batch cannot be settled (the wallet refuses), the batch is retried
+    one bet per transaction so the others are not held back by it.
+    """
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            bets = _due_bets(batch_size)
+            if not bets:
+                return 0
+            return len(_settle_locked(bets, now=now))
+    except ApplicationError:
+        logger.warning("settlement batch failed; settling its bets one by one", exc_info=True)
+    settled = 0
+    candidates = list(
+        Bet.objects.filter(status=Bet.Status.PENDING)
+        .exclude(legs__result="")
+        .order_by("id")
+        .values_list("id", flat=True)[:batch_size]
+    )
+    for bet_id in candidates:
+        try:
+            with transaction.atomic():
+                bets = _due_bets(1, only=[bet_id])
+                settled += len(_settle_locked(bets, now=now))
+        except ApplicationError:
+            logger.exception("bet %s could not be settled", bet_id)
+    return settled
+
+
+def settle_due_bets(*, batch_size: int = SETTLEMENT_BATCH, max_batches: int | None = None) -> int:
+    """Grade what can be graded, then settle every due bet, batch after batch."""
+    bet_legs_grade_finished()
+    total = 0
+    batches = 0
+    while True:
+        settled = settle_batch(batch_size=batch_size)
+        total += settled
+        batches += 1
+        if settled < batch_size or (max_batches is not None and batches >= max_batches):
+            return total
+
+
+def _staff_bet(bet_id: int) -> Bet:
+    bet = Bet.objects.select_for_update(of=("self",)).select_related("user").filter(pk=bet_id).first()
+    if bet is None:
+        raise NotFound("No such bet.")
+    if bet.status != Bet.Status.PENDING:
+        raise ApplicationError(
+            "Only a pending bet can be settled or voided.",
+            code="conflict",
+            status=409,
+            details={"status": bet.status},
+        )
+    return bet
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Give a reason.", code="validation_error", details={"reason": "required"})
+    return reason
+
+
+@transaction.atomic
+def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
+    """Staff settle a pending bet by hand with a result for the whole bet and a reason."""
+    reason = _require_reason(reason)
+    try:
+        graded = grading.Result(result)
+    except ValueError as error:
+        raise ApplicationError(
+            "Unknown result.", code="validation_error", details={"result": result}
+        ) from error
+    bet = _staff_bet(bet_id)
+    now = timezone.now()
+    legs = list(bet.legs.all())
+    price = bet.odds_decimal
+    factor = grading.leg_factor(graded, price)
+    settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
+    _apply_settlement(bet, settlement, now=now, actor=staff, note=f"Settled by {staff.email}: {reason}")
+    bet.save()
+    _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
+    return bet
+
+
+@transaction.atomic
+def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
+    """Staff void a pending bet: the stake goes back (BET_REFUND)."""
+    reason = _require_reason(reason)
+    bet = _staff_bet(bet_id)
+    now = timezone.now()
+    legs = list(bet.legs.all())
+    settlement = grading.Settlement(grading.Result.VOID, bet.stake_minor, grading.ONE)
+    _apply_settlement(bet, settlement, now=now, actor=staff, note=f"Voided by {staff.email}: {reason}")
+    bet.save()
+    _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
+    return bet

@@ -1,0 +1,81 @@
+"""Execution connectors: where a bet is actually placed.
+
+A connector takes the priced ticket and answers with the venue's ticket id (`external_id`)
+and the price it filled at, or a rejection. `BETTING_VENUE` names the connector class;
+the sandbox is the default and fills at the quoted price, with configurable rejections
+and delays (settings `BETTING_SANDBOX_REJECT_RATE`, `BETTING_SANDBOX_REJECT_BOOKS`,
+`BETTING_SANDBOX_DELAY_MS`, `BETTING_SANDBOX_CANCELLABLE`) so tests and demos can exercise
+the unhappy paths.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class Ticket:
+    bet_id: int
+    user_id: int
+    sportsbook: str
+    stake_minor: int
+    currency: str
+    price_decimal: Decimal
+    outcome_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Execution:
+    is_accepted: bool
+    external_id: str = ""
+    price_decimal: Decimal | None = None
+    reason: str = ""
+
+
+class VenueConnector(Protocol):
+    def execute(self, ticket: Ticket) -> Execution: ...
+
+    def can_cancel(self, *, sportsbook: str, external_id: str) -> bool: ...
+
+    def cancel(self, *, sportsbook: str, external_id: str) -> bool: ...
+
+
+class SandboxVenue:
+    """Fills every ticket at the quoted price unless told to reject it."""
+
+    def __init__(self) -> None:
+        self.reject_rate = float(getattr(settings, "BETTING_SANDBOX_REJECT_RATE", 0.0))
+        self.reject_books = set(getattr(settings, "BETTING_SANDBOX_REJECT_BOOKS", ()))
+        self.delay_ms = int(getattr(settings, "BETTING_SANDBOX_DELAY_MS", 0))
+        self.cancellable = bool(getattr(settings, "BETTING_SANDBOX_CANCELLABLE", True))
+
+    def execute(self, ticket: Ticket) -> Execution:
+        if self.delay_ms:
+            time.sleep(self.delay_ms / 1000)
+        if ticket.sportsbook in self.reject_books:
+            return Execution(False, reason=f"{ticket.sportsbook} is not taking bets on this market.")
+        if self.reject_rate and random.random() < self.reject_rate:
+            return Execution(False, reason="The sportsbook declined the ticket.")
+        return Execution(
+            True,
+            external_id=f"sbx-{ticket.sportsbook}-{uuid.uuid4().hex[:16]}",
+            price_decimal=ticket.price_decimal,
+        )
+
+    def can_cancel(self, *, sportsbook: str, external_id: str) -> bool:
+        return self.cancellable
+
+    def cancel(self, *, sportsbook: str, external_id: str) -> bool:
+        return self.cancellable
+
+
+def venue() -> VenueConnector:
+    return import_string(getattr(settings, "BETTING_VENUE", "betting.venues.SandboxVenue"))()
