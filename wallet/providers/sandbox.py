@@ -111,9 +111,13 @@ def deliver(events: list[dict]) -> list[dict]:
 
 
 def schedule(events: list[dict], *, deliver_now: bool = False) -> None:
-    """Deliver after the current transaction commits: in a Celery worker, or at once."""
+    """Deliver after the current transaction commits: in a Celery worker, or at once.
+    With settings.SANDBOX_AUTO_DELIVER = False (tests) nothing is sent automatically: the
+    caller delivers the returned plan itself with `deliver`."""
     if deliver_now:
         transaction.on_commit(lambda: deliver(events))
+        return
+    if not getattr(settings, "SANDBOX_AUTO_DELIVER", True):
         return
 
     def enqueue() -> None:

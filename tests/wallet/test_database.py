@@ -1,0 +1,120 @@
+"""The ledger rules hold in PostgreSQL itself: raw SQL cannot break them."""
+
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from tests.factories import UserFactory
+from tests.wallet.factories import fund_user
+from wallet.models import Account, LedgerEntry, Transaction
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def accounts_of(user):
+    return {a.kind: a for a in Account.objects.filter(user=user, currency="USD")}
+
+
+def test_an_unbalanced_transaction_cannot_commit():
+    user = UserFactory()
+    fund_user(user, 5_000)
+    cash = accounts_of(user)["cash"]
+    before = LedgerEntry.objects.count()
+    with (
+        pytest.raises(IntegrityError, match="unbalanced"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO wallet_transaction (user_id, type, status, currency, amount_minor, fee_minor, sportsbook_id,"
+            " processing_attempts, last_error, external_reference, idempotency_key, reason, created_at, updated_at)"
+            " VALUES (%s, 'BONUS', 'completed', 'USD', 100, 0, '', 0, '', '', '', '', now(), now()) RETURNING id",
+            [user.pk],
+        )
+        tx_id = cursor.fetchone()[0]
+        cursor.execute(
+            "INSERT INTO wallet_ledgerentry (transaction_id, account_id, amount_minor, entry_type, ref_type, ref_id,"
+            " created_at) VALUES (%s, %s, 100, 'CREDIT', '', '', now())",
+            [tx_id, cash.pk],
+        )
+    assert LedgerEntry.objects.count() == before
+    assert Transaction.objects.filter(type="BONUS").count() == 0
+
+
+def test_a_balanced_raw_transaction_commits_but_an_unbalanced_currency_pair_does_not():
+    user = UserFactory()
+    fund_user(user, 5_000)
+    fund_user(user, 5_000, currency="EUR")
+    usd_cash = Account.objects.get(user=user, kind="cash", currency="USD")
+    eur_cash = Account.objects.get(user=user, kind="cash", currency="EUR")
+    # +100 USD and -100 EUR sums to zero overall but not per currency: refused.
+    with (
+        pytest.raises(IntegrityError, match="unbalanced"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO wallet_transaction (user_id, type, status, currency, amount_minor, fee_minor, sportsbook_id,"
+            " processing_attempts, last_error, external_reference, idempotency_key, reason, created_at, updated_at)"
+            " VALUES (%s, 'ADJUSTMENT', 'completed', 'USD', 100, 0, '', 0, '', '', '', '', now(), now()) RETURNING id",
+            [user.pk],
+        )
+        tx_id = cursor.fetchone()[0]
+        for account, amount in ((usd_cash, 100), (eur_cash, -100)):
+            cursor.execute(
+                "INSERT INTO wallet_ledgerentry (transaction_id, account_id, amount_minor, entry_type, ref_type,"
+                " ref_id, created_at) VALUES (%s, %s, %s, 'CREDIT', '', '', now())",
+                [tx_id, account.pk, amount],
+            )
+    assert Transaction.objects.filter(type="ADJUSTMENT").count() == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE wallet_ledgerentry SET amount_minor = amount_minor * 2", "DELETE FROM wallet_ledgerentry"],
+)
+def test_ledger_entries_cannot_be_updated_or_deleted(statement):
+    user = UserFactory()
+    fund_user(user, 5_000)
+    amounts = sorted(LedgerEntry.objects.values_list("amount_minor", flat=True))
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert sorted(LedgerEntry.objects.values_list("amount_minor", flat=True)) == amounts == [-5_000, 5_000]
+
+
+def test_a_user_cash_balance_cannot_go_negative_even_with_raw_sql():
+    user = UserFactory()
+    fund_user(user, 5_000)
+    with (
+        pytest.raises(IntegrityError, match="wallet_account_user_balance_non_negative"),
+        transaction.atomic(),
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE wallet_account SET balance_minor = balance_minor - 5001 WHERE user_id = %s AND kind = 'cash'",
+                [user.pk],
+            )
+    assert accounts_of(user)["cash"].balance_minor == 5_000
+
+
+def test_a_provider_event_id_is_unique():
+    from wallet.models import WebhookEvent
+
+    WebhookEvent.objects.create(provider="sandbox", event_id="evt_1", event_type="payment.succeeded")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WebhookEvent.objects.create(provider="sandbox", event_id="evt_1", event_type="payment.succeeded")
+    assert WebhookEvent.objects.filter(event_id="evt_1").count() == 1
+
+
+def test_a_bet_has_at_most_one_transaction_of_each_type():
+    from wallet.services import wallet_hold
+
+    user = UserFactory()
+    fund_user(user, 5_000)
+    wallet_hold(user=user, amount_minor=1_000, currency="USD", bet_id=77)
+    with pytest.raises(IntegrityError, match="wallet_transaction_bet_type_unique"), transaction.atomic():
+        Transaction.objects.create(user=user, bet_id=77, type="BET_PLACED", status="pending", amount_minor=1)
+    assert Transaction.objects.filter(bet_id=77).count() == 1

@@ -1,0 +1,37 @@
+"""Demo data: fund each non-staff demo user with $1,000 through the real deposit path
+(sandbox deposit, its signed webhook delivered at once). Idempotent: a user who already
+has a demo deposit is left alone."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from wallet.models import Payment
+from wallet.providers import sandbox
+from wallet.services import wallet_deposit_start
+
+DEMO_DEPOSIT_MINOR = 100_000
+DEMO_KEY = "demo-initial-deposit"
+
+
+def seed(*, users, stdout) -> None:
+    funded = 0
+    for user in users:
+        if user.is_staff:
+            continue
+        payment = Payment.objects.filter(user_id=user.pk, idempotency_key=DEMO_KEY).first()
+        if payment is None:
+            payment = wallet_deposit_start(
+                user=user,
+                amount_minor=DEMO_DEPOSIT_MINOR,
+                currency="USD",
+                provider="sandbox",
+                idempotency_key=DEMO_KEY,
+            )
+        if payment.is_terminal:
+            continue
+        with transaction.atomic():
+            # The sandbox's webhooks, signed and verified like any delivery, applied on commit.
+            sandbox.simulate(payment, outcome="succeeded", deliver_now=True)
+        funded += 1
+    stdout.write(f"wallet: funded {funded} demo bettor(s) with 1,000.00 USD")

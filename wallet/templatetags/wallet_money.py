@@ -1,0 +1,20 @@
+"""Template filters for amounts in minor units."""
+
+from django import template
+
+from wallet.money import format_minor
+
+register = template.Library()
+
+
+@register.filter
+def minor(value) -> str:
+    """1234 -> '12.34'."""
+    return format_minor(int(value or 0))
+
+
+@register.filter
+def signed_minor(value) -> str:
+    """1234 -> '+12.34', -1234 -> '-12.34'."""
+    value = int(value or 0)
+    return ("+" if value > 0 else "") + format_minor(value)
