@@ -125,12 +125,6 @@ def _confidence(reference: str, n_books: int, age: float | None, threshold: floa
     return round(base * (0.5 + 0.5 * freshness), 4)
 
 
-def _sigma(market_key: str, line: float) -> float:
-    if market_key in pricing.MIDDLE_SIGMA:
-        return pricing.MIDDLE_SIGMA[market_key]
-    return max(1.0, 0.25 * abs(line))  # player props: spread grows with the line
-
-
 def find_edges(
     *,
     event: EventInfo,
@@ -260,7 +254,8 @@ def find_edges(
                         version=version,
                     )
                 )
-    found.extend(_middles(event, markets, best_by_market, books, now))
+    quote_counts = {m.id: len(by_market.get(m.id, [])) for m in markets}
+    found.extend(_middles(event, markets, best_by_market, books, now, quote_counts))
     return found
 
 
@@ -270,6 +265,7 @@ def _middles(
     best_by_market: dict[int, dict[str, QuoteRow]],
     books: dict[int, BookInfo],
     now: datetime,
+    quote_counts: dict[int, int],
 ) -> list[FoundEdge]:
     if not markets:
         return []
@@ -279,6 +275,13 @@ def _middles(
         return []
     found = []
     lines = [m for m in markets if m.point is not None and m.id in best_by_market]
+    if len(lines) < 2:
+        return []
+    # The consensus number, weighted by how many books hang each line: the expected home
+    # margin (minus the home handicap) for spreads, the expected total otherwise.
+    weighted = [(float(m.point), quote_counts.get(m.id, 1)) for m in lines]
+    consensus = sum(p * w for p, w in weighted) / sum(w for _p, w in weighted)
+    centre_value = -consensus if key == "spreads" else consensus
     for first_market in lines:
         for second_market in lines:
             if first_market.id == second_market.id:
@@ -298,15 +301,15 @@ def _middles(
             window = pricing.middle_window(key, p1, p2)
             if window is None:
                 continue
-            centre = (window[0] + window[1]) / 2
+            centre = centre_value
             metrics = pricing.middle_metrics(
                 key if key in MIDDLE_KEYS else "totals",
                 (p1, float(first.price_decimal)),
                 (p2, float(second.price_decimal)),
                 centre=centre,
-                sigma=_sigma(key, centre),
+                sigma=pricing.middle_sigma(event.sport_key, key, centre_value),
             )
-            if metrics is None or metrics.expected_value_per_dollar <= 0:
+            if metrics is None or metrics.expected_value_per_dollar < pricing.MIN_EV:
                 continue
             oldest, stale_after, version = _timing([first, second], books)
             share_first = (1.0 / float(first.price_decimal)) / (

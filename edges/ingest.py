@@ -224,6 +224,37 @@ def _upsert_quotes(rows: list[tuple]) -> list[tuple]:
     return accepted
 
 
+_SUSPEND = """
+UPDATE edges_oddsquote AS q SET is_suspended = true
+FROM edges_outcome o, edges_market m,
+     (VALUES {values}) AS cur (book_id, event_id, key, player, period, market_id)
+WHERE q.outcome_id = o.id AND o.market_id = m.id AND q.sportsbook_id = cur.book_id
+  AND m.event_id = cur.event_id AND m.key = cur.key AND m.player = cur.player AND m.period = cur.period
+  AND m.id <> cur.market_id AND NOT q.is_suspended
+"""
+
+
+def _suspend_moved_lines(accepted: list[tuple], lines: dict[int, tuple]) -> None:
+    """A book hangs one line per market family: when it posts a new number, its quotes on
+    the family's other lines are withdrawn (suspended), as the feed no longer lists them."""
+    by_family: dict[tuple, set[int]] = defaultdict(set)
+    for outcome_id, book_id, _price, _version, _suspended in accepted:
+        info = lines.get(outcome_id)
+        if info is not None:
+            by_family[(book_id, *info[:4])].add(info[4])
+    # a book listing several lines of one family in the batch (alternate lines) keeps them all
+    rows = [(*family, next(iter(markets))) for family, markets in by_family.items() if len(markets) == 1]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SUSPEND.format(
+                values=",".join(["(%s::bigint, %s::bigint, %s, %s, %s, %s::bigint)"] * len(rows))
+            ),
+            [value for row in rows for value in row],
+        )
+
+
 def version_of(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
@@ -283,8 +314,17 @@ def _ingest(
     _resolve_outcomes(wanted)
 
     latest: dict[tuple[int, int], tuple] = {}
+    lines: dict[int, tuple] = {}  # outcome -> (event, key, player, period, market) for lined markets
     for u, event_pk in usable:
         market_id = _market_ids[(event_pk, u.market_key, u.player, u.period, u.line)]
+        if u.line is not None:
+            lines[_outcome_ids[(market_id, u.outcome_name)]] = (
+                event_pk,
+                u.market_key,
+                u.player,
+                u.period,
+                market_id,
+            )
         outcome_id = _outcome_ids[(market_id, u.outcome_name)]
         book_id = books[u.book_key].id
         version = version_of(u.last_update)
@@ -308,6 +348,8 @@ def _ingest(
     accepted = _upsert_quotes(list(latest.values()))
     report.quotes_accepted += len(accepted)
     report.quotes_ignored += len(latest) - len(accepted)
+    if accepted:
+        _suspend_moved_lines(accepted, lines)
     if accepted:
         _recompute(accepted=accepted, books=books, now=now, report=report)
     report.seconds += time.perf_counter() - started
@@ -424,9 +466,9 @@ def _recompute(
             logger.warning("odds cache write failed", exc_info=True)
 
     transaction.on_commit(after_commit)
-    realtime.quotes_updated(quotes_by_event)
-    realtime.edges_deltas(upserted, [])
-    realtime.edges_deltas([], removed, reason="gone")
+    groups = realtime.quote_groups(quotes_by_event)
+    realtime.edge_groups(upserted, removed, reason="gone", into=groups)
+    realtime.send_groups(groups, on_commit=True)
 
 
 _EDGE_FIELDS = [
@@ -487,6 +529,9 @@ def _store_edges(
         market = markets[f.market_id]
         event = events[market.event_id]
         previous = existing.get(f.edge_id)
+        status = Edge.Status.STALE if f.stale_after <= now else Edge.Status.ACTIVE
+        if previous and previous[1] == status and f.version <= previous[3]:
+            continue  # nothing it rests on moved: no write, no delta
         discovered = previous[2] if previous and previous[1] != Edge.Status.EXPIRED else now
         fair_odds = None
         if f.fair_probability and f.kind == "positive_ev":
@@ -495,7 +540,7 @@ def _store_edges(
             Edge(
                 edge_id=f.edge_id,
                 kind=f.kind,
-                status=Edge.Status.STALE if f.stale_after <= now else Edge.Status.ACTIVE,
+                status=status,
                 sport_key=event.sport_key,
                 event_id=event.id,
                 market_id=f.market_id,

@@ -23,9 +23,23 @@ REFERENCES = ("sharp", "consensus")
 RISK_MULTIPLIERS: dict[str, float] = {"low": 0.25, "medium": 0.5, "high": 1.0}
 # A +EV edge must beat the fair price by at least this much expected value per dollar.
 MIN_EV = 0.005
-# Standard deviation of the final margin / total, in points, for the middle hit model.
-MIDDLE_SIGMA = {"spreads": 13.5, "totals": 10.0}
+# Standard deviation of the final margin / total, in points, for the middle hit model, by
+# sport group; player props scale with their line.
+MIDDLE_SIGMA = {
+    ("americanfootball", "spreads"): 13.5,
+    ("americanfootball", "totals"): 10.0,
+    ("basketball", "spreads"): 12.0,
+    ("basketball", "totals"): 18.0,
+}
+PROP_SIGMA_SHARE = {"americanfootball": 0.17, "basketball": 0.25}
 MIDDLE_SIGMA_DEFAULT = 12.0
+
+
+def middle_sigma(sport_key: str, market_key: str, line: float) -> float:
+    group = sport_key.split("_", 1)[0]
+    if market_key in ("spreads", "totals"):
+        return MIDDLE_SIGMA.get((group, market_key), MIDDLE_SIGMA_DEFAULT)
+    return max(1.0, PROP_SIGMA_SHARE.get(group, 0.25) * abs(line))
 
 
 class PricingError(ValueError):

@@ -8,11 +8,18 @@ one group send, not a thousand.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from betthat.core.realtime import broadcast, send_now
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 BOARD_GROUP = "odds.board"
 
@@ -70,24 +77,75 @@ def edge_to_dict(edge) -> dict[str, Any]:
     }
 
 
-def _send(messages: dict[str, list[dict[str, Any]]], *, on_commit: bool) -> None:
-    for group, deltas in messages.items():
-        if not deltas:
-            continue
-        event = {"type": "odds.deltas", "deltas": deltas}
-        if on_commit:
-            broadcast(group, event)
-        else:
-            send_now(group, event)
+class _Sender:
+    """One long-lived event loop thread per process for channel-layer sends from sync code:
+    the layer's Redis connections stay open on it, instead of a new loop (and new
+    connections) per `async_to_sync` call."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+        self.lock = threading.Lock()
+
+    def _ensure(self) -> asyncio.AbstractEventLoop:
+        with self.lock:
+            if (
+                self.loop is None
+                or self.thread is None
+                or not self.thread.is_alive()
+                or self.pid != os.getpid()
+            ):
+                self.loop = asyncio.new_event_loop()
+                self.thread = threading.Thread(target=self.loop.run_forever, name="odds-fanout", daemon=True)
+                self.thread.start()
+                self.pid = os.getpid()
+            return self.loop
+
+    def send(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        layer = get_channel_layer()
+        if layer is None or not messages:
+            return
+
+        async def deliver() -> None:
+            for group, message in messages:
+                await layer.group_send(group, message)
+
+        future = asyncio.run_coroutine_threadsafe(deliver(), self._ensure())
+        try:
+            future.result(timeout=5)
+        except Exception:  # realtime is best effort; the database is the truth
+            logger.exception("odds fan-out failed")
 
 
-def edges_deltas(updated: Iterable, removed: Iterable, *, reason: str = "", on_commit: bool = True) -> None:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+_sender = _Sender()
+
+
+def send_groups(groups: dict[str, list[dict[str, Any]]], *, on_commit: bool = True) -> None:
+    """One channel-layer message per group carrying all its deltas, after commit."""
+    messages = [
+        (group, {"type": "odds.deltas", "deltas": deltas}) for group, deltas in groups.items() if deltas
+    ]
+    if not messages:
+        return
+    if on_commit:
+        transaction.on_commit(lambda: _sender.send(messages))
+    else:
+        _sender.send(messages)
+
+
+def edge_groups(
+    updated: Iterable,
+    removed: Iterable,
+    *,
+    reason: str = "",
+    into: dict[str, list[dict[str, Any]]] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = into if into is not None else defaultdict(list)
     for edge in updated:
-        data = edge_to_dict(edge)
-        delta = {"type": "edge.updated", "version": edge.version, "edge": data}
-        groups[BOARD_GROUP].append(delta)
-        groups[event_group(edge.event_id)].append(delta)
+        delta = {"type": "edge.updated", "version": edge.version, "edge": edge_to_dict(edge)}
+        groups.setdefault(BOARD_GROUP, []).append(delta)
+        groups.setdefault(event_group(edge.event_id), []).append(delta)
     for edge in removed:
         delta = {
             "type": "edge.removed",
@@ -97,9 +155,13 @@ def edges_deltas(updated: Iterable, removed: Iterable, *, reason: str = "", on_c
             "reason": reason,
             "edge": edge_to_dict(edge),
         }
-        groups[BOARD_GROUP].append(delta)
-        groups[event_group(edge.event_id)].append(delta)
-    _send(groups, on_commit=on_commit)
+        groups.setdefault(BOARD_GROUP, []).append(delta)
+        groups.setdefault(event_group(edge.event_id), []).append(delta)
+    return groups
+
+
+def edges_deltas(updated: Iterable, removed: Iterable, *, reason: str = "", on_commit: bool = True) -> None:
+    send_groups(edge_groups(updated, removed, reason=reason), on_commit=on_commit)
 
 
 def edges_updated(edges: Iterable) -> None:
@@ -110,23 +172,20 @@ def edges_removed(edges: Iterable, *, reason: str) -> None:
     edges_deltas([], edges, reason=reason)
 
 
-def quotes_updated(quotes_by_event: dict[int, list[dict[str, Any]]]) -> None:
-    """`quote.updated` deltas, one message per event."""
-    groups = {
+def quote_groups(quotes_by_event: dict[int, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """`quote.updated` deltas, for each event's group."""
+    return {
         event_group(event_id): [
             {"type": "quote.updated", "version": q["version"], "quote": q} for q in quotes
         ]
         for event_id, quotes in quotes_by_event.items()
     }
-    _send(groups, on_commit=True)
 
 
 def event_status_changed(event) -> None:
-    broadcast(
-        event_group(event.pk),
+    send_groups(
         {
-            "type": "odds.deltas",
-            "deltas": [
+            event_group(event.pk): [
                 {
                     "type": "event.status",
                     "version": int(event.updated_at.timestamp() * 1_000_000),
@@ -135,6 +194,6 @@ def event_status_changed(event) -> None:
                     "home_score": event.home_score,
                     "away_score": event.away_score,
                 }
-            ],
-        },
+            ]
+        }
     )

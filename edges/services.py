@@ -60,7 +60,7 @@ def event_record_result(
         )
     if status == Event.Status.FINAL and (home_score is None or away_score is None):
         raise ApplicationError("A final result needs both scores.", code="validation_error")
-    event = Event.objects.select_for_update().select_related("sport").filter(pk=event_id).first()
+    event = Event.objects.select_for_update(of=("self",)).select_related("sport").filter(pk=event_id).first()
     if event is None:
         raise NotFound(f"No event {event_id}.")
     scores = {
@@ -112,7 +112,7 @@ def events_start_due(*, now: datetime | None = None) -> list[int]:
     started = []
     with transaction.atomic():
         events = list(
-            Event.objects.select_for_update(skip_locked=True)
+            Event.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("sport")
             .filter(status=Event.Status.SCHEDULED, commence_time__lte=now)
         )
@@ -166,7 +166,7 @@ def mark_stale(*, now: datetime | None = None) -> int:
     stale (and are pushed as such). Returns how many changed."""
     now = now or timezone.now()
     edges = list(
-        Edge.objects.select_for_update(skip_locked=True)
+        Edge.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("event", "sportsbook", "market")
         .filter(status=Edge.Status.ACTIVE, stale_after__lte=now)
     )
@@ -192,7 +192,7 @@ def edges_expire_due(*, now: datetime | None = None) -> int:
     """Edges whose event has started (expires_at passed) become expired."""
     now = now or timezone.now()
     return _expire_edges(
-        Edge.objects.select_for_update(skip_locked=True).filter(
+        Edge.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status__in=[Edge.Status.ACTIVE, Edge.Status.STALE], expires_at__lte=now
         ),
         now=now,
@@ -215,3 +215,66 @@ def cleanup_expired_edges(*, now: datetime | None = None, older_than: timedelta 
     now = now or timezone.now()
     deleted, _ = Edge.objects.filter(status=Edge.Status.EXPIRED, updated_at__lt=now - older_than).delete()
     return deleted
+
+
+def odds_snapshot_append(*, now: datetime | None = None) -> int:
+    """Append every current quote as one JSON line to this hour's `odds` audit file
+    (gzip, object storage). Called hourly; safe to run more often (each run is a snapshot)."""
+    from betthat.core.audit import audit_append_many
+    from edges.models import OddsQuote
+
+    now = now or timezone.now()
+    records = [
+        {
+            "snapshot_at": now,
+            "event": event,
+            "market": market_key,
+            "player": player,
+            "line": line,
+            "outcome": name,
+            "book": book,
+            "price_decimal": price,
+            "price_american": american,
+            "last_update": last_update,
+            "version": version,
+        }
+        for event, market_key, player, line, name, book, price, american, last_update, version in OddsQuote.objects.values_list(
+            "outcome__market__event__provider_id",
+            "outcome__market__key",
+            "outcome__market__player",
+            "outcome__market__point",
+            "outcome__name",
+            "sportsbook__key",
+            "price_decimal",
+            "price_american",
+            "last_update",
+            "version",
+        ).iterator(chunk_size=5000)
+    ]
+    if records:
+        audit_append_many("odds", records, when=now)
+    return len(records)
+
+
+def sportsbook_upsert(
+    *,
+    key: str,
+    title: str,
+    region: str = "us",
+    is_sharp: bool = False,
+    latency_tier: str = "standard",
+    freshness_seconds: int = 90,
+):
+    from edges.models import Sportsbook
+
+    book, _ = Sportsbook.objects.update_or_create(
+        key=key,
+        defaults={
+            "title": title,
+            "region": region,
+            "is_sharp": is_sharp,
+            "latency_tier": latency_tier,
+            "freshness_seconds": freshness_seconds,
+        },
+    )
+    return book
