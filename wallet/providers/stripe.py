@@ -95,6 +95,7 @@ class StripeProvider:
             ) from error
         except (ValueError, UnicodeDecodeError) as error:
             raise ApplicationError("The webhook body is not valid JSON.", code="parse_error") from error
+        event = event.to_dict()  # plain dicts from here on
         obj = event["data"]["object"]
         metadata = obj.get("metadata") or {}
         try:
@@ -115,5 +116,5 @@ class StripeProvider:
             amount_minor=int(obj["amount"]) if obj.get("amount") is not None else None,
             currency=str(obj.get("currency", "")).upper(),
             reason=reason,
-            payload=event.to_dict() if hasattr(event, "to_dict") else dict(event),
+            payload=event,
         )
