@@ -16,6 +16,17 @@ from betting import selectors, services
 from wallet.idempotency import idempotent_response
 
 
+def decimals_as_strings(value):
+    """Decimals in JSON are strings (exact), as the serializers render them."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: decimals_as_strings(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [decimals_as_strings(item) for item in value]
+    return value
+
+
 def money(minor: int | None, currency: str) -> dict | None:
     return None if minor is None else {"amount": minor_to_decimal(minor), "currency": currency}
 
@@ -177,7 +188,7 @@ class BetCancelApi(APIView):
 
 class BetStatsApi(APIView):
     def get(self, request):
-        return Response(selectors.get_user_bet_statistics(user=request.user))
+        return Response(decimals_as_strings(selectors.get_user_bet_statistics(user=request.user)))
 
 
 class BetRecommendationApi(APIView):
@@ -201,7 +212,7 @@ class BetRecommendationApi(APIView):
         )
         data["recommended_stake"] = money(data.pop("recommended_stake_minor"), data["currency"])
         data["available"] = money(data.pop("available_minor"), data["currency"])
-        return Response(data)
+        return Response(decimals_as_strings(data))
 
 
 class LimitsApi(APIView):
