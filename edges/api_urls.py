@@ -1,3 +1,14 @@
 """REST endpoints of the edges app, mounted under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from edges import api
+
+urlpatterns: list = [
+    path("sportsbooks/", api.SportsbookListApi.as_view(), name="sportsbook-list"),
+    path("events/", api.EventListApi.as_view(), name="event-list"),
+    path("events/<int:event_id>/", api.EventDetailApi.as_view(), name="event-detail"),
+    path("events/<int:event_id>/history/", api.EventHistoryApi.as_view(), name="event-history"),
+    path("edges/", api.EdgeListApi.as_view(), name="edge-list"),
+    path("edges/<str:edge_id>/", api.EdgeDetailApi.as_view(), name="edge-detail"),
+]

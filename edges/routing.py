@@ -1,3 +1,7 @@
 """Websocket routes of the edges app."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from edges.consumers import OddsConsumer
+
+websocket_urlpatterns: list = [path("ws/odds/", OddsConsumer.as_asgi())]

@@ -358,3 +358,55 @@ def quote_age_seconds(*, edge: Edge, now: datetime | None = None) -> float:
 
 def latest_quote_time() -> datetime | None:
     return OddsQuote.objects.aggregate(latest=Max("last_update"))["latest"]
+
+
+# --- the viewer's stake --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewerSizing:
+    available_minor: int
+    risk_tolerance: str
+    max_kelly_fraction: Decimal
+    cap_minor: int | None
+    currency: str = "USD"
+
+    def stake_minor(self, kelly: float) -> int:
+        return pricing.recommended_stake_minor(
+            available_minor=self.available_minor,
+            kelly_fraction=kelly,
+            risk_tolerance=self.risk_tolerance,
+            max_kelly_fraction=self.max_kelly_fraction,
+            cap_minor=self.cap_minor,
+        )
+
+
+def viewer_sizing(*, user) -> ViewerSizing:
+    """What the viewer's recommended stakes rest on: available balance, risk tolerance,
+    max Kelly fraction and max bet size. A wallet that cannot be read counts as empty."""
+    available = 0
+    try:
+        from wallet.selectors import wallet_balances_for_user
+
+        available = int(wallet_balances_for_user(user=user, currency="USD").available_minor)
+    except Exception:  # no wallet yet: recommend nothing rather than fail the page
+        logger.debug("no wallet balance for %s", user.pk, exc_info=True)
+    cap = None
+    max_bet = getattr(user, "max_bet_size", None)
+    if max_bet is not None:
+        cap = int((Decimal(max_bet.amount) * 100).to_integral_value())
+    return ViewerSizing(
+        available_minor=available,
+        risk_tolerance=getattr(user, "risk_tolerance", "medium") or "medium",
+        max_kelly_fraction=Decimal(getattr(user, "max_kelly_fraction", Decimal("0.25"))),
+        cap_minor=cap,
+    )
+
+
+def pricing_preferences(*, user) -> tuple[str, str]:
+    prefs = (getattr(user, "preferences", None) or {}).get("pricing") or {}
+    method = (
+        prefs.get("devig_method") if prefs.get("devig_method") in pricing.DEVIG_METHODS else "multiplicative"
+    )
+    reference = prefs.get("reference") if prefs.get("reference") in pricing.REFERENCES else "sharp"
+    return method, reference

@@ -1,0 +1,78 @@
+from django.contrib import admin
+
+from edges.models import Edge, Event, Market, OddsHistory, OddsQuote, Outcome, Sport, Sportsbook
+
+
+@admin.register(Sportsbook)
+class SportsbookAdmin(admin.ModelAdmin):
+    list_display = ["key", "title", "region", "is_sharp", "latency_tier", "freshness_seconds", "is_active"]
+    list_editable = ["is_sharp", "freshness_seconds", "is_active"]
+
+
+@admin.register(Sport)
+class SportAdmin(admin.ModelAdmin):
+    list_display = ["key", "title", "is_active"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "sport", "commence_time", "status", "home_score", "away_score"]
+    list_filter = ["status", "sport"]
+    search_fields = ["provider_id", "home_team", "away_team"]
+    date_hierarchy = "commence_time"
+    readonly_fields = ["provider_id", "started_at", "finished_at", "scores"]
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "event", "period", "is_suspended"]
+    list_filter = ["key", "is_suspended"]
+    raw_id_fields = ["event"]
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "market"]
+    raw_id_fields = ["market"]
+
+
+@admin.register(OddsQuote)
+class OddsQuoteAdmin(admin.ModelAdmin):
+    list_display = [
+        "outcome",
+        "sportsbook",
+        "price_decimal",
+        "price_american",
+        "last_update",
+        "version",
+        "is_suspended",
+    ]
+    list_filter = ["sportsbook", "is_suspended"]
+    raw_id_fields = ["outcome"]
+
+
+@admin.register(OddsHistory)
+class OddsHistoryAdmin(admin.ModelAdmin):
+    list_display = ["outcome", "sportsbook", "price_decimal", "recorded_at"]
+    raw_id_fields = ["outcome"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only
+
+
+@admin.register(Edge)
+class EdgeAdmin(admin.ModelAdmin):
+    list_display = [
+        "edge_id",
+        "kind",
+        "status",
+        "side",
+        "sportsbook",
+        "edge_percentage",
+        "expected_value_per_dollar",
+        "discovered_at",
+    ]
+    list_filter = ["kind", "status", "sport_key", "market_type"]
+    search_fields = ["edge_id", "side", "player"]
+    raw_id_fields = ["event", "market", "outcome"]
+    ordering = ["-discovered_at"]

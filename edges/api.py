@@ -1,0 +1,221 @@
+"""REST endpoints of the edges app: one APIView per operation, nested serializers."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.serializers import minor_to_decimal
+from edges import pricing, realtime, selectors
+from edges.forms import EdgeFilterForm
+from edges.models import Event
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except Http404 as error:
+            raise NotFound(
+                "That page does not exist.", details={"page": request.query_params.get("page")}
+            ) from error
+
+
+def _validation_error(errors) -> ApplicationError:
+    return ApplicationError("The request is not valid.", code="validation_error", status=400, details=errors)
+
+
+class SportsbookListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        key = serializers.CharField()
+        title = serializers.CharField()
+        region = serializers.CharField()
+        is_sharp = serializers.BooleanField()
+        latency_tier = serializers.CharField()
+        freshness_seconds = serializers.IntegerField()
+
+    def get(self, request):
+        from edges.models import Sportsbook
+
+        books = Sportsbook.objects.filter(is_active=True)
+        return Response({"results": self.OutputSerializer(books, many=True).data})
+
+
+class EventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider_id = serializers.CharField()
+    sport_key = serializers.CharField(source="sport.key")
+    home_team = serializers.CharField()
+    away_team = serializers.CharField()
+    commence_time = serializers.DateTimeField()
+    status = serializers.CharField()
+    home_score = serializers.IntegerField(allow_null=True)
+    away_score = serializers.IntegerField(allow_null=True)
+
+
+class EventListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        sport = serializers.SlugField(required=False)
+        status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
+        date = serializers.DateField(required=False)
+
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        if not filters.is_valid():
+            raise _validation_error(filters.errors)
+        events = selectors.event_list(**filters.validated_data)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(EventOutputSerializer(page, many=True).data)
+
+
+class PricingInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=pricing.DEVIG_METHODS, required=False)
+    reference = serializers.ChoiceField(choices=pricing.REFERENCES, required=False)
+
+
+def _pricing_choice(request) -> tuple[str, str]:
+    data = PricingInputSerializer(data=request.query_params)
+    if not data.is_valid():
+        raise _validation_error(data.errors)
+    method, reference = selectors.pricing_preferences(user=request.user)
+    return data.validated_data.get("method", method), data.validated_data.get("reference", reference)
+
+
+def _event_or_404(event_id: int) -> Event:
+    event = selectors.event_get(event_id=event_id)
+    if event is None:
+        raise NotFound(f"No event {event_id}.")
+    return event
+
+
+class EventDetailApi(APIView):
+    def get(self, request, event_id: int):
+        event = _event_or_404(event_id)
+        method, reference = _pricing_choice(request)
+        boards = selectors.event_markets_board(event=event, method=method, reference=reference)
+        markets = []
+        for board in boards:
+            market = board.market
+            markets.append(
+                {
+                    "id": market.pk,
+                    "key": market.key,
+                    "player": market.player,
+                    "period": market.period,
+                    "point": None if market.point is None else str(market.point),
+                    "is_suspended": market.is_suspended,
+                    "devig_method": board.method,
+                    "reference": board.reference,
+                    "outcomes": [
+                        {
+                            "id": row["outcome"].pk,
+                            "name": row["outcome"].name,
+                            "point": None if row["outcome"].point is None else str(row["outcome"].point),
+                            "best_sportsbook": row["best_book"],
+                            "best_price_decimal": None
+                            if row["best_price"] is None
+                            else str(row["best_price"]),
+                            "fair_probability": row["fair_probability"],
+                            "fair_odds_decimal": None
+                            if row["fair_odds"] is None
+                            else round(row["fair_odds"], 6),
+                            "quotes": [
+                                {
+                                    "sportsbook": book,
+                                    "price_decimal": str(q.price_decimal),
+                                    "price_american": q.price_american,
+                                    "point": None if q.point is None else str(q.point),
+                                    "last_update": q.last_update,
+                                    "version": q.version,
+                                    "is_suspended": q.is_suspended,
+                                }
+                                for book, q in sorted(row["quotes"].items())
+                            ],
+                        }
+                        for row in board.rows
+                    ],
+                }
+            )
+        return Response({**EventOutputSerializer(event).data, "markets": markets})
+
+
+class EventHistoryApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        market = serializers.IntegerField(required=False, min_value=1)
+
+    def get(self, request, event_id: int):
+        event = _event_or_404(event_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        if not filters.is_valid():
+            raise _validation_error(filters.errors)
+        series = selectors.market_history(event=event, market_id=filters.validated_data.get("market"))
+        return Response(
+            {
+                "event_id": event.pk,
+                "markets": [
+                    {
+                        "market_id": m["market_id"],
+                        "outcomes": [
+                            {
+                                "outcome_id": o["outcome_id"],
+                                "name": o["name"],
+                                "books": {
+                                    book: [
+                                        {"at": when, "price_decimal": str(price)} for when, price in points
+                                    ]
+                                    for book, points in o["books"].items()
+                                },
+                            }
+                            for o in m["outcomes"].values()
+                        ],
+                    }
+                    for m in series.values()
+                ],
+            }
+        )
+
+
+def _edge_with_stake(edge, sizing: selectors.ViewerSizing) -> dict:
+    data = realtime.edge_to_dict(edge)
+    data.pop("oldest_quote_ts", None)
+    stake = sizing.stake_minor(edge.kelly_fraction)
+    data["recommended_stake"] = {"amount": minor_to_decimal(stake), "currency": sizing.currency}
+    data["quote_age_seconds"] = round(selectors.quote_age_seconds(edge=edge), 3)
+    return data
+
+
+class EdgeListApi(APIView):
+    def get(self, request):
+        form = EdgeFilterForm(request.query_params)
+        if not form.is_valid():
+            raise _validation_error(form.errors.get_json_data())
+        edges = selectors.search_edges(filters=form.to_filters())
+        paginator = Pagination()
+        page = paginator.paginate_queryset(edges, request, view=self)
+        sizing = selectors.viewer_sizing(user=request.user)
+        return paginator.get_paginated_response([_edge_with_stake(e, sizing) for e in page])
+
+
+class EdgeDetailApi(APIView):
+    def get(self, request, edge_id: str):
+        edge = selectors.edge_get(edge_id=edge_id)
+        if edge is None:
+            raise NotFound(f"No edge {edge_id}.")
+        data = _edge_with_stake(edge, selectors.viewer_sizing(user=request.user))
+        if edge.kind == "arbitrage":
+            split = pricing.arbitrage_stakes(10_000, [leg["price_decimal"] for leg in edge.legs])
+            data["stake_split_per_100"] = {
+                "stakes": [minor_to_decimal(s) for s in split.stakes_minor],
+                "guaranteed_payout": minor_to_decimal(split.guaranteed_payout_minor),
+                "guaranteed_profit": minor_to_decimal(split.guaranteed_profit_minor),
+            }
+        return Response(data)
