@@ -16,7 +16,7 @@ from betting.models import Bet, BetLeg, LimitChange
 from betting.services.limits import limit_headroom, user_zone
 from betting.statistics import BetRow, bet_statistics
 from edges import pricing
-from edges.models import Outcome, Sportsbook
+from edges.models import Event, Outcome, Sportsbook
 from edges.selectors import fair_probability_for_outcome, quote_price_current
 from wallet.selectors import wallet_balances_for_user
 
@@ -127,7 +127,13 @@ def bet_recommendation(*, user: User, outcome_id: int, sportsbook: str, currency
         raise NotFound("No such outcome.", details={"outcome_id": outcome_id})
     if not Sportsbook.objects.filter(key=sportsbook).exists():
         raise NotFound("No such sportsbook.", details={"sportsbook": sportsbook})
-    quote = quote_price_current(outcome_id=outcome_id, sportsbook_key=sportsbook)
+    event = outcome.market.event
+    is_open = (
+        event.status == Event.Status.SCHEDULED
+        and event.commence_time > timezone.now()
+        and not outcome.market.is_suspended
+    )
+    quote = quote_price_current(outcome_id=outcome_id, sportsbook_key=sportsbook) if is_open else None
     method = (user.preferences or {}).get("pricing", {}).get("devig_method", "multiplicative")
     reference = (user.preferences or {}).get("pricing", {}).get("reference", "sharp")
     try:

@@ -1,11 +1,14 @@
 """Pages of the betting app."""
 
-from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from betthat.core.views import empty_section
+from betting import views
 
 app_name = "betting"
 urlpatterns = [
-    path("bets/", login_required(empty_section("betting/my_bets.html")), name="index"),
+    path("bets/", views.my_bets, name="index"),
+    path("bets/slip/", views.bet_slip, name="slip"),
+    path("bets/stats/", views.statistics_page, name="statistics"),
+    path("bets/responsible/", views.responsible_gambling, name="responsible"),
+    path("bets/<int:bet_id>/cancel/", views.bet_cancel_view, name="cancel"),
 ]

@@ -195,7 +195,7 @@ def _after_settlement(
             {
                 "type": "bet.settled",
                 "bets": settled,
-                "text": _notification_text(settled),
+                "message": _notification_text(settled),
             },
         )
     exposure.exposure_add_on_commit(deltas)

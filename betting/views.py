@@ -1,0 +1,151 @@
+"""Pages of the betting app: the bet slip, My bets, statistics, responsible gambling."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from betthat.core.errors import ApplicationError
+from betting import charts, selectors, services
+from betting.forms import BetFilterForm, LimitsForm, SelfExclusionForm
+from betting.services.limits import money_to_minor
+from edges.models import Edge
+
+
+def _slip_selections(request) -> tuple[list[tuple[int, str]], str]:
+    """(outcome_id, sportsbook) pairs and the edge id from the query string.
+
+    `?outcome_id=12&sportsbook=draftkings` (repeat outcome_id for a parlay) or `?edge_id=...`.
+    """
+    edge_id = request.GET.get("edge_id", "")
+    book = request.GET.get("sportsbook", "")
+    ids = request.GET.getlist("outcome_id")
+    if edge_id and not ids:
+        edge = Edge.objects.filter(edge_id=edge_id).values("outcome_id", "sportsbook__key").first()
+        if edge is None or edge["outcome_id"] is None or not edge["sportsbook__key"]:
+            raise Http404("This edge cannot be bet from the slip.")
+        return [(edge["outcome_id"], edge["sportsbook__key"])], edge_id
+    try:
+        return [(int(i), book) for i in ids if i], edge_id
+    except ValueError as error:
+        raise Http404("Unknown outcome.") from error
+
+
+@login_required
+def bet_slip(request):
+    """The bet slip: legs, price, fair price, Kelly stake, potential return, limit headroom.
+    Rendered as a partial for htmx requests (a drawer on the board) or as a page."""
+    selections, edge_id = _slip_selections(request)
+    legs, error = [], ""
+    for outcome_id, book in selections:
+        try:
+            legs.append(
+                selectors.bet_recommendation(user=request.user, outcome_id=outcome_id, sportsbook=book)
+            )
+        except ApplicationError as problem:
+            error = problem.message
+    stake_minor = (
+        legs[0]["recommended_stake_minor"] if len(legs) == 1 and request.user.auto_kelly_sizing else 0
+    )
+    context = {
+        "legs": legs,
+        "error": error,
+        "edge_id": edge_id,
+        "slip_token": uuid.uuid4().hex,
+        "stake": f"{stake_minor / 100:.2f}" if stake_minor else "",
+        "headroom": legs[0]["headroom"] if legs else None,
+        "is_parlay": len(legs) > 1,
+    }
+    template = "betting/_slip.html" if request.htmx else "betting/slip.html"
+    return render(request, template, context)
+
+
+@login_required
+def my_bets(request):
+    form = BetFilterForm(request.GET or None)
+    filters = selectors.BetFilters()
+    if form.is_valid():
+        filters = selectors.BetFilters(**{k: v for k, v in form.cleaned_data.items() if v})
+    bets = list(selectors.bet_list_for_user(user=request.user, filters=filters)[:100])
+    stats = selectors.get_user_bet_statistics(user=request.user)
+    context = {"form": form if form.is_bound else BetFilterForm(), "bets": bets, "stats": stats}
+    template = "betting/_bet_table.html" if request.htmx else "betting/my_bets.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def bet_cancel_view(request, bet_id: int):
+    try:
+        services.bet_cancel(user=request.user, bet_id=bet_id)
+        messages.success(request, f"Bet #{bet_id} cancelled; the stake is back in your wallet.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("betting:index")
+
+
+@login_required
+def statistics_page(request):
+    stats = selectors.get_user_bet_statistics(user=request.user)
+    series = selectors.bet_series_for_user(user=request.user)
+    profit_chart = charts.line_chart([float(v) for _, v in series["profit"]], label=charts.money_label)
+    clv_chart = charts.bar_chart([float(v) for _, v in series["clv"]], label=charts.percent_label)
+    breakdowns = [
+        ("Sport", stats["by_sport"]),
+        ("Sportsbook", stats["by_sportsbook"]),
+        ("Market", stats["by_market_type"]),
+        ("Month", stats["by_month"]),
+    ]
+    return render(
+        request,
+        "betting/statistics.html",
+        {"stats": stats, "profit_chart": profit_chart, "clv_chart": clv_chart, "breakdowns": breakdowns},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def responsible_gambling(request):
+    user = request.user
+    services.limit_changes_apply_due(user=user)
+    initial = {
+        "max_bet_size": user.max_bet_size.amount,
+        "daily_bet_limit": user.daily_bet_limit.amount,
+        "monthly_bet_limit": user.monthly_bet_limit.amount,
+    }
+    limits_form = LimitsForm(initial=initial)
+    exclusion_form = SelfExclusionForm()
+    if request.method == "POST" and request.POST.get("action") == "limits":
+        limits_form = LimitsForm(request.POST)
+        if limits_form.is_valid():
+            outcome = services.user_limits_update(user=user, limits=limits_form.limits_minor())
+            pending = [name for name, what in outcome.items() if what == "pending"]
+            applied = [name for name, what in outcome.items() if what == "applied"]
+            if applied:
+                messages.success(request, "Lower limits apply now.")
+            if pending:
+                messages.info(request, "Higher limits take effect after a 24-hour cooling-off period.")
+            return redirect("betting:responsible")
+    elif request.method == "POST" and request.POST.get("action") == "exclude":
+        exclusion_form = SelfExclusionForm(request.POST)
+        if exclusion_form.is_valid():
+            services.user_self_exclude(user=user, days=exclusion_form.cleaned_data["days"])
+            messages.success(request, "You are excluded from betting until the date shown.")
+            return redirect("betting:responsible")
+    headroom = services.limit_headroom(user=user, currency=str(user.max_bet_size.currency))
+    return render(
+        request,
+        "betting/responsible.html",
+        {
+            "limits_form": limits_form,
+            "exclusion_form": exclusion_form,
+            "headroom": headroom,
+            "pending": selectors.limit_changes_pending_for_user(user=user),
+            "max_bet_minor": money_to_minor(user.max_bet_size),
+        },
+    )

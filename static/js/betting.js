@@ -1,0 +1,119 @@
+// Bet-That betting pages: the bet slip (potential return, placement through the API with an
+// Idempotency-Key, one-click accept of a moved price) and live refresh of My bets.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; }
+    catch (e) { return ""; }
+  }
+
+  function parseAmount(text) {
+    const clean = String(text || "").trim();
+    return /^\d+(\.\d{1,2})?$/.test(clean) ? clean : null;
+  }
+
+  // Minor units from a decimal string, without floating point.
+  function toMinor(amount) {
+    const [whole, frac = ""] = amount.split(".");
+    return BigInt(whole) * 100n + BigInt((frac + "00").slice(0, 2));
+  }
+
+  function formatMinor(minor) {
+    const negative = minor < 0n; if (negative) minor = -minor;
+    const whole = (minor / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return (negative ? "-" : "") + whole + "." + (minor % 100n).toString().padStart(2, "0");
+  }
+
+  // price as a decimal string with up to 6 places -> [numerator, 10^places]
+  function priceParts(price) {
+    const [whole, frac = ""] = String(price).split(".");
+    const places = Math.min(frac.length, 6);
+    return [BigInt(whole + frac.slice(0, places)), 10n ** BigInt(places)];
+  }
+
+  function initSlip(slip) {
+    const form = slip.querySelector(".slip-form");
+    if (!form) return;
+    const legs = Array.from(slip.querySelectorAll(".slip-leg"));
+    const message = slip.querySelector(".slip-message");
+    const output = slip.querySelector("[data-testid=slip-return]");
+    const stakeInput = form.querySelector("[name=stake]");
+
+    function updateReturn() {
+      const amount = parseAmount(stakeInput.value);
+      if (!amount || legs.length !== 1 || !legs[0].dataset.price) { output.textContent = legs.length > 1 ? "at the parlay price" : "–"; return; }
+      const [num, den] = priceParts(legs[0].dataset.price);
+      output.textContent = formatMinor((toMinor(amount) * num) / den);
+    }
+    stakeInput.addEventListener("input", updateReturn);
+    updateReturn();
+
+    function show(html, kind) { message.innerHTML = html; message.className = "slip-message " + (kind || ""); }
+
+    async function submit(policy) {
+      const amount = parseAmount(stakeInput.value);
+      if (!amount || amount === "0" || /^0+(\.0+)?$/.test(amount)) { show("Enter a stake with at most two decimals.", "error"); return; }
+      const body = {
+        legs: legs.map((leg) => ({ outcome_id: Number(leg.dataset.outcomeId), sportsbook: leg.dataset.sportsbook, odds_decimal: leg.dataset.price })),
+        stake: amount,
+        accept_price_change: policy || form.querySelector("[name=accept_price_change]").value,
+      };
+      if (slip.dataset.edgeId) body.edge_id = slip.dataset.edgeId;
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        const response = await fetch("/api/v1/bets/", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Idempotency-Key": slip.dataset.token },
+          body: JSON.stringify(body),
+        });
+        const data = await response.json();
+        if (response.status === 201) {
+          show('Bet placed: <a href="/bets/" data-testid="slip-placed">#' + data.id + "</a> at " + data.odds_american + " (" + data.external_id + ").", "success");
+          form.hidden = true;
+          if (window.BT && BT.toast) BT.toast("Bet #" + data.id + " placed.");
+          return;
+        }
+        const error = (data && data.error) || { message: "Something went wrong." };
+        if (error.code === "price_changed") {
+          const moved = (error.details.legs || []).filter((l) => l.current !== l.requested);
+          moved.forEach((l) => { const leg = legs.find((x) => Number(x.dataset.outcomeId) === l.outcome_id); if (leg) leg.dataset.pendingPrice = l.current; });
+          const text = moved.map((l) => l.requested + " → " + l.current).join(", ");
+          show('The price moved (' + text + '). <button type="button" class="btn" data-testid="slip-accept">Accept new price</button>', "warn");
+          message.querySelector("[data-testid=slip-accept]").addEventListener("click", () => {
+            legs.forEach((leg) => { if (leg.dataset.pendingPrice) { leg.dataset.price = leg.dataset.pendingPrice; delete leg.dataset.pendingPrice; } });
+            updateReturn();
+            submit();
+          });
+        } else {
+          show(error.message + (error.code ? ' <span class="muted small">(' + error.code + ")</span>" : ""), "error");
+        }
+      } catch (e) {
+        show("Could not reach the server; your bet was not placed. Try again.", "error");
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    form.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
+  }
+
+  function refreshBets() {
+    const table = document.getElementById("bet-table");
+    if (!table) return;
+    if (window.htmx) window.htmx.ajax("GET", location.pathname + location.search, { target: "#bet-table", swap: "innerHTML" });
+    else location.reload();
+  }
+
+  function init(root) {
+    (root || document).querySelectorAll(".bet-slip").forEach((slip) => { if (!slip.dataset.ready) { slip.dataset.ready = "1"; initSlip(slip); } });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => init());
+  document.addEventListener("htmx:afterSwap", (event) => init(event.target));
+  document.addEventListener("bt:notification", (event) => {
+    const payload = event.detail || {};
+    if (payload.type === "bet.settled") refreshBets();
+  });
+})();
