@@ -3,13 +3,14 @@ from decimal import Decimal
 from django import template
 
 register = template.Library()
+DASH = "\u2013"  # shown for a missing value
 
 
 @register.filter
 def minor(value):
     """Integer minor units as an amount: 123456 -> "1,234.56"."""
     if value is None or value == "":
-        return "–"
+        return DASH
     amount = Decimal(int(value)) / 100
     return f"{amount:,.2f}"
 
@@ -17,21 +18,21 @@ def minor(value):
 @register.filter
 def ratio_pct(value, places=1):
     if value is None:
-        return "–"
+        return DASH
     return f"{Decimal(value) * 100:.{int(places)}f}%"
 
 
 @register.filter
 def signed_pct(value, places=1):
     if value is None:
-        return "–"
+        return DASH
     return f"{Decimal(value) * 100:+.{int(places)}f}%"
 
 
 @register.filter
 def american_odds(value):
     if value is None:
-        return "–"
+        return DASH
     value = int(value)
     return f"+{value}" if value > 0 else str(value)
 
@@ -39,7 +40,7 @@ def american_odds(value):
 @register.filter
 def odds3(value):
     if value is None:
-        return "–"
+        return DASH
     return f"{Decimal(value):.3f}"
 
 
