@@ -1,0 +1,120 @@
+"""The odds websocket: snapshot, then an edge update triggered by an ingest."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from betthat.asgi import application
+from edges.feeds.odds_api import ingest_v4
+from tests.edges.factories import FILE_TIME, books, load
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _connect(headers):
+    communicator = WebsocketCommunicator(application, "/ws/odds/", headers=headers)
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    return communicator
+
+
+async def _until(communicator, predicate, timeout=10):
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if predicate(message):
+            return message
+
+
+async def test_ingest_pushes_edge_updates_to_the_board(ws_headers_for):
+    user = await sync_to_async(UserFactory)()
+    headers = await sync_to_async(ws_headers_for)(user)
+    await sync_to_async(books)()
+    ws = await _connect(headers)
+    await ws.send_json_to({"action": "subscribe", "board": {"kind": "positive_ev"}})
+    snapshot = await ws.receive_json_from(timeout=5)
+    assert snapshot["type"] == "snapshot" and snapshot["edges"] == []
+
+    await sync_to_async(ingest_v4)(load("nfl_decimal.json"), now=FILE_TIME)
+    first = await _until(ws, lambda m: m["type"] == "edge.updated")
+    assert first["edge"]["kind"] == "positive_ev"  # the filter holds: no arbitrage or middle
+    received = {first["edge"]["side"]: first}
+    while len(received) < 2:
+        message = await _until(ws, lambda m: m["type"] == "edge.updated")
+        received[message["edge"]["side"]] = message
+    chargers = received["Los Angeles Chargers"]
+    p = (1 / 2.45) / (1 / 1.60 + 1 / 2.45)
+    assert chargers["edge"]["expected_value_per_dollar"] == pytest.approx(p * 2.60 - 1, abs=1e-6)
+
+    # a newer price moves the edge: a higher version arrives
+    payload = copy.deepcopy(load("nfl_decimal.json"))
+    dk = payload[0]["bookmakers"][1]["markets"][0]
+    dk["last_update"] = "2030-01-01T12:00:20Z"
+    dk["outcomes"][1]["price"] = 2.70
+    await sync_to_async(ingest_v4)(payload, now=FILE_TIME)
+    moved = await _until(
+        ws, lambda m: m["type"] == "edge.updated" and m["edge"]["side"] == "Los Angeles Chargers"
+    )
+    assert moved["version"] > chargers["version"]
+    assert moved["edge"]["edge_id"] == chargers["edge"]["edge_id"]
+    assert moved["edge"]["expected_value_per_dollar"] == pytest.approx(p * 2.70 - 1, abs=1e-6)
+
+    # the price falls back below fair: the edge is removed
+    payload = copy.deepcopy(payload)
+    dk = payload[0]["bookmakers"][1]["markets"][0]
+    dk["last_update"] = "2030-01-01T12:00:25Z"
+    dk["outcomes"][1]["price"] = 2.30
+    await sync_to_async(ingest_v4)(payload, now=FILE_TIME)
+    removed = await _until(ws, lambda m: m["type"] == "edge.removed")
+    assert removed["edge_id"] == chargers["edge"]["edge_id"] and removed["version"] > moved["version"]
+
+    # reconnect: a fresh snapshot to reconcile against
+    await ws.disconnect()
+    ws = await _connect(headers)
+    await ws.send_json_to({"action": "subscribe", "board": {"kind": "positive_ev"}})
+    again = await ws.receive_json_from(timeout=5)
+    assert [e["side"] for e in again["edges"]] == ["Kansas City Chiefs -3.5"]
+    await ws.disconnect()
+
+
+async def test_event_subscription_gets_quote_updates(ws_headers_for):
+    user = await sync_to_async(UserFactory)()
+    headers = await sync_to_async(ws_headers_for)(user)
+    await sync_to_async(books)()
+    await sync_to_async(ingest_v4)(load("nba_american.json"), now=FILE_TIME)
+    from edges.models import Event
+
+    event = await sync_to_async(Event.objects.get)(provider_id="evt-bos-nyk")
+    ws = await _connect(headers)
+    await ws.send_json_to({"action": "subscribe", "events": [event.pk]})
+    snapshot = await ws.receive_json_from(timeout=5)
+    assert snapshot["scope"] == "events" and len(snapshot["edges"]) == 2
+    payload = copy.deepcopy(load("nba_american.json"))
+    payload[0]["bookmakers"][2]["last_update"] = "2030-01-01T12:00:20Z"
+    payload[0]["bookmakers"][2]["markets"][0]["outcomes"][0]["price"] = -135
+    await sync_to_async(ingest_v4)(payload, now=FILE_TIME)
+    quote = await _until(ws, lambda m: m["type"] == "quote.updated")
+    assert quote["quote"]["sportsbook"] == "fanduel"
+    assert quote["quote"]["price_decimal"] == "1.740741"
+    await ws.disconnect()
+
+
+async def test_bad_messages_get_errors_and_anonymous_is_refused(ws_headers_for):
+    anonymous = WebsocketCommunicator(application, "/ws/odds/", headers=ws_headers_for(None))
+    connected, code = await anonymous.connect(timeout=5)
+    assert not connected
+    user = await sync_to_async(UserFactory)()
+    ws = await _connect(await sync_to_async(ws_headers_for)(user))
+    await ws.send_json_to({"action": "subscribe", "board": {"min_edge": "lots"}})
+    error = await ws.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["error"]["code"] == "validation_error"
+    await ws.send_json_to({"action": "dance"})
+    assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "validation_error"
+    await ws.send_json_to({"action": "subscribe", "events": "all"})
+    assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "validation_error"
+    await ws.disconnect()
