@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from betthat.core.outbox import publish
 from betthat.core.realtime import notify
 from betthat.core.serializers import minor_to_decimal
-from wallet.ledger import MAX_AMOUNT_MINOR, Leg, book
+from wallet.ledger import MAX_AMOUNT_MINOR, InsufficientFunds, Leg, book
 from wallet.locks import lock_payment, lock_user_accounts
 from wallet.models import Account, DepositLimit, LedgerEntry, Payment, Transaction
 from wallet.selectors import PERIOD_DAYS, deposits_in_window_minor, effective_limit
@@ -108,20 +108,58 @@ def wallet_hold(
         raise
 
 
-def _open_hold(*, bet_id: int, user_id: int, currency: str) -> int:
-    """The amount still held for `bet_id` (the caller holds the user's account locks)."""
-    placed = (
-        Transaction.objects.filter(bet_id=bet_id, type=Transaction.Type.BET_PLACED)
-        .values_list("user_id", "currency", "amount_minor")
-        .first()
-    )
-    if placed is None or placed[0] != user_id or placed[1] != currency:
+def _check_closing(
+    *, bet_id: int, user_id: int, currency: str, amount_minor: int, booked: bool = True
+) -> None:
+    """After booking a release or capture: the bet's hold must be this user's, at least as
+    large, and closed by this transaction only. Run after `book` took the account locks, so
+    the statement sees every concurrent closing that committed first (READ COMMITTED)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT max(user_id) FILTER (WHERE type = 'BET_PLACED'),
+                   max(currency) FILTER (WHERE type = 'BET_PLACED'),
+                   max(amount_minor) FILTER (WHERE type = 'BET_PLACED'),
+                   count(*) FILTER (WHERE type IN ('BET_REFUND', 'BET_PAYOUT'))
+              FROM wallet_transaction WHERE bet_id = %s
+            """,
+            [bet_id],
+        )
+        placed_user, placed_currency, held, closings = cursor.fetchone()
+    if placed_user != user_id or placed_currency != currency:
         raise NotFound("No stake is held for this bet.", details={"bet_id": bet_id})
-    if Transaction.objects.filter(
-        bet_id=bet_id, type__in=[Transaction.Type.BET_REFUND, Transaction.Type.BET_PAYOUT]
-    ).exists():
+    if closings > (1 if booked else 0):
         raise Conflict("This bet's stake was already released or captured.", details={"bet_id": bet_id})
-    return placed[2]
+    if amount_minor > held:
+        raise ApplicationError(
+            "Cannot release or capture more than the stake held.",
+            code="invalid_amount",
+            details={"held": minor_to_decimal(held)},
+        )
+
+
+def _close_hold(
+    *, user, bet_id: int, currency: str, stake_minor: int, legs: list[Leg], **header
+) -> Transaction:
+    try:
+        tx = book(
+            user_id=user.pk,
+            currency=currency,
+            legs=legs,
+            bet_id=bet_id,
+            ref_type="bet",
+            ref_id=str(bet_id),
+            **header,
+        )
+    except InsufficientFunds:
+        # Usually "there is no such hold": say so rather than "insufficient funds".
+        _check_closing(
+            bet_id=bet_id, user_id=user.pk, currency=currency, amount_minor=stake_minor, booked=False
+        )
+        raise
+    _check_closing(bet_id=bet_id, user_id=user.pk, currency=currency, amount_minor=stake_minor)
+    _completed(tx)
+    return tx
 
 
 def wallet_release(*, user, amount_minor: int, currency: str, bet_id: int, created_by=None) -> Transaction:
@@ -130,27 +168,16 @@ def wallet_release(*, user, amount_minor: int, currency: str, bet_id: int, creat
     _check_amount(amount_minor)
     try:
         with transaction.atomic():
-            lock_user_accounts(user_id=user.pk, currency=currency)
-            held = _open_hold(bet_id=bet_id, user_id=user.pk, currency=currency)
-            if amount_minor > held:
-                raise ApplicationError(
-                    "Cannot release more than the stake held.",
-                    code="invalid_amount",
-                    details={"held": minor_to_decimal(held)},
-                )
-            tx = book(
-                user_id=user.pk,
+            return _close_hold(
+                user=user,
+                bet_id=bet_id,
                 currency=currency,
+                stake_minor=amount_minor,
                 legs=[Leg(HOLDS, -amount_minor, Entry.RELEASE), Leg(CASH, amount_minor, Entry.RELEASE)],
                 type=Transaction.Type.BET_REFUND,
                 amount_minor=amount_minor,
-                bet_id=bet_id,
                 created_by=created_by,
-                ref_type="bet",
-                ref_id=str(bet_id),
             )
-            _completed(tx)
-            return tx
     except IntegrityError as error:
         if _unique_bet_violation(error):
             raise Conflict("This bet was already refunded.", details={"bet_id": bet_id}) from error
@@ -166,17 +193,11 @@ def wallet_capture(
     _check_amount(payout_minor, allow_zero=True)
     try:
         with transaction.atomic():
-            lock_user_accounts(user_id=user.pk, currency=currency)
-            held = _open_hold(bet_id=bet_id, user_id=user.pk, currency=currency)
-            if stake_minor > held:
-                raise ApplicationError(
-                    "Cannot capture more than the stake held.",
-                    code="invalid_amount",
-                    details={"held": minor_to_decimal(held)},
-                )
-            tx = book(
-                user_id=user.pk,
+            return _close_hold(
+                user=user,
+                bet_id=bet_id,
                 currency=currency,
+                stake_minor=stake_minor,
                 legs=[
                     Leg(HOLDS, -stake_minor, Entry.DEBIT),
                     Leg(HOUSE, stake_minor, Entry.CREDIT),
@@ -185,13 +206,8 @@ def wallet_capture(
                 ],
                 type=Transaction.Type.BET_PAYOUT,
                 amount_minor=payout_minor,
-                bet_id=bet_id,
                 created_by=created_by,
-                ref_type="bet",
-                ref_id=str(bet_id),
             )
-            _completed(tx)
-            return tx
     except IntegrityError as error:
         if _unique_bet_violation(error):
             raise Conflict("This bet was already settled.", details={"bet_id": bet_id}) from error

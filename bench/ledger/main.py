@@ -1,0 +1,155 @@
+"""Ledger transfers per second through the service layer, beside pgbench's TPC-B-like rate.
+
+A "transfer" is one wallet service call that moves money between two accounts in its own
+database transaction, with balanced entries, cached balances, the row locks and the outbox
+event: `wallet_hold` (cash -> holds) alternating with `wallet_release` (holds -> cash).
+
+- many accounts: WORKERS processes, each on its own slice of USERS users;
+- hot account: every process on one user's cash and holds accounts.
+
+It runs in its own database (bench_ledger, migrated on first use), so the development
+ledger is never polluted, on the same PostgreSQL server as pgbench.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+
+from bench.common import database_url, line, pgbench_tps
+
+BENCH_DB = "bench_ledger"
+WORKERS = int(os.environ.get("LEDGER_BENCH_WORKERS", "4"))
+SECONDS = float(os.environ.get("LEDGER_BENCH_SECONDS", "8"))
+USERS = int(os.environ.get("LEDGER_BENCH_USERS", "400"))
+STAKE = 100
+
+
+def bench_url() -> str:
+    import psycopg
+
+    url = database_url()
+    parsed = urlparse(url)
+    admin = url.replace(parsed.path, "/postgres", 1) if parsed.path else url + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [BENCH_DB]).fetchone():
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return url.replace(parsed.path, f"/{BENCH_DB}", 1) if parsed.path else f"{url}/{BENCH_DB}"
+
+
+def setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["OUTBOX_NUDGE"] = "0"
+    from bench.common import setup_django
+
+    setup_django()
+    from django.conf import settings
+
+    # The benchmark has no Celery worker: outbox rows are written (that cost is measured)
+    # but nobody is nudged; the periodic relay would deliver them in production.
+    settings.OUTBOX_NUDGE = False
+    settings.SANDBOX_AUTO_DELIVER = False
+
+
+def prepare(users: int) -> tuple[list[int], int]:
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0, interactive=False)
+    from betthat.users.models import User
+    from wallet.services import wallet_bonus
+
+    ids = []
+    for index in range(users):
+        user, created = User.objects.get_or_create(
+            email=f"ledger-bench-{index}@bench.local", defaults={"status": "active", "name": f"bench {index}"}
+        )
+        if created:
+            wallet_bonus(user=user, amount_minor=1_000_000, reason="benchmark float")
+        ids.append(user.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(bet_id), 0) FROM wallet_transaction")
+        next_bet = cursor.fetchone()[0] + 1
+    return ids, next_bet
+
+
+def worker(url, user_ids, bet_base, seconds, start_at, results):
+    setup(url)
+    from betthat.users.models import User
+    from wallet.services import wallet_hold, wallet_release
+
+    users = list(User.objects.filter(pk__in=user_ids))
+    bet_id = bet_base
+    done = 0
+    while time.time() < start_at:
+        time.sleep(0.001)
+    deadline = time.perf_counter() + seconds
+    index = 0
+    while time.perf_counter() < deadline:
+        user = users[index % len(users)]
+        index += 1
+        wallet_hold(user=user, amount_minor=STAKE, currency="USD", bet_id=bet_id)
+        wallet_release(user=user, amount_minor=STAKE, currency="USD", bet_id=bet_id)
+        bet_id += 1
+        done += 2
+    results.put(done)
+
+
+def run(url, slices, bet_base, seconds) -> float:
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    start_at = time.time() + 6  # let every process finish django.setup() first
+    procs = [
+        ctx.Process(target=worker, args=(url, ids, bet_base + i * 10_000_000, seconds, start_at, results))
+        for i, ids in enumerate(slices)
+    ]
+    for proc in procs:
+        proc.start()
+    total = sum(results.get(timeout=120) for _ in procs)
+    for proc in procs:
+        proc.join()
+    return total / seconds
+
+
+def main() -> int:
+    url = bench_url()
+    setup(url)
+    user_ids, next_bet = prepare(USERS)
+    from django.db import connections
+
+    connections.close_all()
+    print(
+        f"  ledger bench: {WORKERS} processes x {SECONDS:.0f}s, {len(user_ids)} users, db {BENCH_DB}",
+        flush=True,
+    )
+    slices = [user_ids[i::WORKERS] for i in range(WORKERS)]
+    many = run(url, slices, next_bet, SECONDS)
+    hot = run(url, [user_ids[:1]] * WORKERS, next_bet + 100_000_000, SECONDS)
+    baseline = pgbench_tps(clients=WORKERS, seconds=int(SECONDS))
+
+    from wallet.health import ledger_report
+
+    report = ledger_report()
+    line("pgbench TPC-B-like (same server, same run)", baseline, "tps")
+    line(
+        "ledger transfers, many accounts",
+        many,
+        "transfers/s",
+        baseline=baseline,
+        target=">= 50% of pgbench",
+        ok=many >= 0.5 * baseline,
+    )
+    line("ledger transfers, one hot account", hot, "transfers/s", target=">= 300/s", ok=hot >= 300)
+    print(f"  ratio many-accounts / pgbench: {many / baseline:.2f}", flush=True)
+    print(f"  ledger_check after the run: {'clean' if report.ok else 'VIOLATED'}", flush=True)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
