@@ -32,7 +32,7 @@ def _currency_param(value: str | None) -> str:
 
 class MoneyInputSerializer(serializers.Serializer):
     # Any JSON scalar: parse_amount turns it into minor units or answers 400 invalid_amount.
-    amount = serializers.JSONField()
+    amount = serializers.JSONField(allow_null=True)
     currency = serializers.CharField(max_length=3, required=False, default="USD")
 
 

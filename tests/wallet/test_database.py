@@ -91,12 +91,12 @@ def test_a_user_cash_balance_cannot_go_negative_even_with_raw_sql():
     with (
         pytest.raises(IntegrityError, match="wallet_account_user_balance_non_negative"),
         transaction.atomic(),
+        connection.cursor() as cursor,
     ):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE wallet_account SET balance_minor = balance_minor - 5001 WHERE user_id = %s AND kind = 'cash'",
-                [user.pk],
-            )
+        cursor.execute(
+            "UPDATE wallet_account SET balance_minor = balance_minor - 5001 WHERE user_id = %s AND kind = 'cash'",
+            [user.pk],
+        )
     assert accounts_of(user)["cash"].balance_minor == 5_000
 
 
