@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -81,17 +81,17 @@ def limit_headroom(*, user: User, currency: str, now: datetime | None = None) ->
     """What the user has staked today and this month (cancelled bets excluded) against the
     limits in force. Placement calls it under the wallet lock so the sums are current."""
     day_start, month_start = period_starts(user, now)
-    bets = Bet.objects.filter(user_id=user.pk, currency=currency, placed_at__gte=month_start).exclude(
-        status=Bet.Status.CANCELLED
+    sums = (
+        Bet.objects.filter(user_id=user.pk, currency=currency, placed_at__gte=month_start)
+        .exclude(status=Bet.Status.CANCELLED)
+        .aggregate(month=Sum("stake_minor"), day=Sum("stake_minor", filter=Q(placed_at__gte=day_start)))
     )
-    sums = bets.aggregate(month=Sum("stake_minor"))
-    today = bets.filter(placed_at__gte=day_start).aggregate(day=Sum("stake_minor"))
     return Headroom(
         currency=currency,
         max_bet_minor=money_to_minor(user.max_bet_size),
         daily_limit_minor=money_to_minor(user.daily_bet_limit),
         monthly_limit_minor=money_to_minor(user.monthly_bet_limit),
-        staked_today_minor=today["day"] or 0,
+        staked_today_minor=sums["day"] or 0,
         staked_month_minor=sums["month"] or 0,
     )
 

@@ -363,19 +363,12 @@ def bet_place(
 
 def _leg_attributes(outcome: Outcome) -> dict:
     market = outcome.market
-    has_draw = (
-        market.key.startswith("h2h")
-        and any(name.lower() in grading.DRAW_NAMES for name in market.outcomes.values_list("name", flat=True))
-        if market.key.startswith("h2h")
-        else False
-    )
     return {
         "market_key": market.key,
         "outcome_name": outcome.name,
         "player": market.player,
         "period": market.period,
         "alternate_line": market.key.startswith("alternate_"),
-        "has_draw": has_draw,
         "matchup": f"{market.event.away_team} @ {market.event.home_team}",
     }
 

@@ -16,22 +16,26 @@ Two steps, both idempotent:
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from collections import defaultdict
 from datetime import datetime
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from betthat.core.audit import audit_append_many
 from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.models import OutboxEvent
 from betthat.core.outbox import publish
 from betthat.core.realtime import notify
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
 from betting.services.placement import bet_event_payload
-from edges.models import Event
+from edges.models import Event, Outcome
 from wallet.services import wallet_capture, wallet_release
 
 logger = logging.getLogger(__name__)
@@ -52,14 +56,23 @@ def event_result_of(event: Event) -> grading.EventResult:
     )
 
 
-def selection_of(leg: BetLeg) -> grading.Selection:
+def selection_of(leg: BetLeg, *, has_draw: bool = False) -> grading.Selection:
     attributes = leg.attributes or {}
     return grading.Selection(
         market_key=attributes.get("market_key", ""),
         outcome_name=attributes.get("outcome_name", ""),
         point=leg.point,
         player=attributes.get("player", ""),
-        has_draw=bool(attributes.get("has_draw")),
+        has_draw=has_draw,
+    )
+
+
+def _three_way_markets(event_id: int) -> set[int]:
+    """Moneyline markets of the event that offer a draw (a team pick then loses on a tie)."""
+    return set(
+        Outcome.objects.filter(
+            market__event_id=event_id, market__key__startswith="h2h", name__iregex=r"^(draw|tie|x)$"
+        ).values_list("market_id", flat=True)
     )
 
 
@@ -76,16 +89,17 @@ def bet_legs_grade_event(*, event_id: int, now: datetime | None = None) -> int:
         seen: dict[tuple, str] = {}
         pending = (
             BetLeg.objects.filter(event_id=event_id, result="")
-            .values("outcome_id", "point", "attributes")
+            .values("outcome_id", "market_id", "point", "attributes")
             .distinct()
         )
+        three_way = _three_way_markets(event_id)
         for row in pending:
             leg = BetLeg(point=row["point"], attributes=row["attributes"])
             key = (row["outcome_id"], row["point"])
             if key in seen:
                 continue
             try:
-                outcome = grading.grade_leg(selection_of(leg), result)
+                outcome = grading.grade_leg(selection_of(leg, has_draw=row["market_id"] in three_way), result)
             except grading.GradingError:
                 logger.exception("cannot grade outcome %s of event %s", row["outcome_id"], event_id)
                 continue
@@ -146,6 +160,7 @@ def _after_settlement(
 ) -> None:
     lines = []
     deltas = []
+    payloads = []
     per_user: dict[int, list[dict]] = defaultdict(list)
     for bet in bets:
         payload = bet_event_payload(bet)
@@ -156,7 +171,7 @@ def _after_settlement(
                 "settled_at": bet.settled_at,
             }
         )
-        publish("bet.settled", payload)
+        payloads.append(payload)
         per_user[bet.user_id].append(
             {
                 "bet_id": bet.pk,
@@ -189,6 +204,7 @@ def _after_settlement(
                 -1,
             )
         )
+    _publish_many("bet.settled", payloads)
     for user_id, settled in per_user.items():
         notify(
             user_id,
@@ -200,6 +216,24 @@ def _after_settlement(
         )
     exposure.exposure_add_on_commit(deltas)
     transaction.on_commit(lambda: _audit(lines))
+
+
+def _publish_many(event_type: str, payloads: list[dict]) -> None:
+    """`publish` for a batch: one multi-row INSERT of the outbox rows, then `publish` for the
+    last one so the relay is nudged once on commit (same rows, same transaction)."""
+    if not payloads:
+        return
+    OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                event_id=uuid.uuid4(),
+                event_type=event_type,
+                payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+            )
+            for payload in payloads[:-1]
+        ]
+    )
+    publish(event_type, payloads[-1])
 
 
 def _notification_text(settled: list[dict]) -> str:

@@ -36,7 +36,17 @@ def finish(game, home, away, players=None):
     return event_record_result(event_id=game.event.pk, home_score=home, away_score=away, player_stats=players)
 
 
-def test_every_market_settles_with_the_right_payout(funded_user, game, django_capture_on_commit_callbacks):
+def test_every_market_settles_with_the_right_payout(
+    funded_user, game, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    # This test's own audit store: xdist workers share the default folder.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
     bets = {
         alias: place(funded_user, leg(game.o(alias)), stake=1000)
         for alias in (
@@ -74,6 +84,7 @@ def test_every_market_settles_with_the_right_payout(funded_user, game, django_ca
     assert OutboxEvent.objects.filter(event_type="bet.settled").count() == 8
     lines = [line for line in audit_read("settlement") if line["bet_id"] in {b.pk for b in bets.values()}]
     assert len(lines) == 8 and {line["result"] for line in lines} == {"win", "loss"}
+    assert list(tmp_path.rglob("*.jsonl.gz"))
     assert settle_due_bets() == 0  # exactly once
     assert Transaction.objects.filter(bet_id__in=[b.pk for b in bets.values()]).count() == 16
     assert "ledger_check passed" in ledger_clean()
@@ -249,3 +260,21 @@ def test_parlay_clv_waits_for_the_last_leg(funded_user, game):
     bet.refresh_from_db()
     assert bet.closing_odds_decimal == Decimal("3.96")  # 2.20 x 1.80
     assert bet.clv_percent == Decimal("0.083333")  # 4.29 / 3.96 - 1
+
+
+def test_three_way_moneyline_team_pick_loses_on_a_draw(funded_user):
+    from edges.models import Market, Outcome
+
+    match = make_game(home="Arsenal", away="Chelsea", sport="soccer_epl")
+    market = Market.objects.create(event=match.event, key="h2h_3_way")
+    picks = {
+        name: Outcome.objects.create(market=market, name=name) for name in ("Arsenal", "Chelsea", "Draw")
+    }
+    for name, price in (("Arsenal", "2.50"), ("Chelsea", "3.00"), ("Draw", "3.40")):
+        set_price(picks[name], "draftkings", price)
+    team = place(funded_user, leg(picks["Arsenal"]), stake=1000)
+    two_way = place(funded_user, leg(match.o("home_ml")), stake=1000)
+    finish(match, 1, 1)
+    settle_due_bets()
+    assert Bet.objects.get(pk=team.pk).result == "loss"
+    assert Bet.objects.get(pk=two_way.pk).result == "push"  # a two-way moneyline returns the stake
