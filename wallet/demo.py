@@ -4,8 +4,6 @@ has a demo deposit is left alone."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from wallet.models import Payment
 from wallet.providers import sandbox
 from wallet.services import wallet_deposit_start
@@ -30,8 +28,7 @@ def seed(*, users, stdout) -> None:
             )
         if payment.is_terminal:
             continue
-        with transaction.atomic():
-            # The sandbox's webhooks, signed and verified like any delivery, applied on commit.
-            sandbox.simulate(payment, outcome="succeeded", deliver_now=True)
+        # The sandbox's webhooks, signed and verified like any delivery.
+        sandbox.deliver(sandbox.build_events(payment, outcome="succeeded"))
         funded += 1
     stdout.write(f"wallet: funded {funded} demo bettor(s) with 1,000.00 USD")

@@ -135,3 +135,18 @@ def test_ledger_check_command(user):
     with pytest.raises(SystemExit) as exit_info:
         call_command("ledger_check")
     assert exit_info.value.code == 1
+
+
+def test_demo_seed_funds_bettors_once_through_the_deposit_path(staff_user):
+    import io
+
+    from wallet import demo
+    from wallet.selectors import wallet_balances_for_user
+
+    bettors = [UserFactory(), UserFactory()]
+    for _ in range(2):
+        demo.seed(users=[staff_user, *bettors], stdout=io.StringIO())
+    for bettor in bettors:
+        assert wallet_balances_for_user(user=bettor).available_minor == 100_000
+    assert wallet_balances_for_user(user=staff_user).total_minor == 0
+    assert Payment.objects.filter(status="succeeded").count() == 2
