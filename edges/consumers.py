@@ -14,6 +14,9 @@ reconcile against (rows missing from it are gone).
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -24,6 +27,7 @@ from edges.forms import EdgeFilterForm
 
 SNAPSHOT_LIMIT = 200
 MAX_EVENTS = 50
+logger = logging.getLogger(__name__)
 
 
 class OddsConsumer(AsyncJsonWebsocketConsumer):
@@ -41,6 +45,7 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "hello"})
 
     async def disconnect(self, code):
+        hub.leave(self)
         for group in list(getattr(self, "groups", ())):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -73,7 +78,7 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
                     )
                     return
                 self.filters = form.to_filters()
-                await self._join(realtime.BOARD_GROUP)
+                await hub.join(self)
                 edges = await database_sync_to_async(self._snapshot)(self.filters)
                 self.visible = {e["edge_id"] for e in edges}
                 self.sent_versions.update({e["edge_id"]: e["version"] for e in edges})
@@ -102,7 +107,7 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
         elif action == "unsubscribe":
             if content.get("board") is not None:
                 self.filters = None
-                await self._leave(realtime.BOARD_GROUP)
+                hub.leave(self)
             for event_id in content.get("events") or []:
                 if isinstance(event_id, int):
                     self.events.discard(event_id)
@@ -124,42 +129,48 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
             for e in selectors.search_edges(filters=filters).filter(event_id__in=ids)[:SNAPSHOT_LIMIT]
         ]
 
-    async def odds_deltas(self, message):
-        """One channel-layer message per batch; forward what this socket subscribed to."""
-        now_ts = time.time()
+    async def deliver_board(self, deltas: list[tuple[dict, str]], now_ts: float) -> None:
+        """Board deltas from the process hub (already JSON-encoded once)."""
         board = self.filters
+        if board is None:
+            return
+        for delta, text in deltas:
+            if delta["type"] not in ("edge.updated", "edge.removed"):
+                continue
+            edge = delta["edge"]
+            edge_id = edge["edge_id"]
+            if self.sent_versions.get(edge_id, -1) >= delta["version"]:
+                continue
+            if delta["type"] == "edge.removed" or selectors.edge_matches(edge, board, now_ts=now_ts):
+                if delta["type"] == "edge.removed" and edge_id not in self.visible:
+                    continue
+                self._remember(edge_id, delta["version"], visible=delta["type"] == "edge.updated")
+                await self.send(text_data=text)
+            elif edge_id in self.visible:  # it left the filter (stale, EV fell): drop it
+                self._remember(edge_id, delta["version"], visible=False)
+                await self.send_json(
+                    {
+                        "type": "edge.removed",
+                        "version": delta["version"],
+                        "edge_id": edge_id,
+                        "event_id": edge["event_id"],
+                        "reason": "filtered",
+                        "edge": edge,
+                    }
+                )
+
+    async def odds_deltas(self, message):
+        """Deltas of the events this socket subscribed to (its own group membership)."""
         for delta in message["deltas"]:
             kind = delta["type"]
             if kind in ("edge.updated", "edge.removed"):
                 edge = delta["edge"]
-                edge_id = edge["edge_id"]
-                if self.sent_versions.get(edge_id, -1) >= delta["version"]:
-                    continue  # already sent (board and event group both carry it)
-                wanted = edge["event_id"] in self.events or (
-                    board is not None
-                    and (kind == "edge.removed" or selectors.edge_matches(edge, board, now_ts=now_ts))
-                )
-                if not wanted:
-                    if edge_id in self.visible:  # it left the filter (stale, EV fell): drop it
-                        self.visible.discard(edge_id)
-                        await self.send_json(
-                            {
-                                "type": "edge.removed",
-                                "version": delta["version"],
-                                "edge_id": edge_id,
-                                "event_id": edge["event_id"],
-                                "reason": "filtered",
-                                "edge": edge,
-                            }
-                        )
-                    continue
                 if (
-                    kind == "edge.removed"
-                    and edge_id not in self.visible
-                    and edge["event_id"] not in self.events
+                    edge["event_id"] not in self.events
+                    or self.sent_versions.get(edge["edge_id"], -1) >= delta["version"]
                 ):
                     continue
-                self._remember(edge_id, delta["version"], visible=kind == "edge.updated")
+                self._remember(edge["edge_id"], delta["version"], visible=kind == "edge.updated")
                 await self.send_json(delta)
             elif kind in ("quote.updated", "event.status"):
                 await self.send_json(delta)
@@ -172,3 +183,58 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
             self.visible.add(edge_id)
         else:
             self.visible.discard(edge_id)
+
+
+class BoardHub:
+    """Per-process fan-out of the board: one Redis pub/sub subscription per ASGI process
+    receives each batch once (published JSON-encoded once by the ingest), decodes it once,
+    encodes each delta once, and hands it to every board socket of the process. Two
+    hundred sockets then cost one Redis read and one decode per batch, not two hundred."""
+
+    def __init__(self) -> None:
+        self.subscribers: set[OddsConsumer] = set()
+        self.task: asyncio.Task | None = None
+        self.loop = None
+
+    async def join(self, consumer: OddsConsumer) -> None:
+        self.subscribers.add(consumer)
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.loop is not loop:
+            ready = asyncio.Event()
+            self.loop = loop
+            self.task = loop.create_task(self._listen(ready))
+            await asyncio.wait_for(ready.wait(), timeout=10)
+
+    def leave(self, consumer: OddsConsumer) -> None:
+        self.subscribers.discard(consumer)
+        if not self.subscribers and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        import redis.asyncio as aioredis
+        from django.conf import settings
+
+        client = aioredis.Redis.from_url(settings.REDIS_URL)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(realtime.board_channel())
+            ready.set()
+            while True:
+                message = await pubsub.get_message(timeout=30)
+                if message is None:
+                    continue
+                deltas = [(d, json.dumps(d, separators=(",", ":"))) for d in json.loads(message["data"])]
+                now_ts = time.time()
+                for consumer in list(self.subscribers):
+                    try:
+                        await consumer.deliver_board(deltas, now_ts)
+                    except Exception:
+                        logger.warning("odds hub delivery failed", exc_info=True)
+        finally:
+            ready.set()
+            await pubsub.aclose()
+            await client.aclose()
+
+
+hub = BoardHub()

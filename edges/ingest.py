@@ -25,7 +25,7 @@ from edges.models import FULL_GAME, Edge, Event, Market, Outcome, Sport, Sportsb
 
 logger = logging.getLogger(__name__)
 
-QUOTE_CHUNK = 4000
+QUOTE_CHUNK = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +190,15 @@ def _resolve_outcomes(wanted: dict[tuple[int, str], Decimal | None]) -> None:
         _outcome_ids[(market_id, name)] = pk
 
 
+# Arrays through unnest(): nine parameters whatever the batch size, so the driver does not
+# bind (and the server does not parse) tens of thousands of placeholders per statement.
 _UPSERT = """
-WITH incoming (outcome_id, sportsbook_id, price_decimal, price_american, point, last_update,
-               received_at, version, is_suspended) AS (VALUES {values}),
+WITH incoming AS (
+  SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::int[], %s::numeric[],
+                       %s::timestamptz[], %s::timestamptz[], %s::bigint[], %s::bool[])
+    AS t (outcome_id, sportsbook_id, price_decimal, price_american, point, last_update,
+          received_at, version, is_suspended)
+),
 up AS (
   INSERT INTO edges_oddsquote AS q (outcome_id, sportsbook_id, price_decimal, price_american, point,
                                     last_update, received_at, version, is_suspended)
@@ -210,7 +216,6 @@ hist AS (
 )
 SELECT outcome_id, sportsbook_id, price_decimal, version, is_suspended FROM up
 """
-_ROW = "(%s::bigint, %s::bigint, %s::numeric, %s::int, %s::numeric, %s::timestamptz, %s::timestamptz, %s::bigint, %s::bool)"
 
 
 def _upsert_quotes(rows: list[tuple]) -> list[tuple]:
@@ -218,8 +223,7 @@ def _upsert_quotes(rows: list[tuple]) -> list[tuple]:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), QUOTE_CHUNK):
             chunk = rows[start : start + QUOTE_CHUNK]
-            params = [value for row in chunk for value in row]
-            cursor.execute(_UPSERT.format(values=",".join([_ROW] * len(chunk))), params)
+            cursor.execute(_UPSERT, [list(column) for column in zip(*chunk, strict=True)])
             accepted.extend(cursor.fetchall())
     return accepted
 
@@ -227,7 +231,8 @@ def _upsert_quotes(rows: list[tuple]) -> list[tuple]:
 _SUSPEND = """
 UPDATE edges_oddsquote AS q SET is_suspended = true
 FROM edges_outcome o, edges_market m,
-     (VALUES {values}) AS cur (book_id, event_id, key, player, period, market_id)
+     unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])
+       AS cur (book_id, event_id, key, player, period, market_id)
 WHERE q.outcome_id = o.id AND o.market_id = m.id AND q.sportsbook_id = cur.book_id
   AND m.event_id = cur.event_id AND m.key = cur.key AND m.player = cur.player AND m.period = cur.period
   AND m.id <> cur.market_id AND NOT q.is_suspended
@@ -247,12 +252,7 @@ def _suspend_moved_lines(accepted: list[tuple], lines: dict[int, tuple]) -> None
     if not rows:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SUSPEND.format(
-                values=",".join(["(%s::bigint, %s::bigint, %s, %s, %s, %s::bigint)"] * len(rows))
-            ),
-            [value for row in rows for value in row],
-        )
+        cursor.execute(_SUSPEND, [list(column) for column in zip(*rows, strict=True)])
 
 
 def version_of(moment: datetime) -> int:

@@ -165,7 +165,8 @@ class OddsQuote(models.Model):
             models.UniqueConstraint(fields=["outcome", "sportsbook"], name="quote_outcome_book_uniq"),
             models.CheckConstraint(condition=models.Q(price_decimal__gt=1), name="quote_price_gt_1"),
         ]
-        indexes = [models.Index(fields=["sportsbook", "last_update"], name="quote_book_update_idx")]
+        # Deliberately no index on the price or time columns: every update then stays a HOT
+        # update (no index writes), which is most of the ingest's cost in PostgreSQL.
 
     def __str__(self) -> str:
         return f"{self.outcome} @ {self.sportsbook_id}: {self.price_decimal}"

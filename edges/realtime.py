@@ -9,6 +9,7 @@ one group send, not a thousand.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -22,6 +23,26 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 BOARD_GROUP = "odds.board"
+_redis_client = None
+_redis_pid = 0
+
+
+def board_channel() -> str:
+    """The board's pub/sub channel: each ASGI process's hub subscribes once (see consumers)."""
+    from django.conf import settings
+
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:odds:board"
+
+
+def _redis():
+    global _redis_client, _redis_pid
+    if _redis_client is None or _redis_pid != os.getpid():
+        import redis
+        from django.conf import settings
+
+        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
+        _redis_pid = os.getpid()
+    return _redis_client
 
 
 def event_group(event_id: int) -> str:
@@ -97,25 +118,39 @@ class _Sender:
                 or self.pid != os.getpid()
             ):
                 self.loop = asyncio.new_event_loop()
+                self.queue: asyncio.Queue = asyncio.Queue()
+                self.loop.create_task(self._drain())
                 self.thread = threading.Thread(target=self.loop.run_forever, name="odds-fanout", daemon=True)
                 self.thread.start()
                 self.pid = os.getpid()
             return self.loop
 
-    def send(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    async def _drain(self) -> None:
+        """Batches go out one after another, in commit order, without blocking the ingest."""
+        while True:
+            messages = await self.queue.get()
+            try:
+                await self._deliver(messages)
+            except Exception:  # realtime is best effort; the database is the truth
+                logger.exception("odds fan-out failed")
+
+    async def _deliver(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        board = [m for group, m in messages if group == BOARD_GROUP]
+        rest = [(group, m) for group, m in messages if group != BOARD_GROUP]
+        for message in board:
+            await asyncio.to_thread(
+                _redis().publish, board_channel(), json.dumps(message["deltas"], separators=(",", ":"))
+            )
         layer = get_channel_layer()
-        if layer is None or not messages:
+        if layer is None:
             return
+        for group, message in rest:
+            await layer.group_send(group, message)
 
-        async def deliver() -> None:
-            for group, message in messages:
-                await layer.group_send(group, message)
-
-        future = asyncio.run_coroutine_threadsafe(deliver(), self._ensure())
-        try:
-            future.result(timeout=5)
-        except Exception:  # realtime is best effort; the database is the truth
-            logger.exception("odds fan-out failed")
+    def send(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        if messages:
+            loop = self._ensure()
+            loop.call_soon_threadsafe(self.queue.put_nowait, messages)
 
 
 _sender = _Sender()

@@ -106,7 +106,7 @@ async def test_event_subscription_gets_quote_updates(ws_headers_for):
 
 async def test_bad_messages_get_errors_and_anonymous_is_refused(ws_headers_for):
     anonymous = WebsocketCommunicator(application, "/ws/odds/", headers=ws_headers_for(None))
-    connected, code = await anonymous.connect(timeout=5)
+    connected, _ = await anonymous.connect(timeout=5)
     assert not connected
     user = await sync_to_async(UserFactory)()
     ws = await _connect(await sync_to_async(ws_headers_for)(user))

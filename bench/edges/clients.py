@@ -1,0 +1,59 @@
+"""Websocket clients for the edges benchmark: N sockets on /ws/odds/ subscribed to the
+board; each records, for every edge.updated it receives, now - the quote time the edge
+rests on (its version is that time in microseconds). Prints JSON on stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+
+import websockets
+
+
+async def client(url: str, cookie: str, origin: str, seconds: float, ready: asyncio.Event, counts: list, latencies: list, start_after: list):
+    async with websockets.connect(url, additional_headers={"Cookie": cookie}, origin=origin, max_queue=None) as ws:
+        await ws.recv()  # hello
+        await ws.send(json.dumps({"action": "subscribe", "board": {}}))
+        await ws.recv()  # snapshot
+        counts[0] += 1
+        if counts[0] == counts[1]:
+            ready.set()
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout=max(0.1, deadline - time.time()))
+            except TimeoutError:
+                break
+            now = time.time()
+            message = json.loads(raw)
+            if message.get("type") == "edge.updated" and start_after[0]:
+                sent = message["version"] / 1_000_000
+                if sent >= start_after[0]:
+                    latencies.append((now - sent) * 1000)
+
+
+async def main(url: str, cookie: str, origin: str, n: int, seconds: float) -> None:
+    ready = asyncio.Event()
+    counts = [0, n]
+    latencies: list[float] = []
+    start_after = [0.0]
+    tasks = []
+    for _ in range(n):
+        tasks.append(asyncio.create_task(client(url, cookie, origin, seconds, ready, counts, latencies, start_after)))
+        await asyncio.sleep(0.005)
+    await asyncio.wait_for(ready.wait(), timeout=60)
+    print(json.dumps({"ready": counts[0]}), flush=True)
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    start_after[0] = float(line.strip())
+    # a second line on stdin ends the run early (the window is only an upper bound)
+    stop = asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    done, _pending = await asyncio.wait([asyncio.gather(*tasks, return_exceptions=True), stop], return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks:
+        task.cancel()
+    print(json.dumps({"latencies_ms": latencies}), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])))

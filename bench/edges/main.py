@@ -1,0 +1,221 @@
+"""bench/edges: the pricing engine and the odds path end to end.
+
+1. Pricing: markets re-priced per second (fair line, best prices, arbitrage, +EV) for
+   2-way and 3-way markets quoted by 8 books.
+2. Ingest: quote updates per second through edges.ingest.ingest_updates (upsert with
+   monotonic versions, history, edges recomputed for the touched markets) in batches.
+3. Latency: a real ASGI server (uvicorn, started here on a free port), 200 websocket clients
+   on the board, quote updates ingested at 1,000/s; ingest-to-client latency p50/p99.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common import BASE_DIR, line, percentile, pgbench_tps, setup_django  # noqa: E402
+
+BOOKS = ["pinnacle", "draftkings", "fanduel", "betmgm", "caesars", "pointsbet", "bovada", "betrivers"]
+PREFIX = "bench-edges-"
+
+
+def bench_pricing() -> tuple[float, float]:
+    from edges import pricing
+
+    rng = random.Random(1)
+
+    def market(n: int) -> dict:
+        fair = [rng.uniform(0.2, 0.6) for _ in range(n)]
+        total = sum(fair)
+        fair = [f / total for f in fair]
+        return {
+            book: [1 / (f * rng.uniform(1.02, 1.07)) for f in fair] for book in BOOKS
+        }
+
+    results = []
+    for n in (2, 3):
+        markets = [market(n) for _ in range(2000)]
+        done = 0
+        started = time.perf_counter()
+        while time.perf_counter() - started < 3:
+            for m in markets:
+                pricing.price_market(m, sharp_books=("pinnacle",))
+            done += len(markets)
+        results.append(done / (time.perf_counter() - started))
+    return results[0], results[1]
+
+
+class Feed:
+    """Random-walking 2-way markets over N events quoted by 8 books."""
+
+    def __init__(self, events: int, seed: int = 3) -> None:
+        self.rng = random.Random(seed)
+        self.events = [f"{PREFIX}{i}" for i in range(events)]
+        self.fair = {(e, m): self.rng.uniform(0.3, 0.7) for e in self.events for m in ("h2h", "totals")}
+        self.last = datetime.now(UTC)
+
+    def event_data(self):
+        from edges.ingest import EventData
+
+        start = datetime.now(UTC) + timedelta(days=2)
+        return [EventData(e, "basketball_nba", "NBA", f"Home {e}", f"Away {e}", start) for e in self.events]
+
+    def updates(self, n: int, when: datetime | None = None):
+        from edges import pricing
+        from edges.ingest import QuoteUpdate
+
+        when = when or datetime.now(UTC)
+        if when <= self.last:
+            when = self.last + timedelta(microseconds=1)
+        self.last = when
+        out = []
+        while len(out) < n:
+            event = self.rng.choice(self.events)
+            key = self.rng.choice(("h2h", "totals"))
+            book = self.rng.choice(BOOKS)
+            p = self.fair[(event, key)] = min(0.85, max(0.15, self.fair[(event, key)] + self.rng.gauss(0, 0.004)))
+            margin = 1.025 if book == "pinnacle" else self.rng.uniform(1.03, 1.06)
+            names = (f"Home {event}", f"Away {event}") if key == "h2h" else ("Over", "Under")
+            line_ = Decimal("220.5") if key == "totals" else None
+            for name, prob in zip(names, (p, 1 - p), strict=True):
+                noise = 1.0 if book == "pinnacle" else self.rng.gauss(1.0, 0.012)
+                d = pricing.quantize_odds(Decimal(repr(max(1.01, 1 / (prob * margin * noise)))))
+                out.append(
+                    QuoteUpdate(event, book, key, name, d, pricing.decimal_to_american(d), when, line=line_, outcome_point=line_)
+                )
+        return out[:n]
+
+
+def setup(feed: Feed) -> None:
+    from edges.ingest import ingest_updates
+    from edges.simulator import Simulator
+
+    Simulator.ensure_books()
+    ingest_updates(updates=feed.updates(4000), events=feed.event_data())
+
+
+def cleanup() -> None:
+    from edges.models import Event
+
+    Event.objects.filter(provider_id__startswith=PREFIX).delete()
+
+
+def bench_ingest(feed: Feed, *, total: int = 40_000, batch: int = 2000) -> float:
+    from django.db import close_old_connections
+
+    from edges.ingest import ingest_updates
+
+    batches = [feed.updates(batch, datetime.now(UTC) + timedelta(milliseconds=i)) for i in range(total // batch)]
+    close_old_connections()
+    started = time.perf_counter()
+    for updates in batches:
+        ingest_updates(updates=updates)
+    return total / (time.perf_counter() - started)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: float = 12.0) -> tuple[float, float, int]:
+    from django.conf import settings
+    from django.test import Client
+
+    from betthat.users.models import User
+    from edges.ingest import ingest_updates
+
+    user, _ = User.objects.get_or_create(email="bench-edges@bet-that.local", defaults={"status": "active"})
+    browser = Client()
+    browser.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    port = _free_port()
+    env = dict(os.environ, LOG_LEVEL="WARNING")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "uvicorn"), "betthat.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        cwd=BASE_DIR, env=env, start_new_session=True,
+    )
+    client_proc = None
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        client_proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "clients.py"), f"ws://127.0.0.1:{port}/ws/odds/", cookie,
+             f"http://127.0.0.1:{port}", str(clients), str(seconds + 60)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR, env=env,
+        )
+        ready = json.loads(client_proc.stdout.readline())
+        start = time.time()
+        client_proc.stdin.write(f"{start}\n")
+        client_proc.stdin.flush()
+        tick = 0.1
+        per_tick = int(rate * tick)
+        sent = 0
+        begin = time.monotonic()
+        while time.monotonic() - begin < seconds:
+            t0 = time.monotonic()
+            ingest_updates(updates=feed.updates(per_tick))
+            sent += per_tick
+            time.sleep(max(0.0, tick - (time.monotonic() - t0)))
+        time.sleep(2)
+        out = None
+        client_proc.stdin.write("stop\n")
+        client_proc.stdin.flush()
+        try:
+            out_text, _ = client_proc.communicate(timeout=60)
+            for row in out_text.splitlines():
+                data = json.loads(row)
+                if "latencies_ms" in data:
+                    out = data["latencies_ms"]
+        except subprocess.TimeoutExpired:
+            client_proc.kill()
+        latencies = out or []
+        return percentile(latencies, 50), percentile(latencies, 99), len(latencies), ready["ready"], sent / seconds
+    finally:
+        if client_proc and client_proc.poll() is None:
+            client_proc.kill()
+        os.killpg(server.pid, 9)
+        server.wait(timeout=10)
+
+
+def main() -> int:
+    setup_django()
+    print("edges: pricing engine and the odds path", flush=True)
+    two, three = bench_pricing()
+    line("pricing: 2-way markets re-priced (8 books)", two, "markets/s")
+    line("pricing: 3-way markets re-priced (8 books)", three, "markets/s")
+    tps = pgbench_tps(clients=2, seconds=8)
+    line("pgbench TPC-B-like (reference)", tps, "tps")
+    feed = Feed(events=300)
+    cleanup()
+    setup(feed)
+    try:
+        rate = bench_ingest(feed)
+        line("ingest: quote updates with edges kept current", rate, "updates/s", baseline=tps, target=">= 5,000/s", ok=rate >= 5000)
+        p50, p99, samples, connected, achieved = bench_latency(feed)
+        line(f"latency: ingest -> websocket client p50 ({connected} clients)", p50, "ms")
+        line(f"latency: ingest -> websocket client p99 ({samples} deliveries)", p99, "ms", target="< 250 ms at 1,000/s", ok=p99 < 250)
+        line("latency run: quote updates ingested", achieved, "updates/s")
+    finally:
+        cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The board in a real browser updates live while the demo feed runs."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from django.conf import settings
+
+from edges import demo
+from edges.simulator import Simulator
+from tests.conftest import session_cookie_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_server(live_server):
+    """The real ASGI app (HTTP and websockets) on a free port, in this process: pytest's
+    live_server speaks WSGI only, and the board needs /ws/odds/."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config("betthat.asgi:application", host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_board_updates_live_while_the_feed_runs(browser_page, asgi_server, user):
+    page = browser_page
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": asgi_server}]
+    )
+    demo.seed(users=[user], stdout=open("/dev/null", "w"))  # noqa: SIM115
+    page.goto(asgi_server + "/")
+    page.wait_for_function("document.getElementById('board-status').textContent.startsWith('live')")
+    assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 0
+
+    simulator = Simulator(events=8, seed=7, volatility=3.0)
+    simulator.tick()  # adopts the seeded events
+    simulator.tick()  # every book quotes: edges appear
+    page.wait_for_selector("#edge-board tbody tr[data-edge-id]", timeout=15_000)
+    assert page.locator("#board-empty").is_hidden()
+    rows = page.locator("#edge-board tbody tr[data-edge-id]")
+    first_versions = dict(zip(rows.evaluate_all("rs => rs.map(r => r.dataset.edgeId)"),
+                              rows.evaluate_all("rs => rs.map(r => Number(r.dataset.version))"), strict=True))
+    assert page.locator("#edge-board .badge").first.text_content() in {"Arbitrage", "+EV", "Middle"}
+
+    changed = False
+    for _ in range(15):
+        simulator.tick()
+        time.sleep(0.3)
+        now = dict(zip(rows.evaluate_all("rs => rs.map(r => r.dataset.edgeId)"),
+                       rows.evaluate_all("rs => rs.map(r => Number(r.dataset.version))"), strict=True))
+        if set(now) != set(first_versions) or any(now[k] > v for k, v in first_versions.items() if k in now):
+            changed = True
+            break
+    assert changed, "the board did not change while the feed ran"
+    # no page reload happened: the socket status is still the live one
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
