@@ -82,7 +82,7 @@ class BetOutputSerializer(serializers.Serializer):
     settlement_note = serializers.CharField()
     clv = serializers.SerializerMethodField()
     risk = serializers.SerializerMethodField()
-    legs = BetLegOutputSerializer(many=True, source="legs.all")
+    legs = serializers.SerializerMethodField()
 
     def get_clv(self, bet) -> dict:
         return {
@@ -98,6 +98,10 @@ class BetOutputSerializer(serializers.Serializer):
             "captured_at": bet.clv_captured_at,
             "note": bet.clv_note,
         }
+
+    def get_legs(self, bet) -> list[dict]:
+        legs = getattr(bet, "placed_legs", None)
+        return BetLegOutputSerializer(legs if legs is not None else bet.legs.all(), many=True).data
 
     def get_risk(self, bet) -> dict:
         return {
@@ -165,6 +169,7 @@ class BetListPlaceApi(APIView):
                 edge_id=values["edge_id"],
                 idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
                 region=request.headers.get("X-Geo-Region", ""),
+                savepoint=False,  # idempotent_response's transaction rolls back on any refusal
             )
             return Response(BetOutputSerializer(bet).data, status=status.HTTP_201_CREATED)
 

@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
 from django.utils import timezone
 from djmoney.money import Money
 
 from betthat.core.errors import ApplicationError
 from betthat.users.models import User
-from betting.models import Bet, LimitChange
+from betting.models import LimitChange
 
 COOLING_OFF = timedelta(hours=24)
 LIMIT_FIELDS = tuple(choice.value for choice in LimitChange.Field)
@@ -77,22 +76,38 @@ class Headroom:
         }
 
 
+_HEADROOM_SQL = """
+SELECT coalesce(sum(b.stake_minor), 0),
+       coalesce(sum(b.stake_minor) FILTER (WHERE b.placed_at >= %(day)s), 0),
+       EXISTS (SELECT 1 FROM betting_limitchange c
+                WHERE c.user_id = %(user)s AND c.applied_at IS NULL AND c.cancelled_at IS NULL
+                  AND c.effective_at <= %(now)s)
+  FROM betting_bet b
+ WHERE b.user_id = %(user)s AND b.currency = %(currency)s AND b.placed_at >= %(month)s AND b.status <> 'cancelled'
+"""
+
+
 def limit_headroom(*, user: User, currency: str, now: datetime | None = None) -> Headroom:
     """What the user has staked today and this month (cancelled bets excluded) against the
-    limits in force. Placement calls it under the wallet lock so the sums are current."""
+    limits in force (raises whose cooling-off has passed are applied first). One query in
+    the common case; placement calls it under the wallet lock so the sums are current."""
+    now = now or timezone.now()
     day_start, month_start = period_starts(user, now)
-    sums = (
-        Bet.objects.filter(user_id=user.pk, currency=currency, placed_at__gte=month_start)
-        .exclude(status=Bet.Status.CANCELLED)
-        .aggregate(month=Sum("stake_minor"), day=Sum("stake_minor", filter=Q(placed_at__gte=day_start)))
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HEADROOM_SQL,
+            {"day": day_start, "month": month_start, "user": user.pk, "now": now, "currency": currency},
+        )
+        month, day, has_due_change = cursor.fetchone()
+    if has_due_change:
+        limit_changes_apply_due(user=user, now=now)
     return Headroom(
         currency=currency,
         max_bet_minor=money_to_minor(user.max_bet_size),
         daily_limit_minor=money_to_minor(user.daily_bet_limit),
         monthly_limit_minor=money_to_minor(user.monthly_bet_limit),
-        staked_today_minor=sums["day"] or 0,
-        staked_month_minor=sums["month"] or 0,
+        staked_today_minor=int(day),
+        staked_month_minor=int(month),
     )
 
 

@@ -23,7 +23,7 @@ from betthat.users.compliance import check_geo, check_kyc
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg, SameGameQuote
-from betting.services.limits import check_limits, limit_changes_apply_due, limit_headroom
+from betting.services.limits import check_limits, limit_headroom
 from betting.venues import Ticket, venue
 from edges import pricing
 from edges.models import Edge, Event, Outcome
@@ -239,6 +239,7 @@ def bet_place(
     edge_id: str = "",
     idempotency_key: str = "",
     region: str = "",
+    savepoint: bool = True,
 ) -> Bet:
     """Place a straight bet (one leg) or a parlay (2-12 legs) at one sportsbook.
 
@@ -261,7 +262,6 @@ def bet_place(
     priced = _price_legs(legs, outcomes, book, accept_price_change)
     price, kind = _combined_price(priced, book)
     edge = _edge_snapshot(edge_id) if edge_id else None
-    limit_changes_apply_due(user=user)
 
     first = priced[0].outcome
     events = {p.outcome.market.event_id for p in priced}
@@ -269,7 +269,9 @@ def bet_place(
     potential = grading.potential_return_minor(stake_minor, price)
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # `savepoint=False` is for callers whose own transaction ends with any refusal (the
+        # API's Idempotency-Key block): two round trips fewer per placement.
+        with transaction.atomic(savepoint=savepoint):
             accounts = lock_user_accounts(user_id=user.pk, currency=currency)
             headroom = limit_headroom(user=user, currency=currency, now=now)
             check_limits(headroom=headroom, stake_minor=stake_minor)
@@ -341,6 +343,7 @@ def bet_place(
                 )
             bet.external_id = execution.external_id
             bet.save(update_fields=["external_id"])
+            bet.placed_legs = bet_legs  # the response needs no second read of them
             publish("bet.placed", bet_event_payload(bet, bet_legs))
             exposure.exposure_add_on_commit(
                 exposure.deltas_for(
