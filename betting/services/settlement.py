@@ -23,7 +23,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from betthat.core.audit import audit_append_many
@@ -267,11 +267,37 @@ def _settle_locked(bets: list[Bet], *, now: datetime) -> list[Bet]:
         _apply_settlement(bet, _settlement_for(bet, legs), now=now, actor=None)
         done.append(bet)
     if done:
-        Bet.objects.bulk_update(
-            done, ["status", "result", "actual_return_minor", "net_profit_minor", "settled_at", "updated_at"]
-        )
+        _mark_settled(done, now=now)
         _after_settlement(done, legs_by_bet, now=now, by="settle_due_bets")
     return done
+
+
+_MARK_SETTLED_SQL = """
+UPDATE betting_bet b
+   SET status = v.status, result = v.result, actual_return_minor = v.payout, net_profit_minor = v.net,
+       settled_at = %(now)s, updated_at = %(now)s
+  FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(results)s::text[], %(payouts)s::bigint[],
+              %(nets)s::bigint[]) AS v(id, status, result, payout, net)
+ WHERE b.id = v.id AND b.status = 'pending'
+"""
+
+
+def _mark_settled(bets: list[Bet], *, now: datetime) -> None:
+    """One UPDATE for the batch (the rows are locked by this transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MARK_SETTLED_SQL,
+            {
+                "now": now,
+                "ids": [bet.pk for bet in bets],
+                "statuses": [bet.status for bet in bets],
+                "results": [bet.result for bet in bets],
+                "payouts": [bet.actual_return_minor for bet in bets],
+                "nets": [bet.net_profit_minor for bet in bets],
+            },
+        )
+        if cursor.rowcount != len(bets):
+            raise RuntimeError("a locked pending bet changed under the settlement lock")
 
 
 def _due_bets(batch_size: int, only: list[int] | None = None):
