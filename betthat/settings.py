@@ -278,6 +278,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "edges.tasks.cleanup_expired_edges_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    "edges-audit-odds-hourly": {
+        "task": "edges.tasks.audit_odds_snapshot_task",
+        "schedule": crontab(minute=0),
+    },
     "betting-settle-due": {
         "task": "betting.tasks.settle_due_bets_task",
         "schedule": timedelta(seconds=30),

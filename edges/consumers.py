@@ -5,9 +5,9 @@ Client -> server:
      sportsbook, min_edge, min_ev, max_age, status}}           # the board
     {"action": "subscribe", "events": [12, 13]}                  # quotes and edges of events
     {"action": "unsubscribe", "events": [12]}
-Server -> client: {"type": "snapshot", "edges": [...], "version": v} after each subscribe,
-then deltas {"type": "edge.updated" | "edge.removed" | "quote.updated" | "event.status",
-"version": v, ...}. Versions only grow per edge / quote, so a client drops any delta older
+Server -> client: {"type": "snapshot", "edges": [...]} after each subscribe, then frames
+{"type": "deltas", "deltas": [...]} (one per ingest batch) of typed deltas
+{"type": "edge.updated" | "edge.removed" | "quote.updated" | "event.status", "version": v, ...}. Versions only grow per edge / quote, so a client drops any delta older
 than what it holds. On reconnect the client subscribes again and gets a fresh snapshot to
 reconcile against (rows missing from it are gone).
 """
@@ -129,38 +129,10 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
             for e in selectors.search_edges(filters=filters).filter(event_id__in=ids)[:SNAPSHOT_LIMIT]
         ]
 
-    async def deliver_board(self, deltas: list[tuple[dict, str]], now_ts: float) -> None:
-        """Board deltas from the process hub (already JSON-encoded once)."""
-        board = self.filters
-        if board is None:
-            return
-        for delta, text in deltas:
-            if delta["type"] not in ("edge.updated", "edge.removed"):
-                continue
-            edge = delta["edge"]
-            edge_id = edge["edge_id"]
-            if self.sent_versions.get(edge_id, -1) >= delta["version"]:
-                continue
-            if delta["type"] == "edge.removed" or selectors.edge_matches(edge, board, now_ts=now_ts):
-                if delta["type"] == "edge.removed" and edge_id not in self.visible:
-                    continue
-                self._remember(edge_id, delta["version"], visible=delta["type"] == "edge.updated")
-                await self.send(text_data=text)
-            elif edge_id in self.visible:  # it left the filter (stale, EV fell): drop it
-                self._remember(edge_id, delta["version"], visible=False)
-                await self.send_json(
-                    {
-                        "type": "edge.removed",
-                        "version": delta["version"],
-                        "edge_id": edge_id,
-                        "event_id": edge["event_id"],
-                        "reason": "filtered",
-                        "edge": edge,
-                    }
-                )
-
     async def odds_deltas(self, message):
-        """Deltas of the events this socket subscribed to (its own group membership)."""
+        """Deltas of the events this socket subscribed to (its own group membership), as
+        one frame per batch."""
+        out = []
         for delta in message["deltas"]:
             kind = delta["type"]
             if kind in ("edge.updated", "edge.removed"):
@@ -171,9 +143,11 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
                 ):
                     continue
                 self._remember(edge["edge_id"], delta["version"], visible=kind == "edge.updated")
-                await self.send_json(delta)
+                out.append(delta)
             elif kind in ("quote.updated", "event.status"):
-                await self.send_json(delta)
+                out.append(delta)
+        if out:
+            await self.send_json({"type": "deltas", "at": message.get("at"), "deltas": out})
 
     def _remember(self, edge_id: str, version: int, *, visible: bool) -> None:
         if len(self.sent_versions) > 20_000:
@@ -193,6 +167,7 @@ class BoardHub:
 
     def __init__(self) -> None:
         self.subscribers: set[OddsConsumer] = set()
+        self.visible: dict = {}
         self.task: asyncio.Task | None = None
         self.loop = None
 
@@ -204,6 +179,40 @@ class BoardHub:
             self.loop = loop
             self.task = loop.create_task(self._listen(ready))
             await asyncio.wait_for(ready.wait(), timeout=10)
+
+    def _frame(self, filters, deltas: list[dict], now_ts: float, at: float) -> str | None:
+        """The deltas one filter set sees, as one encoded frame shared by its sockets. An
+        edge that stops matching (went stale, EV fell) is sent as removed."""
+        visible = self.visible.setdefault(filters, set())
+        out = []
+        for delta in deltas:
+            if delta["type"] not in ("edge.updated", "edge.removed"):
+                continue
+            edge = delta["edge"]
+            edge_id = edge["edge_id"]
+            if delta["type"] == "edge.updated" and selectors.edge_matches(edge, filters, now_ts=now_ts):
+                visible.add(edge_id)
+                out.append(delta)
+            elif delta["type"] == "edge.removed":
+                visible.discard(edge_id)
+                out.append(delta)
+            elif edge_id in visible:
+                visible.discard(edge_id)
+                out.append(
+                    {
+                        "type": "edge.removed",
+                        "version": delta["version"],
+                        "edge_id": edge_id,
+                        "event_id": edge["event_id"],
+                        "reason": "filtered",
+                        "edge": edge,
+                    }
+                )
+        if len(visible) > 50_000:
+            visible.clear()
+        if not out:
+            return None
+        return json.dumps({"type": "deltas", "at": at, "deltas": out}, separators=(",", ":"))
 
     def leave(self, consumer: OddsConsumer) -> None:
         self.subscribers.discard(consumer)
@@ -224,13 +233,22 @@ class BoardHub:
                 message = await pubsub.get_message(timeout=30)
                 if message is None:
                     continue
-                deltas = [(d, json.dumps(d, separators=(",", ":"))) for d in json.loads(message["data"])]
+                batch = json.loads(message["data"])
+                deltas = batch["deltas"]
                 now_ts = time.time()
+                by_filters: dict = {}
                 for consumer in list(self.subscribers):
-                    try:
-                        await consumer.deliver_board(deltas, now_ts)
-                    except Exception:
-                        logger.warning("odds hub delivery failed", exc_info=True)
+                    if consumer.filters is not None:
+                        by_filters.setdefault(consumer.filters, []).append(consumer)
+                for filters, consumers in by_filters.items():
+                    frame = self._frame(filters, deltas, now_ts, batch["at"])
+                    if frame is None:
+                        continue
+                    for consumer in consumers:
+                        try:
+                            await consumer.send(text_data=frame)
+                        except Exception:
+                            logger.warning("odds hub delivery failed", exc_info=True)
         finally:
             ready.set()
             await pubsub.aclose()

@@ -282,6 +282,7 @@ def _ingest(
     *, updates: list[QuoteUpdate], events: list[EventData], now: datetime | None, report: IngestReport
 ) -> IngestReport:
     started = time.perf_counter()
+    wall_started = time.time()
     now = now or timezone.now()
     report.events += _ensure_events(events)
     report.quotes_received += len(updates)
@@ -351,13 +352,18 @@ def _ingest(
     if accepted:
         _suspend_moved_lines(accepted, lines)
     if accepted:
-        _recompute(accepted=accepted, books=books, now=now, report=report)
+        _recompute(accepted=accepted, books=books, now=now, report=report, batch_at=wall_started)
     report.seconds += time.perf_counter() - started
     return report
 
 
 def _recompute(
-    *, accepted: list[tuple], books: dict[str, finder.BookInfo], now: datetime, report: IngestReport
+    *,
+    accepted: list[tuple],
+    books: dict[str, finder.BookInfo],
+    now: datetime,
+    report: IngestReport,
+    batch_at: float,
 ) -> None:
     books_by_id = {b.id: b for b in books.values()}
     accepted_outcomes = {row[0] for row in accepted}
@@ -468,7 +474,7 @@ def _recompute(
     transaction.on_commit(after_commit)
     groups = realtime.quote_groups(quotes_by_event)
     realtime.edge_groups(upserted, removed, reason="gone", into=groups)
-    realtime.send_groups(groups, on_commit=True)
+    realtime.send_groups(groups, on_commit=True, batch_at=batch_at)
 
 
 _EDGE_FIELDS = [

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -139,7 +140,9 @@ class _Sender:
         rest = [(group, m) for group, m in messages if group != BOARD_GROUP]
         for message in board:
             await asyncio.to_thread(
-                _redis().publish, board_channel(), json.dumps(message["deltas"], separators=(",", ":"))
+                _redis().publish,
+                board_channel(),
+                json.dumps({"at": message["at"], "deltas": message["deltas"]}, separators=(",", ":")),
             )
         layer = get_channel_layer()
         if layer is None:
@@ -156,10 +159,16 @@ class _Sender:
 _sender = _Sender()
 
 
-def send_groups(groups: dict[str, list[dict[str, Any]]], *, on_commit: bool = True) -> None:
-    """One channel-layer message per group carrying all its deltas, after commit."""
+def send_groups(
+    groups: dict[str, list[dict[str, Any]]], *, on_commit: bool = True, batch_at: float | None = None
+) -> None:
+    """One message per group carrying all its deltas, after commit. `batch_at` is when the
+    batch's ingest began (clients and the benchmark measure delivery latency from it)."""
+    at = batch_at if batch_at is not None else time.time()
     messages = [
-        (group, {"type": "odds.deltas", "deltas": deltas}) for group, deltas in groups.items() if deltas
+        (group, {"type": "odds.deltas", "at": at, "deltas": deltas})
+        for group, deltas in groups.items()
+        if deltas
     ]
     if not messages:
         return

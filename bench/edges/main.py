@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import BASE_DIR, line, percentile, pgbench_tps, setup_django  # noqa: E402
+from common import BASE_DIR, line, percentile, pgbench_tps, setup_django
 
 BOOKS = ["pinnacle", "draftkings", "fanduel", "betmgm", "caesars", "pointsbet", "bovada", "betrivers"]
 PREFIX = "bench-edges-"
@@ -37,9 +37,7 @@ def bench_pricing() -> tuple[float, float]:
         fair = [rng.uniform(0.2, 0.6) for _ in range(n)]
         total = sum(fair)
         fair = [f / total for f in fair]
-        return {
-            book: [1 / (f * rng.uniform(1.02, 1.07)) for f in fair] for book in BOOKS
-        }
+        return {book: [1 / (f * rng.uniform(1.02, 1.07)) for f in fair] for book in BOOKS}
 
     results = []
     for n in (2, 3):
@@ -82,7 +80,9 @@ class Feed:
             event = self.rng.choice(self.events)
             key = self.rng.choice(("h2h", "totals"))
             book = self.rng.choice(BOOKS)
-            p = self.fair[(event, key)] = min(0.85, max(0.15, self.fair[(event, key)] + self.rng.gauss(0, 0.004)))
+            p = self.fair[(event, key)] = min(
+                0.85, max(0.15, self.fair[(event, key)] + self.rng.gauss(0, 0.004))
+            )
             margin = 1.025 if book == "pinnacle" else self.rng.uniform(1.03, 1.06)
             names = (f"Home {event}", f"Away {event}") if key == "h2h" else ("Over", "Under")
             line_ = Decimal("220.5") if key == "totals" else None
@@ -90,7 +90,17 @@ class Feed:
                 noise = 1.0 if book == "pinnacle" else self.rng.gauss(1.0, 0.012)
                 d = pricing.quantize_odds(Decimal(repr(max(1.01, 1 / (prob * margin * noise)))))
                 out.append(
-                    QuoteUpdate(event, book, key, name, d, pricing.decimal_to_american(d), when, line=line_, outcome_point=line_)
+                    QuoteUpdate(
+                        event,
+                        book,
+                        key,
+                        name,
+                        d,
+                        pricing.decimal_to_american(d),
+                        when,
+                        line=line_,
+                        outcome_point=line_,
+                    )
                 )
         return out[:n]
 
@@ -114,7 +124,9 @@ def bench_ingest(feed: Feed, *, total: int = 40_000, batch: int = 2000) -> float
 
     from edges.ingest import ingest_updates
 
-    batches = [feed.updates(batch, datetime.now(UTC) + timedelta(milliseconds=i)) for i in range(total // batch)]
+    batches = [
+        feed.updates(batch, datetime.now(UTC) + timedelta(milliseconds=i)) for i in range(total // batch)
+    ]
     close_old_connections()
     started = time.perf_counter()
     for updates in batches:
@@ -128,7 +140,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: float = 12.0) -> tuple[float, float, int]:
+def bench_latency(
+    feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: float = 12.0
+) -> tuple[float, float, int]:
     from django.conf import settings
     from django.test import Client
 
@@ -142,9 +156,20 @@ def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: 
     port = _free_port()
     env = dict(os.environ, LOG_LEVEL="WARNING")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "uvicorn"), "betthat.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        cwd=BASE_DIR, env=env, start_new_session=True,
+        [
+            str(Path(sys.executable).parent / "uvicorn"),
+            "betthat.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        start_new_session=True,
     )
     client_proc = None
     try:
@@ -156,9 +181,20 @@ def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: 
             except OSError:
                 time.sleep(0.1)
         client_proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).parent / "clients.py"), f"ws://127.0.0.1:{port}/ws/odds/", cookie,
-             f"http://127.0.0.1:{port}", str(clients), str(seconds + 60)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BASE_DIR, env=env,
+            [
+                sys.executable,
+                str(Path(__file__).parent / "clients.py"),
+                f"ws://127.0.0.1:{port}/ws/odds/",
+                cookie,
+                f"http://127.0.0.1:{port}",
+                str(clients),
+                str(seconds + 60),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=BASE_DIR,
+            env=env,
         )
         ready = json.loads(client_proc.stdout.readline())
         start = time.time()
@@ -186,7 +222,13 @@ def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: 
         except subprocess.TimeoutExpired:
             client_proc.kill()
         latencies = out or []
-        return percentile(latencies, 50), percentile(latencies, 99), len(latencies), ready["ready"], sent / seconds
+        return (
+            percentile(latencies, 50),
+            percentile(latencies, 99),
+            len(latencies),
+            ready["ready"],
+            sent / seconds,
+        )
     finally:
         if client_proc and client_proc.poll() is None:
             client_proc.kill()
@@ -207,10 +249,23 @@ def main() -> int:
     setup(feed)
     try:
         rate = bench_ingest(feed)
-        line("ingest: quote updates with edges kept current", rate, "updates/s", baseline=tps, target=">= 5,000/s", ok=rate >= 5000)
+        line(
+            "ingest: quote updates with edges kept current",
+            rate,
+            "updates/s",
+            baseline=tps,
+            target=">= 5,000/s",
+            ok=rate >= 5000,
+        )
         p50, p99, samples, connected, achieved = bench_latency(feed)
         line(f"latency: ingest -> websocket client p50 ({connected} clients)", p50, "ms")
-        line(f"latency: ingest -> websocket client p99 ({samples} deliveries)", p99, "ms", target="< 250 ms at 1,000/s", ok=p99 < 250)
+        line(
+            f"latency: ingest -> websocket client p99 ({samples} deliveries)",
+            p99,
+            "ms",
+            target="< 250 ms at 1,000/s",
+            ok=p99 < 250,
+        )
         line("latency run: quote updates ingested", achieved, "updates/s")
     finally:
         cleanup()

@@ -93,7 +93,11 @@
 
     BT.socket("/ws/odds/", {
       open: (ws) => { status.textContent = "live"; ws.send(JSON.stringify({ action: "subscribe", board: filters() })); },
-      message: (msg) => {
+      message: (frame) => {
+        (frame.type === "deltas" ? frame.deltas : [frame]).forEach(handle);
+      },
+    });
+    function handle(msg) {
         if (msg.type === "snapshot" && msg.scope === "board") {
           const seen = new Set(msg.edges.map((e) => e.edge_id));
           for (const id of Array.from(data.keys())) if (!seen.has(id)) remove(id);
@@ -106,8 +110,7 @@
         } else if (msg.type === "error") {
           BT.toast(msg.error.message, "error");
         }
-      },
-    });
+    }
     setInterval(() => {
       const now = Date.now() / 1000;
       body.querySelectorAll("tr[data-quote-ts]").forEach((tr) => {
@@ -123,7 +126,11 @@
     const versions = new Map();
     BT.socket("/ws/odds/", {
       open: (ws) => ws.send(JSON.stringify({ action: "subscribe", events: [eventId] })),
-      message: (msg) => {
+      message: (frame) => {
+        (frame.type === "deltas" ? frame.deltas : [frame]).forEach(handle);
+      },
+    });
+    function handle(msg) {
         if (msg.type === "quote.updated") {
           const q = msg.quote;
           const key = q.outcome_id + ":" + q.sportsbook;
@@ -146,8 +153,7 @@
           const el = root.querySelector("[data-event-status]");
           if (el) el.textContent = msg.status + (msg.home_score != null ? " · " + msg.away_score + "–" + msg.home_score : "");
         }
-      },
-    });
+    }
   };
 
   document.addEventListener("DOMContentLoaded", () => {

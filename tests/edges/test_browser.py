@@ -30,7 +30,9 @@ def asgi_server(live_server):
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config("betthat.asgi:application", host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            "betthat.asgi:application", host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -59,16 +61,26 @@ def test_board_updates_live_while_the_feed_runs(browser_page, asgi_server, user)
     page.wait_for_selector("#edge-board tbody tr[data-edge-id]", timeout=15_000)
     assert page.locator("#board-empty").is_hidden()
     rows = page.locator("#edge-board tbody tr[data-edge-id]")
-    first_versions = dict(zip(rows.evaluate_all("rs => rs.map(r => r.dataset.edgeId)"),
-                              rows.evaluate_all("rs => rs.map(r => Number(r.dataset.version))"), strict=True))
+    first_versions = dict(
+        zip(
+            rows.evaluate_all("rs => rs.map(r => r.dataset.edgeId)"),
+            rows.evaluate_all("rs => rs.map(r => Number(r.dataset.version))"),
+            strict=True,
+        )
+    )
     assert page.locator("#edge-board .badge").first.text_content() in {"Arbitrage", "+EV", "Middle"}
 
     changed = False
     for _ in range(15):
         simulator.tick()
         time.sleep(0.3)
-        now = dict(zip(rows.evaluate_all("rs => rs.map(r => r.dataset.edgeId)"),
-                       rows.evaluate_all("rs => rs.map(r => Number(r.dataset.version))"), strict=True))
+        now = dict(
+            zip(
+                rows.evaluate_all("rs => rs.map(r => r.dataset.edgeId)"),
+                rows.evaluate_all("rs => rs.map(r => Number(r.dataset.version))"),
+                strict=True,
+            )
+        )
         if set(now) != set(first_versions) or any(now[k] > v for k, v in first_versions.items() if k in now):
             changed = True
             break

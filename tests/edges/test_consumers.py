@@ -25,10 +25,16 @@ async def _connect(headers):
 
 
 async def _until(communicator, predicate, timeout=10):
+    """The next delta matching `predicate` (deltas arrive batched in frames)."""
+    pending = communicator.__dict__.setdefault("_pending", [])
     while True:
-        message = await communicator.receive_json_from(timeout=timeout)
-        if predicate(message):
-            return message
+        while pending:
+            delta = pending.pop(0)
+            if predicate(delta):
+                return delta
+        frame = await communicator.receive_json_from(timeout=timeout)
+        assert frame["type"] == "deltas"
+        pending.extend(frame["deltas"])
 
 
 async def test_ingest_pushes_edge_updates_to_the_board(ws_headers_for):
