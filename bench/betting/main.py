@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.common import BASE_DIR, line, percentile, pgbench_tps, setup_django
 
 USERS = int(os.environ.get("BENCH_USERS", "200"))
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
-UVICORN_WORKERS = int(os.environ.get("BENCH_UVICORN_WORKERS", "2"))
+UVICORN_WORKERS = int(os.environ.get("BENCH_UVICORN_WORKERS", "4"))
 PENDING = int(os.environ.get("BENCH_PENDING", "100000"))
 BATCH = int(os.environ.get("BENCH_SETTLE_BATCH", "1000"))
 STAKE_MINOR = 100
