@@ -31,7 +31,10 @@
       '<td class="num pos" data-col="edge">' + pct(e.edge_percentage) + "</td>" +
       '<td class="num pos" data-col="ev">' + pct(e.expected_value_per_dollar) + "</td>" +
       '<td class="num" data-col="stake">$' + stake(e.kelly_fraction, sizing) + "</td>" +
-      '<td class="num muted" data-col="age">' + age + "s</td>"
+      '<td class="num muted" data-col="age">' + age + "s</td>" +
+      (e.kind === "positive_ev"
+        ? '<td><a class="btn small" data-testid="bet-edge" href="/bets/slip/?edge_id=' + encodeURIComponent(e.edge_id) + '">Bet</a></td>'
+        : '<td><a class="btn ghost small" href="/edges/' + encodeURIComponent(e.edge_id) + '/">Legs</a></td>')
     );
   }
 
