@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.schema import paginated, query_parameters
 from betthat.core.serializers import minor_to_decimal
 from edges import pricing, realtime, selectors
 from edges.forms import EdgeFilterForm
-from edges.models import Event
+from edges.models import Edge, Event
 
 
 class Pagination(PageNumberPagination):
@@ -33,6 +35,97 @@ def _validation_error(errors) -> ApplicationError:
     return ApplicationError("The request is not valid.", code="validation_error", status=400, details=errors)
 
 
+# Response shapes, for the OpenAPI schema (the views build plain dicts for speed).
+class QuoteSchema(serializers.Serializer):
+    sportsbook = serializers.CharField()
+    price_decimal = serializers.DecimalField(max_digits=10, decimal_places=4)
+    price_american = serializers.IntegerField()
+    point = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    last_update = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    is_suspended = serializers.BooleanField()
+
+
+class OutcomeBoardSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    point = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    best_sportsbook = serializers.CharField(allow_null=True)
+    best_price_decimal = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
+    fair_probability = serializers.FloatField(allow_null=True)
+    fair_odds_decimal = serializers.FloatField(allow_null=True)
+    quotes = QuoteSchema(many=True)
+
+
+class MarketBoardSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    player = serializers.CharField()
+    period = serializers.CharField()
+    point = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    is_suspended = serializers.BooleanField()
+    devig_method = serializers.CharField()
+    reference = serializers.CharField()
+    outcomes = OutcomeBoardSchema(many=True)
+
+
+class EdgeSchema(serializers.Serializer):
+    edge_id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Edge.Kind.choices)
+    status = serializers.ChoiceField(choices=Edge.Status.choices)
+    version = serializers.IntegerField()
+    sport_key = serializers.CharField()
+    event_id = serializers.IntegerField()
+    market_id = serializers.IntegerField()
+    outcome_id = serializers.IntegerField(allow_null=True)
+    market_type = serializers.CharField()
+    player = serializers.CharField()
+    line = serializers.FloatField(allow_null=True)
+    side = serializers.CharField()
+    sportsbook = serializers.CharField(allow_null=True)
+    sportsbook_title = serializers.CharField(allow_null=True)
+    best_odds_american = serializers.IntegerField()
+    best_odds_decimal = serializers.DecimalField(max_digits=10, decimal_places=4)
+    fair_probability = serializers.FloatField(allow_null=True)
+    fair_odds_decimal = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
+    edge_percentage = serializers.FloatField()
+    expected_value_per_dollar = serializers.FloatField()
+    kelly_fraction = serializers.FloatField()
+    devig_method = serializers.CharField()
+    reference = serializers.CharField()
+    confidence = serializers.FloatField()
+    books_in_consensus = serializers.IntegerField()
+    reference_age_seconds = serializers.FloatField(allow_null=True)
+    legs = serializers.ListField(child=serializers.DictField())
+    middle_window = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    context = serializers.DictField()
+    matchup = serializers.CharField()
+    commence_time = serializers.DateTimeField()
+    oldest_quote_at = serializers.DateTimeField()
+    discovered_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    recommended_stake = inline_serializer(
+        name="RecommendedStake",
+        fields={
+            "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+            "currency": serializers.CharField(),
+        },
+    )
+    quote_age_seconds = serializers.FloatField()
+
+
+class EdgeDetailSchema(EdgeSchema):
+    stake_split_per_100 = inline_serializer(
+        name="ArbitrageStakeSplit",
+        fields={
+            "stakes": serializers.ListField(child=serializers.DecimalField(max_digits=14, decimal_places=2)),
+            "guaranteed_payout": serializers.DecimalField(max_digits=14, decimal_places=2),
+            "guaranteed_profit": serializers.DecimalField(max_digits=14, decimal_places=2),
+        },
+        required=False,
+    )
+
+
 class SportsbookListApi(APIView):
     class OutputSerializer(serializers.Serializer):
         key = serializers.CharField()
@@ -42,6 +135,9 @@ class SportsbookListApi(APIView):
         latency_tier = serializers.CharField()
         freshness_seconds = serializers.IntegerField()
 
+    @extend_schema(
+        responses=inline_serializer(name="SportsbookList", fields={"results": OutputSerializer(many=True)})
+    )
     def get(self, request):
         from edges.models import Sportsbook
 
@@ -67,6 +163,11 @@ class EventListApi(APIView):
         status = serializers.ChoiceField(choices=Event.Status.choices, required=False)
         date = serializers.DateField(required=False)
 
+    @extend_schema(
+        operation_id="v1_events_list",
+        parameters=[FilterSerializer],
+        responses=paginated("PaginatedEventList", EventOutputSerializer(many=True)),
+    )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         if not filters.is_valid():
@@ -97,7 +198,12 @@ def _event_or_404(event_id: int) -> Event:
     return event
 
 
+class EventDetailSchema(EventOutputSerializer):
+    markets = MarketBoardSchema(many=True)
+
+
 class EventDetailApi(APIView):
+    @extend_schema(parameters=[PricingInputSerializer], responses=EventDetailSchema)
     def get(self, request, event_id: int):
         event = _event_or_404(event_id)
         method, reference = _pricing_choice(request)
@@ -152,6 +258,43 @@ class EventHistoryApi(APIView):
     class FilterSerializer(serializers.Serializer):
         market = serializers.IntegerField(required=False, min_value=1)
 
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=inline_serializer(
+            name="LineMovement",
+            fields={
+                "event_id": serializers.IntegerField(),
+                "markets": inline_serializer(
+                    name="LineMovementMarket",
+                    many=True,
+                    fields={
+                        "market_id": serializers.IntegerField(),
+                        "outcomes": inline_serializer(
+                            name="LineMovementOutcome",
+                            many=True,
+                            fields={
+                                "outcome_id": serializers.IntegerField(),
+                                "name": serializers.CharField(),
+                                "books": serializers.DictField(
+                                    child=serializers.ListField(
+                                        child=inline_serializer(
+                                            name="LinePoint",
+                                            fields={
+                                                "at": serializers.DateTimeField(),
+                                                "price_decimal": serializers.DecimalField(
+                                                    max_digits=10, decimal_places=4
+                                                ),
+                                            },
+                                        )
+                                    )
+                                ),
+                            },
+                        ),
+                    },
+                ),
+            },
+        ),
+    )
     def get(self, request, event_id: int):
         event = _event_or_404(event_id)
         filters = self.FilterSerializer(data=request.query_params)
@@ -194,6 +337,11 @@ def _edge_with_stake(edge, sizing: selectors.ViewerSizing) -> dict:
 
 
 class EdgeListApi(APIView):
+    @extend_schema(
+        operation_id="v1_edges_list",
+        parameters=query_parameters(EdgeFilterForm),
+        responses=paginated("PaginatedEdgeList", EdgeSchema(many=True)),
+    )
     def get(self, request):
         form = EdgeFilterForm(request.query_params)
         if not form.is_valid():
@@ -206,6 +354,7 @@ class EdgeListApi(APIView):
 
 
 class EdgeDetailApi(APIView):
+    @extend_schema(responses=EdgeDetailSchema)
     def get(self, request, edge_id: str):
         edge = selectors.edge_get(edge_id=edge_id)
         if edge is None:
