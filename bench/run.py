@@ -21,13 +21,14 @@ def main(argv: list[str]) -> int:
     if wanted:
         suites = [s for s in suites if s in wanted]
     env = dict(os.environ)
-    owned = False
+    started: list[str] = []
     if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
         sys.path.insert(0, str(BENCH_DIR.parent))
         from betthat import embedded
 
-        urls = embedded.ensure_running(own=False)
-        owned = True
+        urls, started = embedded.start_missing(
+            postgres=not env.get("DATABASE_URL"), redis=not env.get("REDIS_URL")
+        )
         env.update({k: env.get(k) or v for k, v in urls.items()})
     failed = []
     try:
@@ -41,10 +42,10 @@ def main(argv: list[str]) -> int:
             if result.returncode != 0:
                 failed.append(suite)
     finally:
-        if owned:
+        if started:
             from betthat import embedded
 
-            embedded.stop()
+            embedded.stop(started)
     return 1 if failed else 0
 
 

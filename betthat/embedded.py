@@ -185,25 +185,32 @@ def urls(state: dict) -> dict:
     }
 
 
-def ensure_running(*, own: bool = True) -> dict:
-    """Start whichever server is stopped; return the URLs of both.
+def start_missing(*, postgres: bool = True, redis: bool = True) -> tuple[dict, list[str]]:
+    """Start whichever of the requested servers is stopped.
 
-    The process that starts a server stops it again at exit (when `own` is true), so
-    nothing is left behind; processes that merely connect never stop anything.
+    Returns the URLs and the names of the servers this call started: only those are the
+    caller's to stop (`stop(started)`), never servers another process started.
     """
     with _locked():
         state = _load_state()
         started: list[str] = []
-        if _pid_alive(PG_DATA / "postmaster.pid") is None:
+        if postgres and _pid_alive(PG_DATA / "postmaster.pid") is None:
             state["pg_port"] = _free_port(state.get("pg_port", 54329))
             _start_postgres(state["pg_port"])
             started.append("postgres")
-        if _pid_alive(REDIS_DIR / "redis.pid") is None:
+        if redis and _pid_alive(REDIS_DIR / "redis.pid") is None:
             state["redis_port"] = _free_port(state.get("redis_port", 63799))
             _start_redis(state["redis_port"])
             started.append("redis")
         STATE_FILE.write_text(json.dumps(state))
-    if started and own:
+    return urls(state), started
+
+
+def ensure_running(*, postgres: bool = True, redis: bool = True) -> dict:
+    """Start whichever requested server is stopped and stop it again when this process
+    exits; processes that merely connect to running servers never stop anything."""
+    found, started = start_missing(postgres=postgres, redis=redis)
+    if started:
         owner = os.getpid()
 
         def _stop_owned() -> None:
@@ -211,7 +218,7 @@ def ensure_running(*, own: bool = True) -> dict:
                 stop(started)
 
         atexit.register(_stop_owned)
-    return urls(state)
+    return found
 
 
 def stop(which: list[str] | None = None) -> None:
@@ -234,7 +241,7 @@ def status() -> dict:
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "status"
     if command == "up":
-        for key, value in ensure_running(own=False).items():
+        for key, value in start_missing()[0].items():
             print(f"{key}={value}")
     elif command == "down":
         stop()

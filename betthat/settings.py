@@ -22,7 +22,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
     from betthat import embedded
 
-    _urls = embedded.ensure_running()
+    _urls = embedded.ensure_running(
+        postgres=not os.environ.get("DATABASE_URL"), redis=not os.environ.get("REDIS_URL")
+    )
     os.environ.setdefault("DATABASE_URL", _urls["DATABASE_URL"])
     os.environ.setdefault("REDIS_URL", _urls["REDIS_URL"])
 

@@ -106,13 +106,14 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
     env["PYTHONUNBUFFERED"] = "1"
-    owned_embedded = False
+    started_embedded: list[str] = []
     if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
         from betthat import embedded
 
         say("starting the embedded PostgreSQL and Redis under .data/ ...")
-        urls = embedded.ensure_running(own=False)
-        owned_embedded = True
+        urls, started_embedded = embedded.start_missing(
+            postgres=not env.get("DATABASE_URL"), redis=not env.get("REDIS_URL")
+        )
         env.setdefault("DATABASE_URL", urls["DATABASE_URL"])
         env.setdefault("REDIS_URL", urls["REDIS_URL"])
         say(f"DATABASE_URL={env['DATABASE_URL']}  REDIS_URL={env['REDIS_URL']}")
@@ -176,10 +177,10 @@ def main() -> int:
     finally:
         say("stopping ...")
         stop_all(children)
-        if owned_embedded:
+        if started_embedded:
             from betthat import embedded
 
-            embedded.stop()
+            embedded.stop(started_embedded)
         say("stopped.")
 
 
