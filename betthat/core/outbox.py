@@ -48,12 +48,44 @@ def handlers_for(event_type: str) -> list[Handler]:
     return list(_handlers.get(event_type, []))
 
 
+def _clean(payload: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+
+
 def publish(event_type: str, payload: dict[str, Any]) -> OutboxEvent:
     """Record `event_type` with `payload` in the current transaction; relay after commit."""
-    clean = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    event = OutboxEvent.objects.create(event_id=uuid.uuid4(), event_type=event_type, payload=clean)
-    transaction.on_commit(_nudge_relay)
+    event = OutboxEvent.objects.create(event_id=uuid.uuid4(), event_type=event_type, payload=_clean(payload))
+    _nudge_on_commit()
     return event
+
+
+def publish_many(event_type: str, payloads: list[dict[str, Any]]) -> list[OutboxEvent]:
+    """`publish` for a batch: one multi-row INSERT, one relay nudge on commit."""
+    if not payloads:
+        return []
+    events = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(event_id=uuid.uuid4(), event_type=event_type, payload=_clean(p)) for p in payloads],
+        batch_size=1000,
+    )
+    _nudge_on_commit()
+    return events
+
+
+def _nudge_on_commit() -> None:
+    """Nudge the relay once per outermost transaction, however many events it publishes.
+
+    Inside an atomic block the nudge is registered only if it is not already among the
+    connection's on-commit callbacks. A savepoint rolled back drops the callbacks it
+    registered (Django does that), so a later publish registers the nudge again; a whole
+    transaction rolled back drops it with its events. In autocommit each publish is its own
+    transaction and nudges at once.
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        func is _nudge_relay for _sids, func, _robust in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_nudge_relay)
 
 
 def _nudge_relay() -> None:

@@ -75,3 +75,61 @@ def test_failing_handler_keeps_the_event_for_retry():
         assert len(attempts) == 2
     finally:
         outbox._handlers["test.flaky"].remove(flaky)
+
+
+def _nudges(callbacks) -> int:
+    return sum(1 for callback in callbacks if callback is outbox._nudge_relay)
+
+
+def test_one_nudge_per_transaction_however_many_events(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for n in range(5):
+            outbox.publish("test.happened", {"n": n})
+        with transaction.atomic():
+            outbox.publish("test.happened", {"n": 5})
+        outbox.publish_many("test.happened", [{"n": 6}, {"n": 7}])
+    assert _nudges(callbacks) == 1
+    assert OutboxEvent.objects.filter(event_type="test.happened").count() == 8
+
+
+def test_nudge_registered_again_after_a_rolled_back_savepoint(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox.publish("test.happened", {"n": 1})
+            raise RuntimeError("savepoint rolled back")
+        outbox.publish("test.happened", {"n": 2})
+    assert _nudges(callbacks) == 1
+    assert list(OutboxEvent.objects.values_list("payload", flat=True)) == [{"n": 2}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_committed_transaction_nudges_once(monkeypatch):
+    nudged = []
+    monkeypatch.setattr(outbox, "_nudge_relay", lambda: nudged.append(1))
+    with transaction.atomic():
+        outbox.publish("test.happened", {"n": 1})
+        outbox.publish("test.happened", {"n": 2})
+    assert len(nudged) == 1
+    with transaction.atomic():
+        outbox.publish_many("test.happened", [{"n": 3}, {"n": 4}])
+        outbox.publish("test.happened", {"n": 5})
+    assert len(nudged) == 2
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox.publish("test.happened", {"n": 6})
+        raise RuntimeError("rolled back")
+    assert len(nudged) == 2
+    outbox.publish("test.happened", {"n": 7})  # autocommit: its own transaction
+    assert len(nudged) == 3
+    assert OutboxEvent.objects.filter(event_type="test.happened").count() == 6
+
+
+def test_publish_many_writes_one_row_per_payload_and_relays_them(calls, django_capture_on_commit_callbacks):
+    payloads = [{"n": n, "amount": "1.50"} for n in range(3)]
+    with django_capture_on_commit_callbacks() as callbacks:
+        events = outbox.publish_many("test.happened", payloads)
+    assert _nudges(callbacks) == 1
+    assert [event.payload for event in events] == payloads
+    assert len({event.event_id for event in events}) == 3
+    assert outbox.publish_many("test.happened", []) == []
+    assert outbox.relay_outbox() == 3
+    assert [payload for _event_id, payload in calls] == payloads
