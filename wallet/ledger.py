@@ -239,3 +239,189 @@ def system_account(*, kind: str, currency: str) -> Account:
         ensure_accounts(user_id=None, currency=currency)
         account = Account.objects.get(user__isnull=True, kind=kind, currency=currency)
     return account
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One journal transaction of a batch (see `book_many`): a completed header of `type`
+    for `user_id` with `legs` summing to zero; user-kind legs are on this user's accounts."""
+
+    user_id: int
+    legs: tuple[Leg, ...]
+    type: str
+    amount_minor: int
+    bet_id: int | None = None
+    created_by_id: int | None = None
+    ref_type: str = ""
+    ref_id: str = ""
+
+
+# One statement for a whole batch: lock every involved account in the global order (user
+# accounts by pk, then system accounts by pk), check that no user account would go negative
+# after the batch's net deltas, move each account's balance once, and write every header and
+# every entry, all or nothing. Header ids are drawn from the sequence first, so each entry
+# joins its own header by the booking's position.
+_BOOK_MANY_SQL = f"""
+WITH bk AS MATERIALIZED (
+    SELECT b.*, nextval(pg_get_serial_sequence('wallet_transaction', 'id')) AS tx_id
+      FROM unnest(%(b_users)s::bigint[], %(b_types)s::text[], %(b_amounts)s::bigint[], %(b_bets)s::bigint[],
+                  %(b_created_by)s::bigint[], %(b_ref_types)s::text[], %(b_ref_ids)s::text[])
+               WITH ORDINALITY AS b(user_id, type, amount_minor, bet_id, created_by_id, ref_type, ref_id, ord)
+),
+net AS (
+    SELECT * FROM unnest(%(n_users)s::bigint[], %(n_kinds)s::text[], %(n_deltas)s::bigint[]) AS n(user_id, kind, delta)
+),
+locked AS MATERIALIZED (
+    SELECT a.id, a.user_id, a.kind, a.balance_minor
+      FROM wallet_account a
+     WHERE a.currency = %(currency)s
+       AND ((a.user_id = ANY(%(user_ids)s) AND a.kind = ANY(%(user_kinds)s))
+            OR (a.user_id IS NULL AND a.kind = ANY(%(system_kinds)s)))
+     ORDER BY (a.user_id IS NULL), a.id
+       FOR UPDATE
+),
+joined AS MATERIALIZED (
+    SELECT k.id, k.user_id, k.kind, k.balance_minor, n.delta
+      FROM net n JOIN locked k ON k.kind = n.kind AND coalesce(k.user_id, 0) = coalesce(n.user_id, 0)
+),
+verdict AS (
+    SELECT count(*) = %(net_count)s
+           AND coalesce(bool_and(j.kind <> ALL(%(user_kinds)s) OR j.balance_minor + j.delta >= 0), false) AS ok
+      FROM joined j
+),
+moved AS (
+    UPDATE wallet_account a
+       SET balance_minor = a.balance_minor + j.delta, updated_at = %(now)s
+      FROM joined j, verdict v
+     WHERE a.id = j.id AND v.ok
+    RETURNING a.id, a.user_id, a.kind
+),
+header AS (
+    INSERT INTO wallet_transaction (id, user_id, currency, created_at, updated_at, {", ".join(HEADER_FIELDS)})
+    SELECT b.tx_id, b.user_id, %(currency)s, %(now)s, %(now)s, b.type, 'completed', b.amount_minor, 0, b.bet_id,
+           NULL, '', 0, '', '', '', '', b.created_by_id, %(now)s
+      FROM bk b
+     WHERE (SELECT count(*) FROM moved) = %(net_count)s
+     ORDER BY b.ord
+    RETURNING id
+),
+lines AS (
+    INSERT INTO wallet_ledgerentry (transaction_id, account_id, amount_minor, entry_type, ref_type, ref_id, created_at)
+    SELECT b.tx_id, m.id, e.amount, e.entry_type, b.ref_type, b.ref_id, %(now)s
+      FROM unnest(%(e_bookings)s::bigint[], %(e_kinds)s::text[], %(e_amounts)s::bigint[], %(e_types)s::text[])
+               WITH ORDINALITY AS e(booking, kind, amount, entry_type, position)
+      JOIN bk b ON b.ord = e.booking
+      JOIN moved m ON m.kind = e.kind
+                  AND coalesce(m.user_id, 0) = CASE WHEN e.kind = ANY(%(user_kinds)s) THEN b.user_id ELSE 0 END
+     ORDER BY e.position
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM header), (SELECT count(*) FROM lines),
+       (SELECT array_agg(tx_id ORDER BY ord) FROM bk)
+"""
+
+
+def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
+    """Book every one of `bookings` (each balanced) in one statement, in the current database
+    transaction, all or nothing; returns their headers in order. Raises InsufficientFunds
+    (409) and changes nothing if a user account would go negative after the batch."""
+    if not bookings:
+        return []
+    now = timezone.now()
+    net: dict[tuple[int | None, str], int] = defaultdict(int)
+    entries: list[tuple[int, Leg]] = []
+    for position, booking in enumerate(bookings, start=1):
+        legs = [leg for leg in booking.legs if leg.amount_minor != 0]
+        if len(legs) < 2 or sum(leg.amount_minor for leg in legs) != 0:
+            raise ValueError(f"unbalanced legs: {booking.legs}")
+        for leg in legs:
+            if leg.kind not in USER_KINDS and leg.kind not in SYSTEM_KINDS:
+                raise ValueError(f"unknown account kind {leg.kind!r}")
+            net[(booking.user_id if leg.kind in USER_KINDS else None, leg.kind)] += leg.amount_minor
+            entries.append((position, leg))
+    # Every touched account is locked and updated, by zero if its net delta is zero.
+    moving = list(net.items())
+    kinds = {kind for (_user, kind) in net}
+    user_ids = sorted({booking.user_id for booking in bookings})
+    params = {
+        "now": now,
+        "currency": currency,
+        "b_users": [b.user_id for b in bookings],
+        "b_types": [str(b.type) for b in bookings],
+        "b_amounts": [b.amount_minor for b in bookings],
+        "b_bets": [b.bet_id for b in bookings],
+        "b_created_by": [b.created_by_id for b in bookings],
+        "b_ref_types": [b.ref_type for b in bookings],
+        "b_ref_ids": [b.ref_id for b in bookings],
+        "n_users": [user for (user, _kind), _delta in moving],
+        "n_kinds": [kind for (_user, kind), _delta in moving],
+        "n_deltas": [delta for _key, delta in moving],
+        "net_count": len(moving),
+        "user_ids": user_ids,
+        "user_kinds": [k for k in USER_KINDS if k in kinds],
+        "system_kinds": [k for k in SYSTEM_KINDS if k in kinds],
+        "e_bookings": [position for position, _leg in entries],
+        "e_kinds": [leg.kind for _position, leg in entries],
+        "e_amounts": [leg.amount_minor for _position, leg in entries],
+        "e_types": [str(leg.entry_type) for _position, leg in entries],
+    }
+    with connection.cursor() as cursor:
+        for _attempt in range(2):
+            cursor.execute(_BOOK_MANY_SQL, params)
+            headers, lines, tx_ids = cursor.fetchone()
+            if headers == len(bookings):
+                break
+            _refusal_many(cursor=cursor, currency=currency, params=params)
+        else:  # pragma: no cover - ensure_accounts makes the second attempt find them
+            raise RuntimeError("wallet accounts could not be created")
+    if lines != len(entries):  # pragma: no cover - the statement writes all lines or none
+        raise RuntimeError(f"booked {lines} of {len(entries)} entries")
+    booked = []
+    for tx_id, booking in zip(tx_ids, bookings, strict=True):
+        values = {
+            **HEADER_DEFAULTS,
+            "type": booking.type,
+            "status": Transaction.Status.COMPLETED,
+            "amount_minor": booking.amount_minor,
+            "bet_id": booking.bet_id,
+            "created_by_id": booking.created_by_id,
+            "completed_at": now,
+        }
+        tx = Transaction(
+            id=tx_id, user_id=booking.user_id, currency=currency, created_at=now, updated_at=now, **values
+        )
+        tx._state.adding = False
+        tx._state.db = connection.alias
+        booked.append(tx)
+    return booked
+
+
+def _refusal_many(*, cursor, currency: str, params: dict) -> None:
+    """After a refused batch: create missing accounts (the caller retries) or raise
+    InsufficientFunds naming the first account that would go negative."""
+    cursor.execute(
+        """
+        SELECT a.user_id, a.kind, a.balance_minor FROM wallet_account a
+         WHERE a.currency = %(currency)s
+           AND ((a.user_id = ANY(%(user_ids)s) AND a.kind = ANY(%(user_kinds)s))
+                OR (a.user_id IS NULL AND a.kind = ANY(%(system_kinds)s)))
+        """,
+        params,
+    )
+    balances = {(user, kind): balance for user, kind, balance in cursor.fetchall()}
+    wanted = list(zip(params["n_users"], params["n_kinds"], params["n_deltas"], strict=True))
+    if any((user, kind) not in balances for user, kind, _delta in wanted):
+        for user_id in params["user_ids"]:
+            ensure_accounts(user_id=user_id, currency=currency)
+        return
+    user, kind, delta = next((u, k, d) for u, k, d in wanted if k in USER_KINDS and balances[(u, k)] + d < 0)
+    raise InsufficientFunds(
+        "Not enough funds for this operation.",
+        details={
+            "account": kind,
+            "user_id": user,
+            "available": minor_to_decimal(balances[(user, kind)]),
+            "required": minor_to_decimal(-delta),
+            "currency": currency,
+        },
+    )

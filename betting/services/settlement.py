@@ -16,27 +16,23 @@ Two steps, both idempotent:
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
 from betthat.core.audit import audit_append_many
 from betthat.core.errors import ApplicationError, NotFound
-from betthat.core.models import OutboxEvent
-from betthat.core.outbox import publish
+from betthat.core.outbox import publish_many
 from betthat.core.realtime import notify
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
 from betting.services.placement import bet_event_payload
 from edges.models import Event, Outcome
-from wallet.services import wallet_capture, wallet_release
+from wallet.services import CaptureSpec, ReleaseSpec, wallet_capture_many, wallet_release_many
 
 logger = logging.getLogger(__name__)
 
@@ -125,26 +121,8 @@ def _settlement_for(bet: Bet, legs: list[BetLeg]) -> grading.Settlement:
     return grading.settle(bet.stake_minor, [(grading.Result(leg.result), leg.price_decimal) for leg in legs])
 
 
-def _apply_settlement(
-    bet: Bet, settlement: grading.Settlement, *, now: datetime, actor: User | None, note: str = ""
-) -> None:
-    """Move the money and mark the bet (inside the caller's transaction, bet locked)."""
-    user = bet.user
-    if settlement.result == grading.Result.VOID or (
-        settlement.result == grading.Result.PUSH and settlement.payout_minor == bet.stake_minor
-    ):
-        wallet_release(
-            user=user, amount_minor=bet.stake_minor, currency=bet.currency, bet_id=bet.pk, created_by=actor
-        )
-    else:
-        wallet_capture(
-            user=user,
-            stake_minor=bet.stake_minor,
-            payout_minor=settlement.payout_minor,
-            currency=bet.currency,
-            bet_id=bet.pk,
-            created_by=actor,
-        )
+def _apply_settlement(bet: Bet, settlement: grading.Settlement, *, now: datetime, note: str = "") -> None:
+    """Mark the bet in memory with its settlement (the caller moves the money and saves)."""
     bet.status = Bet.Status.VOID if settlement.result == grading.Result.VOID else Bet.Status.SETTLED
     bet.result = settlement.result.value
     bet.actual_return_minor = settlement.payout_minor
@@ -153,6 +131,42 @@ def _apply_settlement(
     bet.updated_at = now
     if note:
         bet.settlement_note = note[:300]
+
+
+def _returns_stake(bet: Bet, settlement: grading.Settlement) -> bool:
+    """A void, or a full push, gives the stake back (BET_REFUND) rather than capturing it."""
+    return settlement.result == grading.Result.VOID or (
+        settlement.result == grading.Result.PUSH and settlement.payout_minor == bet.stake_minor
+    )
+
+
+def _move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | None) -> None:
+    """The wallet side of a batch (inside the caller's transaction, bets locked): one
+    `wallet_release_many` and one `wallet_capture_many` per currency, all or nothing."""
+    actor_id = actor.pk if actor is not None else None
+    releases: dict[str, list[ReleaseSpec]] = defaultdict(list)
+    captures: dict[str, list[CaptureSpec]] = defaultdict(list)
+    for bet, settlement in settled:
+        if _returns_stake(bet, settlement):
+            releases[bet.currency].append(
+                ReleaseSpec(
+                    user_id=bet.user_id, bet_id=bet.pk, amount_minor=bet.stake_minor, created_by_id=actor_id
+                )
+            )
+        else:
+            captures[bet.currency].append(
+                CaptureSpec(
+                    user_id=bet.user_id,
+                    bet_id=bet.pk,
+                    stake_minor=bet.stake_minor,
+                    payout_minor=settlement.payout_minor,
+                    created_by_id=actor_id,
+                )
+            )
+    for currency, specs in releases.items():
+        wallet_release_many(releases=specs, currency=currency)
+    for currency, specs in captures.items():
+        wallet_capture_many(captures=specs, currency=currency)
 
 
 def _after_settlement(
@@ -204,7 +218,7 @@ def _after_settlement(
                 -1,
             )
         )
-    _publish_many("bet.settled", payloads)
+    publish_many("bet.settled", payloads)
     for user_id, settled in per_user.items():
         notify(
             user_id,
@@ -216,24 +230,6 @@ def _after_settlement(
         )
     exposure.exposure_add_on_commit(deltas)
     transaction.on_commit(lambda: _audit(lines))
-
-
-def _publish_many(event_type: str, payloads: list[dict]) -> None:
-    """`publish` for a batch: one multi-row INSERT of the outbox rows, then `publish` for the
-    last one so the relay is nudged once on commit (same rows, same transaction)."""
-    if not payloads:
-        return
-    OutboxEvent.objects.bulk_create(
-        [
-            OutboxEvent(
-                event_id=uuid.uuid4(),
-                event_type=event_type,
-                payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
-            )
-            for payload in payloads[:-1]
-        ]
-    )
-    publish(event_type, payloads[-1])
 
 
 def _notification_text(settled: list[dict]) -> str:
@@ -259,14 +255,17 @@ def _legs_for(bet_ids: list[int]) -> dict[int, list[BetLeg]]:
 
 def _settle_locked(bets: list[Bet], *, now: datetime) -> list[Bet]:
     legs_by_bet = _legs_for([bet.pk for bet in bets])
-    done = []
+    settled = []
     for bet in bets:
         legs = legs_by_bet[bet.pk]
         if not legs or any(leg.result == "" for leg in legs):
             continue
-        _apply_settlement(bet, _settlement_for(bet, legs), now=now, actor=None)
-        done.append(bet)
+        settlement = _settlement_for(bet, legs)
+        _apply_settlement(bet, settlement, now=now)
+        settled.append((bet, settlement))
+    done = [bet for bet, _settlement in settled]
     if done:
+        _move_money(settled, actor=None)
         _mark_settled(done, now=now)
         _after_settlement(done, legs_by_bet, now=now, by="settle_due_bets")
     return done
@@ -303,7 +302,6 @@ def _mark_settled(bets: list[Bet], *, now: datetime) -> None:
 def _due_bets(batch_size: int, only: list[int] | None = None):
     queryset = (
         Bet.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("user")
         .filter(status=Bet.Status.PENDING)
         .exclude(legs__result="")
         .order_by("id")
@@ -395,7 +393,8 @@ def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
     price = bet.odds_decimal
     factor = grading.leg_factor(graded, price)
     settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
-    _apply_settlement(bet, settlement, now=now, actor=staff, note=f"Settled by {staff.email}: {reason}")
+    _apply_settlement(bet, settlement, now=now, note=f"Settled by {staff.email}: {reason}")
+    _move_money([(bet, settlement)], actor=staff)
     bet.save()
     _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
     return bet
@@ -409,7 +408,8 @@ def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
     now = timezone.now()
     legs = list(bet.legs.all())
     settlement = grading.Settlement(grading.Result.VOID, bet.stake_minor, grading.ONE)
-    _apply_settlement(bet, settlement, now=now, actor=staff, note=f"Voided by {staff.email}: {reason}")
+    _apply_settlement(bet, settlement, now=now, note=f"Voided by {staff.email}: {reason}")
+    _move_money([(bet, settlement)], actor=staff)
     bet.save()
     _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
     return bet

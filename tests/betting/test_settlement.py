@@ -278,3 +278,36 @@ def test_three_way_moneyline_team_pick_loses_on_a_draw(funded_user):
     settle_due_bets()
     assert Bet.objects.get(pk=team.pk).result == "loss"
     assert Bet.objects.get(pk=two_way.pk).result == "push"  # a two-way moneyline returns the stake
+
+
+def test_a_batch_books_one_wallet_transaction_and_one_event_per_bet(funded_user, game):
+    other = game.o("away_ml")
+    bets = [place(funded_user, leg(game.o("home_ml")), stake=1000) for _ in range(3)]
+    bets += [place(funded_user, leg(other), stake=700) for _ in range(2)]
+    finish(game, 27, 20)
+    assert settle_due_bets() == 5
+    payouts = Transaction.objects.filter(bet_id__in=[b.pk for b in bets], type="BET_PAYOUT")
+    assert sorted(payouts.values_list("amount_minor", flat=True)) == [0, 0, 2200, 2200, 2200]
+    assert OutboxEvent.objects.filter(event_type="bet.settled").count() == 5
+    completed = OutboxEvent.objects.filter(
+        event_type="wallet.transaction.completed", payload__type="BET_PAYOUT"
+    )
+    assert sorted(e.payload["bet_id"] for e in completed) == sorted(b.pk for b in bets)
+    balances = wallet_balances_for_user(user=funded_user)
+    assert (balances.available_minor, balances.held_minor) == (100000 - 4400 + 6600, 0)
+    assert "ledger_check passed" in ledger_clean()
+
+
+def test_a_batch_with_a_bet_the_wallet_refuses_settles_the_others(funded_user, game):
+    from wallet.services import wallet_capture
+
+    bets = [place(funded_user, leg(game.o("home_ml")), stake=1000) for _ in range(3)]
+    # The stake of the middle bet was captured behind settlement's back: the batch refuses
+    # it (unique (bet_id, type)), the others settle one by one, the middle bet stays pending.
+    wallet_capture(user=funded_user, stake_minor=1000, payout_minor=0, currency="USD", bet_id=bets[1].pk)
+    finish(game, 27, 20)
+    assert settle_due_bets() == 2
+    statuses = {b.pk: Bet.objects.get(pk=b.pk).status for b in bets}
+    assert statuses == {bets[0].pk: "settled", bets[1].pk: "pending", bets[2].pk: "settled"}
+    assert Transaction.objects.filter(bet_id=bets[1].pk, type="BET_PAYOUT").count() == 1
+    assert Transaction.objects.filter(bet_id=bets[0].pk, type="BET_PAYOUT").get().amount_minor == 2200
