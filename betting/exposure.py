@@ -64,7 +64,10 @@ def _apply(deltas: Iterable[Delta]) -> None:
     if count:
         try:
             pipe.execute()
-        except redis.RedisError:  # a view, rebuilt from the database on demand
+        except Exception:  # a view, rebuilt from the database on demand
+            # Not only RedisError: this runs after the placement committed, and redis-py can
+            # raise others (an AttributeError from a connection being set up by two threads
+            # was seen under load), which must not turn a committed bet into a 500.
             logger.exception("exposure update failed")
 
 
