@@ -15,6 +15,12 @@ from tests.wallet.factories import fund_user
 
 pytestmark = pytest.mark.django_db
 
+# The most queries one placement over the API may take inside a test transaction (so without
+# BEGIN and COMMIT): token and user, idempotency key insert, outcomes, wallet lock, limit sums,
+# bet with its legs, the stake hold (at most a savepoint, the booking, the wallet's outbox
+# row, the release), external id, bet.placed, idempotency key update.
+PLACEMENT_QUERIES_MAX = 15
+
 
 @pytest.fixture
 def client(funded_user, token_client_for):
@@ -243,3 +249,88 @@ def test_limits_cut_now_raise_after_cooling_off(client, funded_user):
     assert client.get("/api/v1/bets/limits/").json()["headroom"]["max_bet_minor"] == 200000
     assert client.put("/api/v1/bets/limits/", {"daily_bet_limit": "-1"}, format="json").status_code == 400
     assert client.post("/api/v1/bets/self-exclusion/", {"days": 0}, format="json").status_code == 400
+
+
+def test_placement_response_is_what_the_output_serializer_renders(client, funded_user, game):
+    from betting.api import BetOutputSerializer, bet_output
+    from edges.models import OddsQuote
+
+    other = make_game(home="Bills", away="Jets")
+    over = OddsQuote.objects.get(outcome=other.o("over"), sportsbook__key="draftkings").price_decimal
+    data = body(game)
+    data["legs"].append(
+        {"outcome_id": other.o("over").pk, "sportsbook": "draftkings", "odds_decimal": str(over)}
+    )
+    response = post(client, data)
+    assert response.status_code == 201, response.json()
+    placed = response.json()
+    bet = Bet.objects.get(pk=placed["id"])
+    expected = BetOutputSerializer(bet).data
+    assert placed == expected
+    assert list(placed) == list(expected)
+    assert placed["kind"] == "parlay" and [leg["position"] for leg in placed["legs"]] == [0, 1]
+    assert placed["legs"][1]["point"] == "44.50" and placed["legs"][1]["matchup"] == "Jets @ Bills"
+    # a settled bet with every optional figure filled in, some negative
+    now = timezone.now()
+    Bet.objects.filter(pk=bet.pk).update(
+        status="settled",
+        result="loss",
+        actual_return_minor=0,
+        net_profit_minor=-1000,
+        settled_at=now,
+        closing_odds_decimal=Decimal("5.123456"),
+        closing_fair_probability=Decimal("0.187654"),
+        clv_percent=Decimal("-0.012345"),
+        ev_vs_close=Decimal("-0.004321"),
+        clv_captured_at=now,
+        clv_note="closing line captured",
+        kelly_fraction=Decimal("0.031250"),
+        recommended_stake_minor=1234,
+        fair_odds_decimal=Decimal("4.900000"),
+    )
+    bet.legs.filter(position=0).update(result="loss", closing_price_decimal=Decimal("2.150000"))
+    settled = Bet.objects.get(pk=bet.pk)
+    rendered = bet_output(settled)
+    assert rendered == BetOutputSerializer(settled).data
+    assert rendered["net_profit"] == {"amount": "-10.00", "currency": "USD"}
+    assert rendered["clv"]["clv_percent"] == "-0.012345"
+    assert rendered["risk"]["recommended_stake"] == {"amount": "12.34", "currency": "USD"}
+    assert rendered["legs"][0]["closing_price_decimal"] == "2.150000"
+
+
+def test_a_placement_over_http_takes_a_pinned_number_of_queries(client, funded_user, game):
+    """A regression guard: the queries of one placement over the API (inside the test's
+    transaction, so BEGIN and COMMIT are not among them). If this number grows, a round trip
+    was added to the hot path: look at the list in the failure message."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert post(client, body(game), key="warm-up").status_code == 201
+    with CaptureQueriesContext(connection) as captured:
+        response = post(client, body(game, stake="2.00"), key="pinned")
+    assert response.status_code == 201, response.json()
+    statements = [query["sql"] for query in captured.captured_queries]
+    listing = "\n".join(statement[:120] for statement in statements)
+    assert len(statements) <= PLACEMENT_QUERIES_MAX, f"{len(statements)} queries:\n{listing}"
+    # Every statement is one of these, each as many times as given (the stake hold's own
+    # statements belong to the wallet and may change there, within the total above).
+    expected = {
+        "token and user": (lambda sql: "authtoken_token" in sql, 1),
+        "idempotency key insert and update": (lambda sql: "wallet_idempotencykey" in sql, 2),
+        "outcomes with market, event, sport": (lambda sql: "edges_outcome" in sql, 1),
+        "wallet lock": (lambda sql: "wallet_account" in sql and "FOR UPDATE" in sql, 1),
+        "limit sums": (lambda sql: "sum(b.stake_minor)" in sql, 1),
+        "bet with its legs": (lambda sql: "INSERT INTO betting_bet " in sql and "betting_betleg" in sql, 1),
+        "external id": (lambda sql: sql.startswith("UPDATE betting_bet SET external_id"), 1),
+        "bet.placed": (lambda sql: "core_outboxevent" in sql and "bet.placed" in sql, 1),
+    }
+    hold = [
+        sql
+        for sql in statements
+        if not any(match(sql) for match, _count in expected.values())
+        and ("SAVEPOINT" in sql or "wallet_" in sql or "core_outboxevent" in sql)
+    ]
+    assert len(hold) <= 4, listing
+    for name, (match, count) in expected.items():
+        assert sum(bool(match(sql)) for sql in statements) == count, f"{name}:\n{listing}"
+    assert sum(count for _match, count in expected.values()) + len(hold) == len(statements), listing
