@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -55,24 +56,52 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
 def publish(event_type: str, payload: dict[str, Any]) -> OutboxEvent:
     """Record `event_type` with `payload` in the current transaction; relay after commit."""
     event = OutboxEvent.objects.create(event_id=uuid.uuid4(), event_type=event_type, payload=_clean(payload))
-    _nudge_on_commit()
+    nudge_relay_on_commit()
     return event
 
 
+_INSERT_MANY_SQL = """
+INSERT INTO core_outboxevent (event_id, event_type, payload, created_at, delivered_at, attempts, last_error)
+SELECT e.event_id, %(event_type)s, e.payload::jsonb, %(now)s, NULL, 0, ''
+  FROM unnest(%(event_ids)b::uuid[], %(payloads)b::text[]) WITH ORDINALITY AS e(event_id, payload, position)
+ ORDER BY e.position
+RETURNING id
+"""
+
+
 def publish_many(event_type: str, payloads: list[dict[str, Any]]) -> list[OutboxEvent]:
-    """`publish` for a batch: one multi-row INSERT, one relay nudge on commit."""
+    """`publish` for a batch: one INSERT (arrays bound server-side, not quoted into the SQL
+    text, which costs more than the insert for a thousand rows), one relay nudge on commit."""
     if not payloads:
         return []
-    events = OutboxEvent.objects.bulk_create(
-        [OutboxEvent(event_id=uuid.uuid4(), event_type=event_type, payload=_clean(p)) for p in payloads],
-        batch_size=1000,
-    )
-    _nudge_on_commit()
+    now = timezone.now()
+    texts = [json.dumps(payload, cls=DjangoJSONEncoder) for payload in payloads]
+    events = [
+        OutboxEvent(event_id=uuid.uuid4(), event_type=event_type, payload=json.loads(text), created_at=now)
+        for text in texts
+    ]
+    params = {
+        "event_type": event_type,
+        "now": now,
+        "event_ids": [event.event_id for event in events],
+        "payloads": texts,
+    }
+    connection = transaction.get_connection()
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_INSERT_MANY_SQL, params, binary=True)
+        ids = [row[0] for row in cursor.fetchall()]
+    for event, pk in zip(events, sorted(ids), strict=True):
+        event.pk = pk
+        event._state.adding = False
+        event._state.db = connection.alias
+    nudge_relay_on_commit()
     return events
 
 
-def _nudge_on_commit() -> None:
-    """Nudge the relay once per outermost transaction, however many events it publishes.
+def nudge_relay_on_commit() -> None:
+    """Nudge the relay once per outermost transaction, however many events it publishes
+    (public for code that writes outbox rows in its own SQL, e.g. wallet.ledger.book).
 
     Inside an atomic block the nudge is registered only if it is not already among the
     connection's on-commit callbacks. A savepoint rolled back drops the callbacks it

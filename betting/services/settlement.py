@@ -16,17 +16,20 @@ Two steps, both idempotent:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.utils import timezone
 
 from betthat.core.audit import audit_append_many
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import publish_many
-from betthat.core.realtime import notify
+from betthat.core.realtime import user_group
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
@@ -219,17 +222,43 @@ def _after_settlement(
             )
         )
     publish_many("bet.settled", payloads)
-    for user_id, settled in per_user.items():
-        notify(
-            user_id,
-            {
-                "type": "bet.settled",
-                "bets": settled,
-                "message": _notification_text(settled),
-            },
-        )
+    _notify_many(
+        {
+            user_id: {"type": "bet.settled", "bets": settled, "message": _notification_text(settled)}
+            for user_id, settled in per_user.items()
+        }
+    )
     exposure.exposure_add_on_commit(deltas)
     transaction.on_commit(lambda: _audit(lines))
+
+
+def _notify_many(payloads: dict[int, dict]) -> None:
+    """`notify` for every user of a batch: one on-commit callback whose group sends run
+    concurrently in one event loop (one `async_to_sync` per user cost ~5 ms each)."""
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        results = await asyncio.gather(
+            *(
+                layer.group_send(user_group(user_id), {"type": "notify", "payload": payload})
+                for user_id, payload in payloads.items()
+            ),
+            return_exceptions=True,
+        )
+        for user_id, result in zip(payloads, results, strict=True):
+            if isinstance(result, Exception):  # realtime is best effort; the database is the truth
+                logger.error("settlement notification to user %s failed: %r", user_id, result)
+
+    def send() -> None:
+        try:
+            async_to_sync(send_all)()
+        except Exception:
+            logger.exception("settlement notifications failed")
+
+    if payloads:
+        transaction.on_commit(send)
 
 
 def _notification_text(settled: list[dict]) -> str:
