@@ -15,13 +15,19 @@ trigger and the append-only trigger (migration 0002).
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import psycopg
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
-from betthat.core.errors import ApplicationError
+from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.outbox import nudge_relay_on_commit
 from betthat.core.serializers import minor_to_decimal
 from wallet.locks import SYSTEM_KINDS, USER_KINDS, ensure_accounts
 from wallet.models import Account, Transaction
@@ -75,8 +81,10 @@ HEADER_DEFAULTS = {
 }
 
 # One statement, one round trip: lock (in the global order), check, move the balances, write
-# the header (unless completing an existing one) and the entries. All or nothing: when a user
-# account would go negative or an account is missing, nothing is written and no id returned.
+# the header (unless completing an existing one), the entries and (optionally) the outbox
+# event. All or nothing: when a user account would go negative, an account is missing or the
+# guard fails (closing a bet's hold: its BET_PLACED must be this user's, in this currency, at
+# least this large), nothing is written and no id returned.
 _BOOK_SQL = f"""
 WITH legs(kind, delta) AS (SELECT * FROM unnest(%(kinds)s::text[], %(deltas)s::bigint[])),
 locked AS MATERIALIZED (
@@ -88,9 +96,17 @@ locked AS MATERIALIZED (
      ORDER BY (a.user_id IS NULL), a.id
        FOR UPDATE
 ),
+guard AS (
+    SELECT %(guard_bet)s::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM wallet_transaction p
+         WHERE p.bet_id = %(guard_bet)s::bigint AND p.type = 'BET_PLACED' AND p.user_id = %(user_id)s
+           AND p.currency = %(currency)s AND p.amount_minor >= %(guard_amount)s::bigint
+    ) AS ok
+),
 verdict AS (
     SELECT count(*) = %(leg_count)s
            AND coalesce(bool_and(k.kind <> ALL(%(user_kinds)s) OR k.balance_minor + l.delta >= 0), false)
+           AND (SELECT ok FROM guard)
            AS ok
       FROM locked k JOIN legs l ON l.kind = k.kind
 ),
@@ -122,8 +138,16 @@ lines AS (
       JOIN moved m ON m.kind = e.kind
      ORDER BY e.position
     RETURNING id
+),
+event AS (
+    INSERT INTO core_outboxevent (event_id, event_type, payload, created_at, delivered_at, attempts, last_error)
+    SELECT %(event_id)s::uuid, %(event_type)s::text,
+           %(event_payload)s::jsonb || jsonb_build_object('transaction_id', t.id), %(now)s, NULL, 0, ''
+      FROM target t
+     WHERE %(event_type)s::text IS NOT NULL
+    RETURNING id
 )
-SELECT (SELECT id FROM target), (SELECT count(*) FROM lines)
+SELECT (SELECT id FROM target), (SELECT count(*) FROM lines), (SELECT count(*) FROM event)
 """
 
 
@@ -134,9 +158,17 @@ def _net_by_kind(legs: list[Leg]) -> dict[str, int]:
     return dict(net)
 
 
-def _refusal(*, cursor, user_id: int | None, currency: str, net: dict[str, int]) -> bool:
+def _refusal(
+    *,
+    cursor,
+    user_id: int | None,
+    currency: str,
+    net: dict[str, int],
+    requires_hold: tuple[int, int] | None = None,
+) -> bool:
     """After a refused booking: True if accounts were missing (now created: retry), else
-    raise InsufficientFunds naming the short account."""
+    raise InsufficientFunds naming the short account, or NotFound if the hold required is
+    not there."""
     user_kinds = [k for k in net if k in USER_KINDS]
     system_kinds = [k for k in net if k in SYSTEM_KINDS]
     cursor.execute(
@@ -150,7 +182,11 @@ def _refusal(*, cursor, user_id: int | None, currency: str, net: dict[str, int])
     if len(balances) < len(net):
         ensure_accounts(user_id=user_id, currency=currency)
         return True
-    short = next(k for k in user_kinds if balances[k] + net[k] < 0)
+    short = next((k for k in user_kinds if balances[k] + net[k] < 0), None)
+    if short is None and requires_hold is not None:
+        raise NotFound("No stake is held for this bet.", details={"bet_id": requires_hold[0]})
+    if short is None:  # pragma: no cover - the statement refuses only for these reasons
+        raise RuntimeError("booking refused with sufficient funds")
     raise InsufficientFunds(
         "Not enough funds for this operation.",
         details={
@@ -170,13 +206,21 @@ def book(
     transaction: Transaction | None = None,
     ref_type: str = "",
     ref_id: str = "",
+    requires_hold: tuple[int, int] | None = None,
+    event: tuple[str, dict] | None = None,
     **header,
 ) -> Transaction:
-    """Book `legs` (they must sum to zero) in the current database transaction.
+    """Book `legs` (they must sum to zero) in the current database transaction (or, in
+    autocommit, as one statement that is its own transaction).
 
     With `transaction`, the entries are added to that existing (pending) header; otherwise a
     new header is created from `header` (type, status, amount_minor, bet_id, ...). Raises
     InsufficientFunds (409) and changes nothing if a user account would go negative.
+
+    `requires_hold=(bet_id, amount_minor)`: book only if that bet's BET_PLACED is this user's,
+    in this currency, of at least `amount_minor` (else NotFound, nothing written).
+    `event=(event_type, payload)`: write the outbox event in the same statement, with the new
+    header's id added as `transaction_id`, and nudge the relay on commit (as `publish` does).
     """
     legs = [leg for leg in legs if leg.amount_minor != 0]
     if len(legs) < 2 or sum(leg.amount_minor for leg in legs) != 0:
@@ -211,18 +255,26 @@ def book(
         "entry_kinds": [leg.kind for leg in legs],
         "entry_amounts": [leg.amount_minor for leg in legs],
         "entry_types": [str(leg.entry_type) for leg in legs],
+        "guard_bet": requires_hold[0] if requires_hold else None,
+        "guard_amount": requires_hold[1] if requires_hold else None,
+        "event_id": uuid.uuid4() if event else None,
+        "event_type": event[0] if event else None,
+        "event_payload": json.dumps(event[1], cls=DjangoJSONEncoder) if event else None,
     }
-    with connection.cursor() as cursor:
+    with binding_cursor() as cursor:
         for _attempt in range(2):
-            cursor.execute(_BOOK_SQL, params)
-            transaction_id, lines = cursor.fetchone()
+            # Prepared once per connection: the statement is planned once, not on every booking.
+            cursor.execute(_BOOK_SQL, params, prepare=True)
+            transaction_id, lines, events = cursor.fetchone()
             if transaction_id is not None:
                 break
-            _refusal(cursor=cursor, user_id=user_id, currency=currency, net=net)
+            _refusal(cursor=cursor, user_id=user_id, currency=currency, net=net, requires_hold=requires_hold)
         else:  # pragma: no cover - ensure_accounts makes the second attempt find them
             raise RuntimeError("wallet accounts could not be created")
-    if lines != len(legs):  # pragma: no cover - the statement writes all lines or none
-        raise RuntimeError(f"booked {lines} of {len(legs)} entries")
+    if lines != len(legs) or events != (1 if event else 0):  # pragma: no cover - all or nothing
+        raise RuntimeError(f"booked {lines} of {len(legs)} entries and {events} events")
+    if event:
+        nudge_relay_on_commit()
     if transaction is not None:
         return transaction
     booked = Transaction(
@@ -239,6 +291,24 @@ def system_account(*, kind: str, currency: str) -> Account:
         ensure_accounts(user_id=None, currency=currency)
         account = Account.objects.get(user__isnull=True, kind=kind, currency=currency)
     return account
+
+
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+@contextmanager
+def binding_cursor():
+    """A cursor that binds parameters server-side (Django's binds them into the SQL text on
+    the client, which for arrays of a thousand elements costs more than the statement), with
+    Django's error translation (IntegrityError etc.), in the current transaction."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's automatic preparation off (for transaction poolers); only the
+        # statements executed here with prepare=True are prepared (once per connection).
+        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        yield cursor
 
 
 @dataclass(frozen=True)
@@ -264,12 +334,12 @@ class Booking:
 _BOOK_MANY_SQL = f"""
 WITH bk AS MATERIALIZED (
     SELECT b.*, nextval(pg_get_serial_sequence('wallet_transaction', 'id')) AS tx_id
-      FROM unnest(%(b_users)s::bigint[], %(b_types)s::text[], %(b_amounts)s::bigint[], %(b_bets)s::bigint[],
-                  %(b_created_by)s::bigint[], %(b_ref_types)s::text[], %(b_ref_ids)s::text[])
+      FROM unnest(%(b_users)s::bigint[], %(b_types)b::text[], %(b_amounts)s::bigint[], %(b_bets)s::bigint[],
+                  %(b_created_by)s::bigint[], %(b_ref_types)b::text[], %(b_ref_ids)b::text[])
                WITH ORDINALITY AS b(user_id, type, amount_minor, bet_id, created_by_id, ref_type, ref_id, ord)
 ),
 net AS (
-    SELECT * FROM unnest(%(n_users)s::bigint[], %(n_kinds)s::text[], %(n_deltas)s::bigint[]) AS n(user_id, kind, delta)
+    SELECT * FROM unnest(%(n_users)s::bigint[], %(n_kinds)b::text[], %(n_deltas)s::bigint[]) AS n(user_id, kind, delta)
 ),
 locked AS MATERIALIZED (
     SELECT a.id, a.user_id, a.kind, a.balance_minor
@@ -308,7 +378,7 @@ header AS (
 lines AS (
     INSERT INTO wallet_ledgerentry (transaction_id, account_id, amount_minor, entry_type, ref_type, ref_id, created_at)
     SELECT b.tx_id, m.id, e.amount, e.entry_type, b.ref_type, b.ref_id, %(now)s
-      FROM unnest(%(e_bookings)s::bigint[], %(e_kinds)s::text[], %(e_amounts)s::bigint[], %(e_types)s::text[])
+      FROM unnest(%(e_bookings)s::bigint[], %(e_kinds)b::text[], %(e_amounts)s::bigint[], %(e_types)b::text[])
                WITH ORDINALITY AS e(booking, kind, amount, entry_type, position)
       JOIN bk b ON b.ord = e.booking
       JOIN moved m ON m.kind = e.kind
@@ -365,9 +435,9 @@ def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
         "e_amounts": [leg.amount_minor for _position, leg in entries],
         "e_types": [str(leg.entry_type) for _position, leg in entries],
     }
-    with connection.cursor() as cursor:
+    with binding_cursor() as cursor:
         for _attempt in range(2):
-            cursor.execute(_BOOK_MANY_SQL, params)
+            cursor.execute(_BOOK_MANY_SQL, params, binary=True)
             headers, lines, tx_ids = cursor.fetchone()
             if headers == len(bookings):
                 break

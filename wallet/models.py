@@ -126,6 +126,12 @@ class Transaction(models.Model):
                 condition=Q(bet_id__isnull=False),
                 name="wallet_transaction_bet_type_unique",
             ),
+            # A bet's hold is closed once: a refund and a payout of one bet cannot both exist.
+            models.UniqueConstraint(
+                fields=["bet_id"],
+                condition=Q(bet_id__isnull=False, type__in=["BET_REFUND", "BET_PAYOUT"]),
+                name="wallet_transaction_bet_closed_once",
+            ),
             models.CheckConstraint(
                 condition=Q(amount_minor__gte=0), name="wallet_transaction_amount_non_negative"
             ),

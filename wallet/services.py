@@ -7,6 +7,7 @@ under row locks taken in one global order (see wallet.locks).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from betthat.core.errors import ApplicationError, Conflict, NotFound, Permission
 from betthat.core.outbox import publish, publish_many
 from betthat.core.realtime import notify
 from betthat.core.serializers import minor_to_decimal
-from wallet.ledger import MAX_AMOUNT_MINOR, Booking, InsufficientFunds, Leg, book, book_many
+from wallet.ledger import MAX_AMOUNT_MINOR, Booking, InsufficientFunds, Leg, binding_cursor, book, book_many
 from wallet.locks import lock_payment, lock_user_accounts
 from wallet.models import Account, DepositLimit, LedgerEntry, Payment, Transaction
 from wallet.selectors import PERIOD_DAYS, deposits_in_window_minor, effective_limit
@@ -69,7 +70,37 @@ def _completed(tx: Transaction) -> None:
 
 
 def _unique_bet_violation(error: IntegrityError) -> bool:
-    return "wallet_transaction_bet_type_unique" in str(error)
+    text = str(error)
+    return "wallet_transaction_bet_type_unique" in text or "wallet_transaction_bet_closed_once" in text
+
+
+def _bet_conflict(error: IntegrityError, *, bet_id: int | None, message: str) -> Conflict:
+    if "wallet_transaction_bet_closed_once" in str(error):
+        message = "This bet's stake was already released or captured."
+    return Conflict(message, details={"bet_id": bet_id})
+
+
+def _one_transaction():
+    """A service's own transaction around a single booking statement: a savepoint inside the
+    caller's transaction; in autocommit the statement is its own transaction (all or
+    nothing), which saves the BEGIN and COMMIT round trips of `atomic()`."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+
+
+def _event(
+    *, user_id: int, type: str, amount_minor: int, currency: str, bet_id: int | None
+) -> tuple[str, dict]:
+    """`wallet.transaction.completed` for `book(event=...)`, which adds the transaction id."""
+    return (
+        "wallet.transaction.completed",
+        {
+            "user_id": user_id,
+            "type": type,
+            "amount": minor_to_decimal(amount_minor),
+            "currency": currency,
+            "bet_id": bet_id,
+        },
+    )
 
 
 # --- betting: stake holds, releases, captures --------------------------------------------
@@ -85,12 +116,13 @@ def wallet_hold(
     created_by=None,
 ) -> Transaction:
     """Move a stake from cash to holds (BET_PLACED). 409 `insufficient_funds` if short;
-    409 `conflict` if this bet already has a hold."""
+    409 `conflict` if this bet already has a hold. One statement: the booking and its
+    outbox event."""
     _check_amount(amount_minor)
     _check_currency(currency)
     try:
-        with transaction.atomic():
-            tx = book(
+        with _one_transaction():
+            return book(
                 user_id=user.pk,
                 currency=currency,
                 legs=[Leg(CASH, -amount_minor, Entry.HOLD), Leg(HOLDS, amount_minor, Entry.HOLD)],
@@ -101,21 +133,27 @@ def wallet_hold(
                 created_by=created_by,
                 ref_type="bet" if bet_id is not None else "",
                 ref_id=str(bet_id) if bet_id is not None else "",
+                event=_event(
+                    user_id=user.pk,
+                    type=Transaction.Type.BET_PLACED,
+                    amount_minor=amount_minor,
+                    currency=currency,
+                    bet_id=bet_id,
+                ),
             )
-            _completed(tx)
-            return tx
     except IntegrityError as error:
         if _unique_bet_violation(error):
-            raise Conflict("This bet already has a stake hold.", details={"bet_id": bet_id}) from error
+            raise _bet_conflict(error, bet_id=bet_id, message="This bet already has a stake hold.") from error
         raise
 
 
 def _check_closing(
     *, bet_id: int, user_id: int, currency: str, amount_minor: int, booked: bool = True
 ) -> None:
-    """After booking a release or capture: the bet's hold must be this user's, at least as
-    large, and closed by this transaction only. Run after `book` took the account locks, so
-    the statement sees every concurrent closing that committed first (READ COMMITTED)."""
+    """Why a release or capture was refused: the bet's hold must be this user's, at least
+    as large, and not closed yet. (A booked closing needs no check afterwards: the booking's
+    guard requires the hold and the unique index `wallet_transaction_bet_closed_once` makes a
+    second closing impossible.)"""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -141,49 +179,57 @@ def _check_closing(
 
 
 def _close_hold(
-    *, user, bet_id: int, currency: str, stake_minor: int, legs: list[Leg], **header
+    *, user, bet_id: int, currency: str, stake_minor: int, legs: list[Leg], conflict: str, **header
 ) -> Transaction:
+    """Release or capture a bet's hold in one statement (the booking, its guard on the hold
+    and its outbox event), as one transaction of its own."""
     try:
-        tx = book(
-            user_id=user.pk,
-            currency=currency,
-            legs=legs,
-            bet_id=bet_id,
-            ref_type="bet",
-            ref_id=str(bet_id),
-            **header,
-        )
-    except InsufficientFunds:
-        # Usually "there is no such hold": say so rather than "insufficient funds".
-        _check_closing(
-            bet_id=bet_id, user_id=user.pk, currency=currency, amount_minor=stake_minor, booked=False
-        )
+        with _one_transaction():
+            try:
+                return book(
+                    user_id=user.pk,
+                    currency=currency,
+                    legs=legs,
+                    bet_id=bet_id,
+                    ref_type="bet",
+                    ref_id=str(bet_id),
+                    requires_hold=(bet_id, stake_minor),
+                    event=_event(
+                        user_id=user.pk,
+                        type=header["type"],
+                        amount_minor=header["amount_minor"],
+                        currency=currency,
+                        bet_id=bet_id,
+                    ),
+                    **header,
+                )
+            except (InsufficientFunds, NotFound):
+                # Usually "there is no such hold" or "already closed": say which.
+                _check_closing(
+                    bet_id=bet_id, user_id=user.pk, currency=currency, amount_minor=stake_minor, booked=False
+                )
+                raise
+    except IntegrityError as error:
+        if _unique_bet_violation(error):
+            raise _bet_conflict(error, bet_id=bet_id, message=conflict) from error
         raise
-    _check_closing(bet_id=bet_id, user_id=user.pk, currency=currency, amount_minor=stake_minor)
-    _completed(tx)
-    return tx
 
 
 def wallet_release(*, user, amount_minor: int, currency: str, bet_id: int, created_by=None) -> Transaction:
     """Give a held stake back to cash (BET_REFUND), at most once per bet and never more than
     was held."""
     _check_amount(amount_minor)
-    try:
-        with transaction.atomic():
-            return _close_hold(
-                user=user,
-                bet_id=bet_id,
-                currency=currency,
-                stake_minor=amount_minor,
-                legs=[Leg(HOLDS, -amount_minor, Entry.RELEASE), Leg(CASH, amount_minor, Entry.RELEASE)],
-                type=Transaction.Type.BET_REFUND,
-                amount_minor=amount_minor,
-                created_by=created_by,
-            )
-    except IntegrityError as error:
-        if _unique_bet_violation(error):
-            raise Conflict("This bet was already refunded.", details={"bet_id": bet_id}) from error
-        raise
+    return _close_hold(
+        user=user,
+        bet_id=bet_id,
+        currency=currency,
+        stake_minor=amount_minor,
+        legs=[Leg(HOLDS, -amount_minor, Entry.RELEASE), Leg(CASH, amount_minor, Entry.RELEASE)],
+        conflict="This bet was already refunded.",
+        type=Transaction.Type.BET_REFUND,
+        amount_minor=amount_minor,
+        created_by=created_by,
+    )
 
 
 def wallet_capture(
@@ -193,27 +239,22 @@ def wallet_capture(
     loss) from the house to cash. At most once per bet."""
     _check_amount(stake_minor)
     _check_amount(payout_minor, allow_zero=True)
-    try:
-        with transaction.atomic():
-            return _close_hold(
-                user=user,
-                bet_id=bet_id,
-                currency=currency,
-                stake_minor=stake_minor,
-                legs=[
-                    Leg(HOLDS, -stake_minor, Entry.DEBIT),
-                    Leg(HOUSE, stake_minor, Entry.CREDIT),
-                    Leg(HOUSE, -payout_minor, Entry.DEBIT),
-                    Leg(CASH, payout_minor, Entry.CREDIT),
-                ],
-                type=Transaction.Type.BET_PAYOUT,
-                amount_minor=payout_minor,
-                created_by=created_by,
-            )
-    except IntegrityError as error:
-        if _unique_bet_violation(error):
-            raise Conflict("This bet was already settled.", details={"bet_id": bet_id}) from error
-        raise
+    return _close_hold(
+        user=user,
+        bet_id=bet_id,
+        currency=currency,
+        stake_minor=stake_minor,
+        legs=[
+            Leg(HOLDS, -stake_minor, Entry.DEBIT),
+            Leg(HOUSE, stake_minor, Entry.CREDIT),
+            Leg(HOUSE, -payout_minor, Entry.DEBIT),
+            Leg(CASH, payout_minor, Entry.CREDIT),
+        ],
+        conflict="This bet was already settled.",
+        type=Transaction.Type.BET_PAYOUT,
+        amount_minor=payout_minor,
+        created_by=created_by,
+    )
 
 
 # --- batches for settlement -----------------------------------------------------------------
@@ -256,8 +297,8 @@ def _check_closings(*, closing: list[tuple[int, int, int]], currency: str, booke
     """`_check_closing` for a batch of (bet_id, user_id, amount_minor), in one query, after
     the booking took the account locks: each bet's hold is this user's, at least as large,
     and closed by this batch only."""
-    with connection.cursor() as cursor:
-        cursor.execute(_CLOSINGS_SQL, [[bet_id for bet_id, _user, _amount in closing]])
+    with binding_cursor() as cursor:
+        cursor.execute(_CLOSINGS_SQL, [[bet_id for bet_id, _user, _amount in closing]], binary=True)
         found = {row[0]: row[1:] for row in cursor.fetchall()}
     for bet_id, user_id, amount_minor in closing:
         placed_user, placed_currency, held, closings = found.get(bet_id, (None, None, None, 0))

@@ -118,3 +118,64 @@ def test_a_bet_has_at_most_one_transaction_of_each_type():
     with pytest.raises(IntegrityError, match="wallet_transaction_bet_type_unique"), transaction.atomic():
         Transaction.objects.create(user=user, bet_id=77, type="BET_PLACED", status="pending", amount_minor=1)
     assert Transaction.objects.filter(bet_id=77).count() == 1
+
+
+def test_a_bet_hold_is_closed_at_most_once_refund_or_payout():
+    from wallet.services import wallet_hold, wallet_release
+
+    user = UserFactory()
+    fund_user(user, 5_000)
+    wallet_hold(user=user, amount_minor=1_000, currency="USD", bet_id=78)
+    wallet_release(user=user, amount_minor=1_000, currency="USD", bet_id=78)
+    with pytest.raises(IntegrityError, match="wallet_transaction_bet_closed_once"), transaction.atomic():
+        Transaction.objects.create(user=user, bet_id=78, type="BET_PAYOUT", status="pending", amount_minor=0)
+    assert list(Transaction.objects.filter(bet_id=78).order_by("id").values_list("type", flat=True)) == [
+        "BET_PLACED",
+        "BET_REFUND",
+    ]
+
+
+def test_service_calls_outside_a_transaction_commit_one_statement_with_their_event(monkeypatch):
+    """In autocommit a hold or release is one statement (its own transaction): the booking,
+    the balances and the outbox event commit together, and the relay is nudged once each."""
+    from betthat.core import outbox
+    from betthat.core.models import OutboxEvent
+    from wallet.services import wallet_capture, wallet_hold, wallet_release
+
+    nudged = []
+    monkeypatch.setattr(outbox, "_nudge_relay", lambda: nudged.append(1))
+    user = UserFactory()
+    fund_user(user, 5_000)
+    nudged.clear()
+    hold = wallet_hold(user=user, amount_minor=1_200, currency="USD", bet_id=79)
+    release = wallet_release(user=user, amount_minor=1_200, currency="USD", bet_id=79)
+    wallet_hold(user=user, amount_minor=300, currency="USD", bet_id=80)
+    capture = wallet_capture(user=user, stake_minor=300, payout_minor=650, currency="USD", bet_id=80)
+    assert len(nudged) == 4
+    events = {
+        e.payload["transaction_id"]: e.payload
+        for e in OutboxEvent.objects.filter(
+            event_type="wallet.transaction.completed", payload__bet_id__in=[79, 80]
+        )
+    }
+    assert events[hold.pk] == {
+        "transaction_id": hold.pk,
+        "user_id": user.pk,
+        "type": "BET_PLACED",
+        "amount": "12.00",
+        "currency": "USD",
+        "bet_id": 79,
+    }
+    assert events[release.pk]["type"] == "BET_REFUND" and events[release.pk]["amount"] == "12.00"
+    assert events[capture.pk]["type"] == "BET_PAYOUT" and events[capture.pk]["amount"] == "6.50"
+    assert Transaction.objects.get(pk=capture.pk).amount_minor == 650
+    cash = accounts_of(user)["cash"]
+    assert (cash.balance_minor, accounts_of(user)["holds"].balance_minor) == (5_000 - 300 + 650, 0)
+    assert sorted(
+        LedgerEntry.objects.filter(transaction_id=capture.pk).values_list("amount_minor", flat=True)
+    ) == [
+        -650,
+        -300,
+        300,
+        650,
+    ]
