@@ -116,6 +116,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"bt{TEST_PREFIX}",
+        # One pool per process: without it every HTTP request opened a Redis connection.
+        "OPTIONS": {"pool_class": "betthat.core.cache.SharedConnectionPool"},
     }
 }
 CHANNEL_LAYERS = {
