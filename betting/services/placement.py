@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, NotFound
@@ -430,25 +430,39 @@ def bet_place(
     return bet
 
 
-def _insert_columns(instance, *, skip: tuple[str, ...] = ()) -> tuple[list[str], list]:
-    """The columns and values `Model.save()` would insert (defaults, auto_now included)."""
+_INSERT_FIELDS: dict[type, tuple[list[str], list]] = {}
+
+
+def _insert_fields(model) -> tuple[list[str], list]:
+    """(quoted columns, fields) that an INSERT of `model` writes, computed once per model."""
+    if model not in _INSERT_FIELDS:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        _INSERT_FIELDS[model] = ([connection.ops.quote_name(f.column) for f in fields], fields)
+    return _INSERT_FIELDS[model]
+
+
+def _insert_columns(instance, db, *, skip: str = "") -> tuple[list[str], list]:
+    """The columns and values `Model.save()` would insert (defaults, auto_now included);
+    `db` is the connection itself (not the `connection` proxy, costly per attribute)."""
+    all_columns, fields = _insert_fields(type(instance))
     columns, values = [], []
-    for field in type(instance)._meta.concrete_fields:
-        if field.primary_key or field.attname in skip:
+    for column, field in zip(all_columns, fields, strict=True):
+        if field.attname == skip:
             continue
-        columns.append(connection.ops.quote_name(field.column))
-        values.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+        columns.append(column)
+        values.append(field.get_db_prep_save(field.pre_save(instance, True), db))
     return columns, values
 
 
 def _insert_bet_with_legs(bet: Bet, legs: list[BetLeg]) -> None:
     """Insert the bet and its legs in one statement (a data-modifying CTE) instead of two
     ORM inserts: one round trip and no query compilation. Sets the primary keys."""
-    bet_columns, params = _insert_columns(bet)
+    db = connections[DEFAULT_DB_ALIAS]
+    bet_columns, params = _insert_columns(bet, db)
     leg_columns: list[str] = []
     rows = []
     for leg in legs:
-        leg_columns, values = _insert_columns(leg, skip=("bet_id",))
+        leg_columns, values = _insert_columns(leg, db, skip="bet_id")
         rows.append("((SELECT id FROM new_bet), " + ", ".join(["%s"] * len(values)) + ")")
         params.extend(values)
     sql = (
@@ -457,17 +471,17 @@ def _insert_bet_with_legs(bet: Bet, legs: list[BetLeg]) -> None:
         f"INSERT INTO {BetLeg._meta.db_table} (bet_id, {', '.join(leg_columns)}) "
         f"VALUES {', '.join(rows)} RETURNING id, bet_id"
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchall()
     bet.pk = returned[0][1]
     bet._state.adding = False
-    bet._state.db = connection.alias
+    bet._state.db = db.alias
     for leg, (leg_id, _bet_id) in zip(legs, returned, strict=True):
         leg.pk = leg_id
         leg.bet = bet
         leg._state.adding = False
-        leg._state.db = connection.alias
+        leg._state.db = db.alias
 
 
 def _leg_attributes(outcome: Outcome) -> dict:
