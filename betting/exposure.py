@@ -12,6 +12,7 @@ database, so Redis is a fast view and never the truth.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -24,12 +25,19 @@ _client: redis.Redis | None = None
 _client_url: str | None = None
 
 
+_client_lock = threading.Lock()
+
+
 def client() -> redis.Redis:
+    # Under a lock: HTTP threads racing here each built a client, and the one replaced was
+    # garbage-collected while its thread was still connecting; redis-py's Redis.__del__
+    # closes a pool made by from_url, so that thread's handshake failed on a closed socket.
     global _client, _client_url
-    if _client is None or _client_url != settings.REDIS_URL:
-        _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-        _client_url = settings.REDIS_URL
-    return _client
+    with _client_lock:
+        if _client is None or _client_url != settings.REDIS_URL:
+            _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+            _client_url = settings.REDIS_URL
+        return _client
 
 
 def _prefix() -> str:

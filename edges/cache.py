@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -42,13 +43,19 @@ _client_url: str | None = None
 _script = None
 
 
+_client_lock = threading.Lock()
+
+
 def client() -> redis.Redis:
+    # Under a lock: threads racing here each built a client, and a replaced one was closed
+    # by its __del__ (it owns its pool) while another thread was still using it.
     global _client, _client_url, _script
-    if _client is None or _client_url != settings.REDIS_URL:
-        _client = redis.Redis.from_url(settings.REDIS_URL)
-        _client_url = settings.REDIS_URL
-        _script = _client.register_script(_CAS)
-    return _client
+    with _client_lock:
+        if _client is None or _client_url != settings.REDIS_URL:
+            _client = redis.Redis.from_url(settings.REDIS_URL)
+            _client_url = settings.REDIS_URL
+            _script = _client.register_script(_CAS)
+        return _client
 
 
 def _prefix() -> str:
