@@ -179,3 +179,70 @@ def test_service_calls_outside_a_transaction_commit_one_statement_with_their_eve
         300,
         650,
     ]
+
+
+def _entry(cursor, tx_id, account_id, amount):
+    cursor.execute(
+        "INSERT INTO wallet_ledgerentry (transaction_id, account_id, amount_minor, entry_type, ref_type, ref_id,"
+        " created_at) VALUES (%s, %s, %s, 'CREDIT', '', '', now())",
+        [tx_id, account_id, amount],
+    )
+
+
+def _bonus_header(cursor, user):
+    cursor.execute(
+        "INSERT INTO wallet_transaction (user_id, type, status, currency, amount_minor, fee_minor, sportsbook_id,"
+        " processing_attempts, last_error, external_reference, idempotency_key, reason, created_at, updated_at)"
+        " VALUES (%s, 'BONUS', 'completed', 'USD', 100, 0, '', 0, '', '', '', '', now(), now()) RETURNING id",
+        [user.pk],
+    )
+    return cursor.fetchone()[0]
+
+
+def test_an_entry_added_after_an_early_check_is_checked_again():
+    """The trigger checks a journal transaction once per firing; an entry inserted after that
+    check (here after SET CONSTRAINTS ALL IMMEDIATE) is checked again at commit."""
+    user = UserFactory()
+    fund_user(user, 5_000)
+    mine = accounts_of(user)
+    house = Account.objects.get(user__isnull=True, kind="house", currency="USD")
+    before = (LedgerEntry.objects.count(), mine["cash"].balance_minor)
+    with (
+        pytest.raises(IntegrityError, match="unbalanced"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        tx_id = _bonus_header(cursor, user)
+        _entry(cursor, tx_id, house.pk, -100)
+        _entry(cursor, tx_id, mine["cash"].pk, 100)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # balanced: passes, and is remembered
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        _entry(cursor, tx_id, mine["cash"].pk, 50)  # unbalances it after the check
+    assert (LedgerEntry.objects.count(), accounts_of(user)["cash"].balance_minor) == before
+
+
+def test_balanced_multi_entry_transactions_commit_and_each_is_checked():
+    user = UserFactory()
+    fund_user(user, 5_000)
+    cash = accounts_of(user)["cash"]
+    house = Account.objects.get(user__isnull=True, kind="house", currency="USD")
+    with transaction.atomic(), connection.cursor() as cursor:
+        first = _bonus_header(cursor, user)
+        for amount in (-60, -40, 70, 30):
+            _entry(cursor, first, house.pk if amount < 0 else cash.pk, amount)
+        second = _bonus_header(cursor, user)
+        _entry(cursor, second, house.pk, -10)
+        _entry(cursor, second, cash.pk, 10)
+    assert LedgerEntry.objects.filter(transaction_id__in=[first, second]).count() == 6
+    with (
+        pytest.raises(IntegrityError, match=r"unbalanced"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        third = _bonus_header(cursor, user)
+        _entry(cursor, third, house.pk, -10)
+        _entry(cursor, third, cash.pk, 10)
+        fourth = _bonus_header(cursor, user)
+        _entry(cursor, fourth, house.pk, -10)
+        _entry(cursor, fourth, cash.pk, 9)
+    assert not LedgerEntry.objects.filter(transaction_id__in=[third, fourth]).exists()
