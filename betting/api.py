@@ -5,12 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from betthat.core.errors import ApplicationError
+from betthat.core.schema import paginated
 from betthat.core.serializers import MoneyOutputSerializer, minor_to_decimal
 from betting import selectors, services
 from wallet.idempotency import idempotent_response
@@ -193,6 +196,18 @@ class BetPagination(PageNumberPagination):
     max_page_size = 100
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="A unique key per intended bet; a retry with the same key replays the first response.",
+)
+GEO_REGION = OpenApiParameter(
+    "X-Geo-Region", str, OpenApiParameter.HEADER, required=False, description="Region for the geo check."
+)
+
+
 class BetListPlaceApi(APIView):
     """GET: the user's bets (filters `status`, `sport`, `date_from`, `date_to`; paginated).
     POST: place a bet (`Idempotency-Key` required)."""
@@ -217,6 +232,11 @@ class BetListPlaceApi(APIView):
         accept_price_change = serializers.ChoiceField(choices=["none", "better", "any"], default="none")
         edge_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
+    @extend_schema(
+        operation_id="v1_bets_list",
+        parameters=[FilterSerializer],
+        responses=paginated("PaginatedBetList", BetOutputSerializer(many=True)),
+    )
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -227,6 +247,14 @@ class BetListPlaceApi(APIView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(BetOutputSerializer(page, many=True).data)
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: BetOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY, GEO_REGION],
+        description="Place a straight bet or a parlay. Errors: price_changed, market_closed, limit_exceeded, "
+        "insufficient_funds, self_excluded, kyc_required, geo_blocked, invalid_parlay, sgp_not_offered, "
+        "idempotency_conflict.",
+    )
     def post(self, request):
         def handler() -> Response:
             data = self.InputSerializer(data=request.data)
@@ -252,6 +280,7 @@ class BetListPlaceApi(APIView):
 
 
 class BetDetailApi(APIView):
+    @extend_schema(responses=BetOutputSerializer)
     def get(self, request, bet_id: int):
         return Response(
             BetOutputSerializer(selectors.bet_get_for_user(user=request.user, bet_id=bet_id)).data
@@ -259,6 +288,7 @@ class BetDetailApi(APIView):
 
 
 class BetCancelApi(APIView):
+    @extend_schema(request=None, responses=BetOutputSerializer)
     def post(self, request, bet_id: int):
         services.bet_cancel(user=request.user, bet_id=bet_id)
         return Response(
@@ -267,6 +297,11 @@ class BetCancelApi(APIView):
 
 
 class BetStatsApi(APIView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        description="Count, pending, won/lost/pushed, staked, profit, ROI, win rate, average odds, "
+        "average CLV and share beating the close, overall and by sport, sportsbook, market type and month.",
+    )
     def get(self, request):
         return Response(decimals_as_strings(selectors.get_user_bet_statistics(user=request.user)))
 
@@ -280,6 +315,7 @@ class BetRecommendationApi(APIView):
         sportsbook = serializers.CharField(max_length=40)
         currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
 
+    @extend_schema(parameters=[InputSerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -326,9 +362,11 @@ class LimitsApi(APIView):
             ],
         }
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response(self._body(request.user))
 
+    @extend_schema(request=InputSerializer, responses=OpenApiTypes.OBJECT)
     def put(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -344,6 +382,10 @@ class SelfExclusionApi(APIView):
     class InputSerializer(serializers.Serializer):
         days = serializers.IntegerField(min_value=1, max_value=365 * 5)
 
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer("SelfExclusion", {"self_excluded_until": serializers.DateTimeField()}),
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
