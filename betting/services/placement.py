@@ -399,7 +399,7 @@ def bet_place(
             if not execution.is_accepted:
                 raise ApplicationError(
                     execution.reason or "The sportsbook rejected the bet.",
-                    code="conflict",
+                    code="venue_rejected",
                     status=409,
                     details={"sportsbook": book, "venue_rejected": True},
                 )

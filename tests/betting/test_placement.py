@@ -248,7 +248,7 @@ def test_sgp_quote_at_another_book_does_not_count(funded_user, game):
 
 def test_venue_rejection_rolls_everything_back(funded_user, game, settings):
     settings.BETTING_SANDBOX_REJECT_BOOKS = ["draftkings"]
-    error = refused(funded_user, "conflict", leg(game.o("home_ml")))
+    error = refused(funded_user, "venue_rejected", leg(game.o("home_ml")))
     assert error.details["venue_rejected"] is True
     assert not Transaction.objects.filter(user=funded_user, type=Transaction.Type.BET_PLACED).exists()
 
