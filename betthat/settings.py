@@ -8,6 +8,7 @@ under .data/ (see betthat/embedded.py): the same code paths run on a laptop.
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -187,6 +188,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # from the app folders, in production from collectstatic's output.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Without collectstatic (development, tests, benchmarks) the finders serve everything;
+# WhiteNoise's warning about the missing STATIC_ROOT would only be noise there.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media"))
 MEDIA_URL = "/media/"
 
