@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -43,6 +44,7 @@ def database_url() -> str:
 
 
 def pgbench_binary() -> str:
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's platformdirs
     import pgserver._commands as pg
 
     return str(pg.POSTGRES_BIN_PATH / "pgbench")
