@@ -34,10 +34,10 @@ def main(argv: list[str]) -> int:
     try:
         for index, suite in enumerate(suites, 1):
             print(f"\n=== [{index}/{len(suites)}] bench/{suite} ===", flush=True)
-            started = time.monotonic()
+            began = time.monotonic()
             result = subprocess.run([sys.executable, str(BENCH_DIR / suite / "main.py")], env=env)
             print(
-                f"=== bench/{suite} done in {time.monotonic() - started:.0f}s (exit {result.returncode}) ==="
+                f"=== bench/{suite} done in {time.monotonic() - began:.0f}s (exit {result.returncode}) ==="
             )
             if result.returncode != 0:
                 failed.append(suite)

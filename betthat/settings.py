@@ -127,7 +127,10 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             # redis-py caps the async pool at 100 connections by default: 200 websocket
             # clients failed in group_add until the pool was raised.
-            "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+            # redis-py 8 reads with a 5 s socket timeout by default, and channels_redis
+            # blocks in BZPOPMIN for 5 s: under load the read lost the race and killed
+            # the consumer ("Timeout reading from ..."). Reads must outlast the block.
+            "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 30}],
             "prefix": f"asgi{TEST_PREFIX}",
             "capacity": 1500,
             "expiry": 30,

@@ -55,3 +55,24 @@ async def test_socket_without_origin_is_refused():
     _communicator, connected = await connect([(b"cookie", f"sessionid={cookie}".encode())])
     assert not connected
     await asyncio.sleep(0)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for):
+    """channels_redis blocks 5 s per receive; a 5 s socket read timeout used to kill idle consumers."""
+    from asgiref.sync import sync_to_async
+
+    from betthat.core.realtime import send_now, user_group
+
+    user = await sync_to_async(UserFactory)()
+    communicator, connected = await connect(await sync_to_async(ws_headers_for)(user))
+    assert connected
+    assert (await communicator.receive_json_from())["type"] == "hello"
+    await asyncio.sleep(11)  # two full BZPOPMIN blocks with nothing to read
+    await sync_to_async(send_now)(
+        user_group(user.pk), {"type": "notify", "payload": {"message": "still here"}}
+    )
+    message = await communicator.receive_json_from(timeout=5)
+    assert message == {"type": "notification", "payload": {"message": "still here"}}
+    await communicator.disconnect()
