@@ -36,9 +36,7 @@ def main(argv: list[str]) -> int:
             print(f"\n=== [{index}/{len(suites)}] bench/{suite} ===", flush=True)
             began = time.monotonic()
             result = subprocess.run([sys.executable, str(BENCH_DIR / suite / "main.py")], env=env)
-            print(
-                f"=== bench/{suite} done in {time.monotonic() - began:.0f}s (exit {result.returncode}) ==="
-            )
+            print(f"=== bench/{suite} done in {time.monotonic() - began:.0f}s (exit {result.returncode}) ===")
             if result.returncode != 0:
                 failed.append(suite)
     finally:
