@@ -17,6 +17,7 @@ from betthat.core.schema import paginated
 from betthat.core.serializers import MoneyOutputSerializer, minor_to_decimal
 from betting import selectors, services
 from wallet.idempotency import idempotent_response
+from wallet.money import parse_amount
 
 
 def decimals_as_strings(value):
@@ -266,7 +267,7 @@ class BetListPlaceApi(APIView):
                     services.LegRequest(leg["outcome_id"], leg["sportsbook"], leg["odds_decimal"])
                     for leg in values["legs"]
                 ],
-                stake_minor=services.parse_stake_minor(values["stake"]),
+                stake_minor=parse_amount(values["stake"]),
                 currency=values["currency"].upper(),
                 accept_price_change=values["accept_price_change"],
                 edge_id=values["edge_id"],

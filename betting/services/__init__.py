@@ -7,7 +7,7 @@ from betting.services.limits import (
     user_limits_update,
     user_self_exclude,
 )
-from betting.services.placement import LegRequest, bet_cancel, bet_place, parse_stake_minor
+from betting.services.placement import LegRequest, bet_cancel, bet_place
 from betting.services.settlement import (
     bet_legs_grade_event,
     bet_legs_grade_finished,
@@ -29,7 +29,6 @@ __all__ = [
     "closing_lines_capture_due",
     "limit_changes_apply_due",
     "limit_headroom",
-    "parse_stake_minor",
     "settle_batch",
     "settle_due_bets",
     "user_limits_update",

@@ -10,7 +10,7 @@ the ticket and `bet.placed` goes to the outbox. Any refusal rolls all of it back
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from django.conf import settings
@@ -278,19 +278,6 @@ def _leg_type(kind: str, outcome: Outcome) -> str:
         Bet.Kind.PARLAY: BetLeg.LegType.PARLAY,
         Bet.Kind.SAME_GAME: BetLeg.LegType.SAME_GAME,
     }[kind]
-
-
-def parse_stake_minor(raw) -> int:
-    """A decimal amount ("25.50") to minor units; at most two places."""
-    try:
-        amount = Decimal(str(raw))
-    except (InvalidOperation, ValueError) as error:
-        raise ApplicationError("The stake is not an amount.", code="invalid_amount") from error
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ApplicationError(
-            "The stake is a positive amount with at most two decimals.", code="invalid_amount"
-        )
-    return int(amount * 100)
 
 
 def bet_place(

@@ -90,6 +90,8 @@ def test_price_changed_is_409_with_the_current_price(client, funded_user, game):
         ({"stake": "abc"}, 400, "invalid_amount"),
         ({"stake": "1.001"}, 400, "invalid_amount"),
         ({"stake": "-5"}, 400, "invalid_amount"),
+        ({"stake": "1e30"}, 400, "invalid_amount"),
+        ({"stake": "99999999999999999999999"}, 400, "invalid_amount"),
         ({"legs": [{"outcome_id": "x"}]}, 400, "validation_error"),
         ({"legs": []}, 400, "invalid_parlay"),
         ({"accept_price_change": "sometimes"}, 400, "validation_error"),
