@@ -15,6 +15,7 @@ reconcile against (rows missing from it are gone).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -251,8 +252,12 @@ class BoardHub:
                             logger.warning("odds hub delivery failed", exc_info=True)
         finally:
             ready.set()
-            await pubsub.aclose()
-            await client.aclose()
+            # Bounded: this runs while the task is being cancelled (last subscriber gone, or
+            # the event loop closing), and a close that never returns would hang that loop.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), timeout=2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.aclose(), timeout=2)
 
 
 hub = BoardHub()
