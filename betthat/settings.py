@@ -110,8 +110,9 @@ if env("TEST_DATABASE_NAME", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
-# Each pytest-xdist worker gets its own key prefix so tests never see each other's groups.
-TEST_PREFIX = os.environ.get("PYTEST_XDIST_WORKER", "")
+# Each pytest-xdist worker gets its own key prefix so tests never see each other's groups;
+# REDIS_KEY_PREFIX separates whole checkouts that share one Redis (pub/sub ignores db numbers).
+TEST_PREFIX = env("REDIS_KEY_PREFIX", default="") + os.environ.get("PYTEST_XDIST_WORKER", "")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
