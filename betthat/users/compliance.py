@@ -26,3 +26,28 @@ def check_kyc(user, *, amount_minor: int = 0) -> None:
 def check_geo(user, *, region: str = "") -> None:
     if not import_string(settings.GEO_CHECK)(user, region=region):
         raise ApplicationError("Betting is not available in your location.", code="geo_blocked", status=403)
+
+
+# What each verification level may do. The services call `check_capability` before the
+# action, so every way in (pages, API, admin, tasks) is held to the same table; docs/security.md
+# shows it to people.
+CAPABILITY_LEVELS: dict[str, int] = {
+    "deposit": 1,  # User.VerificationLevel.EMAIL
+    "bet": 1,  # EMAIL
+    "withdraw": 2,  # User.VerificationLevel.IDENTITY
+}
+
+
+def check_capability(user, action: str) -> None:
+    """Refuse `action` (a key of CAPABILITY_LEVELS) to a user below its verification level."""
+    from betthat.users.models import User
+
+    required = CAPABILITY_LEVELS[action]
+    if user.verification_level < required:
+        label = User.VerificationLevel(required).label
+        raise ApplicationError(
+            f"Your account needs '{label}' before you can {action}.",
+            code="verification_required",
+            status=403,
+            details={"action": action, "required_level": required, "level": user.verification_level},
+        )
