@@ -124,7 +124,7 @@ CACHES = {
 }
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "betthat.core.channel_layer.RedisChannelLayer",
         "CONFIG": {
             # redis-py caps the async pool at 100 connections by default: 200 websocket
             # clients failed in group_add until the pool was raised.

@@ -76,3 +76,42 @@ async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for):
     message = await communicator.receive_json_from(timeout=5)
     assert message == {"type": "notification", "payload": {"message": "still here"}}
     await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_cancelled_channel_receive_ends_even_when_python_loses_the_cancellation(monkeypatch):
+    """Python 3.11's asyncio.wait_for loses a cancellation that lands in the step its awaitable
+    finishes; redis-py sends every command through it. channels_redis's receive then looped
+    on BZPOPMIN forever, and pytest-asyncio's loop teardown waited for it forever (the suite's
+    hang). Here the first send of a receive is cancelled and the cancellation lost, every time."""
+    import redis.asyncio.connection
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    layer.brpop_timeout = 1  # one empty block per second instead of five
+    channel = await layer.new_channel()
+    real_wait_for = asyncio.wait_for
+    lost: list[asyncio.Task] = []
+
+    async def wait_for_that_loses_a_cancel(awaitable, timeout):
+        inner = asyncio.ensure_future(awaitable)
+        task = asyncio.current_task()
+        if not lost and task is receiver:
+            lost.append(task)
+            task.cancel()  # arrives while the send is in flight ...
+        try:
+            return await asyncio.shield(inner)
+        except asyncio.CancelledError:
+            return await inner  # ... and is lost, as in Python 3.11's wait_for
+
+    monkeypatch.setattr(redis.asyncio.connection.asyncio, "wait_for", wait_for_that_loses_a_cancel)
+    receiver = asyncio.ensure_future(layer.receive(channel))
+    try:
+        done, _ = await asyncio.wait([receiver], timeout=8)
+    finally:
+        monkeypatch.setattr(redis.asyncio.connection.asyncio, "wait_for", real_wait_for)
+        if not receiver.done():  # the old layer: cancel again (delivered in BZPOPMIN's read)
+            receiver.cancel()
+            await asyncio.wait([receiver], timeout=5)
+    assert lost == [receiver]
+    assert receiver in done and receiver.cancelled()

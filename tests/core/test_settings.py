@@ -33,7 +33,7 @@ def test_check_deploy_is_clean_with_production_values():
 def test_no_sqlite_anywhere():
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert "redis" in settings.CACHES["default"]["BACKEND"].lower()
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "betthat.core.channel_layer.RedisChannelLayer"
 
 
 def test_celery_queues_and_money_tasks_acks_late():
