@@ -110,6 +110,13 @@ if env("TEST_DATABASE_NAME", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
+# Redis clients (betthat/core/redis.py): one pool per process and reply type, these settings
+# for every pool of ours, Django's cache included. The channel layer reads with its own,
+# longer timeout (below).
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=1000)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=5.0)
+REDIS_SOCKET_CONNECT_TIMEOUT = env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=5.0)
+REDIS_HEALTH_CHECK_INTERVAL = env.int("REDIS_HEALTH_CHECK_INTERVAL", default=30)
 # Each pytest-xdist worker gets its own key prefix so tests never see each other's groups;
 # REDIS_KEY_PREFIX separates whole checkouts that share one Redis (pub/sub ignores db numbers).
 TEST_PREFIX = env("REDIS_KEY_PREFIX", default="") + os.environ.get("PYTEST_XDIST_WORKER", "")

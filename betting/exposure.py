@@ -12,44 +12,27 @@ database, so Redis is a fast view and never the truth.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 
 import redis
-from django.conf import settings
 from django.db import transaction
 
+from betthat.core import redis as bt_redis
+
 logger = logging.getLogger(__name__)
-_client: redis.Redis | None = None
-_client_url: str | None = None
-
-
-_client_lock = threading.Lock()
 
 
 def client() -> redis.Redis:
-    # Under a lock: HTTP threads racing here each built a client, and the one replaced was
-    # garbage-collected while its thread was still connecting; redis-py's Redis.__del__
-    # closes a pool made by from_url, so that thread's handshake failed on a closed socket.
-    global _client, _client_url
-    with _client_lock:
-        if _client is None or _client_url != settings.REDIS_URL:
-            _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-            _client_url = settings.REDIS_URL
-        return _client
-
-
-def _prefix() -> str:
-    return settings.CACHES["default"].get("KEY_PREFIX", "")
+    return bt_redis.client(decode_responses=True)
 
 
 def event_key(event_id: int) -> str:
-    return f"{_prefix()}:exposure:event:{event_id}"
+    return bt_redis.key("exposure", "event", event_id)
 
 
 def events_key() -> str:
-    return f"{_prefix()}:exposure:events"
+    return bt_redis.key("exposure", "events")
 
 
 # (event_id, market_id, stake_minor, liability_minor, count)
@@ -111,7 +94,7 @@ def exposure_rebuild() -> int:
     from betting.models import Bet, BetLeg
 
     r = client()
-    for key in r.scan_iter(match=f"{_prefix()}:exposure:*", count=1000):
+    for key in r.scan_iter(match=bt_redis.key("exposure", "*"), count=1000):
         r.delete(key)
     rows = (
         BetLeg.objects.filter(bet__status=Bet.Status.PENDING)

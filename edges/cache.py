@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import redis
-from django.conf import settings
+
+from betthat.core import redis as bt_redis
 
 TTL_RANGE_MS = (8_000, 15_000)
 SWR_RANGE_MS = (2_000, 3_000)
@@ -38,36 +38,23 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
 return 1
 """
 
-_client: redis.Redis | None = None
-_client_url: str | None = None
-_script = None
-
-
-_client_lock = threading.Lock()
-
 
 def client() -> redis.Redis:
-    # Under a lock: threads racing here each built a client, and a replaced one was closed
-    # by its __del__ (it owns its pool) while another thread was still using it.
-    global _client, _client_url, _script
-    with _client_lock:
-        if _client is None or _client_url != settings.REDIS_URL:
-            _client = redis.Redis.from_url(settings.REDIS_URL)
-            _client_url = settings.REDIS_URL
-            _script = _client.register_script(_CAS)
-        return _client
+    return bt_redis.client()
 
 
-def _prefix() -> str:
-    return settings.CACHES["default"].get("KEY_PREFIX", "")
+def _cas(*, keys: list[str], args: list[Any], pipe: Any = None) -> Any:
+    redis_client = client()
+    script = redis_client.register_script(_CAS)  # the source and its SHA; loaded on NOSCRIPT
+    return script(keys=keys, args=args, client=pipe if pipe is not None else redis_client)
 
 
 def market_key(market_id: int) -> str:
-    return f"{_prefix()}:markets:{market_id}"
+    return bt_redis.key("markets", market_id)
 
 
 def _floor_key(market_id: int) -> str:
-    return f"{_prefix()}:markets:{market_id}:version"
+    return bt_redis.key("markets", market_id, "version")
 
 
 def _ttl_ms() -> tuple[int, int]:
@@ -84,13 +71,10 @@ def _encode(snapshot: dict[str, Any]) -> tuple[int, str, int]:
 
 def snapshot_set(market_id: int, snapshot: dict[str, Any]) -> bool:
     """Write `snapshot` unless a newer version is already there; True if written."""
-    client()
     version, payload, ttl = _encode(snapshot)
     return bool(
-        _script(
-            keys=[market_key(market_id), _floor_key(market_id)], args=[version, payload, ttl, FLOOR_TTL_MS]
-        )
-    )  # type: ignore[misc]
+        _cas(keys=[market_key(market_id), _floor_key(market_id)], args=[version, payload, ttl, FLOOR_TTL_MS])
+    )
 
 
 def snapshot_set_many(snapshots: Iterable[tuple[int, dict[str, Any]]]) -> None:
@@ -100,10 +84,10 @@ def snapshot_set_many(snapshots: Iterable[tuple[int, dict[str, Any]]]) -> None:
     count = 0
     for market_id, snapshot in snapshots:
         version, payload, ttl = _encode(snapshot)
-        _script(  # type: ignore[misc]
+        _cas(
             keys=[market_key(market_id), _floor_key(market_id)],
             args=[version, payload, ttl, FLOOR_TTL_MS],
-            client=pipe,
+            pipe=pipe,
         )
         count += 1
     if count:

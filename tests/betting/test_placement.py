@@ -311,34 +311,3 @@ def test_legs_are_stored_once_per_market(funded_user, game):
     place(funded_user, leg(game.o("home_ml")))
     assert BetLeg.objects.count() == 1
 
-
-def test_exposure_redis_client_is_built_once_by_racing_threads(monkeypatch):
-    """HTTP threads placing their first bets at once must share one client: a client replaced
-    by another thread closed its pool when garbage-collected, under the first thread's feet."""
-    import threading
-    import time
-
-    from betting import exposure
-
-    monkeypatch.setattr(exposure, "_client", None)
-    build = exposure.redis.Redis.from_url
-
-    def slow_build(*args, **kwargs):  # widen the race window deterministically
-        time.sleep(0.01)
-        return build(*args, **kwargs)
-
-    monkeypatch.setattr(exposure.redis.Redis, "from_url", slow_build)
-    barrier = threading.Barrier(16)
-    clients = []
-
-    def first_use():
-        barrier.wait()
-        clients.append(exposure.client())
-
-    threads = [threading.Thread(target=first_use) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(clients) == 16 and len({id(c) for c in clients}) == 1
-    assert clients[0].ping() is True

@@ -36,3 +36,57 @@ def test_without_the_shared_pool_each_context_gets_its_own_pool(settings):
 
 def test_the_setting_names_the_shared_pool():
     assert settings.CACHES["default"]["OPTIONS"]["pool_class"] == "betthat.core.cache.SharedConnectionPool"
+
+
+def test_the_redis_client_is_built_once_by_racing_threads(monkeypatch):
+    """HTTP threads making their first Redis call at once share one client and one pool: a
+    client replaced by another thread used to close its pool when garbage-collected, under
+    the first thread's feet (seen as failed placements under load)."""
+    import threading
+    import time
+
+    import redis
+
+    from betthat.core import redis as bt_redis
+
+    monkeypatch.setattr(bt_redis, "_clients", {})
+    monkeypatch.setattr(bt_redis, "_pools", {})
+    build = redis.ConnectionPool.from_url.__func__
+
+    def slow_build(cls, *args, **kwargs):  # widen the race window deterministically
+        time.sleep(0.01)
+        return build(cls, *args, **kwargs)
+
+    monkeypatch.setattr(redis.ConnectionPool, "from_url", classmethod(slow_build))
+    barrier = threading.Barrier(16)
+    clients = []
+
+    def first_use():
+        barrier.wait()
+        clients.append(bt_redis.client(decode_responses=True))
+
+    threads = [threading.Thread(target=first_use) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(clients) == 16 and len({id(c) for c in clients}) == 1
+    assert clients[0].ping() is True
+    assert len(bt_redis._pools) == 1
+
+
+def test_every_redis_client_of_ours_uses_the_pool_settings(settings, monkeypatch):
+    from betthat.core import redis as bt_redis
+    from betting import exposure
+    from edges import cache
+
+    monkeypatch.setattr(bt_redis, "_clients", {})
+    monkeypatch.setattr(bt_redis, "_pools", {})
+    settings.REDIS_MAX_CONNECTIONS = 77
+    settings.REDIS_SOCKET_TIMEOUT = 4.5
+    _value, cache_pool = contextvars.Context().run(request, 99)  # a fresh cache backend
+    for pool in (bt_redis.client().connection_pool, exposure.client().connection_pool, cache_pool):
+        assert pool.max_connections == 77
+        assert pool.connection_kwargs["socket_timeout"] == 4.5
+    assert exposure.client() is bt_redis.client(decode_responses=True)
+    assert cache.client() is bt_redis.client()
