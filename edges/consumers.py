@@ -23,6 +23,8 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from betthat.core import redis as bt_redis
+from betthat.core.channel_layer import cancellation_requested
 from edges import realtime, selectors
 from edges.forms import EdgeFilterForm
 
@@ -222,16 +224,15 @@ class BoardHub:
             self.task = None
 
     async def _listen(self, ready: asyncio.Event) -> None:
-        import redis.asyncio as aioredis
-        from django.conf import settings
-
-        client = aioredis.Redis.from_url(settings.REDIS_URL)
+        client = bt_redis.async_client()
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(realtime.board_channel())
             ready.set()
             while True:
                 message = await pubsub.get_message(timeout=30)
+                if cancellation_requested():  # lost by Python 3.11 (see core/channel_layer.py)
+                    raise asyncio.CancelledError
                 if message is None:
                     continue
                 batch = json.loads(message["data"])

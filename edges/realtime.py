@@ -1,4 +1,5 @@
-"""Fan-out of odds and edges to the /ws/odds/ sockets, sent after commit.
+"""Fan-out of odds and edges to the /ws/odds/ sockets, sent after commit (through
+betthat.core.realtime's batched broadcast, the one realtime path).
 
 Groups: `odds.board` gets every edge delta; `odds.event.<id>` gets the edge deltas, quote
 updates and status changes of one event. A batch of deltas is one channel-layer message
@@ -8,42 +9,20 @@ one group send, not a thousand.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
-import os
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from channels.layers import get_channel_layer
-from django.db import transaction
-
-logger = logging.getLogger(__name__)
+from betthat.core import realtime
 
 BOARD_GROUP = "odds.board"
-_redis_client = None
-_redis_pid = 0
+BOARD_HUB = "odds.board"
 
 
 def board_channel() -> str:
     """The board's pub/sub channel: each ASGI process's hub subscribes once (see consumers)."""
-    from django.conf import settings
-
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:odds:board"
-
-
-def _redis():
-    global _redis_client, _redis_pid
-    if _redis_client is None or _redis_pid != os.getpid():
-        import redis
-        from django.conf import settings
-
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL)
-        _redis_pid = os.getpid()
-    return _redis_client
+    return realtime.hub_channel(BOARD_HUB)
 
 
 def event_group(event_id: int) -> str:
@@ -99,83 +78,21 @@ def edge_to_dict(edge) -> dict[str, Any]:
     }
 
 
-class _Sender:
-    """One long-lived event loop thread per process for channel-layer sends from sync code:
-    the layer's Redis connections stay open on it, instead of a new loop (and new
-    connections) per `async_to_sync` call."""
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.thread: threading.Thread | None = None
-        self.pid = 0
-        self.lock = threading.Lock()
-
-    def _ensure(self) -> asyncio.AbstractEventLoop:
-        with self.lock:
-            if (
-                self.loop is None
-                or self.thread is None
-                or not self.thread.is_alive()
-                or self.pid != os.getpid()
-            ):
-                self.loop = asyncio.new_event_loop()
-                self.queue: asyncio.Queue = asyncio.Queue()
-                self.loop.create_task(self._drain())
-                self.thread = threading.Thread(target=self.loop.run_forever, name="odds-fanout", daemon=True)
-                self.thread.start()
-                self.pid = os.getpid()
-            return self.loop
-
-    async def _drain(self) -> None:
-        """Batches go out one after another, in commit order, without blocking the ingest."""
-        while True:
-            messages = await self.queue.get()
-            try:
-                await self._deliver(messages)
-            except Exception:  # realtime is best effort; the database is the truth
-                logger.exception("odds fan-out failed")
-
-    async def _deliver(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
-        board = [m for group, m in messages if group == BOARD_GROUP]
-        rest = [(group, m) for group, m in messages if group != BOARD_GROUP]
-        for message in board:
-            await asyncio.to_thread(
-                _redis().publish,
-                board_channel(),
-                json.dumps({"at": message["at"], "deltas": message["deltas"]}, separators=(",", ":")),
-            )
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group, message in rest:
-            await layer.group_send(group, message)
-
-    def send(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
-        if messages:
-            loop = self._ensure()
-            loop.call_soon_threadsafe(self.queue.put_nowait, messages)
-
-
-_sender = _Sender()
-
-
 def send_groups(
     groups: dict[str, list[dict[str, Any]]], *, on_commit: bool = True, batch_at: float | None = None
 ) -> None:
-    """One message per group carrying all its deltas, after commit. `batch_at` is when the
-    batch's ingest began (clients and the benchmark measure delivery latency from it)."""
+    """One message per group carrying all its deltas, after commit, through the core's batched
+    broadcast: the board's deltas go to every process's board hub (one pub/sub publish), the
+    others to their event groups. `batch_at` is when the batch's ingest began (clients and the
+    benchmark measure delivery latency from it)."""
     at = batch_at if batch_at is not None else time.time()
+    hubs = [(BOARD_HUB, {"at": at, "deltas": groups[BOARD_GROUP]})] if groups.get(BOARD_GROUP) else []
     messages = [
         (group, {"type": "odds.deltas", "at": at, "deltas": deltas})
         for group, deltas in groups.items()
-        if deltas
+        if deltas and group != BOARD_GROUP
     ]
-    if not messages:
-        return
-    if on_commit:
-        transaction.on_commit(lambda: _sender.send(messages))
-    else:
-        _sender.send(messages)
+    realtime.broadcast_many(messages, hubs=hubs, on_commit=on_commit)
 
 
 def edge_groups(
