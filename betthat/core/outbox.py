@@ -7,9 +7,16 @@
 `publish` writes a row in the caller's database transaction, so an event exists if and
 only if its change committed. The relay (`relay_outbox`, run by Celery every second and
 nudged on commit) takes undelivered rows with SKIP LOCKED, runs each registered handler
-once per event (ProcessedEvent makes redelivery a no-op), appends the event to the Redis
-stream `events:<type>` and marks it delivered. Delivery is at least once: a relay killed
-between the handlers and the mark re-delivers, and the handlers' idempotency absorbs it.
+once per event (ProcessedEvent makes redelivery a no-op) and marks it delivered. Delivery
+is at least once: a relay killed between the handlers and the mark re-delivers, and the
+handlers' idempotency absorbs it.
+
+Handlers are the one way to consume events, in this codebase and beyond it: an app
+registers them in a module its AppConfig.ready() imports (betting/handlers.py). A service
+outside this process gets events through a handler that forwards them (to a queue, a
+webhook, Kafka), idempotent by `event_id`. The relay used to append every event to a Redis
+stream as well, which nothing read: a write per event and up to 100,000 entries of memory
+per type, for no reader. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -33,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any]], None]
 _handlers: dict[str, list[Handler]] = defaultdict(list)
-STREAM_MAXLEN = 100_000
 
 
 def register_handler(event_type: str) -> Callable[[Handler], Handler]:
@@ -138,43 +144,27 @@ def _run_handler(handler: Handler, event: OutboxEvent) -> None:
         handler(str(event.event_id), event.payload)
 
 
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
-
-
 def relay_outbox(*, batch_size: int = 200) -> int:
     """Deliver up to `batch_size` pending events; return how many were delivered."""
     delivered = 0
-    client = _redis()
-    try:
-        with transaction.atomic():
-            events = list(
-                OutboxEvent.objects.select_for_update(skip_locked=True)
-                .filter(delivered_at__isnull=True)
-                .order_by("id")[:batch_size]
-            )
-            for event in events:
-                try:
-                    for handler in handlers_for(event.event_type):
-                        _run_handler(handler, event)
-                    client.xadd(
-                        f"events:{event.event_type}",
-                        {"event_id": str(event.event_id), "payload": json.dumps(event.payload)},
-                        maxlen=STREAM_MAXLEN,
-                        approximate=True,
-                    )
-                except Exception as error:  # keep the event; try again on the next run
-                    logger.exception("outbox delivery of %s failed", event)
-                    OutboxEvent.objects.filter(pk=event.pk).update(
-                        attempts=event.attempts + 1, last_error=repr(error)[:2000]
-                    )
-                    continue
+    with transaction.atomic():
+        events = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(delivered_at__isnull=True)
+            .order_by("id")[:batch_size]
+        )
+        for event in events:
+            try:
+                for handler in handlers_for(event.event_type):
+                    _run_handler(handler, event)
+            except Exception as error:  # keep the event; try again on the next run
+                logger.exception("outbox delivery of %s failed", event)
                 OutboxEvent.objects.filter(pk=event.pk).update(
-                    delivered_at=timezone.now(), attempts=event.attempts + 1, last_error=""
+                    attempts=event.attempts + 1, last_error=repr(error)[:2000]
                 )
-                delivered += 1
-    finally:
-        client.close()
+                continue
+            OutboxEvent.objects.filter(pk=event.pk).update(
+                delivered_at=timezone.now(), attempts=event.attempts + 1, last_error=""
+            )
+            delivered += 1
     return delivered
