@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from betthat.core import views as core_views
 from betthat.core.api import api_not_found
 from betthat.users.api import MeApi, TokenCreateApi
+from edges.views import board
 
 admin.site.site_header = "Bet-That staff console"
 admin.site.site_title = "Bet-That admin"
@@ -21,7 +22,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", core_views.landing_or(board), name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -1,14 +1,22 @@
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.module_loading import import_string
+
+View = Callable[..., HttpResponse]
 
 
-def home(request):
-    """Anonymous visitors see what Bet-That is; bettors land on the edges board."""
-    if request.user.is_authenticated:
-        return import_string("edges.views.board")(request)
-    return render(request, "core/landing.html")
+def landing_or(members_view: View) -> View:
+    """The site's front page: anonymous visitors see what Bet-That is, signed-in bettors get
+    `members_view` (the project's URLs pass the edges board; core knows no domain app)."""
+
+    def home(request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            return members_view(request)
+        return render(request, "core/landing.html")
+
+    return home
 
 
 def healthz(request):
