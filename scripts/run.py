@@ -103,20 +103,16 @@ def stop_all(children: dict[str, subprocess.Popen]) -> None:
 
 
 def main() -> int:
+    from betthat import embedded
+
+    # With DATABASE_URL / REDIS_URL unset (environment and .env), start the embedded servers
+    # (or use the running ones) and hand their URLs to every child; stop only what we started.
+    say("checking DATABASE_URL / REDIS_URL (embedded PostgreSQL and Redis under .data/ if unset) ...")
+    started_embedded = embedded.start_for_entry_point()
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
     env["PYTHONUNBUFFERED"] = "1"
-    started_embedded: list[str] = []
-    if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
-        from betthat import embedded
-
-        say("starting the embedded PostgreSQL and Redis under .data/ ...")
-        urls, started_embedded = embedded.start_missing(
-            postgres=not env.get("DATABASE_URL"), redis=not env.get("REDIS_URL")
-        )
-        env.setdefault("DATABASE_URL", urls["DATABASE_URL"])
-        env.setdefault("REDIS_URL", urls["REDIS_URL"])
-        say(f"DATABASE_URL={env['DATABASE_URL']}  REDIS_URL={env['REDIS_URL']}")
+    say(f"DATABASE_URL={env['DATABASE_URL']}  REDIS_URL={env['REDIS_URL']}")
 
     children: dict[str, subprocess.Popen] = {}
     stopping = False
@@ -178,8 +174,6 @@ def main() -> int:
         say("stopping ...")
         stop_all(children)
         if started_embedded:
-            from betthat import embedded
-
             embedded.stop(started_embedded)
         say("stopped.")
 

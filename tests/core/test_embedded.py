@@ -68,3 +68,45 @@ def test_servers_are_shared_and_only_their_starter_stops_them(tmp_path):
         assert out.strip() == "True"
     finally:
         run(data_dir, "from betthat import embedded; embedded.stop()")
+
+
+def run_unset(data_dir: Path, args: list[str]) -> subprocess.CompletedProcess:
+    """`args` with DATABASE_URL / REDIS_URL set empty: a developer's .env cannot fill them."""
+    env = dict(os.environ, DATABASE_URL="", REDIS_URL="", BETTHAT_DATA_DIR=str(data_dir))
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_importing_the_settings_starts_nothing(tmp_path):
+    data_dir = tmp_path / "data"
+    result = run_unset(data_dir, [sys.executable, "-c", "import betthat.settings"])
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "embedded servers are not running" in result.stderr
+    assert not (data_dir / "postgres").exists() and not (data_dir / "redis").exists()
+
+
+@pytest.mark.slow
+def test_manage_py_starts_the_servers_it_needs_and_stops_them(tmp_path):
+    data_dir = tmp_path / "data"
+    try:
+        result = run_unset(
+            data_dir,
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                "from django.db import connection; connection.ensure_connection(); print(connection.settings_dict['PORT'])",
+            ],
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.split()[-1].isdigit()
+        assert status(data_dir)["postgres"] is None and status(data_dir)["redis"] is None  # stopped at exit
+        # Beside running servers (make run's), settings connect to them and stop nothing.
+        run(data_dir, "from betthat import embedded; embedded.start_missing()")
+        running = status(data_dir)
+        out = run_unset(data_dir, [sys.executable, "-c", "import betthat.settings as s; print(s.REDIS_URL)"])
+        assert out.returncode == 0 and out.stdout.strip() == running["REDIS_URL"]
+        assert status(data_dir)["postgres"] == running["postgres"]
+    finally:
+        run(data_dir, "from betthat import embedded; embedded.stop()")
