@@ -4,14 +4,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from betthat.core import views as core_views
 from betthat.core.api import api_not_found
-from betthat.users.api import MeApi, TokenCreateApi
+from betthat.users.api import MeApi, TokenApi, TokenDetailApi, TokenListApi
 
 admin.site.site_header = "Bet-That staff console"
 admin.site.site_title = "Bet-That admin"
 admin.site.index_title = "Operations"
 
 api_v1 = [
-    path("auth/token/", TokenCreateApi.as_view(), name="auth-token"),
+    path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path("auth/tokens/", TokenListApi.as_view(), name="auth-tokens"),
+    path("auth/tokens/<int:token_id>/", TokenDetailApi.as_view(), name="auth-token-detail"),
     path("me/", MeApi.as_view(), name="me"),
     path("", include("wallet.api_urls")),
     path("", include("edges.api_urls")),
