@@ -9,8 +9,8 @@ same server, so the ratio means something on any machine.
 from __future__ import annotations
 
 import os
-import secrets
 import re
+import secrets
 import statistics
 import subprocess
 import sys
