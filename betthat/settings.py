@@ -194,6 +194,8 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") o
 API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=30))
 # A signed-in browser idle for this long is signed out on its next request.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30))
+# Examples per API operation in tests/core/test_schemathesis.py (CI may raise it).
+SCHEMATHESIS_EXAMPLES = env.int("SCHEMATHESIS_EXAMPLES", default=10)
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
 LOGOUT_REDIRECT_URL = "/"
@@ -254,6 +256,8 @@ PERMISSIONS_POLICY = env(
     "PERMISSIONS_POLICY",
     default="camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 )
+# CSRF refusals under /api/ answer in the error shape (pages keep Django's page).
+CSRF_FAILURE_VIEW = "betthat.core.views.csrf_failure"
 # Request bodies: Django's limit, which the API's parsers honour too (413 payload_too_large).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 

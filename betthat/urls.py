@@ -38,3 +38,9 @@ urlpatterns = [
     path("", include("social.urls")),
     path("", include("chat.urls")),
 ]
+
+# Paths under /api/ answer errors in the public error shape, pages with Django's pages.
+handler400 = "betthat.core.views.bad_request"
+handler403 = "betthat.core.views.permission_denied"
+handler404 = "betthat.core.views.page_not_found"
+handler500 = "betthat.core.views.server_error"

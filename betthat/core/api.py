@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -72,6 +73,7 @@ def exception_handler(exc, context):
     return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in the error shape, not with an HTML page."""
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)

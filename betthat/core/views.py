@@ -1,7 +1,10 @@
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.module_loading import import_string
+from django.views import csrf, defaults
+
+from betthat.core.errors import error_body
 
 
 def home(request):
@@ -24,3 +27,48 @@ def empty_section(template: str):
         return render(request, template, {"debug": settings.DEBUG})
 
     return view
+
+
+# --- Error handlers: paths under /api/ always answer in the public error shape ---------------
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF refusals (settings.CSRF_FAILURE_VIEW): JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse(
+            error_body(
+                "csrf_failed",
+                "CSRF verification failed: send the X-CSRFToken header with session "
+                "authentication, or authenticate with a token.",
+            ),
+            status=403,
+        )
+    return csrf.csrf_failure(request, reason=reason)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", "The request is not valid."), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse(error_body("server_error", "An unexpected error occurred."), status=500)
+    return defaults.server_error(request)
