@@ -254,7 +254,7 @@ SESSION_COOKIE_HTTPONLY = True
 # Browser features no page of ours uses are switched off (Permissions-Policy header).
 PERMISSIONS_POLICY = env(
     "PERMISSIONS_POLICY",
-    default="camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    default="camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 )
 # CSRF refusals under /api/ answer in the error shape (pages keep Django's page).
 CSRF_FAILURE_VIEW = "betthat.core.views.csrf_failure"
