@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,9 @@ def setup_django() -> None:
     """Configure Django for a benchmark process (embedded servers when URLs are unset)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
     os.environ.setdefault("DEBUG", "false")
+    # With DEBUG=false the settings refuse the development key: one random key per run
+    # (inherited by the servers a benchmark starts).
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,15 @@ if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         )
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789abcdef")
+# Security (auth): fail closed. Development runs on a known key; with DEBUG=false a missing or
+# development SECRET_KEY stops the process here, and `check --deploy` flags it (betthat.E001).
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else "")
+if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a secret value when DEBUG is false "
+        "(it is missing or the development key)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
@@ -57,7 +66,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "djmoney",
@@ -77,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "betthat.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "betthat.users.middleware.ActiveUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "betthat.users.middleware.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -92,6 +102,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "betthat.urls"
 WSGI_APPLICATION = "betthat.wsgi.application"
 ASGI_APPLICATION = "betthat.asgi.application"
+# The ASGI server's thread pool for sync views (betthat/asgi.py).
+HTTP_THREADS = env.int("HTTP_THREADS", default=8)
 
 TEMPLATES = [
     {
@@ -189,6 +201,18 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bet-That] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Bet-That"
+# Security (auth): client addresses. Forwarded headers are trusted only from this many proxies
+# of our own in front of the app (0: the socket address, whatever X-Forwarded-For says); DRF's
+# throttles (NUM_PROXIES below) and allauth's rate limits read the same number.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") or None
+# API tokens expire after this long (a new one comes from POST /api/v1/auth/token/).
+API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=30))
+# A signed-in browser idle for this long is signed out on its next request.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30))
+# Examples per API operation in tests/core/test_schemathesis.py (CI may raise it).
+SCHEMATHESIS_EXAMPLES = env.int("SCHEMATHESIS_EXAMPLES", default=10)
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "/accounts/login/"
 LOGOUT_REDIRECT_URL = "/"
@@ -241,6 +265,18 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# Browser features no page of ours uses are switched off (Permissions-Policy header).
+PERMISSIONS_POLICY = env(
+    "PERMISSIONS_POLICY",
+    default="camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+)
+# CSRF refusals under /api/ answer in the error shape (pages keep Django's page).
+CSRF_FAILURE_VIEW = "betthat.core.views.csrf_failure"
+# Request bodies: Django's limit, which the API's parsers honour too (413 payload_too_large).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -252,6 +288,12 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_SCHEMA_CLASS": "betthat.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "betthat.core.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "betthat.core.parsers.BoundedJSONParser",
+        "betthat.core.parsers.BoundedFormParser",
+        "betthat.core.parsers.BoundedMultiPartParser",
+    ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -287,6 +329,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("default", "odds", "settlement")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The outbox asks a worker to relay right after a commit (off in benchmarks and some tests).
+OUTBOX_NUDGE = env.bool("OUTBOX_NUDGE", default=True)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -337,6 +381,15 @@ PAYMENTS_PROVIDER = env("PAYMENTS_PROVIDER", default="sandbox")
 SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox_dev_only")
 STRIPE_API_KEY = env("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# The sandbox provider delivers its own webhook after a checkout (tests turn it off).
+SANDBOX_AUTO_DELIVER = env.bool("SANDBOX_AUTO_DELIVER", default=True)
+
+# Betting venue: where accepted bets are placed; the sandbox venue's behaviour for tests and demos.
+BETTING_VENUE = env("BETTING_VENUE", default="betting.venues.SandboxVenue")
+BETTING_SANDBOX_REJECT_RATE = env.float("BETTING_SANDBOX_REJECT_RATE", default=0.0)
+BETTING_SANDBOX_REJECT_BOOKS = env.list("BETTING_SANDBOX_REJECT_BOOKS", default=[])
+BETTING_SANDBOX_DELAY_MS = env.int("BETTING_SANDBOX_DELAY_MS", default=0)
+BETTING_SANDBOX_CANCELLABLE = env.bool("BETTING_SANDBOX_CANCELLABLE", default=True)
 
 # Compliance hooks (pluggable; allow by default).
 KYC_CHECK = env("KYC_CHECK", default="betthat.users.compliance.allow_kyc")

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from betthat.core import views as core_views
 from betthat.core.api import api_not_found
-from betthat.users.api import MeApi, TokenCreateApi
+from betthat.users.api import MeApi, TokenApi, TokenDetailApi, TokenListApi
 from edges.views import board
 
 admin.site.site_header = "Bet-That staff console"
@@ -12,7 +12,9 @@ admin.site.site_title = "Bet-That admin"
 admin.site.index_title = "Operations"
 
 api_v1 = [
-    path("auth/token/", TokenCreateApi.as_view(), name="auth-token"),
+    path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path("auth/tokens/", TokenListApi.as_view(), name="auth-tokens"),
+    path("auth/tokens/<int:token_id>/", TokenDetailApi.as_view(), name="auth-token-detail"),
     path("me/", MeApi.as_view(), name="me"),
     path("", include("wallet.api_urls")),
     path("", include("edges.api_urls")),
@@ -37,3 +39,9 @@ urlpatterns = [
     path("", include("social.urls")),
     path("", include("chat.urls")),
 ]
+
+# Paths under /api/ answer errors in the public error shape, pages with Django's pages.
+handler400 = "betthat.core.views.bad_request"
+handler403 = "betthat.core.views.permission_denied"
+handler404 = "betthat.core.views.page_not_found"
+handler500 = "betthat.core.views.server_error"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from betthat.core.errors import ApplicationError, error_body
+from betthat.core.parsers import PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +29,7 @@ _CODES: dict[type, str] = {
     exceptions.Throttled: "throttled",
     exceptions.ParseError: "parse_error",
     exceptions.ValidationError: "validation_error",
+    PayloadTooLarge: "payload_too_large",
 }
 
 
@@ -36,6 +41,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own check, when something read request.body before the parser did.
+        exc = PayloadTooLarge()
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = exceptions.ParseError("The request has too many fields.")
     if not isinstance(exc, exceptions.APIException):
         logger.exception("unhandled API error", exc_info=exc)
         set_rollback()
@@ -50,6 +60,8 @@ def exception_handler(exc, context):
         message = str(exc.detail)
         if code is None:
             code = getattr(exc, "default_code", "error")
+    if isinstance(exc, PayloadTooLarge):
+        details = {"max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         details = {"retry_after_seconds": int(exc.wait)}
     headers = {}
@@ -61,6 +73,7 @@ def exception_handler(exc, context):
     return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer in the error shape, not with an HTML page."""
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)

@@ -26,12 +26,20 @@ class BearerOrTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token header.") from None
         return self.authenticate_credentials(key)
 
+    def get_model(self):
+        from django.apps import apps
+
+        return apps.get_model("users", "ApiToken")
+
     def authenticate_credentials(self, key):
+        """One query: the token (looked up by the hash of its key) with its user."""
         model = self.get_model()
         try:
-            token = model.objects.select_related("user").get(key=key)
+            token = model.objects.select_related("user").get(key_hash=model.hash(key))
         except model.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
+        if token.is_expired:
+            raise exceptions.AuthenticationFailed("Token expired: ask for a new one.")
         if token.user.deleted_at is not None:
             raise exceptions.AuthenticationFailed("User deleted.")
         return (token.user, token)

@@ -1,8 +1,42 @@
-from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from betthat.core.errors import ApplicationError
 from betthat.users import services
 from betthat.users.models import User
+
+
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The admin signs in through allauth's login (rate limits, two-factor), never its own form."""
+    admin_index = reverse("admin:index")
+    next_url = request.GET.get("next") or admin_index
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
+        next_url = admin_index
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect(next_url)
+        raise PermissionDenied("This account is not staff.")
+    return redirect_to_login(next_url, settings.LOGIN_URL)
+
+
+admin.site.login = admin_login  # type: ignore[method-assign]
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -20,17 +54,47 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _bulk(service, verb):
-    def action(modeladmin, request, queryset):
+def _log(request: HttpRequest, user: User, message: str) -> None:
+    LogEntry.objects.log_actions(
+        user_id=request.user.pk,
+        queryset=[user],
+        action_flag=CHANGE,
+        change_message=message,
+        single_object=True,
+    )
+
+
+def _bulk(service: Callable[..., User], verb: str, permission: str) -> Callable:
+    """An admin action calling `service` for each selected user, as the acting staff member
+    (audited by the service), logged in the admin log; it needs `users.<permission>`."""
+
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset:
-            service(user=user)
+            service(user=user, actor=request.user, reason=f"admin action by {request.user.email}")
+            _log(request, user, f"{verb} (admin action)")
             count += 1
         modeladmin.message_user(request, f"{verb} {count} user(s).", messages.SUCCESS)
 
-    action.short_description = f"{verb} selected users"
+    action.short_description = f"{verb} selected users"  # type: ignore[attr-defined]
     action.__name__ = f"action_{service.__name__}"
+    action.allowed_permissions = (permission,)  # type: ignore[attr-defined]
     return action
+
+
+class LimitsForm(forms.Form):
+    """Staff lower limits at once; a raise is only ever the bettor's, after the cooling-off."""
+
+    max_bet_size = forms.DecimalField(
+        required=False, min_value=Decimal("0.01"), decimal_places=2, max_digits=14
+    )
+    daily_bet_limit = forms.DecimalField(
+        required=False, min_value=Decimal("0.01"), decimal_places=2, max_digits=14
+    )
+    monthly_bet_limit = forms.DecimalField(
+        required=False, min_value=Decimal("0.01"), decimal_places=2, max_digits=14
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @admin.register(User)
@@ -49,13 +113,29 @@ class UserAdmin(BaseUserAdmin):
     ]
     list_filter = ["status", "verification_level", "risk_tolerance", "is_staff", DeletedFilter]
     search_fields = ["email", "name", "external_id", "phone"]
-    readonly_fields = ["external_id", "created_at", "updated_at", "last_login", "deleted_at", "created_by"]
+    # Status, verification, limits and self-exclusion change only through audited actions
+    # (and limits only downwards: the bettor's raises wait out the cooling-off).
+    readonly_fields = [
+        "external_id",
+        "created_at",
+        "updated_at",
+        "last_login",
+        "deleted_at",
+        "created_by",
+        "status",
+        "verification_level",
+        "self_excluded_until",
+        "max_bet_size",
+        "daily_bet_limit",
+        "monthly_bet_limit",
+        "preferences",
+    ]
     actions = [
-        _bulk(services.user_verify, "Verified"),
-        _bulk(services.user_suspend, "Suspended"),
-        _bulk(services.user_reactivate, "Reactivated"),
-        _bulk(services.user_soft_delete, "Soft-deleted"),
-        _bulk(services.user_restore, "Restored"),
+        _bulk(services.user_verify, "Verified", "verify_user"),
+        _bulk(services.user_suspend, "Suspended", "suspend_user"),
+        _bulk(services.user_reactivate, "Reactivated", "reactivate_user"),
+        _bulk(services.user_soft_delete, "Soft-deleted", "soft_delete_user"),
+        _bulk(services.user_restore, "Restored", "restore_user"),
     ]
     fieldsets = [
         (None, {"fields": ["email", "password", "external_id"]}),
@@ -64,6 +144,7 @@ class UserAdmin(BaseUserAdmin):
         (
             "Limits and sizing",
             {
+                "description": "Limits are lowered with “Lower limits” (audited); only the bettor can raise them.",
                 "fields": [
                     "max_bet_size",
                     "daily_bet_limit",
@@ -71,7 +152,7 @@ class UserAdmin(BaseUserAdmin):
                     "risk_tolerance",
                     "auto_kelly_sizing",
                     "max_kelly_fraction",
-                ]
+                ],
             },
         ),
         (
@@ -84,12 +165,80 @@ class UserAdmin(BaseUserAdmin):
         ("Audit", {"fields": ["created_at", "updated_at", "created_by", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    change_form_template = "users/admin/user_change_form.html"
+
+    def _has(self, request: HttpRequest, codename: str) -> bool:
+        return request.user.has_perm(f"users.{codename}")
+
+    def has_verify_user_permission(self, request: HttpRequest) -> bool:
+        return self._has(request, "verify_user")
+
+    def has_suspend_user_permission(self, request: HttpRequest) -> bool:
+        return self._has(request, "suspend_user")
+
+    def has_reactivate_user_permission(self, request: HttpRequest) -> bool:
+        return self._has(request, "reactivate_user")
+
+    def has_soft_delete_user_permission(self, request: HttpRequest) -> bool:
+        return self._has(request, "soft_delete_user")
+
+    def has_restore_user_permission(self, request: HttpRequest) -> bool:
+        return self._has(request, "restore_user")
 
     def get_queryset(self, request):
         # Staff see soft-deleted users too, so they can restore them.
         return User.all_objects.all()
 
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:user_id>/limits/",
+                self.admin_site.admin_view(self.limits_view),
+                name="users_user_limits",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def limits_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        if not self._has(request, "change_user_limits"):
+            raise PermissionDenied
+        user = get_object_or_404(User.all_objects, pk=user_id)
+        form = LimitsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            limits = {
+                name: int((form.cleaned_data[name] * 100).to_integral_value())
+                for name in services.STAFF_LIMIT_FIELDS
+                if form.cleaned_data.get(name) is not None
+            }
+            try:
+                changes = services.user_limits_lower(
+                    user=user, actor=request.user, limits=limits, reason=form.cleaned_data["reason"]
+                )
+            except ApplicationError as exc:
+                form.add_error(
+                    exc.details.get("field") if exc.details.get("field") in form.fields else None, exc.message
+                )
+            else:
+                if changes:
+                    _log(request, user, "Lowered limits: " + ", ".join(sorted(changes)))
+                    self.message_user(request, "Limits lowered.", messages.SUCCESS)
+                else:
+                    self.message_user(request, "Nothing to change.", messages.INFO)
+                return redirect("admin:users_user_change", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Lower limits of {user.email}",
+            "target": user,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "users/admin/limits.html", context)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any):
+        context["can_change_limits"] = self._has(request, "change_user_limits")
+        return super().render_change_form(request, context, *args, **kwargs)

@@ -5,3 +5,6 @@ class UsersConfig(AppConfig):
     name = "betthat.users"
     label = "users"
     verbose_name = "Users"
+
+    def ready(self) -> None:
+        from betthat.users import checks, receivers  # noqa: F401  (registers them)

@@ -1,18 +1,14 @@
+from __future__ import annotations
+
+from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
+from rest_framework import serializers
 
+from betthat.users import preferences as schema
 from betthat.users.models import User
 
-DEVIG_METHODS = [
-    ("multiplicative", "Multiplicative"),
-    ("additive", "Additive"),
-    ("power", "Power"),
-    ("shin", "Shin"),
-    ("worst_case", "Worst case (most conservative)"),
-]
-REFERENCES = [("sharp", "Sharp books (Pinnacle)"), ("consensus", "Market consensus")]
-ODDS_FORMATS = [("american", "American (+150)"), ("decimal", "Decimal (2.50)")]
 TIMEZONES = sorted((tz, tz) for tz in available_timezones() if "/" in tz or tz == "UTC")
 
 
@@ -20,37 +16,74 @@ class AccountSettingsForm(forms.ModelForm):
     """Profile, sizing and preferences. Money limits live on the responsible-gambling page."""
 
     timezone = forms.ChoiceField(choices=TIMEZONES)
-    odds_format = forms.ChoiceField(choices=ODDS_FORMATS)
-    devig_method = forms.ChoiceField(choices=DEVIG_METHODS, label="De-vig method")
-    reference = forms.ChoiceField(choices=REFERENCES, label="Fair line reference")
-    sports = forms.CharField(required=False, help_text="Sport keys to follow, comma-separated")
-    notify_bet_settled = forms.BooleanField(required=False, label="Notify me when a bet settles")
+    odds_format = forms.ChoiceField(choices=schema.ODDS_FORMATS)
+    devig_method = forms.ChoiceField(choices=schema.DEVIG_METHODS, label="De-vig method")
+    reference = forms.ChoiceField(choices=schema.REFERENCES, label="Fair line reference")
+    favourite_sports = forms.CharField(
+        required=False,
+        label="Favourite sports",
+        help_text="Sport keys, comma-separated (for example basketball_nba, soccer_epl): the board shows these first.",
+    )
+    notify_settlements = forms.BooleanField(required=False, label="Notify me when a bet settles")
+    notify_deposits = forms.BooleanField(required=False, label="Notify me when a deposit arrives")
     notify_edges = forms.BooleanField(required=False, label="Notify me of new top edges")
 
     class Meta:
         model = User
         fields = ["name", "phone", "timezone", "risk_tolerance", "auto_kelly_sizing", "max_kelly_fraction"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        prefs = self.instance.preferences or {}
-        self.fields["odds_format"].initial = prefs.get("ui", {}).get("odds_format", "american")
-        self.fields["devig_method"].initial = prefs.get("pricing", {}).get("devig_method", "multiplicative")
-        self.fields["reference"].initial = prefs.get("pricing", {}).get("reference", "sharp")
-        self.fields["sports"].initial = ", ".join(prefs.get("sports", []))
-        notifications = prefs.get("notifications", {})
-        self.fields["notify_bet_settled"].initial = notifications.get("bet_settled", True)
-        self.fields["notify_edges"].initial = notifications.get("edges", False)
+        prefs = schema.read(self.instance.preferences)
+        self.fields["odds_format"].initial = prefs.odds_format
+        self.fields["devig_method"].initial = prefs.devig_method
+        self.fields["reference"].initial = prefs.reference
+        self.fields["favourite_sports"].initial = ", ".join(prefs.favourite_sports)
+        self.fields["notify_settlements"].initial = prefs.notify_settlements
+        self.fields["notify_deposits"].initial = prefs.notify_deposits
+        self.fields["notify_edges"].initial = prefs.notify_edges
+        self._preferences: dict[str, Any] = {}
 
-    def preferences(self) -> dict:
-        data = self.cleaned_data
-        prefs = dict(self.instance.preferences or {})
-        prefs["ui"] = {**prefs.get("ui", {}), "odds_format": data["odds_format"]}
-        prefs["pricing"] = {"devig_method": data["devig_method"], "reference": data["reference"]}
-        prefs["sports"] = [s.strip() for s in data["sports"].split(",") if s.strip()]
-        prefs["notifications"] = {
-            **prefs.get("notifications", {}),
-            "bet_settled": data["notify_bet_settled"],
-            "edges": data["notify_edges"],
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        update = {
+            "odds_format": data.get("odds_format"),
+            "pricing": {"devig_method": data.get("devig_method"), "reference": data.get("reference")},
+            "favourite_sports": [
+                s.strip() for s in (data.get("favourite_sports") or "").split(",") if s.strip()
+            ],
+            "notify_settlements": bool(data.get("notify_settlements")),
+            "notify_deposits": bool(data.get("notify_deposits")),
+            "notify_edges": bool(data.get("notify_edges")),
         }
-        return prefs
+        if any(self.has_error(name) for name in ("odds_format", "devig_method", "reference")):
+            return data
+        try:
+            self._preferences = schema.validate_update(update)
+        except serializers.ValidationError as exc:
+            for field, messages in exc.detail.items():
+                target = field if field in self.fields else None
+                for message in _flatten(messages):
+                    self.add_error(target, message)
+        return data
+
+    def preferences(self) -> dict[str, Any]:
+        """The checked preference update (call after is_valid())."""
+        return self._preferences
+
+
+def _flatten(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for value in messages.values() for m in _flatten(value)]
+    if isinstance(messages, list):
+        return [m for value in messages for m in _flatten(value)]
+    return [str(messages)]
+
+
+class TokenCreateForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Token name",
+        help_text="What will use it, for example 'laptop script'.",
+    )

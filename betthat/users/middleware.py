@@ -1,4 +1,9 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
 
@@ -18,4 +23,34 @@ class ActiveUserMiddleware:
             logout(request)
             if not request.path.startswith("/api/"):
                 return redirect("/accounts/inactive/")
+        return self.get_response(request)
+
+
+class SessionIdleTimeoutMiddleware:
+    """A signed-in browser idle for longer than settings.SESSION_IDLE_TIMEOUT is signed out.
+
+    The time of the last request is kept in the session, rewritten at most once a minute so
+    that a busy page does not write its session on every request."""
+
+    KEY = "last_activity"
+    RESOLUTION_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is not None and session is not None and user.is_authenticated and session.session_key:
+            now = int(time.time())
+            last = session.get(self.KEY)
+            timeout = int(settings.SESSION_IDLE_TIMEOUT.total_seconds())
+            if isinstance(last, int) and timeout > 0 and now - last > timeout:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                messages.info(request, "You were signed out after a while without activity.")
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            if not isinstance(last, int) or now - last >= self.RESOLUTION_SECONDS:
+                session[self.KEY] = now
         return self.get_response(request)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -15,12 +18,10 @@ from betthat.core.models import AuditedModel, SoftDeleteModel, SoftDeleteQuerySe
 
 
 def default_preferences() -> dict:
-    return {
-        "sports": [],
-        "notifications": {"bet_settled": True, "edges": False, "email": True},
-        "ui": {"odds_format": "american", "theme": "dark"},
-        "pricing": {"devig_method": "multiplicative", "reference": "sharp"},
-    }
+    """Every preference at its default (the schema is in betthat/users/preferences.py)."""
+    from betthat.users.preferences import default_preferences as defaults
+
+    return defaults()
 
 
 class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
@@ -127,6 +128,15 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
             ),
         ]
         indexes = [models.Index(fields=["status", "verification_level"])]
+        # Each staff action on users has its own permission (the admin actions check them).
+        permissions = [
+            ("verify_user", "Can verify users (KYC)"),
+            ("suspend_user", "Can suspend users"),
+            ("reactivate_user", "Can reactivate suspended users"),
+            ("soft_delete_user", "Can soft-delete users"),
+            ("restore_user", "Can restore soft-deleted users"),
+            ("change_user_limits", "Can lower a user's betting limits"),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -134,7 +144,14 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
     def save(self, *args, **kwargs):
         if not self.external_id:
             self.external_id = f"usr_{uuid.uuid4().hex[:20]}"
+        # set_password() leaves the raw password here until the save: a new password, by
+        # whatever way (allauth's change and reset pages, the admin, changepassword).
+        password_changed = self._password is not None and self.pk is not None
         super().save(*args, **kwargs)
+        if password_changed:
+            from betthat.users.signals import password_changed as signal
+
+            signal.send(sender=type(self), user=self)
 
     @property
     def is_suspended(self) -> bool:
@@ -153,3 +170,38 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
 
     def get_short_name(self) -> str:
         return self.display_name
+
+
+class ApiToken(models.Model):
+    """An API token: many per user, each named, expiring, revocable. Only a hash of the key is
+    stored; the key itself is shown once, when the token is created."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=PREFIX_LENGTH)
+    name = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=django_timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        # The name keeps "authtoken_token" so query guards that count the token lookup still find it.
+        db_table = "users_authtoken_token"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or 'unnamed'})"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_hex(20)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= django_timezone.now()

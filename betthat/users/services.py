@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from djmoney.money import Money
 
-from betthat.users.models import User
+from betthat.core.audit import audit_append
+from betthat.core.errors import ApplicationError, NotFound
+from betthat.users import preferences as preference_schema
+from betthat.users.models import ApiToken, User
+
+STAFF_AUDIT_STREAM = "staff"
 
 
 @transaction.atomic
@@ -21,62 +29,169 @@ def user_verify_email(*, user: User) -> User:
     return user
 
 
+def _audit_staff_action(
+    action: str, *, user: User, actor: User | None, reason: str = "", **extra: object
+) -> None:
+    """A staff action on a user reaches the audit store (written inside the action's transaction:
+    an action whose commit then fails still leaves its line, never the other way round)."""
+    if actor is None:
+        return
+    record = {
+        "action": action,
+        "at": timezone.now().isoformat(),
+        "actor_id": actor.pk,
+        "actor_email": actor.email,
+        "user_id": user.pk,
+        "user_email": user.email,
+        "reason": reason,
+        **extra,
+    }
+    audit_append(STAFF_AUDIT_STREAM, record)
+
+
 @transaction.atomic
-def user_verify(*, user: User, level: int = User.VerificationLevel.IDENTITY) -> User:
+def user_verify(
+    *,
+    user: User,
+    level: int = User.VerificationLevel.IDENTITY,
+    actor: User | None = None,
+    reason: str = "",
+) -> User:
     """Staff verification (KYC): raises the level and activates a pending account."""
+    before = user.verification_level
     user.verification_level = max(user.verification_level, level)
     if user.status == User.Status.PENDING_VERIFICATION:
         user.status = User.Status.ACTIVE
     user.save(update_fields=["verification_level", "status", "updated_at"])
+    _audit_staff_action(
+        "user_verify",
+        user=user,
+        actor=actor,
+        reason=reason,
+        level_from=before,
+        level_to=user.verification_level,
+    )
     return user
 
 
 @transaction.atomic
-def user_suspend(*, user: User) -> User:
+def user_suspend(*, user: User, actor: User | None = None, reason: str = "") -> User:
     """Suspended users cannot log in, their sessions end and the API answers 403."""
     user.status = User.Status.SUSPENDED
     user.is_active = False
     user.save(update_fields=["status", "is_active", "updated_at"])
+    _audit_staff_action("user_suspend", user=user, actor=actor, reason=reason)
     return user
 
 
 @transaction.atomic
-def user_reactivate(*, user: User) -> User:
+def user_reactivate(*, user: User, actor: User | None = None, reason: str = "") -> User:
     user.status = User.Status.ACTIVE
     user.is_active = True
     user.save(update_fields=["status", "is_active", "updated_at"])
+    _audit_staff_action("user_reactivate", user=user, actor=actor, reason=reason)
     return user
 
 
 @transaction.atomic
-def user_soft_delete(*, user: User) -> User:
+def user_soft_delete(*, user: User, actor: User | None = None, reason: str = "") -> User:
     user.deleted_at = timezone.now()
     user.is_active = False
     user.save(update_fields=["deleted_at", "is_active", "updated_at"])
-    Token.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()
+    _audit_staff_action("user_soft_delete", user=user, actor=actor, reason=reason)
     return user
 
 
 @transaction.atomic
-def user_restore(*, user: User) -> User:
+def user_restore(*, user: User, actor: User | None = None, reason: str = "") -> User:
     user.deleted_at = None
     user.is_active = user.status != User.Status.SUSPENDED
     user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+    _audit_staff_action("user_restore", user=user, actor=actor, reason=reason)
     return user
 
 
+STAFF_LIMIT_FIELDS = ("max_bet_size", "daily_bet_limit", "monthly_bet_limit")
+
+
+@transaction.atomic
+def user_limits_lower(
+    *, user: User, actor: User, limits: dict[str, int], reason: str
+) -> dict[str, dict[str, int]]:
+    """Staff lower a bettor's limits (minor units), at once, with a reason, audited.
+
+    Only cuts: a raise waits out the cooling-off, and only the bettor can ask for one (the
+    responsible-gambling page). Returns, per changed field, its old and new amount.
+    """
+    if not reason.strip():
+        raise ApplicationError("A reason is required.", code="reason_required")
+    fresh = User.objects.select_for_update().get(pk=user.pk)
+    changes: dict[str, dict[str, int]] = {}
+    for field, amount_minor in limits.items():
+        if field not in STAFF_LIMIT_FIELDS:
+            raise ApplicationError(f"{field} is not a betting limit.", code="validation_error")
+        if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
+            raise ApplicationError(
+                "A limit is a positive amount.", code="invalid_amount", details={"field": field}
+            )
+        current = getattr(fresh, field)
+        current_minor = int((current.amount * 100).to_integral_value())
+        if amount_minor > current_minor:
+            raise ApplicationError(
+                "Staff can only lower a limit; a raise is the bettor's, after the cooling-off.",
+                code="limit_raise_refused",
+                details={"field": field, "current_minor": current_minor},
+            )
+        if amount_minor < current_minor:
+            setattr(fresh, field, Money(Decimal(amount_minor) / 100, current.currency))
+            changes[field] = {"from_minor": current_minor, "to_minor": amount_minor}
+    if changes:
+        fresh.save(update_fields=[*changes, "updated_at"])
+        for field in changes:
+            setattr(user, field, getattr(fresh, field))
+        _audit_staff_action("user_limits_lower", user=user, actor=actor, reason=reason, changes=changes)
+    return changes
+
+
+def user_token_create(*, user: User, name: str = "") -> str:
+    """A new API token for `user`; returns its key (only a hash of it is stored)."""
+    key = ApiToken.generate_key()
+    ApiToken.objects.create(
+        user=user,
+        key_hash=ApiToken.hash(key),
+        prefix=key[: ApiToken.PREFIX_LENGTH],
+        name=name[:100],
+        expires_at=timezone.now() + settings.API_TOKEN_LIFETIME,
+    )
+    return key
+
+
 def user_token_get_or_create(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """Kept for callers that want "a token for this user": keys are not stored, so a new one."""
+    return user_token_create(user=user)
+
+
+def user_token_revoke(*, user: User, token_id: int) -> None:
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    if not deleted:
+        raise NotFound("No such token.")
+
+
+def user_tokens_revoke_all(*, user: User) -> int:
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
+    return deleted
 
 
 SETTINGS_FIELDS = ("name", "phone", "timezone", "risk_tolerance", "auto_kelly_sizing", "max_kelly_fraction")
-PREFERENCE_KEYS = ("sports", "notifications", "ui", "pricing")
 
 
 @transaction.atomic
 def user_update_settings(*, user: User, fields: dict, preferences: dict | None = None) -> User:
-    """Profile, sizing and preference changes (never limits or status: those have their own rules)."""
+    """Profile, sizing and preference changes (never limits or status: those have their own rules).
+
+    `preferences` is a partial update, checked against the schema in betthat/users/preferences.py
+    (a wrong type raises rest_framework's ValidationError: a 400, and nothing is saved)."""
     changed = ["updated_at"]
     for name, value in fields.items():
         if name not in SETTINGS_FIELDS:
@@ -84,12 +199,8 @@ def user_update_settings(*, user: User, fields: dict, preferences: dict | None =
         setattr(user, name, value)
         changed.append(name)
     if preferences is not None:
-        merged = dict(user.preferences or {})
-        for key, value in preferences.items():
-            if key not in PREFERENCE_KEYS:
-                raise ValueError(f"{key} is not a preference")
-            merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
-        user.preferences = merged
+        update = preference_schema.validate_update(preferences)
+        user.preferences = preference_schema.merge(user.preferences, update)
         changed.append("preferences")
     user.full_clean(exclude=["password", "external_id"], validate_unique=False)
     user.save(update_fields=changed)

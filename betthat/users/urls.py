@@ -5,4 +5,6 @@ from betthat.users import views
 app_name = "users"
 urlpatterns = [
     path("account/settings/", views.account_settings, name="settings"),
+    path("account/tokens/", views.token_create, name="token-create"),
+    path("account/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
 ]

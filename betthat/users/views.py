@@ -1,17 +1,60 @@
+from __future__ import annotations
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from betthat.users import services
-from betthat.users.forms import AccountSettingsForm
+from betthat.core.errors import NotFound
+from betthat.users import selectors, services
+from betthat.users.forms import AccountSettingsForm, TokenCreateForm
+
+NEW_TOKEN_SESSION_KEY = "users.new_token"
 
 
 @login_required
-def account_settings(request):
+def account_settings(request: HttpRequest) -> HttpResponse:
     form = AccountSettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         services.user_update_settings(user=request.user, fields=fields, preferences=form.preferences())
         messages.success(request, "Settings saved.")
         return redirect("users:settings")
-    return render(request, "users/settings.html", {"form": form})
+    return render(
+        request,
+        "users/settings.html",
+        {
+            "form": form,
+            "token_form": TokenCreateForm(),
+            "tokens": selectors.user_tokens(user=request.user),
+            # A new key is shown once, on the page right after it was made.
+            "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
+            "token_lifetime_days": settings.API_TOKEN_LIFETIME.days,
+        },
+    )
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The token name is too long (100 characters at most).")
+        return redirect("users:settings")
+    key = services.user_token_create(user=request.user, name=form.cleaned_data["name"])
+    request.session[NEW_TOKEN_SESSION_KEY] = key
+    messages.success(request, "Token created. Copy it now: it is not shown again.")
+    return redirect("users:settings")
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        services.user_token_revoke(user=request.user, token_id=token_id)
+    except NotFound:
+        raise Http404("No such token.") from None
+    messages.success(request, "Token revoked.")
+    return redirect("users:settings")

@@ -44,3 +44,110 @@ def test_celery_queues_and_money_tasks_acks_late():
     assert app.conf.task_reject_on_worker_lost is True
     relay = app.tasks["betthat.core.tasks.relay_outbox_task"]
     assert relay.acks_late is True
+
+
+def run_python(code: str, **overrides: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("SECRET_KEY", None)
+    env.update(DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL=settings.REDIS_URL, **overrides)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+SETUP = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'betthat.settings'; django.setup(); print('started')"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_python(SETUP, DEBUG="false", ALLOWED_HOSTS="bet-that.example.com")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_production_refuses_to_start_with_the_development_key():
+    from betthat.settings import DEVELOPMENT_SECRET_KEY
+
+    result = run_python(
+        SETUP, DEBUG="false", ALLOWED_HOSTS="bet-that.example.com", SECRET_KEY=DEVELOPMENT_SECRET_KEY
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_development_starts_without_a_secret_key():
+    result = run_python(SETUP, DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_check_deploy_flags_the_development_key():
+    env = dict(os.environ)
+    env.pop("SECRET_KEY", None)
+    env.update(DEBUG="true", DATABASE_URL=os.environ["DATABASE_URL"], REDIS_URL=settings.REDIS_URL)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "betthat.E001" in result.stdout + result.stderr
+    assert result.returncode != 0
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/accounts/login/")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    policy = response["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+        assert feature in policy
+
+
+def test_hsts_and_secure_cookies_under_deploy_values():
+    result = run_python(
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'betthat.settings'; django.setup();"
+        "from django.conf import settings as s;"
+        "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SESSION_COOKIE_SECURE,"
+        " s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_HTTPONLY)",
+        DEBUG="false",
+        ALLOWED_HOSTS="bet-that.example.com",
+        SECRET_KEY=secrets.token_urlsafe(60),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["31536000", "True", "True", "True", "True", "True"]
+
+
+def test_every_setting_the_code_reads_is_declared():
+    """Issue 10 item 5: the settings read with getattr defaults are declared in settings.py."""
+    import betthat.settings as declared
+
+    expected = {
+        "OUTBOX_NUDGE": True,
+        "SANDBOX_AUTO_DELIVER": True,
+        "BETTING_SANDBOX_REJECT_RATE": 0.0,
+        "BETTING_SANDBOX_REJECT_BOOKS": [],
+        "BETTING_SANDBOX_DELAY_MS": 0,
+        "BETTING_SANDBOX_CANCELLABLE": True,
+        "BETTING_VENUE": "betting.venues.SandboxVenue",
+        "HTTP_THREADS": 8,
+    }
+    for name, default in expected.items():
+        assert hasattr(declared, name), name
+        assert getattr(declared, name) == default, name
+
+
+def test_security_settings_are_declared():
+    import betthat.settings as declared
+
+    assert declared.API_TOKEN_LIFETIME.days == 30
+    assert declared.SESSION_IDLE_TIMEOUT.total_seconds() == 30 * 60
+    assert declared.TRUSTED_PROXY_COUNT == 0
+    assert declared.REST_FRAMEWORK["NUM_PROXIES"] == 0
+    assert declared.ALLAUTH_TRUSTED_PROXY_COUNT == 0
+    assert declared.DATA_UPLOAD_MAX_MEMORY_SIZE == 2_621_440

@@ -54,8 +54,8 @@ def test_settings_page_saves_preferences(client):
             "odds_format": "decimal",
             "devig_method": "shin",
             "reference": "consensus",
-            "sports": "basketball_nba, soccer_epl",
-            "notify_bet_settled": "on",
+            "favourite_sports": "basketball_nba, soccer_epl",
+            "notify_settlements": "on",
         },
     )
     assert response.status_code == 302
@@ -64,8 +64,10 @@ def test_settings_page_saves_preferences(client):
     assert user.risk_tolerance == "high"
     assert str(user.max_kelly_fraction) == "0.1000"
     assert user.preferences["pricing"] == {"devig_method": "shin", "reference": "consensus"}
-    assert user.preferences["sports"] == ["basketball_nba", "soccer_epl"]
-    assert user.preferences["ui"]["odds_format"] == "decimal"
+    assert user.preferences["favourite_sports"] == ["basketball_nba", "soccer_epl"]
+    assert user.preferences["odds_format"] == "decimal"
+    assert user.preferences["notify_settlements"] is True
+    assert user.preferences["notify_deposits"] is False
 
 
 def test_settings_page_rejects_kelly_above_one_and_changes_nothing(client):
