@@ -19,7 +19,7 @@ from betthat.core.errors import ApplicationError
 from wallet.locks import lock_payment
 from wallet.models import Payment, WebhookEvent
 from wallet.providers import get_provider, provider_names
-from wallet.services import _apply_outcome_locked
+from wallet.services.payments import _apply_outcome_locked
 
 
 def _record_event(*, provider: str, event, payment_id: int | None) -> int | None:
