@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import logging
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, Conflict
 from betthat.core.outbox import publish
@@ -21,6 +24,7 @@ FEES = Account.Kind.FEES.value
 CLEARING = Account.Kind.PSP_CLEARING.value
 Entry = LedgerEntry.EntryType
 COOLING_OFF = timedelta(hours=24)
+logger = logging.getLogger(__name__)
 
 
 def _check_amount(amount_minor: int, *, allow_zero: bool = False) -> None:
@@ -43,7 +47,7 @@ def _check_currency(currency: str) -> None:
         )
 
 
-def _completed_payload(tx: Transaction) -> dict:
+def _completed_payload(tx: Transaction) -> dict[str, Any]:
     return {
         "transaction_id": tx.pk,
         "user_id": tx.user_id,
@@ -70,7 +74,7 @@ def _bet_conflict(error: IntegrityError, *, bet_id: int | None, message: str) ->
     return Conflict(message, details={"bet_id": bet_id})
 
 
-def _one_transaction():
+def _one_transaction() -> AbstractContextManager[Any]:
     """A service's own transaction around a single booking statement: a savepoint inside the
     caller's transaction; in autocommit the statement is its own transaction (all or
     nothing), which saves the BEGIN and COMMIT round trips of `atomic()`."""
@@ -79,7 +83,7 @@ def _one_transaction():
 
 def _event(
     *, user_id: int, type: str, amount_minor: int, currency: str, bet_id: int | None
-) -> tuple[str, dict]:
+) -> tuple[str, dict[str, Any]]:
     """`wallet.transaction.completed` for `book(event=...)`, which adds the transaction id."""
     return (
         "wallet.transaction.completed",
@@ -91,3 +95,23 @@ def _event(
             "bet_id": bet_id,
         },
     )
+
+
+STAFF_AUDIT_STREAM = "wallet-staff"
+
+
+def staff_audit(record: dict[str, Any]) -> None:
+    """Write a staff action on money to the audit store once the database transaction
+    commits (a rolled-back action leaves no line). The ledger and the admin log hold the
+    truth; a failing store is logged, never turned into a refused action."""
+    from betthat.core.audit import audit_append
+
+    entry = {"at": timezone.now().isoformat(), **record}
+
+    def append() -> None:
+        try:
+            audit_append(STAFF_AUDIT_STREAM, entry)
+        except Exception:
+            logger.exception("wallet staff audit append failed: %s", entry.get("action"))
+
+    transaction.on_commit(append)

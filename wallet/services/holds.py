@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import IntegrityError, connection
 
 from betthat.core.errors import ApplicationError, Conflict, NotFound
@@ -21,15 +23,18 @@ from wallet.services.common import (
     _unique_bet_violation,
 )
 
+if TYPE_CHECKING:
+    from betthat.users.models import User
+
 
 def wallet_hold(
     *,
-    user,
+    user: User,
     amount_minor: int,
     currency: str,
     bet_id: int | None = None,
     sportsbook_id: str = "",
-    created_by=None,
+    created_by: User | None = None,
 ) -> Transaction:
     """Move a stake from cash to holds (BET_PLACED). 409 `insufficient_funds` if short;
     409 `conflict` if this bet already has a hold. One statement: the booking and its
@@ -95,7 +100,7 @@ def _check_closing(
 
 
 def _close_hold(
-    *, user, bet_id: int, currency: str, stake_minor: int, legs: list[Leg], conflict: str, **header
+    *, user: User, bet_id: int, currency: str, stake_minor: int, legs: list[Leg], conflict: str, **header: Any
 ) -> Transaction:
     """Release or capture a bet's hold in one statement (the booking, its guard on the hold
     and its outbox event), as one transaction of its own."""
@@ -131,7 +136,9 @@ def _close_hold(
         raise
 
 
-def wallet_release(*, user, amount_minor: int, currency: str, bet_id: int, created_by=None) -> Transaction:
+def wallet_release(
+    *, user: User, amount_minor: int, currency: str, bet_id: int, created_by: User | None = None
+) -> Transaction:
     """Give a held stake back to cash (BET_REFUND), at most once per bet and never more than
     was held."""
     _check_amount(amount_minor)
@@ -149,7 +156,13 @@ def wallet_release(*, user, amount_minor: int, currency: str, bet_id: int, creat
 
 
 def wallet_capture(
-    *, user, stake_minor: int, payout_minor: int, currency: str, bet_id: int, created_by=None
+    *,
+    user: User,
+    stake_minor: int,
+    payout_minor: int,
+    currency: str,
+    bet_id: int,
+    created_by: User | None = None,
 ) -> Transaction:
     """Settle a bet (BET_PAYOUT): the stake goes from holds to the house, the payout (0 for a
     loss) from the house to cash. At most once per bet."""

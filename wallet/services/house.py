@@ -1,86 +1,80 @@
-"""Movements between the house or fees and a user's cash: bonuses, fees, staff adjustments."""
+"""Movements between the house (or the fees account) and a user's cash: bonuses, fees and
+staff adjustments share one booking path, `house_transfer`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
-from betthat.core.errors import ApplicationError, PermissionDenied
 from wallet.ledger import Leg, book
 from wallet.models import Transaction
-from wallet.services.common import (
-    CASH,
-    FEES,
-    HOUSE,
-    Entry,
-    _check_amount,
-    _check_currency,
-    _completed,
-)
+from wallet.services.common import CASH, FEES, HOUSE, Entry, _check_amount, _check_currency, _completed
+
+if TYPE_CHECKING:
+    from betthat.users.models import User
 
 
-@transaction.atomic
+def house_transfer(
+    *,
+    user: User,
+    type: str,
+    amount_minor: int,
+    currency: str,
+    reason: str,
+    created_by: User | None,
+    ref_type: str = "",
+    ref_id: str = "",
+) -> Transaction:
+    """Book one movement between a user's cash and a system account, by `type`:
+
+    - BONUS: +amount from the house to cash;
+    - FEE: amount from cash to fees (409 `insufficient_funds` if short);
+    - ADJUSTMENT: a signed amount from the house to cash (negative debits the user).
+
+    One balanced transaction with its `wallet.transaction.completed` event; the headline
+    amount on the header is positive."""
+    magnitude = abs(amount_minor) if type == Transaction.Type.ADJUSTMENT else amount_minor
+    _check_amount(magnitude)
+    _check_currency(currency)
+    if type == Transaction.Type.FEE:
+        legs = [Leg(CASH, -amount_minor, Entry.FEE), Leg(FEES, amount_minor, Entry.FEE)]
+    elif type in (Transaction.Type.BONUS, Transaction.Type.ADJUSTMENT):
+        legs = [Leg(HOUSE, -amount_minor, Entry.DEBIT), Leg(CASH, amount_minor, Entry.CREDIT)]
+    else:
+        raise ValueError(f"not a house movement: {type}")
+    with transaction.atomic():
+        tx = book(
+            user_id=user.pk,
+            currency=currency,
+            legs=legs,
+            type=type,
+            amount_minor=magnitude,
+            fee_minor=amount_minor if type == Transaction.Type.FEE else 0,
+            reason=reason,
+            created_by=created_by,
+            ref_type=ref_type,
+            ref_id=ref_id,
+        )
+        _completed(tx)
+    return tx
+
+
 def wallet_bonus(
-    *, user, amount_minor: int, currency: str = "USD", reason: str = "", created_by=None
+    *, user: User, amount_minor: int, currency: str = "USD", reason: str = "", created_by: User | None = None
 ) -> Transaction:
     """Credit a promotional amount from the house to the user's cash."""
-    _check_amount(amount_minor)
-    _check_currency(currency)
-    tx = book(
-        user_id=user.pk,
-        currency=currency,
-        legs=[Leg(HOUSE, -amount_minor, Entry.DEBIT), Leg(CASH, amount_minor, Entry.CREDIT)],
-        type=Transaction.Type.BONUS,
-        amount_minor=amount_minor,
-        reason=reason,
+    return house_transfer(
+        user=user, type=Transaction.Type.BONUS, amount_minor=amount_minor, currency=currency, reason=reason,
         created_by=created_by,
-    )
-    _completed(tx)
-    return tx
+    )  # fmt: skip
 
 
-@transaction.atomic
 def wallet_fee(
-    *, user, amount_minor: int, currency: str = "USD", reason: str = "", created_by=None
+    *, user: User, amount_minor: int, currency: str = "USD", reason: str = "", created_by: User | None = None
 ) -> Transaction:
     """Charge a fee from the user's cash to the fees account (409 `insufficient_funds` if short)."""
-    _check_amount(amount_minor)
-    _check_currency(currency)
-    tx = book(
-        user_id=user.pk,
-        currency=currency,
-        legs=[Leg(CASH, -amount_minor, Entry.FEE), Leg(FEES, amount_minor, Entry.FEE)],
-        type=Transaction.Type.FEE,
-        amount_minor=amount_minor,
-        fee_minor=amount_minor,
-        reason=reason,
+    return house_transfer(
+        user=user, type=Transaction.Type.FEE, amount_minor=amount_minor, currency=currency, reason=reason,
         created_by=created_by,
-    )
-    _completed(tx)
-    return tx
-
-
-@transaction.atomic
-def wallet_adjust(*, user, amount_minor: int, currency: str = "USD", reason: str, staff) -> Transaction:
-    """A staff correction: a signed amount between the house and the user's cash, with the
-    staff member and the reason on the journal header. Never edits existing entries."""
-    if staff is None or not getattr(staff, "is_staff", False):
-        raise PermissionDenied("Only staff can adjust a wallet.")
-    if not reason or not reason.strip():
-        raise ApplicationError(
-            "A reason is required.", code="validation_error", details={"reason": ["This field is required."]}
-        )
-    _check_amount(abs(amount_minor) if isinstance(amount_minor, int) else amount_minor)
-    _check_currency(currency)
-    tx = book(
-        user_id=user.pk,
-        currency=currency,
-        legs=[Leg(HOUSE, -amount_minor, Entry.DEBIT), Leg(CASH, amount_minor, Entry.CREDIT)],
-        type=Transaction.Type.ADJUSTMENT,
-        amount_minor=abs(amount_minor),
-        reason=reason.strip(),
-        created_by=staff,
-        ref_type="adjustment",
-        ref_id=str(staff.pk),
-    )
-    _completed(tx)
-    return tx
+    )  # fmt: skip

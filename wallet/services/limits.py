@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,8 +18,11 @@ from wallet.services.common import (
     _check_currency,
 )
 
+if TYPE_CHECKING:
+    from betthat.users.models import User
 
-def _check_may_deposit(user) -> None:
+
+def _check_may_deposit(user: User) -> None:
     if user.is_suspended or not user.is_active:
         raise ApplicationError("This account is suspended.", code="account_suspended", status=403)
     if user.is_self_excluded:
@@ -25,11 +30,11 @@ def _check_may_deposit(user) -> None:
             "You are self-excluded and cannot deposit.",
             code="self_excluded",
             status=403,
-            details={"until": user.self_excluded_until.isoformat()},
+            details={"until": user.self_excluded_until.isoformat() if user.self_excluded_until else None},
         )
 
 
-def _check_deposit_limits(*, user, amount_minor: int, currency: str) -> None:
+def _check_deposit_limits(*, user: User, amount_minor: int, currency: str) -> None:
     now = timezone.now()
     for limit in DepositLimit.objects.filter(user_id=user.pk, currency=currency):
         cap = effective_limit(limit, now=now)
@@ -52,7 +57,9 @@ def _check_deposit_limits(*, user, amount_minor: int, currency: str) -> None:
 
 
 @transaction.atomic
-def deposit_limit_set(*, user, period: str, amount_minor: int | None, currency: str = "USD") -> DepositLimit:
+def deposit_limit_set(
+    *, user: User, period: str, amount_minor: int | None, currency: str = "USD"
+) -> DepositLimit:
     """Set a deposit limit. A lower limit applies at once; a higher one, or removing the
     limit, applies after a 24-hour cooling-off (and a pending raise is replaced)."""
     if period not in DepositLimit.Period.values:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,8 +23,13 @@ from wallet.services.common import (
     _completed,
 )
 
+if TYPE_CHECKING:
+    from betthat.users.models import User
 
-def _existing_payment(*, user, idempotency_key: str, direction: str, amount_minor: int, currency: str):
+
+def _existing_payment(
+    *, user: User, idempotency_key: str, direction: str, amount_minor: int, currency: str
+) -> Payment | None:
     if not idempotency_key:
         return None
     payment = Payment.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
@@ -32,6 +40,30 @@ def _existing_payment(*, user, idempotency_key: str, direction: str, amount_mino
             "This idempotency key was used for a different request.", code="idempotency_conflict", status=409
         )
     return payment
+
+
+DEPOSIT_NOTIFICATIONS_KEY = "deposits"  # preferences["notifications"]["deposits"]
+
+
+def wants_deposit_notifications(preferences: object) -> bool:
+    """The user's choice for deposit messages: `preferences["notifications"]["deposits"]`,
+    on unless it is exactly False (a missing or malformed preference keeps the default)."""
+    notifications = preferences.get("notifications") if isinstance(preferences, dict) else None
+    if not isinstance(notifications, dict):
+        return True
+    return notifications.get(DEPOSIT_NOTIFICATIONS_KEY) is not False
+
+
+def _notify_payment(payment: Payment, *, event: str, message: str) -> None:
+    """Tell the user on their socket that a payment finished, unless it is a deposit and they
+    turned deposit messages off. (The wallet page shows the outcome either way.)"""
+    if payment.direction == Payment.Direction.DEPOSIT:
+        preferences = (
+            get_user_model().objects.filter(pk=payment.user_id).values_list("preferences", flat=True).first()
+        )
+        if not wants_deposit_notifications(preferences):
+            return
+    notify(payment.user_id, {"kind": "wallet", "event": event, "message": message, "payment_id": payment.pk})
 
 
 def _payment_mark_failed(*, payment_id: int, reason: str) -> None:
@@ -91,14 +123,10 @@ def _succeed_payment(*, payment: Payment) -> Transaction:
     publish("payments.succeeded", payload)
     _completed(tx)
     verb = "Deposit" if payment.direction == Payment.Direction.DEPOSIT else "Withdrawal"
-    notify(
-        payment.user_id,
-        {
-            "kind": "wallet",
-            "event": "payments.succeeded",
-            "message": f"{verb} of {minor_to_decimal(payment.amount_minor)} {payment.currency} succeeded.",
-            "payment_id": payment.pk,
-        },
+    _notify_payment(
+        payment,
+        event="payments.succeeded",
+        message=f"{verb} of {minor_to_decimal(payment.amount_minor)} {payment.currency} succeeded.",
     )
     return tx
 
@@ -144,15 +172,7 @@ def _fail_payment(*, payment: Payment, reason: str) -> None:
         },
     )
     verb = "Deposit" if payment.direction == Payment.Direction.DEPOSIT else "Withdrawal"
-    notify(
-        payment.user_id,
-        {
-            "kind": "wallet",
-            "event": "payments.failed",
-            "message": f"{verb} failed: {reason}",
-            "payment_id": payment.pk,
-        },
-    )
+    _notify_payment(payment, event="payments.failed", message=f"{verb} failed: {reason}")
 
 
 def payment_apply_outcome(*, payment_id: int, outcome: str, reason: str = "") -> str:
