@@ -343,6 +343,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "wallet.tasks.prune_idempotency_keys_task",
         "schedule": crontab(minute=17),
     },
+    "wallet-resubmit-withdrawals": {
+        "task": "wallet.tasks.resubmit_withdrawals_task",
+        "schedule": timedelta(seconds=60),
+    },
     "core-relay-outbox": {
         "task": "betthat.core.tasks.relay_outbox_task",
         "schedule": timedelta(seconds=1),
@@ -378,7 +382,7 @@ ODDS_API_MARKETS = env("ODDS_API_MARKETS", default="h2h,spreads,totals")
 
 # Payments.
 PAYMENTS_PROVIDER = env("PAYMENTS_PROVIDER", default="sandbox")
-SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox_dev_only")
+SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox_dev_only" if DEBUG else "")
 STRIPE_API_KEY = env("STRIPE_API_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # The sandbox provider delivers its own webhook after a checkout (tests turn it off).
@@ -390,6 +394,19 @@ BETTING_SANDBOX_REJECT_RATE = env.float("BETTING_SANDBOX_REJECT_RATE", default=0
 BETTING_SANDBOX_REJECT_BOOKS = env.list("BETTING_SANDBOX_REJECT_BOOKS", default=[])
 BETTING_SANDBOX_DELAY_MS = env.int("BETTING_SANDBOX_DELAY_MS", default=0)
 BETTING_SANDBOX_CANCELLABLE = env.bool("BETTING_SANDBOX_CANCELLABLE", default=True)
+
+# Wallet (payments security, staff adjustments, withdrawals; see docs/wallet.md).
+# The sandbox with DEBUG=false only when explicitly allowed (system check wallet.E001).
+SANDBOX_ALLOWED_WITHOUT_DEBUG = env.bool("SANDBOX_ALLOWED_WITHOUT_DEBUG", default=False)
+# Sandbox webhooks go out through a Celery task; tests deliver them themselves.
+SANDBOX_AUTO_DELIVER = env.bool("SANDBOX_AUTO_DELIVER", default=True)
+# Provider webhook bodies larger than this are refused with 413.
+WALLET_WEBHOOK_MAX_BYTES = env.int("WALLET_WEBHOOK_MAX_BYTES", default=64 * 1024)
+# A staff adjustment above this many minor units needs a second staff member's approval.
+WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = env.int("WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR", default=50_000)
+# A withdrawal whose provider call failed ambiguously is resubmitted (same idempotency key)
+# by a periodic task, at most this many times, before staff are left to look at it.
+WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS", default=10)
 
 # Compliance hooks (pluggable; allow by default).
 KYC_CHECK = env("KYC_CHECK", default="betthat.users.compliance.allow_kyc")

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from betthat.core.errors import ApplicationError
+from wallet import exports, selectors
 from wallet.health import ledger_report
+from wallet.http import current_user
 from wallet.models import (
     Account,
+    Adjustment,
     DepositLimit,
     IdempotencyKey,
     LedgerEntry,
@@ -22,20 +30,32 @@ from wallet.models import (
     Transaction,
     WebhookEvent,
 )
-from wallet.money import format_minor
-from wallet.services import wallet_adjust
+from wallet.money import format_minor, parse_signed_amount
+from wallet.services import adjustment_approve, adjustment_reject, wallet_adjust
+from wallet.services.common import staff_audit
+
+if TYPE_CHECKING:  # generic in django-stubs, not at runtime (no django_stubs_ext monkeypatch)
+    ModelAdmin = admin.ModelAdmin[Any]
+    TabularInline = admin.TabularInline[Any, Any]
+else:
+    ModelAdmin = admin.ModelAdmin
+    TabularInline = admin.TabularInline
+
+ADJUST_PERMISSION = "wallet.adjust_account"
+HEALTH_PERMISSION = "wallet.view_ledger_health"
+EXPORT_PERMISSION = "wallet.export_transactions"
 
 
 class ReadOnlyAdminMixin:
     """Money rows are written by services only; the admin shows them."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -47,18 +67,33 @@ class AdjustmentForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
     def clean_amount(self) -> int:
-        raw = self.cleaned_data["amount"].strip()
         try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            raise forms.ValidationError("Enter an amount such as 25.00 or -25.00.") from None
-        if not value.is_finite() or value.as_tuple().exponent < -2 or value == 0:
-            raise forms.ValidationError("Use a non-zero amount with at most two decimals.")
-        return int(value.scaleb(2))
+            return parse_signed_amount(self.cleaned_data["amount"])
+        except ApplicationError as error:
+            raise forms.ValidationError(
+                f"{error.message} Use a non-zero amount such as 25.00 or -25.00."
+            ) from None
+
+
+class ExportForm(forms.Form):
+    start = forms.DateField(label="From (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The start date must not be after the end date.")
+        return data
+
+
+def _require(request: HttpRequest, permission: str) -> None:
+    """Staff powers over money each need their own permission (is_staff is not enough)."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(f"This needs the '{permission}' permission.")
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("id", "owner", "kind", "currency", "balance", "status", "updated_at")
     list_filter = ("kind", "currency", "status")
     search_fields = ("user__email",)
@@ -67,27 +102,24 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     change_list_template = "wallet/admin/account_change_list.html"
 
     @admin.display(description="owner")
-    def owner(self, account):
-        return account.user.email if account.user_id else "system"
+    def owner(self, account: Account) -> str:
+        return account.user.email if account.user_id and account.user else "system"
 
     @admin.display(description="balance", ordering="balance_minor")
-    def balance(self, account):
+    def balance(self, account: Account) -> str:
         return format_minor(account.balance_minor)
 
-    @admin.action(description="Adjust the balance (staff adjustment with a reason)")
-    def adjust_balance(self, request, queryset):
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(ADJUST_PERMISSION))
+
+    @admin.action(description="Adjust the balance (staff adjustment with a reason)", permissions=["adjust"])
+    def adjust_balance(self, request: HttpRequest, queryset: QuerySet[Account]) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one user cash account to adjust.", messages.ERROR)
             return None
         return redirect(reverse("admin:wallet_account_adjust", args=[queryset.get().pk]))
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.is_staff:
-            actions.pop("adjust_balance", None)
-        return actions
-
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         extra = [
             path(
                 "<int:account_id>/adjust/",
@@ -98,7 +130,8 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ]
         return extra + super().get_urls()
 
-    def adjust_view(self, request, account_id: int):
+    def adjust_view(self, request: HttpRequest, account_id: int) -> HttpResponse:
+        _require(request, ADJUST_PERMISSION)
         account = get_object_or_404(Account, pk=account_id)
         if account.user_id is None or account.kind != Account.Kind.CASH:
             self.message_user(request, "Only a user's cash account can be adjusted.", messages.ERROR)
@@ -106,30 +139,47 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         form = AdjustmentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                tx = wallet_adjust(
-                    user=account.user,
+                owner = account.user
+                assert owner is not None  # checked above: a user's cash account
+                adjustment = wallet_adjust(
+                    user=owner,
                     amount_minor=form.cleaned_data["amount"],
                     currency=account.currency,
                     reason=form.cleaned_data["reason"],
-                    staff=request.user,
+                    staff=current_user(request),
                 )
             except ApplicationError as error:
                 form.add_error(None, error.message)
             else:
-                self.message_user(request, f"Adjustment booked as transaction #{tx.pk}.", messages.SUCCESS)
-                return redirect("admin:wallet_transaction_change", tx.pk)
+                if adjustment.transaction_id is not None:
+                    self.message_user(
+                        request,
+                        f"Adjustment booked as transaction #{adjustment.transaction_id}.",
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:wallet_transaction_change", adjustment.transaction_id)
+                self.message_user(
+                    request,
+                    f"Adjustment #{adjustment.pk} is above {format_minor(settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR)} "
+                    "and waits for a second staff member's approval.",
+                    messages.WARNING,
+                )
+                return redirect("admin:wallet_adjustment_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": f"Adjust {account}",
             "account": account,
             "balance": format_minor(account.balance_minor),
+            "approval_above": format_minor(settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR),
             "form": form,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "wallet/admin/adjust.html", context)
 
-    def health_view(self, request):
+    def health_view(self, request: HttpRequest) -> HttpResponse:
+        _require(request, HEALTH_PERMISSION)
         report = ledger_report()
+        staff_audit({"action": "ledger_health.viewed", "staff_id": request.user.pk, "ok": report.ok})
         context = {
             **self.admin_site.each_context(request),
             "title": "Ledger health",
@@ -139,7 +189,67 @@ class AccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "wallet/admin/ledger_health.html", context)
 
 
-class LedgerEntryInline(admin.TabularInline):
+@admin.register(Adjustment)
+class AdjustmentAdmin(ModelAdmin):
+    """Staff adjustments; those above the threshold wait here for a second staff member."""
+
+    list_display = (
+        "id",
+        "user",
+        "signed_amount",
+        "currency",
+        "status",
+        "requested_by",
+        "decided_by",
+        "created_at",
+    )
+    list_filter = ("status", "currency")
+    search_fields = ("user__email", "requested_by__email", "reason")
+    list_select_related = ("user", "requested_by", "decided_by")
+    readonly_fields = [f.name for f in Adjustment._meta.fields]
+    actions = ["approve", "reject"]
+
+    @admin.display(description="amount", ordering="amount_minor")
+    def signed_amount(self, adjustment: Adjustment) -> str:
+        return format_minor(adjustment.amount_minor)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # requested from the account's "Adjust" page, through the service
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(request.user.has_perm(ADJUST_PERMISSION) or super().has_view_permission(request, obj))
+
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(ADJUST_PERMISSION))
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Adjustment], decide: Any, verb: str) -> None:
+        done = 0
+        for adjustment in queryset.order_by("pk"):
+            try:
+                decide(adjustment_id=adjustment.pk, staff=current_user(request))
+            except ApplicationError as error:
+                self.message_user(request, f"Adjustment #{adjustment.pk}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} adjustment(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Approve and book (second staff member)", permissions=["adjust"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> None:
+        self._decide(request, queryset, adjustment_approve, "approved and booked")
+
+    @admin.action(description="Reject (no money moves)", permissions=["adjust"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> None:
+        self._decide(request, queryset, adjustment_reject, "rejected")
+
+
+class LedgerEntryInline(TabularInline):
     model = LedgerEntry
     extra = 0
     can_delete = False
@@ -147,18 +257,18 @@ class LedgerEntryInline(admin.TabularInline):
     readonly_fields = fields
 
     @admin.display(description="amount")
-    def signed_amount(self, entry):
+    def signed_amount(self, entry: LedgerEntry) -> str:
         return format_minor(entry.amount_minor)
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransactionAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = (
         "id",
         "user",
@@ -176,24 +286,58 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     inlines = [LedgerEntryInline]
     readonly_fields = [f.name for f in Transaction._meta.fields]
 
+    change_list_template = "wallet/admin/transaction_change_list.html"
+
     @admin.display(description="amount", ordering="amount_minor")
-    def amount(self, tx):
+    def amount(self, tx: Transaction) -> str:
         return format_minor(tx.amount_minor)
 
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path("export/", self.admin_site.admin_view(self.export_view), name="wallet_transaction_export")
+        ]
+        return extra + super().get_urls()
 
-class WebhookEventInline(admin.TabularInline):
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
+        """Every transaction of a date range as CSV, streamed (regulatory reporting)."""
+        _require(request, EXPORT_PERMISSION)
+        form = ExportForm(request.GET or None)
+        if form.is_valid():
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+            staff_audit(
+                {
+                    "action": "transactions.exported",
+                    "staff_id": request.user.pk,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                }
+            )
+            rows = selectors.transaction_export_all(start=start, end=end)
+            response = StreamingHttpResponse(exports.all_transactions_csv(rows), content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="transactions-{start}-to-{end}.csv"'
+            return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Export transactions",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "wallet/admin/export.html", context)
+
+
+class WebhookEventInline(TabularInline):
     model = WebhookEvent
     extra = 0
     can_delete = False
     fields = ("received_at", "event_type", "event_id", "outcome")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("id", "user", "direction", "amount", "currency", "provider", "status_badge", "created_at")
     list_filter = ("direction", "status", "provider", "currency")
     search_fields = ("user__email", "provider_transaction_id", "=id")
@@ -202,24 +346,24 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in Payment._meta.fields]
 
     @admin.display(description="amount", ordering="amount_minor")
-    def amount(self, payment):
+    def amount(self, payment: Payment) -> str:
         return format_minor(payment.amount_minor)
 
     @admin.display(description="status", ordering="status")
-    def status_badge(self, payment):
+    def status_badge(self, payment: Payment) -> str:
         colour = {"succeeded": "#3fb950", "failed": "#f85149"}.get(payment.status, "#d29922")
         return format_html('<b style="color:{}">{}</b>', colour, payment.get_status_display())
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("id", "provider", "event_type", "event_id", "payment", "outcome", "received_at")
     list_filter = ("provider", "event_type", "outcome")
     search_fields = ("event_id",)
 
 
 @admin.register(DepositLimit)
-class DepositLimitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DepositLimitAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = (
         "user",
         "period",
@@ -233,7 +377,7 @@ class DepositLimitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_display = ("user", "key", "scope", "status_code", "created_at")
     search_fields = ("user__email", "key")
     list_filter = ("scope",)

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from betthat.core.errors import ApplicationError
 from betthat.core.serializers import minor_to_decimal
-from wallet import selectors, services
+from wallet import exports, selectors, services
+from wallet.http import current_user
 from wallet.idempotency import idempotent_response
-from wallet.models import DepositLimit, Payment, Transaction
+from wallet.models import DepositLimit, LedgerEntry, Payment, Transaction
 from wallet.money import parse_amount
+from wallet.selectors import LimitView
 from wallet.webhooks import payment_webhook_receive
 
 
@@ -30,13 +44,13 @@ def _currency_param(value: str | None) -> str:
     return currency
 
 
-class MoneyInputSerializer(serializers.Serializer):
+class MoneyInputSerializer(serializers.Serializer[Any]):
     # Any JSON scalar: parse_amount turns it into minor units or answers 400 invalid_amount.
     amount = serializers.JSONField(allow_null=True)
     currency = serializers.CharField(max_length=3, required=False, default="USD")
 
 
-class PaymentOutputSerializer(serializers.ModelSerializer):
+class PaymentOutputSerializer(serializers.ModelSerializer[Payment]):
     amount = serializers.SerializerMethodField()
     checkout_url = serializers.SerializerMethodField()
 
@@ -56,10 +70,10 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
 
-    def get_amount(self, payment) -> str:
+    def get_amount(self, payment: Payment) -> str:
         return minor_to_decimal(payment.amount_minor)
 
-    def get_checkout_url(self, payment) -> str | None:
+    def get_checkout_url(self, payment: Payment) -> str | None:
         if not payment.checkout_url:
             return None
         request = self.context.get("request")
@@ -67,7 +81,7 @@ class PaymentOutputSerializer(serializers.ModelSerializer):
 
 
 class WalletDetailApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         currency = serializers.CharField()
         available = serializers.CharField()
         held = serializers.CharField()
@@ -77,9 +91,9 @@ class WalletDetailApi(APIView):
         parameters=[OpenApiParameter("currency", str, description="USD (default), EUR or GBP")],
         responses=OutputSerializer,
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         balances = selectors.wallet_balances_for_user(
-            user=request.user, currency=_currency_param(request.query_params.get("currency"))
+            user=current_user(request), currency=_currency_param(request.query_params.get("currency"))
         )
         return Response(
             {
@@ -99,22 +113,22 @@ class TransactionPagination(CursorPagination):
 
 
 class TransactionListApi(APIView):
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[Any]):
         type = serializers.ChoiceField(choices=Transaction.Type.choices, required=False)
         status = serializers.ChoiceField(choices=Transaction.Status.choices, required=False)
         currency = serializers.ChoiceField(choices=[(c, c) for c in settings.CURRENCIES], required=False)
 
-    class EntryOutputSerializer(serializers.Serializer):
+    class EntryOutputSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         account = serializers.CharField(source="account.kind")
         amount = serializers.SerializerMethodField()
         entry_type = serializers.CharField()
         created_at = serializers.DateTimeField()
 
-        def get_amount(self, entry) -> str:
+        def get_amount(self, entry: LedgerEntry) -> str:
             return minor_to_decimal(entry.amount_minor)
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         type = serializers.CharField()
         status = serializers.CharField()
@@ -129,23 +143,60 @@ class TransactionListApi(APIView):
         completed_at = serializers.DateTimeField(allow_null=True)
         entries = serializers.SerializerMethodField()
 
-        def get_amount(self, tx) -> str:
+        def get_amount(self, tx: Transaction) -> str:
             return minor_to_decimal(tx.amount_minor)
 
-        def get_fee(self, tx) -> str:
+        def get_fee(self, tx: Transaction) -> str:
             return minor_to_decimal(tx.fee_minor)
 
-        def get_entries(self, tx) -> list[dict]:
-            return TransactionListApi.EntryOutputSerializer(tx.user_entries, many=True).data
+        def get_entries(self, tx: Transaction) -> Any:
+            entries = getattr(tx, "user_entries", [])  # prefetched by transaction_list_for_user
+            return TransactionListApi.EntryOutputSerializer(entries, many=True).data
 
     @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer(many=True))
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        queryset = selectors.transaction_list_for_user(user=request.user, **filters.validated_data)
+        queryset = selectors.transaction_list_for_user(user=current_user(request), **filters.validated_data)
         paginator = TransactionPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: text/csv`; errors still go out as JSON in the shape."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return json.dumps(data, cls=DjangoJSONEncoder).encode()
+
+
+class TransactionExportApi(APIView):
+    """The user's transactions of a date range as CSV (the same columns and numbers as the
+    wallet page's download), streamed. `start` and `end` are ISO dates, both inclusive (UTC);
+    without them, the last 30 days."""
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        start = serializers.DateField(required=False, help_text="YYYY-MM-DD, inclusive")
+        end = serializers.DateField(required=False, help_text="YYYY-MM-DD, inclusive")
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        start, end = exports.date_range(request.query_params.get("start"), request.query_params.get("end"))
+        rows = selectors.transaction_export_for_user(user=current_user(request), start=start, end=end)
+        response = StreamingHttpResponse(exports.user_transactions_csv(rows), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{exports.filename("wallet", start, end)}"'
+        return response
 
 
 class DepositCreateApi(APIView):
@@ -153,44 +204,64 @@ class DepositCreateApi(APIView):
     answer carries `checkout_url`, the page where the user pays."""
 
     @extend_schema(request=MoneyInputSerializer, responses={201: PaymentOutputSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         def handler() -> Response:
             data = MoneyInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             payment = services.wallet_deposit_start(
-                user=request.user,
+                user=current_user(request),
                 amount_minor=parse_amount(data.validated_data["amount"]),
                 currency=_currency_param(data.validated_data["currency"]),
                 idempotency_key=request.headers.get("Idempotency-Key", "")[:255],
+                return_url=request.build_absolute_uri(reverse("wallet:index")),
             )
             return Response(PaymentOutputSerializer(payment, context={"request": request}).data, status=201)
 
-        return idempotent_response(request, scope="wallet.deposit", handler=handler)
+        return idempotent_response(request, scope="wallet.deposit", handler=handler, calls_provider=True)
+
+
+def _require_recent_reauthentication(request: Request) -> None:
+    """A browser session (not a token, which was issued against the password and MFA) must
+    have re-authenticated recently before money leaves: 403 `reauthentication_required`."""
+    if not isinstance(request.successful_authenticator, SessionAuthentication):
+        return
+    try:
+        reauthentication_required(lambda _request: None)(request._request)
+    except ReauthenticationRequired:
+        raise ApplicationError(
+            "Confirm your password (or authenticator code) before withdrawing.",
+            code="reauthentication_required",
+            status=403,
+            details={"reauthenticate_url": reverse("account_reauthenticate")},
+        ) from None
 
 
 class WithdrawalCreateApi(APIView):
-    """Withdraw: the amount is held at once and paid out on the provider's answer."""
+    """Withdraw: the amount is held at once and paid out on the provider's answer. A browser
+    session must have re-authenticated within the last few minutes."""
 
     @extend_schema(request=MoneyInputSerializer, responses={201: PaymentOutputSerializer})
-    def post(self, request):
+    def post(self, request: Request) -> Response:
+        _require_recent_reauthentication(request)
+
         def handler() -> Response:
             data = MoneyInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             payment = services.wallet_withdraw(
-                user=request.user,
+                user=current_user(request),
                 amount_minor=parse_amount(data.validated_data["amount"]),
                 currency=_currency_param(data.validated_data["currency"]),
                 idempotency_key=request.headers.get("Idempotency-Key", "")[:255],
             )
             return Response(PaymentOutputSerializer(payment, context={"request": request}).data, status=201)
 
-        return idempotent_response(request, scope="wallet.withdrawal", handler=handler)
+        return idempotent_response(request, scope="wallet.withdrawal", handler=handler, calls_provider=True)
 
 
 class PaymentDetailApi(APIView):
     @extend_schema(responses=PaymentOutputSerializer)
-    def get(self, request, payment_id: int):
-        payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+    def get(self, request: Request, payment_id: int) -> Response:
+        payment = selectors.payment_get_for_user(user=current_user(request), payment_id=payment_id)
         if payment is None:
             raise ApplicationError("No such payment.", code="not_found", status=404)
         return Response(PaymentOutputSerializer(payment, context={"request": request}).data)
@@ -200,12 +271,12 @@ class DepositLimitApi(APIView):
     """Deposit limits per 24 hours, 7 days, 30 days. Lowering applies at once; raising or
     removing (amount null) after a 24-hour cooling-off."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         period = serializers.ChoiceField(choices=DepositLimit.Period.choices)
         amount = serializers.JSONField(allow_null=True)
         currency = serializers.CharField(max_length=3, required=False, default="USD")
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         period = serializers.CharField()
         amount = serializers.SerializerMethodField()
         pending_amount = serializers.SerializerMethodField()
@@ -213,23 +284,23 @@ class DepositLimitApi(APIView):
         pending_effective_at = serializers.DateTimeField(allow_null=True)
         used = serializers.SerializerMethodField()
 
-        def get_amount(self, view) -> str | None:
+        def get_amount(self, view: LimitView) -> str | None:
             return None if view.amount_minor is None else minor_to_decimal(view.amount_minor)
 
-        def get_pending_amount(self, view) -> str | None:
+        def get_pending_amount(self, view: LimitView) -> str | None:
             return None if view.pending_amount_minor is None else minor_to_decimal(view.pending_amount_minor)
 
-        def get_used(self, view) -> str:
+        def get_used(self, view: LimitView) -> str:
             return minor_to_decimal(view.used_minor)
 
     @extend_schema(responses=OutputSerializer(many=True))
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         currency = _currency_param(request.query_params.get("currency"))
-        views = selectors.deposit_limits_for_user(user=request.user, currency=currency)
+        views = selectors.deposit_limits_for_user(user=current_user(request), currency=currency)
         return Response(self.OutputSerializer(views, many=True).data)
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer(many=True))
-    def put(self, request):
+    def put(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         raw = data.validated_data["amount"]
@@ -241,21 +312,45 @@ class DepositLimitApi(APIView):
             amount = parse_amount(raw)
         currency = _currency_param(data.validated_data["currency"])
         services.deposit_limit_set(
-            user=request.user, period=data.validated_data["period"], amount_minor=amount, currency=currency
+            user=current_user(request),
+            period=data.validated_data["period"],
+            amount_minor=amount,
+            currency=currency,
         )
-        views = selectors.deposit_limits_for_user(user=request.user, currency=currency)
+        views = selectors.deposit_limits_for_user(user=current_user(request), currency=currency)
         return Response(self.OutputSerializer(views, many=True).data)
+
+
+def _bounded_body(request: Request, *, limit: int) -> bytes:
+    """The raw body, or 413 `payload_too_large` when it is over `limit` bytes (checked on the
+    declared length first, so an oversized body is not read)."""
+    too_large = ApplicationError(
+        f"The request body is larger than {limit} bytes.",
+        code="payload_too_large",
+        status=413,
+        details={"max_bytes": limit},
+    )
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large
+    body = request.body  # the raw bytes, before any parsing
+    if len(body) > limit:
+        raise too_large
+    return body
 
 
 class PaymentWebhookApi(APIView):
     """Provider webhooks: the signature is checked on the raw body; no session, no CSRF."""
 
-    authentication_classes: list = []
+    authentication_classes: list[type[Any]] = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes: list[type[Any]] = []
 
     @extend_schema(request=None, responses={200: None})
-    def post(self, request, provider: str):
-        body = request.body  # the raw bytes, before any parsing
+    def post(self, request: Request, provider: str) -> Response:
+        body = _bounded_body(request, limit=settings.WALLET_WEBHOOK_MAX_BYTES)
         result = payment_webhook_receive(provider=provider, body=body, headers=request.headers)
         return Response({"received": True, **result})

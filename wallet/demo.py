@@ -4,15 +4,26 @@ has a demo deposit is left alone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TextIO
+
+from django.core.management.base import OutputWrapper
+
 from wallet.models import Payment
-from wallet.providers import sandbox
+from wallet.providers import sandbox, sandbox_is_enabled
 from wallet.services import wallet_deposit_start
+
+if TYPE_CHECKING:
+    from betthat.users.models import User
 
 DEMO_DEPOSIT_MINOR = 100_000
 DEMO_KEY = "demo-initial-deposit"
 
 
-def seed(*, users, stdout) -> None:
+def seed(*, users: Iterable[User], stdout: TextIO | OutputWrapper) -> None:
+    if not sandbox_is_enabled():  # demo money comes from the sandbox only, where it is chosen
+        stdout.write("wallet: the sandbox is not the payment provider; demo bettors are not funded")
+        return
     funded = 0
     for user in users:
         if user.is_staff:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
@@ -160,7 +162,7 @@ def _net_by_kind(legs: list[Leg]) -> dict[str, int]:
 
 def _refusal(
     *,
-    cursor,
+    cursor: Any,
     user_id: int | None,
     currency: str,
     net: dict[str, int],
@@ -207,8 +209,8 @@ def book(
     ref_type: str = "",
     ref_id: str = "",
     requires_hold: tuple[int, int] | None = None,
-    event: tuple[str, dict] | None = None,
-    **header,
+    event: tuple[str, dict[str, Any]] | None = None,
+    **header: Any,
 ) -> Transaction:
     """Book `legs` (they must sum to zero) in the current database transaction (or, in
     autocommit, as one statement that is its own transaction).
@@ -227,7 +229,7 @@ def book(
         raise ValueError(f"unbalanced legs: {legs}")
     now = timezone.now()
     net = _net_by_kind(legs)
-    values = {**HEADER_DEFAULTS, "status": Transaction.Status.COMPLETED}
+    values: dict[str, Any] = {**HEADER_DEFAULTS, "status": Transaction.Status.COMPLETED}
     for name, value in header.items():
         key = f"{name}_id" if name in ("created_by", "payment") else name
         values[key] = getattr(value, "pk", value) if name in ("created_by", "payment") else value
@@ -265,7 +267,9 @@ def book(
         for _attempt in range(2):
             # Prepared once per connection: the statement is planned once, not on every booking.
             cursor.execute(_BOOK_SQL, params, prepare=True)
-            transaction_id, lines, events = cursor.fetchone()
+            row = cursor.fetchone()
+            assert row is not None  # the statement always returns one row
+            transaction_id, lines, events = row
             if transaction_id is not None:
                 break
             _refusal(cursor=cursor, user_id=user_id, currency=currency, net=net, requires_hold=requires_hold)
@@ -297,7 +301,7 @@ PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 
 @contextmanager
-def binding_cursor():
+def binding_cursor() -> Iterator[psycopg.Cursor[Any]]:
     """A cursor that binds parameters server-side (Django's binds them into the SQL text on
     the client, which for arrays of a thousand elements costs more than the statement), with
     Django's error translation (IntegrityError etc.), in the current transaction."""
@@ -438,7 +442,9 @@ def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
     with binding_cursor() as cursor:
         for _attempt in range(2):
             cursor.execute(_BOOK_MANY_SQL, params, binary=True)
-            headers, lines, tx_ids = cursor.fetchone()
+            row = cursor.fetchone()
+            assert row is not None  # the statement always returns one row
+            headers, lines, tx_ids = row
             if headers == len(bookings):
                 break
             _refusal_many(cursor=cursor, currency=currency, params=params)
@@ -466,7 +472,7 @@ def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
     return booked
 
 
-def _refusal_many(*, cursor, currency: str, params: dict) -> None:
+def _refusal_many(*, cursor: Any, currency: str, params: dict[str, Any]) -> None:
     """After a refused batch: create missing accounts (the caller retries) or raise
     InsufficientFunds naming the first account that would go negative."""
     cursor.execute(

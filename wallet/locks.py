@@ -9,10 +9,14 @@ order inside its single UPDATE, so no two transactions can wait on each other in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
-from wallet.models import Account
+from wallet.models import Account, Payment
+
+if TYPE_CHECKING:
+    pass
 
 USER_KINDS = (Account.Kind.CASH.value, Account.Kind.HOLDS.value)
 SYSTEM_KINDS = (Account.Kind.PSP_CLEARING.value, Account.Kind.HOUSE.value, Account.Kind.FEES.value)
@@ -66,8 +70,6 @@ def lock_user_accounts(*, user_id: int, currency: str) -> UserAccounts:
     raise RuntimeError(f"could not create the wallet accounts of user {user_id}")  # pragma: no cover
 
 
-def lock_payment(*, payment_id: int):
+def lock_payment(*, payment_id: int) -> Payment | None:
     """Lock one payment row (webhooks for the same payment are applied one at a time)."""
-    from wallet.models import Payment
-
     return Payment.objects.select_for_update().filter(pk=payment_id).first()

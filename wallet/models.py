@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -40,6 +40,12 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Staff powers over money, each its own permission (is_staff alone grants none).
+        permissions = [
+            ("adjust_account", "Can request and approve balance adjustments"),
+            ("view_ledger_health", "Can run the ledger health check"),
+            ("export_transactions", "Can export all transactions (regulatory reporting)"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "kind", "currency"],
@@ -313,3 +319,54 @@ class DepositLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.period} {self.amount_minor}"
+
+
+class Adjustment(models.Model):
+    """A staff correction of a user's cash against the house, with who asked, why and how
+    much. Up to WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR it is booked at once; above, it waits
+    for a second, different staff member (`decided_by`) to approve or reject it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a second approval"
+        BOOKED = "booked", "Booked"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_adjustments"
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    # Signed: positive credits the user's cash from the house, negative debits it.
+    amount_minor = models.BigIntegerField()
+    reason = models.TextField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    transaction = models.OneToOneField(
+        Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="wallet_adjustment_amount_non_zero"),
+            # Nobody adjusts their own account, and the second approver is another person.
+            models.CheckConstraint(
+                condition=~Q(user=F("requested_by")), name="wallet_adjustment_not_own_account"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | (~Q(decided_by=F("requested_by")) & ~Q(decided_by=F("user"))),
+                name="wallet_adjustment_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="booked", transaction__isnull=False) | ~Q(status="booked"),
+                name="wallet_adjustment_booked_has_transaction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Adjustment #{self.pk} {self.amount_minor} {self.currency} ({self.status})"

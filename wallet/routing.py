@@ -1,3 +1,5 @@
 """Websocket routes of the wallet app."""
 
-websocket_urlpatterns: list = []
+from typing import Any
+
+websocket_urlpatterns: list[Any] = []

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from wallet.models import Account, DepositLimit, LedgerEntry, Payment, Transaction
+
+if TYPE_CHECKING:
+    from betthat.users.models import User
 
 
 @dataclass(frozen=True)
@@ -20,7 +27,7 @@ class Balances:
     total_minor: int
 
 
-def wallet_balances_for_user(*, user, currency: str = "USD") -> Balances:
+def wallet_balances_for_user(*, user: User, currency: str = "USD") -> Balances:
     """Available (cash), held (stakes and withdrawals in flight) and their total."""
     rows = dict(
         Account.objects.filter(
@@ -35,7 +42,7 @@ def wallet_balances_for_user(*, user, currency: str = "USD") -> Balances:
 
 
 def transaction_list_for_user(
-    *, user, type: str | None = None, status: str | None = None, currency: str | None = None
+    *, user: User, type: str | None = None, status: str | None = None, currency: str | None = None
 ) -> QuerySet[Transaction]:
     """The user's transactions, newest first, each with its entries on the user's accounts."""
     entries = LedgerEntry.objects.filter(account__user_id=user.pk).select_related("account").order_by("id")
@@ -51,15 +58,15 @@ def transaction_list_for_user(
     return queryset.order_by("-id")
 
 
-def transaction_get_for_user(*, user, transaction_id: int) -> Transaction | None:
+def transaction_get_for_user(*, user: User, transaction_id: int) -> Transaction | None:
     return transaction_list_for_user(user=user).filter(pk=transaction_id).first()
 
 
-def payment_get_for_user(*, user, payment_id: int) -> Payment | None:
+def payment_get_for_user(*, user: User, payment_id: int) -> Payment | None:
     return Payment.objects.filter(user_id=user.pk, pk=payment_id).first()
 
 
-def payment_list_for_user(*, user, limit: int = 10) -> list[Payment]:
+def payment_list_for_user(*, user: User, limit: int = 10) -> list[Payment]:
     return list(Payment.objects.filter(user_id=user.pk).order_by("-id")[:limit])
 
 
@@ -69,7 +76,7 @@ class BalancePoint:
     total_minor: int
 
 
-def balance_history_for_user(*, user, currency: str = "USD", days: int = 30) -> list[BalancePoint]:
+def balance_history_for_user(*, user: User, currency: str = "USD", days: int = 30) -> list[BalancePoint]:
     """End-of-day total (cash + holds) for each of the last `days` days, oldest first."""
     today = timezone.localdate()
     start = today - timedelta(days=days - 1)
@@ -117,7 +124,11 @@ class LimitView:
     used_minor: int
 
 
-PERIOD_DAYS = {DepositLimit.Period.DAY: 1, DepositLimit.Period.WEEK: 7, DepositLimit.Period.MONTH: 30}
+PERIOD_DAYS: dict[str, int] = {
+    DepositLimit.Period.DAY.value: 1,
+    DepositLimit.Period.WEEK.value: 7,
+    DepositLimit.Period.MONTH.value: 30,
+}
 
 
 def effective_limit(limit: DepositLimit, *, now: datetime | None = None) -> int | None:
@@ -128,7 +139,7 @@ def effective_limit(limit: DepositLimit, *, now: datetime | None = None) -> int 
     return limit.amount_minor
 
 
-def deposits_in_window_minor(*, user, currency: str, days: int, now: datetime | None = None) -> int:
+def deposits_in_window_minor(*, user: User, currency: str, days: int, now: datetime | None = None) -> int:
     """Deposits started (and not failed) in the rolling window: pending ones count, so a user
     cannot open many checkouts at once to get around a limit."""
     now = now or timezone.now()
@@ -142,7 +153,7 @@ def deposits_in_window_minor(*, user, currency: str, days: int, now: datetime | 
     return int(total or 0)
 
 
-def deposit_limits_for_user(*, user, currency: str = "USD") -> list[LimitView]:
+def deposit_limits_for_user(*, user: User, currency: str = "USD") -> list[LimitView]:
     now = timezone.now()
     stored = {
         limit.period: limit for limit in DepositLimit.objects.filter(user_id=user.pk, currency=currency)
@@ -150,20 +161,82 @@ def deposit_limits_for_user(*, user, currency: str = "USD") -> list[LimitView]:
     views = []
     for period, label in DepositLimit.Period.choices:
         limit = stored.get(period)
-        pending = (
-            limit is not None and limit.pending_effective_at is not None and limit.pending_effective_at > now
-        )
+        pending_at = limit.pending_effective_at if limit is not None else None
+        pending = limit is not None and pending_at is not None and pending_at > now
         views.append(
             LimitView(
                 period=period,
                 label=label,
                 amount_minor=effective_limit(limit, now=now) if limit else None,
-                pending_amount_minor=limit.pending_amount_minor if pending else None,
-                pending_is_removal=bool(pending and limit.pending_is_removal),
-                pending_effective_at=limit.pending_effective_at if pending else None,
+                pending_amount_minor=limit.pending_amount_minor if limit is not None and pending else None,
+                pending_is_removal=bool(limit is not None and pending and limit.pending_is_removal),
+                pending_effective_at=pending_at if pending else None,
                 used_minor=deposits_in_window_minor(
                     user=user, currency=currency, days=PERIOD_DAYS[period], now=now
                 ),
             )
         )
     return views
+
+
+EXPORT_FIELDS = (
+    "id",
+    "created_at",
+    "completed_at",
+    "type",
+    "status",
+    "currency",
+    "amount_minor",
+    "fee_minor",
+    "cash_change_minor",
+    "held_change_minor",
+    "bet_id",
+    "payment_id",
+    "sportsbook_id",
+    "reason",
+)
+STAFF_EXPORT_FIELDS = (*EXPORT_FIELDS, "user_id", "user__email", "created_by_id", "external_reference")
+
+
+def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC): both days inclusive."""
+    low = datetime.combine(start, time.min, tzinfo=UTC)
+    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    return low, high
+
+
+def _with_user_changes(queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """Each transaction's net change to its user's cash and holds (the sums of its entries on
+    the user's own accounts: what the wallet page and the API's entries show)."""
+    own = Q(entries__account__user_id=F("user_id"))
+    return queryset.annotate(
+        cash_change_minor=Coalesce(
+            Sum("entries__amount_minor", filter=own & Q(entries__account__kind="cash")), 0
+        ),
+        held_change_minor=Coalesce(
+            Sum("entries__amount_minor", filter=own & Q(entries__account__kind="holds")), 0
+        ),
+    )
+
+
+def transaction_export_for_user(
+    *, user: AbstractBaseUser, start: date, end: date
+) -> Iterator[tuple[Any, ...]]:
+    """The user's transactions created from `start` to `end` (UTC days, inclusive), oldest
+    first, as tuples of EXPORT_FIELDS; streamed from the database in chunks."""
+    low, high = _day_bounds(start, end)
+    queryset = Transaction.objects.filter(user_id=user.pk, created_at__gte=low, created_at__lt=high)
+    return _with_user_changes(queryset).order_by("id").values_list(*EXPORT_FIELDS).iterator(chunk_size=2000)
+
+
+def transaction_export_all(*, start: date, end: date) -> Iterator[tuple[Any, ...]]:
+    """Every transaction created from `start` to `end` (UTC days, inclusive), for staff's
+    regulatory reporting, as tuples of STAFF_EXPORT_FIELDS; streamed in chunks."""
+    low, high = _day_bounds(start, end)
+    queryset = Transaction.objects.filter(created_at__gte=low, created_at__lt=high)
+    return (
+        _with_user_changes(queryset)
+        .order_by("id")
+        .values_list(*STAFF_EXPORT_FIELDS)
+        .iterator(chunk_size=2000)
+    )

@@ -1,5 +1,6 @@
 """Pages of the wallet app."""
 
+from django.conf import settings
 from django.urls import path
 
 from wallet import views
@@ -12,5 +13,9 @@ urlpatterns = [
     path("wallet/deposit/", views.deposit, name="deposit"),
     path("wallet/withdraw/", views.withdraw, name="withdraw"),
     path("wallet/limits/", views.limits, name="limits"),
-    path("wallet/sandbox/checkout/<int:payment_id>/", views.sandbox_checkout, name="sandbox-checkout"),
+    path("wallet/export/", views.export, name="export"),
 ]
+if settings.PAYMENTS_PROVIDER == "sandbox":  # the sandbox exists only where it is chosen
+    urlpatterns.append(
+        path("wallet/sandbox/checkout/<int:payment_id>/", views.sandbox_checkout, name="sandbox-checkout")
+    )

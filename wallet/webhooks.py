@@ -18,11 +18,11 @@ from django.db import connection, transaction
 from betthat.core.errors import ApplicationError
 from wallet.locks import lock_payment
 from wallet.models import Payment, WebhookEvent
-from wallet.providers import get_provider, provider_names
-from wallet.services import _apply_outcome_locked
+from wallet.providers import ProviderEvent, get_provider, provider_names
+from wallet.services.payments import _apply_outcome_locked
 
 
-def _record_event(*, provider: str, event, payment_id: int | None) -> int | None:
+def _record_event(*, provider: str, event: ProviderEvent, payment_id: int | None) -> int | None:
     """Insert the event row; None when this provider event id was already recorded."""
     payload = json.dumps(event.payload, cls=DjangoJSONEncoder)
     with connection.cursor() as cursor:

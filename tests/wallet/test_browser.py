@@ -36,6 +36,10 @@ def test_deposit_withdraw_history_and_chart(browser_page, live_server, settings,
 
     page.fill("#withdraw-amount", "40.00")
     page.click("[data-testid=withdraw-submit]")
+    # Money leaves the platform only after the password is confirmed; the form then resumes.
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url(re.compile(r"/wallet/\?watch="))
     page.wait_for_function(
         "document.querySelector('[data-testid=balance-total]').textContent.trim() === '110.00'", timeout=30000

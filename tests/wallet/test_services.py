@@ -133,10 +133,13 @@ def test_invalid_amounts_are_refused(amount):
 
 
 def test_bonus_fee_and_staff_adjustment():
+    from django.contrib.auth.models import Permission
+
     user, staff = UserFactory(), UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="adjust_account"))
     wallet_bonus(user=user, amount_minor=2_000, reason="welcome")
     wallet_fee(user=user, amount_minor=150, reason="processing fee")
-    tx = wallet_adjust(user=user, amount_minor=-350, reason="duplicate bonus", staff=staff)
+    tx = wallet_adjust(user=user, amount_minor=-350, reason="duplicate bonus", staff=staff).transaction
     check_deferred_constraints()
     assert balances(user) == (1_500, 0, 1_500)
     assert tx.created_by == staff and tx.reason == "duplicate bonus" and tx.type == "ADJUSTMENT"

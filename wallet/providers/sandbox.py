@@ -1,13 +1,24 @@
 """The built-in sandbox payment provider: behaves like a real one, without a network.
 
 - Deposits get a checkout page (`/wallet/sandbox/checkout/<payment id>/`) where the user
-  "pays" with a test card: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.
+  "pays" with one of the documented test cards (`TEST_CARDS`; any other number is refused):
+
+  | card | result |
+  |---|---|
+  | 4242 4242 4242 4242 | paid |
+  | 4000 0000 0000 0002 | declined (card declined) |
+  | 4000 0000 0000 9995 | declined (insufficient funds) |
+
 - Withdrawals are paid out asynchronously; an amount ending in .13 is declined.
 - The answer arrives as webhooks, asynchronously (a Celery task), each signed with HMAC-SHA256
   over "<timestamp>.<raw body>" in the `Sandbox-Signature: t=<unix>,v1=<hex>` header, exactly
   like Stripe's scheme. A `processing` event precedes the final `succeeded` or `failed` one.
 - On request, every event is delivered several times and/or the final one first, to prove
   that the webhook endpoint credits once whatever the delivery order.
+
+The sandbox exists only where it is chosen (`PAYMENTS_PROVIDER=sandbox`); with `DEBUG=false`
+the site refuses to start with it unless `SANDBOX_ALLOWED_WITHOUT_DEBUG=true` and a
+`SANDBOX_WEBHOOK_SECRET` of its own are set (system checks `wallet.E001`/`E002`).
 """
 
 from __future__ import annotations
@@ -19,24 +30,53 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
 from betthat.core.errors import ApplicationError
-from wallet.providers import WEBHOOK_TOLERANCE_SECONDS, ProviderEvent, StartResult, invalid_signature
+from wallet.money import minor_cents
+from wallet.providers import (
+    MAX_EVENT_ID_LENGTH,
+    MAX_PROVIDER_ID_LENGTH,
+    WEBHOOK_TOLERANCE_SECONDS,
+    ProviderEvent,
+    StartResult,
+    amount_field,
+    invalid_signature,
+    load_json_object,
+    parse_error,
+    payment_id_field,
+    text_field,
+)
+
+if TYPE_CHECKING:
+    from wallet.models import Payment
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Sandbox-Signature"
 SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
+INSUFFICIENT_FUNDS_CARD = "4000000000009995"
+# Every card number the sandbox knows: (outcome, reason). Nothing else is a card.
+TEST_CARDS: dict[str, tuple[str, str]] = {
+    SUCCESS_CARD: ("succeeded", ""),
+    DECLINE_CARD: ("failed", "card declined (sandbox test card)"),
+    INSUFFICIENT_FUNDS_CARD: ("failed", "insufficient funds (sandbox test card)"),
+}
 DECLINED_WITHDRAWAL_CENTS = 13
+OUTCOMES = {
+    "payment.processing": "processing",
+    "payment.succeeded": "succeeded",
+    "payment.failed": "failed",
+}
 
 
 def sign(body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> str:
+    """`Sandbox-Signature` for `body` (with the configured secret unless one is given)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     secret = settings.SANDBOX_WEBHOOK_SECRET if secret is None else secret
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
@@ -44,7 +84,10 @@ def sign(body: bytes, *, timestamp: int | None = None, secret: str | None = None
 
 
 def verify(body: bytes, header: str, *, now: float | None = None) -> None:
-    """Raise 401 `invalid_signature` unless `header` signs `body` within the tolerance."""
+    """Raise 401 `invalid_signature` unless `header` signs `body` within the tolerance.
+    Without a configured secret nothing verifies (no default secret outside development)."""
+    if not settings.SANDBOX_WEBHOOK_SECRET:
+        raise invalid_signature("Sandbox webhooks are not configured (no SANDBOX_WEBHOOK_SECRET).")
     parts: dict[str, list[str]] = {}
     for item in (header or "").split(","):
         name, _, value = item.strip().partition("=")
@@ -61,7 +104,7 @@ def verify(body: bytes, header: str, *, now: float | None = None) -> None:
         raise invalid_signature("The webhook signature does not match.")
 
 
-def build_events(payment, *, outcome: str, reason: str = "") -> list[dict[str, Any]]:
+def build_events(payment: Payment, *, outcome: str, reason: str = "") -> list[dict[str, Any]]:
     """The events a real provider would send for this payment: processing, then the outcome."""
     data = {
         "payment_id": payment.pk,
@@ -88,12 +131,14 @@ def build_events(payment, *, outcome: str, reason: str = "") -> list[dict[str, A
     return events
 
 
-def delivery_plan(events: list[dict], *, duplicates: int = 1, out_of_order: bool = False) -> list[dict]:
+def delivery_plan(
+    events: list[dict[str, Any]], *, duplicates: int = 1, out_of_order: bool = False
+) -> list[dict[str, Any]]:
     ordered = list(reversed(events)) if out_of_order else list(events)
     return [event for event in ordered for _ in range(max(1, duplicates))]
 
 
-def deliver(events: list[dict]) -> list[dict]:
+def deliver(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Send `events` to our webhook endpoint's handler, signed now, in order."""
     from wallet.webhooks import payment_webhook_receive
 
@@ -110,14 +155,14 @@ def deliver(events: list[dict]) -> list[dict]:
     return results
 
 
-def schedule(events: list[dict], *, deliver_now: bool = False) -> None:
+def schedule(events: list[dict[str, Any]], *, deliver_now: bool = False) -> None:
     """Deliver after the current transaction commits: in a Celery worker, or at once.
     With settings.SANDBOX_AUTO_DELIVER = False (tests) nothing is sent automatically: the
     caller delivers the returned plan itself with `deliver`."""
     if deliver_now:
         transaction.on_commit(lambda: deliver(events))
         return
-    if not getattr(settings, "SANDBOX_AUTO_DELIVER", True):
+    if not settings.SANDBOX_AUTO_DELIVER:
         return
 
     def enqueue() -> None:
@@ -129,14 +174,14 @@ def schedule(events: list[dict], *, deliver_now: bool = False) -> None:
 
 
 def simulate(
-    payment,
+    payment: Payment,
     *,
     outcome: str,
     reason: str = "",
     duplicates: int = 1,
     out_of_order: bool = False,
     deliver_now: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Make the sandbox answer for `payment` ("succeeded" or "failed"); return the plan."""
     plan = delivery_plan(
         build_events(payment, outcome=outcome, reason=reason),
@@ -147,19 +192,23 @@ def simulate(
     return plan
 
 
-def checkout_submit(payment, *, card_number: str, duplicates: int = 1, out_of_order: bool = False) -> str:
+def checkout_submit(
+    payment: Payment, *, card_number: str, duplicates: int = 1, out_of_order: bool = False
+) -> str:
     """The checkout page's "Pay" button: decide like a card network; the answer comes by webhook."""
-    card = "".join(ch for ch in card_number if ch.isdigit())
-    if card == DECLINE_CARD:
-        outcome, reason = "failed", "card declined (sandbox test card)"
-    elif len(card) == 16:
-        outcome, reason = "succeeded", ""
-    else:
+    card = "".join(ch for ch in card_number if ch != " " and ch != "-")
+    if card not in TEST_CARDS:
         raise ApplicationError(
-            "Enter a 16-digit card number.",
+            "This is not a sandbox test card.",
             code="validation_error",
-            details={"card_number": ["Use 4242 4242 4242 4242, or 4000 0000 0000 0002 to be declined."]},
+            details={
+                "card_number": [
+                    "Use the test card 4242 4242 4242 4242 to pay, or 4000 0000 0000 0002 "
+                    "(or 4000 0000 0000 9995) to be declined."
+                ]
+            },
         )
+    outcome, reason = TEST_CARDS[card]
     simulate(payment, outcome=outcome, reason=reason, duplicates=duplicates, out_of_order=out_of_order)
     return outcome
 
@@ -167,16 +216,16 @@ def checkout_submit(payment, *, card_number: str, duplicates: int = 1, out_of_or
 class SandboxProvider:
     name = "sandbox"
 
-    def start_deposit(self, payment) -> StartResult:
+    def start_deposit(self, payment: Payment, *, return_url: str = "") -> StartResult:
         return StartResult(
             provider_transaction_id=f"sbx_pi_{uuid.uuid4().hex[:24]}",
             checkout_url=reverse("wallet:sandbox-checkout", args=[payment.pk]),
             provider_customer_id=f"sbx_cus_{payment.user_id}",
         )
 
-    def start_withdrawal(self, payment) -> StartResult:
+    def start_withdrawal(self, payment: Payment) -> StartResult:
         payment.provider_transaction_id = f"sbx_po_{uuid.uuid4().hex[:24]}"
-        declined = payment.amount_minor % 100 == DECLINED_WITHDRAWAL_CENTS
+        declined = minor_cents(payment.amount_minor) == DECLINED_WITHDRAWAL_CENTS
         simulate(
             payment,
             outcome="failed" if declined else "succeeded",
@@ -186,27 +235,24 @@ class SandboxProvider:
 
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         verify(body, headers.get(SIGNATURE_HEADER, ""))
-        try:
-            event = json.loads(body)
-            data = event["data"]
-            event_type = event["type"]
-            outcome = {
-                "payment.processing": "processing",
-                "payment.succeeded": "succeeded",
-                "payment.failed": "failed",
-            }.get(event_type, "ignored")
-            return ProviderEvent(
-                event_id=str(event["id"]),
-                event_type=event_type,
-                outcome=outcome,
-                payment_id=int(data["payment_id"]),
-                provider_transaction_id=str(data.get("provider_transaction_id", "")),
-                amount_minor=int(data["amount_minor"]),
-                currency=str(data["currency"]),
-                reason=str(data.get("reason", "")),
-                payload=event,
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            raise ApplicationError(
-                "The webhook body is not a valid sandbox event.", code="parse_error"
-            ) from error
+        event = load_json_object(body)
+        data = event.get("data")
+        if not isinstance(data, dict):
+            raise parse_error("The webhook body is not a valid sandbox event.")
+        event_type = text_field(event.get("type"), name="type", max_length=64)
+        return ProviderEvent(
+            event_id=text_field(event.get("id"), name="id", max_length=MAX_EVENT_ID_LENGTH),
+            event_type=event_type,
+            outcome=OUTCOMES.get(event_type, "ignored"),
+            payment_id=payment_id_field(data.get("payment_id")),
+            provider_transaction_id=text_field(
+                data.get("provider_transaction_id"),
+                name="provider_transaction_id",
+                max_length=MAX_PROVIDER_ID_LENGTH,
+                required=False,
+            ),
+            amount_minor=amount_field(data.get("amount_minor")),
+            currency=text_field(data.get("currency"), name="currency", max_length=3),
+            reason=text_field(data.get("reason"), name="reason", max_length=2000, required=False),
+            payload=event,
+        )

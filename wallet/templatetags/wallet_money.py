@@ -8,13 +8,13 @@ register = template.Library()
 
 
 @register.filter
-def minor(value) -> str:
+def minor(value: int | str | None) -> str:
     """1234 -> '12.34'."""
     return format_minor(int(value or 0))
 
 
 @register.filter
-def signed_minor(value) -> str:
+def signed_minor(value: int | str | None) -> str:
     """1234 -> '+12.34', -1234 -> '-12.34'."""
-    value = int(value or 0)
-    return ("+" if value > 0 else "") + format_minor(value)
+    amount = int(value or 0)
+    return ("+" if amount > 0 else "") + format_minor(amount)

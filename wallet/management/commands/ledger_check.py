@@ -12,7 +12,7 @@ from wallet.health import ledger_report
 class Command(BaseCommand):
     help = "Check every ledger invariant; exit non-zero with a readable report if one fails."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         report = ledger_report()
         for line in report.lines():
             self.stdout.write(line)

@@ -1,0 +1,218 @@
+"""Staff adjustments: a permission of their own, never one's own account, four eyes above a
+cap, and every step in the admin log and the audit store (issue 8 item 2, issue 9 item 7)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from betthat.core.audit import audit_read
+from betthat.core.errors import ApplicationError
+from tests.factories import UserFactory
+from tests.wallet.factories import fund_user
+from wallet import models, services
+from wallet.models import Account, Transaction
+from wallet.selectors import wallet_balances_for_user
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_member(*perms: str):
+    member = UserFactory(is_staff=True)
+    for codename in perms:
+        member.user_permissions.add(
+            Permission.objects.get(content_type__app_label="wallet", codename=codename)
+        )
+    return type(member).objects.get(pk=member.pk)  # a fresh permission cache
+
+
+@pytest.fixture
+def adjuster():
+    return staff_member("adjust_account")
+
+
+@pytest.fixture
+def second_adjuster():
+    return staff_member("adjust_account")
+
+
+@pytest.fixture
+def bettor():
+    user = UserFactory()
+    fund_user(user, 10_000)
+    return user
+
+
+def available(user) -> int:
+    return wallet_balances_for_user(user=user).available_minor
+
+
+def snapshot():
+    return (Transaction.objects.count(), models.Adjustment.objects.count(), LogEntry.objects.count())
+
+
+def staff_lines():
+    return audit_read("wallet-staff")
+
+
+def test_staff_without_the_permission_cannot_adjust(bettor):
+    plain_staff = UserFactory(is_staff=True)
+    before = snapshot()
+    with pytest.raises(ApplicationError) as refused:
+        services.wallet_adjust(user=bettor, amount_minor=500, reason="goodwill", staff=plain_staff)
+    assert refused.value.code == "permission_denied" and refused.value.status == 403
+    assert snapshot() == before and available(bettor) == 10_000
+
+
+def test_nobody_adjusts_their_own_account(adjuster):
+    fund_user(adjuster, 1_000)
+    before = snapshot()
+    with pytest.raises(ApplicationError) as refused:
+        services.wallet_adjust(user=adjuster, amount_minor=500, reason="my bonus", staff=adjuster)
+    assert refused.value.code == "own_account"
+    assert snapshot() == before and available(adjuster) == 1_000
+
+
+def test_a_small_adjustment_is_booked_logged_and_audited(
+    bettor, adjuster, settings, django_capture_on_commit_callbacks
+):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 50_000
+    with django_capture_on_commit_callbacks(execute=True):
+        adjustment = services.wallet_adjust(
+            user=bettor, amount_minor=-350, reason="duplicate bonus", staff=adjuster
+        )
+    assert adjustment.status == "booked" and adjustment.transaction is not None
+    assert adjustment.transaction.type == "ADJUSTMENT" and adjustment.transaction.created_by == adjuster
+    assert available(bettor) == 9_650
+    entry = LogEntry.objects.get(object_id=str(adjustment.pk))
+    assert (
+        entry.user_id == adjuster.pk
+        and "-3.50 USD" in entry.change_message
+        and "duplicate bonus" in entry.change_message
+    )
+    line = staff_lines()[-1]
+    assert line["action"] == "adjustment.booked" and line["staff_id"] == adjuster.pk
+    assert (line["user_id"], line["amount"], line["currency"], line["reason"]) == (
+        bettor.pk,
+        "-3.50",
+        "USD",
+        "duplicate bonus",
+    )
+
+
+def test_above_the_cap_it_waits_for_a_second_different_staff_member(
+    bettor, adjuster, second_adjuster, settings, django_capture_on_commit_callbacks
+):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = services.wallet_adjust(
+            user=bettor, amount_minor=5_000, reason="lost payout", staff=adjuster
+        )
+    assert pending.status == "pending" and pending.transaction is None
+    assert available(bettor) == 10_000
+    with pytest.raises(ApplicationError) as refused:
+        services.adjustment_approve(adjustment_id=pending.pk, staff=adjuster)
+    assert refused.value.code == "second_approver_required"
+    with pytest.raises(ApplicationError) as refused:
+        services.adjustment_approve(adjustment_id=pending.pk, staff=UserFactory(is_staff=True))
+    assert refused.value.code == "permission_denied"
+    assert available(bettor) == 10_000
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = services.adjustment_approve(adjustment_id=pending.pk, staff=second_adjuster)
+    assert booked.status == "booked" and booked.decided_by == second_adjuster
+    assert available(bettor) == 15_000
+    with pytest.raises(ApplicationError) as twice:
+        services.adjustment_approve(adjustment_id=pending.pk, staff=second_adjuster)
+    assert twice.value.code == "conflict" and available(bettor) == 15_000
+    assert [line["action"] for line in staff_lines()[-2:]] == ["adjustment.requested", "adjustment.approved"]
+    assert LogEntry.objects.filter(object_id=str(pending.pk)).count() == 2
+
+
+def test_the_owner_cannot_approve_an_adjustment_of_their_own_account(adjuster, settings):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 0
+    owner = staff_member("adjust_account")
+    pending = services.wallet_adjust(user=owner, amount_minor=100, reason="refund", staff=adjuster)
+    with pytest.raises(ApplicationError) as refused:
+        services.adjustment_approve(adjustment_id=pending.pk, staff=owner)
+    assert refused.value.code == "own_account"
+
+
+def test_a_rejected_adjustment_moves_nothing(bettor, adjuster, second_adjuster, settings):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 0
+    pending = services.wallet_adjust(user=bettor, amount_minor=-2_000, reason="chargeback", staff=adjuster)
+    rejected = services.adjustment_reject(adjustment_id=pending.pk, staff=second_adjuster)
+    assert rejected.status == "rejected" and rejected.transaction is None
+    assert available(bettor) == 10_000
+    with pytest.raises(ApplicationError):
+        services.adjustment_approve(adjustment_id=pending.pk, staff=second_adjuster)
+
+
+def test_the_database_refuses_an_own_account_or_one_person_approval(bettor, adjuster):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        models.Adjustment.objects.create(user=adjuster, amount_minor=5, reason="x", requested_by=adjuster)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        models.Adjustment.objects.create(
+            user=bettor, amount_minor=5, reason="x", requested_by=adjuster, decided_by=adjuster
+        )
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+
+def admin_client(member) -> Client:
+    client = Client()
+    client.force_login(member)
+    return client
+
+
+def cash_account(user) -> Account:
+    return Account.objects.get(user=user, kind="cash", currency="USD")
+
+
+def test_the_admin_adjust_page_needs_the_permission(bettor):
+    plain_staff = UserFactory(is_staff=True)
+    url = f"/admin/wallet/account/{cash_account(bettor).pk}/adjust/"
+    assert admin_client(plain_staff).get(url).status_code == 403
+    response = admin_client(plain_staff).post(url, {"amount": "5.00", "reason": "because"})
+    assert response.status_code == 403 and available(bettor) == 10_000
+
+
+def test_the_admin_adjust_page_books_or_queues(bettor, adjuster, settings):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    client = admin_client(adjuster)
+    url = f"/admin/wallet/account/{cash_account(bettor).pk}/adjust/"
+    assert "waits until a second" in client.get(url).content.decode()
+    small = client.post(url, {"amount": "-2.50", "reason": "typo"})
+    assert small.status_code == 302 and available(bettor) == 9_750
+    large = client.post(url, {"amount": "50.00", "reason": "big fix"})
+    assert large.status_code == 302 and "/admin/wallet/adjustment/" in large["Location"]
+    assert available(bettor) == 9_750
+    bad = client.post(url, {"amount": "1e3", "reason": "exponent"})
+    assert bad.status_code == 200 and available(bettor) == 9_750
+
+
+def test_the_admin_approve_action_books_for_a_second_staff_member(
+    bettor, adjuster, second_adjuster, settings
+):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    pending = services.wallet_adjust(user=bettor, amount_minor=4_000, reason="refund", staff=adjuster)
+    changelist = "/admin/wallet/adjustment/"
+    admin_client(adjuster).post(changelist, {"action": "approve", "_selected_action": [pending.pk]})
+    assert models.Adjustment.objects.get(pk=pending.pk).status == "pending"
+    admin_client(second_adjuster).post(changelist, {"action": "approve", "_selected_action": [pending.pk]})
+    assert models.Adjustment.objects.get(pk=pending.pk).status == "booked" and available(bettor) == 14_000
+
+
+def test_ledger_health_and_exports_need_their_own_permissions(bettor):
+    plain_staff = admin_client(UserFactory(is_staff=True))
+    assert plain_staff.get("/admin/wallet/account/ledger-health/").status_code == 403
+    assert (
+        plain_staff.get("/admin/wallet/transaction/export/?start=2020-01-01&end=2030-01-01").status_code
+        == 403
+    )
+    health = admin_client(staff_member("view_ledger_health", "view_account"))
+    assert "All invariants hold" in health.get("/admin/wallet/account/ledger-health/").content.decode()

@@ -1,0 +1,151 @@
+"""Settlement batches: many captures or releases booked in one statement, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from betthat.core.errors import ApplicationError, Conflict, NotFound
+from betthat.core.outbox import publish_many
+from betthat.core.serializers import minor_to_decimal
+from wallet.ledger import Booking, InsufficientFunds, Leg, binding_cursor, book_many
+from wallet.models import Transaction
+from wallet.services.common import (
+    CASH,
+    HOLDS,
+    HOUSE,
+    Entry,
+    _check_amount,
+    _check_currency,
+    _completed_payload,
+    _unique_bet_violation,
+)
+
+
+@dataclass(frozen=True)
+class CaptureSpec:
+    """One bet to capture in `wallet_capture_many` (the arguments of `wallet_capture`)."""
+
+    user_id: int
+    bet_id: int
+    stake_minor: int
+    payout_minor: int
+    created_by_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseSpec:
+    """One bet to release in `wallet_release_many` (the arguments of `wallet_release`)."""
+
+    user_id: int
+    bet_id: int
+    amount_minor: int
+    created_by_id: int | None = None
+
+
+_CLOSINGS_SQL = """
+SELECT bet_id,
+       max(user_id) FILTER (WHERE type = 'BET_PLACED'),
+       max(currency) FILTER (WHERE type = 'BET_PLACED'),
+       max(amount_minor) FILTER (WHERE type = 'BET_PLACED'),
+       count(*) FILTER (WHERE type IN ('BET_REFUND', 'BET_PAYOUT'))
+  FROM wallet_transaction
+ WHERE bet_id = ANY(%s)
+ GROUP BY bet_id
+"""
+
+
+def _check_closings(*, closing: list[tuple[int, int, int]], currency: str, booked: bool = True) -> None:
+    """`_check_closing` for a batch of (bet_id, user_id, amount_minor), in one query, after
+    the booking took the account locks: each bet's hold is this user's, at least as large,
+    and closed by this batch only."""
+    with binding_cursor() as cursor:
+        cursor.execute(_CLOSINGS_SQL, [[bet_id for bet_id, _user, _amount in closing]], binary=True)
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+    for bet_id, user_id, amount_minor in closing:
+        placed_user, placed_currency, held, closings = found.get(bet_id, (None, None, None, 0))
+        if placed_user != user_id or placed_currency != currency:
+            raise NotFound("No stake is held for this bet.", details={"bet_id": bet_id})
+        if closings > (1 if booked else 0):
+            raise Conflict("This bet's stake was already released or captured.", details={"bet_id": bet_id})
+        if amount_minor > held:
+            raise ApplicationError(
+                "Cannot release or capture more than the stake held.",
+                code="invalid_amount",
+                details={"bet_id": bet_id, "held": minor_to_decimal(held)},
+            )
+
+
+def _close_many(
+    *, currency: str, bookings: list[Booking], closing: list[tuple[int, int, int]]
+) -> list[Transaction]:
+    if len({booking.bet_id for booking in bookings}) != len(bookings):
+        raise ValueError("a bet appears twice in one batch")
+    _check_currency(currency)
+    try:
+        with transaction.atomic():
+            try:
+                booked = book_many(currency=currency, bookings=bookings)
+            except InsufficientFunds:
+                # Usually "no such hold" or "already closed": say so rather than "insufficient funds".
+                _check_closings(closing=closing, currency=currency, booked=False)
+                raise
+            _check_closings(closing=closing, currency=currency)
+            publish_many("wallet.transaction.completed", [_completed_payload(tx) for tx in booked])
+            return booked
+    except IntegrityError as error:
+        if _unique_bet_violation(error):
+            raise Conflict("A bet of this batch was already settled or refunded.") from error
+        raise
+
+
+def wallet_capture_many(*, captures: list[CaptureSpec], currency: str) -> list[Transaction]:
+    """`wallet_capture` for a batch of bets, all or nothing: one BET_PAYOUT transaction per
+    bet (the same four entries), booked in one statement, checked in one query, published in
+    one insert. Returns the transactions in the order of `captures`. A bet already settled
+    refuses the whole batch (409 `conflict`; the unique `(bet_id, type)` backs it)."""
+    for spec in captures:
+        _check_amount(spec.stake_minor)
+        _check_amount(spec.payout_minor, allow_zero=True)
+    bookings = [
+        Booking(
+            user_id=spec.user_id,
+            legs=(
+                Leg(HOLDS, -spec.stake_minor, Entry.DEBIT),
+                Leg(HOUSE, spec.stake_minor, Entry.CREDIT),
+                Leg(HOUSE, -spec.payout_minor, Entry.DEBIT),
+                Leg(CASH, spec.payout_minor, Entry.CREDIT),
+            ),
+            type=Transaction.Type.BET_PAYOUT,
+            amount_minor=spec.payout_minor,
+            bet_id=spec.bet_id,
+            created_by_id=spec.created_by_id,
+            ref_type="bet",
+            ref_id=str(spec.bet_id),
+        )
+        for spec in captures
+    ]
+    closing = [(spec.bet_id, spec.user_id, spec.stake_minor) for spec in captures]
+    return _close_many(currency=currency, bookings=bookings, closing=closing)
+
+
+def wallet_release_many(*, releases: list[ReleaseSpec], currency: str) -> list[Transaction]:
+    """`wallet_release` for a batch of bets, all or nothing (one BET_REFUND per bet)."""
+    for spec in releases:
+        _check_amount(spec.amount_minor)
+    bookings = [
+        Booking(
+            user_id=spec.user_id,
+            legs=(Leg(HOLDS, -spec.amount_minor, Entry.RELEASE), Leg(CASH, spec.amount_minor, Entry.RELEASE)),
+            type=Transaction.Type.BET_REFUND,
+            amount_minor=spec.amount_minor,
+            bet_id=spec.bet_id,
+            created_by_id=spec.created_by_id,
+            ref_type="bet",
+            ref_id=str(spec.bet_id),
+        )
+        for spec in releases
+    ]
+    closing = [(spec.bet_id, spec.user_id, spec.amount_minor) for spec in releases]
+    return _close_many(currency=currency, bookings=bookings, closing=closing)

@@ -1,0 +1,117 @@
+"""Helpers every wallet service shares: account kinds, argument checks, the completed-movement event."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from betthat.core.errors import ApplicationError, Conflict
+from betthat.core.outbox import publish
+from betthat.core.serializers import minor_to_decimal
+from wallet.ledger import MAX_AMOUNT_MINOR
+from wallet.models import Account, LedgerEntry, Transaction
+
+CASH = Account.Kind.CASH.value
+HOLDS = Account.Kind.HOLDS.value
+HOUSE = Account.Kind.HOUSE.value
+FEES = Account.Kind.FEES.value
+CLEARING = Account.Kind.PSP_CLEARING.value
+Entry = LedgerEntry.EntryType
+COOLING_OFF = timedelta(hours=24)
+logger = logging.getLogger(__name__)
+
+
+def _check_amount(amount_minor: int, *, allow_zero: bool = False) -> None:
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
+        raise ApplicationError("The amount must be a whole number of minor units.", code="invalid_amount")
+    if amount_minor < 0 or (amount_minor == 0 and not allow_zero) or amount_minor > MAX_AMOUNT_MINOR:
+        raise ApplicationError(
+            "The amount must be positive and at most 100,000,000.00.",
+            code="invalid_amount",
+            details={"amount_minor": amount_minor},
+        )
+
+
+def _check_currency(currency: str) -> None:
+    if currency not in settings.CURRENCIES:
+        raise ApplicationError(
+            f"Unsupported currency {currency!r}.",
+            code="validation_error",
+            details={"currency": [f"Choose one of {', '.join(settings.CURRENCIES)}."]},
+        )
+
+
+def _completed_payload(tx: Transaction) -> dict[str, Any]:
+    return {
+        "transaction_id": tx.pk,
+        "user_id": tx.user_id,
+        "type": tx.type,
+        "amount": minor_to_decimal(tx.amount_minor),
+        "currency": tx.currency,
+        "bet_id": tx.bet_id,
+    }
+
+
+def _completed(tx: Transaction) -> None:
+    """The event every completed movement of money publishes (in the same transaction)."""
+    publish("wallet.transaction.completed", _completed_payload(tx))
+
+
+def _unique_bet_violation(error: IntegrityError) -> bool:
+    text = str(error)
+    return "wallet_transaction_bet_type_unique" in text or "wallet_transaction_bet_closed_once" in text
+
+
+def _bet_conflict(error: IntegrityError, *, bet_id: int | None, message: str) -> Conflict:
+    if "wallet_transaction_bet_closed_once" in str(error):
+        message = "This bet's stake was already released or captured."
+    return Conflict(message, details={"bet_id": bet_id})
+
+
+def _one_transaction() -> AbstractContextManager[Any]:
+    """A service's own transaction around a single booking statement: a savepoint inside the
+    caller's transaction; in autocommit the statement is its own transaction (all or
+    nothing), which saves the BEGIN and COMMIT round trips of `atomic()`."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+
+
+def _event(
+    *, user_id: int, type: str, amount_minor: int, currency: str, bet_id: int | None
+) -> tuple[str, dict[str, Any]]:
+    """`wallet.transaction.completed` for `book(event=...)`, which adds the transaction id."""
+    return (
+        "wallet.transaction.completed",
+        {
+            "user_id": user_id,
+            "type": type,
+            "amount": minor_to_decimal(amount_minor),
+            "currency": currency,
+            "bet_id": bet_id,
+        },
+    )
+
+
+STAFF_AUDIT_STREAM = "wallet-staff"
+
+
+def staff_audit(record: dict[str, Any]) -> None:
+    """Write a staff action on money to the audit store once the database transaction
+    commits (a rolled-back action leaves no line). The ledger and the admin log hold the
+    truth; a failing store is logged, never turned into a refused action."""
+    from betthat.core.audit import audit_append
+
+    entry = {"at": timezone.now().isoformat(), **record}
+
+    def append() -> None:
+        try:
+            audit_append(STAFF_AUDIT_STREAM, entry)
+        except Exception:
+            logger.exception("wallet staff audit append failed: %s", entry.get("action"))
+
+    transaction.on_commit(append)
