@@ -19,20 +19,14 @@ from django.utils import timezone
 
 from betting import grading
 from betting.models import Bet, BetLeg
-from edges.models import Event, OddsQuote
-from edges.selectors import fair_probability_for_outcome
+from edges.models import Event
+from edges.selectors import fair_probability_for_outcome, quote_price_closing
 
 PROBABILITY_PLACES = Decimal("0.000001")
 
 
 def _closing_quote(outcome_id: int, book: str) -> Decimal | None:
-    """The book's last price for the outcome. Read from the quote row (the hot cache
-    reports a started market as closed, which is right for placement, not for closing)."""
-    return (
-        OddsQuote.objects.filter(outcome_id=outcome_id, sportsbook__key=book, is_suspended=False)
-        .values_list("price_decimal", flat=True)
-        .first()
-    )
+    return quote_price_closing(outcome_id=outcome_id, sportsbook_key=book)
 
 
 def bet_closing_lines_capture(*, event_id: int, now: datetime | None = None) -> int:

@@ -20,20 +20,21 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from betthat.core.audit import audit_append_many
+from betthat.core.audit import audit_append, audit_append_many
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import publish_many
 from betthat.core.realtime import user_group
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
-from betting.services.placement import bet_event_payload
+from betting.services.records import bet_event_payload
 from edges.models import Event, Outcome
 from wallet.services import CaptureSpec, ReleaseSpec, wallet_capture_many, wallet_release_many
 
@@ -222,14 +223,29 @@ def _after_settlement(
             )
         )
     publish_many("bet.settled", payloads)
+    listening = _wants_settlement_notifications(list(per_user))
     _notify_many(
         {
             user_id: {"type": "bet.settled", "bets": settled, "message": _notification_text(settled)}
             for user_id, settled in per_user.items()
+            if user_id in listening
         }
     )
     exposure.exposure_add_on_commit(deltas)
     transaction.on_commit(lambda: _audit(lines))
+
+
+def _wants_settlement_notifications(user_ids: list[int]) -> set[int]:
+    """The users who have not turned settlement messages off (preference
+    `notifications.bet_settled`, on by default)."""
+    if not user_ids:
+        return set()
+    wanted = set()
+    for user_id, preferences in User.all_objects.filter(pk__in=user_ids).values_list("pk", "preferences"):
+        notifications = (preferences or {}).get("notifications") if isinstance(preferences, dict) else None
+        if not isinstance(notifications, dict) or notifications.get("bet_settled", True) is not False:
+            wanted.add(user_id)
+    return wanted
 
 
 def _notify_many(payloads: dict[int, dict]) -> None:
@@ -328,10 +344,10 @@ def _mark_settled(bets: list[Bet], *, now: datetime) -> None:
             raise RuntimeError("a locked pending bet changed under the settlement lock")
 
 
-def _due_bets(batch_size: int, only: list[int] | None = None):
+def _due_bets(batch_size: int, only: list[int] | None = None) -> list[Bet]:
     queryset = (
         Bet.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=Bet.Status.PENDING)
+        .filter(status=Bet.Status.PENDING, settlement_failed_at__isnull=True)
         .exclude(legs__result="")
         .order_by("id")
     )
@@ -340,11 +356,48 @@ def _due_bets(batch_size: int, only: list[int] | None = None):
     return list(queryset[:batch_size])
 
 
+def _is_infrastructure(error: Exception) -> bool:
+    """A lost database is no fault of a bet: the task fails and is retried whole."""
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _mark_unsettleable(bet_id: int, error: Exception, *, now: datetime) -> None:
+    """Set the bet aside (the next batches skip it) and say so in the log and the audit store;
+    staff settle or void it by hand from the admin."""
+    message = f"{type(error).__name__}: {error}"[:300]
+    logger.error("bet %s cannot be settled automatically: %s", bet_id, message)
+    Bet.objects.filter(pk=bet_id, status=Bet.Status.PENDING).update(
+        settlement_failed_at=now, settlement_error=message, updated_at=now
+    )
+    try:
+        audit_append(
+            "settlement",
+            {"bet_id": bet_id, "status": "failed", "error": message, "at": now, "by": "settle_due_bets"},
+        )
+    except Exception:
+        logger.exception("settlement audit append failed for bet %s", bet_id)
+
+
+def _settle_one_by_one(bet_ids: list[int], *, now: datetime) -> int:
+    settled = 0
+    for bet_id in bet_ids:
+        try:
+            with transaction.atomic():
+                settled += len(_settle_locked(_due_bets(1, only=[bet_id]), now=now))
+        except Exception as error:
+            if _is_infrastructure(error):
+                raise
+            _mark_unsettleable(bet_id, error, now=now)
+    return settled
+
+
 def settle_batch(*, batch_size: int = SETTLEMENT_BATCH) -> int:
     """Settle up to `batch_size` due bets in one transaction; returns how many settled.
 
-    If one bet of the batch cannot be settled (the wallet refuses), the batch is retried
-    one bet per transaction so the others are not held back by it.
+    If any bet of the batch cannot be settled (the wallet refuses it, its legs cannot be
+    graded, anything), the batch is retried one bet per transaction: the others settle and
+    the bad one is set aside (`settlement_failed_at`), logged and audited, so it never holds
+    back a batch again.
     """
     now = timezone.now()
     try:
@@ -353,23 +406,17 @@ def settle_batch(*, batch_size: int = SETTLEMENT_BATCH) -> int:
             if not bets:
                 return 0
             return len(_settle_locked(bets, now=now))
-    except ApplicationError:
+    except Exception as error:
+        if _is_infrastructure(error):
+            raise
         logger.warning("settlement batch failed; settling its bets one by one", exc_info=True)
-    settled = 0
     candidates = list(
-        Bet.objects.filter(status=Bet.Status.PENDING)
+        Bet.objects.filter(status=Bet.Status.PENDING, settlement_failed_at__isnull=True)
         .exclude(legs__result="")
         .order_by("id")
         .values_list("id", flat=True)[:batch_size]
     )
-    for bet_id in candidates:
-        try:
-            with transaction.atomic():
-                bets = _due_bets(1, only=[bet_id])
-                settled += len(_settle_locked(bets, now=now))
-        except ApplicationError:
-            logger.exception("bet %s could not be settled", bet_id)
-    return settled
+    return _settle_one_by_one(candidates, now=now)
 
 
 def settle_due_bets(*, batch_size: int = SETTLEMENT_BATCH, max_batches: int | None = None) -> int:
@@ -385,10 +432,22 @@ def settle_due_bets(*, batch_size: int = SETTLEMENT_BATCH, max_batches: int | No
             return total
 
 
-def _staff_bet(bet_id: int) -> Bet:
+def _staff_bet(bet_id: int, *, staff: User, permission: str) -> Bet:
+    """The pending bet, locked, if `staff` holds `permission` and it is not their own."""
+    if not staff.has_perm(f"betting.{permission}"):
+        raise ApplicationError(
+            "You do not have permission to do this.",
+            code="permission_denied",
+            status=403,
+            details={"permission": f"betting.{permission}"},
+        )
     bet = Bet.objects.select_for_update(of=("self",)).select_related("user").filter(pk=bet_id).first()
     if bet is None:
         raise NotFound("No such bet.")
+    if bet.user_id == staff.pk:
+        raise ApplicationError(
+            "Staff cannot settle or void their own bets: ask a colleague.", code="own_bet", status=403
+        )
     if bet.status != Bet.Status.PENDING:
         raise ApplicationError(
             "Only a pending bet can be settled or voided.",
@@ -406,9 +465,29 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
+def audit_staff_action(*, action: str, staff: User, **record: Any) -> None:
+    """A staff action on betting, to the audit store's `staff` stream after commit."""
+    line = {
+        "action": action,
+        "staff_id": staff.pk,
+        "staff_email": staff.email,
+        "at": timezone.now(),
+        **record,
+    }
+
+    def append() -> None:
+        try:
+            audit_append("staff", line)
+        except Exception:  # the admin log and the database hold the truth; the store is a copy
+            logger.exception("staff audit append failed: %s", action)
+
+    transaction.on_commit(append)
+
+
 @transaction.atomic
 def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
-    """Staff settle a pending bet by hand with a result for the whole bet and a reason."""
+    """Staff settle a pending bet by hand with a result for the whole bet and a reason
+    (permission `betting.settle_bet`; never one's own bet; audited)."""
     reason = _require_reason(reason)
     try:
         graded = grading.Result(result)
@@ -416,24 +495,33 @@ def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
         raise ApplicationError(
             "Unknown result.", code="validation_error", details={"result": result}
         ) from error
-    bet = _staff_bet(bet_id)
+    bet = _staff_bet(bet_id, staff=staff, permission="settle_bet")
     now = timezone.now()
     legs = list(bet.legs.all())
-    price = bet.odds_decimal
-    factor = grading.leg_factor(graded, price)
+    factor = grading.leg_factor(graded, bet.odds_decimal)
     settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
     _apply_settlement(bet, settlement, now=now, note=f"Settled by {staff.email}: {reason}")
     _move_money([(bet, settlement)], actor=staff)
     bet.save()
     _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
+    audit_staff_action(
+        action="bet.settle",
+        staff=staff,
+        bet_id=bet.pk,
+        result=bet.result,
+        reason=reason,
+        payout_minor=bet.actual_return_minor,
+        currency=bet.currency,
+    )
     return bet
 
 
 @transaction.atomic
 def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
-    """Staff void a pending bet: the stake goes back (BET_REFUND)."""
+    """Staff void a pending bet: the stake goes back (BET_REFUND). Permission
+    `betting.void_bet`; never one's own bet; audited."""
     reason = _require_reason(reason)
-    bet = _staff_bet(bet_id)
+    bet = _staff_bet(bet_id, staff=staff, permission="void_bet")
     now = timezone.now()
     legs = list(bet.legs.all())
     settlement = grading.Settlement(grading.Result.VOID, bet.stake_minor, grading.ONE)
@@ -441,4 +529,27 @@ def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
     _move_money([(bet, settlement)], actor=staff)
     bet.save()
     _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
+    audit_staff_action(
+        action="bet.void",
+        staff=staff,
+        bet_id=bet.pk,
+        reason=reason,
+        payout_minor=bet.actual_return_minor,
+        currency=bet.currency,
+    )
     return bet
+
+
+def exposure_rebuild_by_staff(*, staff: User) -> int:
+    """Rebuild the exposure aggregates from the database (permission
+    `betting.rebuild_exposure`; audited). Returns the events with open bets."""
+    if not staff.has_perm("betting.rebuild_exposure"):
+        raise ApplicationError(
+            "You do not have permission to do this.",
+            code="permission_denied",
+            status=403,
+            details={"permission": "betting.rebuild_exposure"},
+        )
+    count = exposure.exposure_rebuild()
+    audit_staff_action(action="exposure.rebuild", staff=staff, events=count)
+    return count
