@@ -484,3 +484,27 @@ def quote_price_closing(*, outcome_id: int, sportsbook_key: str) -> Decimal | No
         .values_list("price_decimal", flat=True)
         .first()
     )
+
+
+def quote_prices_by_book(*, outcome_id: int) -> dict[str, Decimal]:
+    """{book key: decimal price} of the outcome's unsuspended quotes."""
+    rows = OddsQuote.objects.filter(outcome_id=outcome_id, is_suspended=False).values_list(
+        "sportsbook__key", "price_decimal"
+    )
+    return {str(book): price for book, price in rows}
+
+
+def moneyline_quotes_open(*, now: datetime, limit: int = 20) -> list[tuple[int, str, Decimal]]:
+    """(outcome id, book key, price) of unsuspended moneyline quotes on scheduled events that
+    have not started, soonest event first and best price first (the demo's first bets)."""
+    rows = (
+        OddsQuote.objects.filter(
+            is_suspended=False,
+            outcome__market__key="h2h",
+            outcome__market__event__status=Event.Status.SCHEDULED,
+            outcome__market__event__commence_time__gt=now,
+        )
+        .order_by("outcome__market__event__commence_time", "-price_decimal")
+        .values_list("outcome_id", "sportsbook__key", "price_decimal")[:limit]
+    )
+    return [(int(outcome_id), str(book), price) for outcome_id, book, price in rows]

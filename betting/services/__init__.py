@@ -12,13 +12,11 @@ from betting.services.placement import bet_place
 from betting.services.settlement import (
     bet_legs_grade_event,
     bet_legs_grade_finished,
-    bet_settle,
-    bet_void,
-    exposure_rebuild_by_staff,
     settle_batch,
     settle_due_bets,
 )
 from betting.services.slip import LegRequest
+from betting.services.staff import bet_settle, bet_void, exposure_rebuild_by_staff
 
 __all__ = [
     "LegRequest",

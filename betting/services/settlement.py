@@ -20,7 +20,6 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -28,7 +27,6 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from betthat.core.audit import audit_append, audit_append_many
-from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import publish_many
 from betthat.core.realtime import user_group
 from betthat.users.models import User
@@ -125,7 +123,7 @@ def _settlement_for(bet: Bet, legs: list[BetLeg]) -> grading.Settlement:
     return grading.settle(bet.stake_minor, [(grading.Result(leg.result), leg.price_decimal) for leg in legs])
 
 
-def _apply_settlement(bet: Bet, settlement: grading.Settlement, *, now: datetime, note: str = "") -> None:
+def apply_settlement(bet: Bet, settlement: grading.Settlement, *, now: datetime, note: str = "") -> None:
     """Mark the bet in memory with its settlement (the caller moves the money and saves)."""
     bet.status = Bet.Status.VOID if settlement.result == grading.Result.VOID else Bet.Status.SETTLED
     bet.result = settlement.result.value
@@ -144,7 +142,7 @@ def _returns_stake(bet: Bet, settlement: grading.Settlement) -> bool:
     )
 
 
-def _move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | None) -> None:
+def move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | None) -> None:
     """The wallet side of a batch (inside the caller's transaction, bets locked): one
     `wallet_release_many` and one `wallet_capture_many` per currency, all or nothing."""
     actor_id = actor.pk if actor is not None else None
@@ -173,7 +171,7 @@ def _move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | 
         wallet_capture_many(captures=specs, currency=currency)
 
 
-def _after_settlement(
+def after_settlement(
     bets: list[Bet], legs_by_bet: dict[int, list[BetLeg]], *, now: datetime, by: str
 ) -> None:
     lines = []
@@ -306,13 +304,13 @@ def _settle_locked(bets: list[Bet], *, now: datetime) -> list[Bet]:
         if not legs or any(leg.result == "" for leg in legs):
             continue
         settlement = _settlement_for(bet, legs)
-        _apply_settlement(bet, settlement, now=now)
+        apply_settlement(bet, settlement, now=now)
         settled.append((bet, settlement))
     done = [bet for bet, _settlement in settled]
     if done:
-        _move_money(settled, actor=None)
+        move_money(settled, actor=None)
         _mark_settled(done, now=now)
-        _after_settlement(done, legs_by_bet, now=now, by="settle_due_bets")
+        after_settlement(done, legs_by_bet, now=now, by="settle_due_bets")
     return done
 
 
@@ -430,126 +428,3 @@ def settle_due_bets(*, batch_size: int = SETTLEMENT_BATCH, max_batches: int | No
         batches += 1
         if settled < batch_size or (max_batches is not None and batches >= max_batches):
             return total
-
-
-def _staff_bet(bet_id: int, *, staff: User, permission: str) -> Bet:
-    """The pending bet, locked, if `staff` holds `permission` and it is not their own."""
-    if not staff.has_perm(f"betting.{permission}"):
-        raise ApplicationError(
-            "You do not have permission to do this.",
-            code="permission_denied",
-            status=403,
-            details={"permission": f"betting.{permission}"},
-        )
-    bet = Bet.objects.select_for_update(of=("self",)).select_related("user").filter(pk=bet_id).first()
-    if bet is None:
-        raise NotFound("No such bet.")
-    if bet.user_id == staff.pk:
-        raise ApplicationError(
-            "Staff cannot settle or void their own bets: ask a colleague.", code="own_bet", status=403
-        )
-    if bet.status != Bet.Status.PENDING:
-        raise ApplicationError(
-            "Only a pending bet can be settled or voided.",
-            code="conflict",
-            status=409,
-            details={"status": bet.status},
-        )
-    return bet
-
-
-def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("Give a reason.", code="validation_error", details={"reason": "required"})
-    return reason
-
-
-def audit_staff_action(*, action: str, staff: User, **record: Any) -> None:
-    """A staff action on betting, to the audit store's `staff` stream after commit."""
-    line = {
-        "action": action,
-        "staff_id": staff.pk,
-        "staff_email": staff.email,
-        "at": timezone.now(),
-        **record,
-    }
-
-    def append() -> None:
-        try:
-            audit_append("staff", line)
-        except Exception:  # the admin log and the database hold the truth; the store is a copy
-            logger.exception("staff audit append failed: %s", action)
-
-    transaction.on_commit(append)
-
-
-@transaction.atomic
-def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
-    """Staff settle a pending bet by hand with a result for the whole bet and a reason
-    (permission `betting.settle_bet`; never one's own bet; audited)."""
-    reason = _require_reason(reason)
-    try:
-        graded = grading.Result(result)
-    except ValueError as error:
-        raise ApplicationError(
-            "Unknown result.", code="validation_error", details={"result": result}
-        ) from error
-    bet = _staff_bet(bet_id, staff=staff, permission="settle_bet")
-    now = timezone.now()
-    legs = list(bet.legs.all())
-    factor = grading.leg_factor(graded, bet.odds_decimal)
-    settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
-    _apply_settlement(bet, settlement, now=now, note=f"Settled by {staff.email}: {reason}")
-    _move_money([(bet, settlement)], actor=staff)
-    bet.save()
-    _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
-    audit_staff_action(
-        action="bet.settle",
-        staff=staff,
-        bet_id=bet.pk,
-        result=bet.result,
-        reason=reason,
-        payout_minor=bet.actual_return_minor,
-        currency=bet.currency,
-    )
-    return bet
-
-
-@transaction.atomic
-def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
-    """Staff void a pending bet: the stake goes back (BET_REFUND). Permission
-    `betting.void_bet`; never one's own bet; audited."""
-    reason = _require_reason(reason)
-    bet = _staff_bet(bet_id, staff=staff, permission="void_bet")
-    now = timezone.now()
-    legs = list(bet.legs.all())
-    settlement = grading.Settlement(grading.Result.VOID, bet.stake_minor, grading.ONE)
-    _apply_settlement(bet, settlement, now=now, note=f"Voided by {staff.email}: {reason}")
-    _move_money([(bet, settlement)], actor=staff)
-    bet.save()
-    _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
-    audit_staff_action(
-        action="bet.void",
-        staff=staff,
-        bet_id=bet.pk,
-        reason=reason,
-        payout_minor=bet.actual_return_minor,
-        currency=bet.currency,
-    )
-    return bet
-
-
-def exposure_rebuild_by_staff(*, staff: User) -> int:
-    """Rebuild the exposure aggregates from the database (permission
-    `betting.rebuild_exposure`; audited). Returns the events with open bets."""
-    if not staff.has_perm("betting.rebuild_exposure"):
-        raise ApplicationError(
-            "You do not have permission to do this.",
-            code="permission_denied",
-            status=403,
-            details={"permission": "betting.rebuild_exposure"},
-        )
-    count = exposure.exposure_rebuild()
-    audit_staff_action(action="exposure.rebuild", staff=staff, events=count)
-    return count
