@@ -78,17 +78,15 @@ def _bet_clv_decide(bet_id: int, *, now: datetime) -> int:
     elif any(leg.closing_price_decimal is None for leg in legs):
         bet.clv_note = f"No closing price at {bet.sportsbook_id}."
     else:
-        closing = (
-            grading.combined_price(leg.closing_price_decimal for leg in legs)
-            if len(legs) > 1
-            else (legs[0].closing_price_decimal)
-        )
+        closes = [leg.closing_price_decimal for leg in legs if leg.closing_price_decimal is not None]
+        closing = grading.combined_price(closes) if len(closes) > 1 else closes[0]
         bet.closing_odds_decimal = closing
         bet.clv_percent = grading.clv_percent(bet.odds_decimal, closing)
-        if all(leg.closing_fair_probability is not None for leg in legs):
+        fairs = [leg.closing_fair_probability for leg in legs if leg.closing_fair_probability is not None]
+        if len(fairs) == len(legs):
             fair = Decimal(1)
-            for leg in legs:
-                fair *= leg.closing_fair_probability
+            for probability in fairs:
+                fair *= probability
             bet.closing_fair_probability = fair.quantize(PROBABILITY_PLACES)
             bet.ev_vs_close = grading.ev_against_close(bet.odds_decimal, fair)
             bet.clv_note = ""

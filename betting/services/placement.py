@@ -118,7 +118,7 @@ def _edge_snapshot(edge_id: str) -> _EdgeSnapshot | None:
 def _locked_bettor(user_id: int) -> User:
     """The user row, locked and read fresh: limits and self-exclusion as they are now (a
     limit cut or an exclusion that committed a moment ago counts)."""
-    fresh = User.objects.select_for_update(of=("self",)).filter(pk=user_id).first()
+    fresh: User | None = User.objects.select_for_update(of=("self",)).filter(pk=user_id).first()
     if fresh is None:
         raise ApplicationError("Your account is not active.", code="account_suspended", status=403)
     check_account(fresh)

@@ -17,7 +17,7 @@ def _insert_fields(model: type[Model], db: BaseDatabaseWrapper) -> tuple[list[st
     """(quoted columns, fields) that an INSERT of `model` writes, computed once per model."""
     if model not in _INSERT_FIELDS:
         fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        _INSERT_FIELDS[model] = ([db.ops.quote_name(f.column) for f in fields], fields)
+        _INSERT_FIELDS[model] = ([db.ops.quote_name(str(f.column)) for f in fields], fields)
     return _INSERT_FIELDS[model]
 
 

@@ -20,6 +20,8 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -84,7 +86,7 @@ def bet_legs_grade_event(*, event_id: int, now: datetime | None = None) -> int:
     graded = 0
     with transaction.atomic():
         # One representative leg per distinct selection; legs of one outcome grade alike.
-        seen: dict[tuple, str] = {}
+        seen: dict[tuple[int, Decimal | None], grading.Result] = {}
         pending = (
             BetLeg.objects.filter(event_id=event_id, result="")
             .values("outcome_id", "market_id", "point", "attributes")
@@ -165,10 +167,10 @@ def move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | N
                     created_by_id=actor_id,
                 )
             )
-    for currency, specs in releases.items():
-        wallet_release_many(releases=specs, currency=currency)
-    for currency, specs in captures.items():
-        wallet_capture_many(captures=specs, currency=currency)
+    for currency, release_specs in releases.items():
+        wallet_release_many(releases=release_specs, currency=currency)
+    for currency, capture_specs in captures.items():
+        wallet_capture_many(captures=capture_specs, currency=currency)
 
 
 def after_settlement(
@@ -177,7 +179,7 @@ def after_settlement(
     lines = []
     deltas = []
     payloads = []
-    per_user: dict[int, list[dict]] = defaultdict(list)
+    per_user: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for bet in bets:
         payload = bet_event_payload(bet)
         payload.update(
@@ -246,7 +248,7 @@ def _wants_settlement_notifications(user_ids: list[int]) -> set[int]:
     return wanted
 
 
-def _notify_many(payloads: dict[int, dict]) -> None:
+def _notify_many(payloads: dict[int, dict[str, Any]]) -> None:
     """`notify` for every user of a batch: one on-commit callback whose group sends run
     concurrently in one event loop (one `async_to_sync` per user cost ~5 ms each)."""
 
@@ -275,14 +277,14 @@ def _notify_many(payloads: dict[int, dict]) -> None:
         transaction.on_commit(send)
 
 
-def _notification_text(settled: list[dict]) -> str:
+def _notification_text(settled: list[dict[str, Any]]) -> str:
     if len(settled) == 1:
         item = settled[0]
         return f"Bet #{item['bet_id']} settled: {item['result'].replace('_', ' ')}."
     return f"{len(settled)} bets settled."
 
 
-def _audit(lines: list[dict]) -> None:
+def _audit(lines: list[dict[str, Any]]) -> None:
     try:
         audit_append_many("settlement", lines)
     except Exception:  # the ledger and the outbox hold the truth; the log is a copy

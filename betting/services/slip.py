@@ -254,11 +254,12 @@ def check_house_caps(*, price: Decimal, potential_return_minor: int) -> None:
 def leg_type(kind: str, outcome: Outcome) -> str:
     if grading.market_type_of(outcome.market.key) == "prop" and kind == Bet.Kind.STRAIGHT:
         return str(BetLeg.LegType.PROP)
-    return {
-        Bet.Kind.STRAIGHT: str(BetLeg.LegType.STRAIGHT),
-        Bet.Kind.PARLAY: str(BetLeg.LegType.PARLAY),
-        Bet.Kind.SAME_GAME: str(BetLeg.LegType.SAME_GAME),
-    }[kind]
+    types: dict[str, str] = {
+        Bet.Kind.STRAIGHT.value: BetLeg.LegType.STRAIGHT.value,
+        Bet.Kind.PARLAY.value: BetLeg.LegType.PARLAY.value,
+        Bet.Kind.SAME_GAME.value: BetLeg.LegType.SAME_GAME.value,
+    }
+    return types[str(kind)]
 
 
 def leg_attributes(outcome: Outcome) -> dict[str, Any]:
