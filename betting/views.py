@@ -120,7 +120,8 @@ def bet_cancel_view(request, bet_id: int):
 def statistics_page(request):
     stats = selectors.get_user_bet_statistics(user=request.user)
     series = selectors.bet_series_for_user(user=request.user)
-    profit_chart = charts.line_chart([float(v) for _, v in series["profit"]], label=charts.money_label)
+    # Profit stays integer minor units (exact labels); only the CLV ratios are drawn as floats.
+    profit_chart = charts.line_chart([int(v) for _, v in series["profit"]], label=charts.money_label)
     clv_chart = charts.bar_chart([float(v) for _, v in series["clv"]], label=charts.percent_label)
     breakdowns = [
         ("Sport", stats["by_sport"]),
