@@ -6,6 +6,8 @@ by properties for templates and serializers. Prices are decimal odds.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -142,6 +144,12 @@ class Bet(AuditedModel):
     @property
     def has_closing_line(self) -> bool:
         return self.clv_percent is not None
+
+    @property
+    def is_in_cancel_grace(self) -> bool:
+        """Still within the grace period in which the bettor may cancel it."""
+        grace = timedelta(seconds=settings.BETTING_CANCEL_GRACE_SECONDS)
+        return self.status == self.Status.PENDING and timezone.now() - self.placed_at <= grace
 
 
 class BetLeg(models.Model):

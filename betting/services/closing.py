@@ -42,7 +42,7 @@ def bet_closing_lines_capture(*, event_id: int, now: datetime | None = None) -> 
             BetLeg.objects.select_for_update(of=("self",))
             .select_related("bet")
             .filter(event_id=event_id, bet__clv_captured_at__isnull=True)
-            .exclude(bet__status=Bet.Status.CANCELLED)
+            .exclude(bet__status__in=[Bet.Status.CANCELLED, Bet.Status.REJECTED, Bet.Status.PLACING])
         )
         closes: dict[tuple[int, str], Decimal | None] = {}
         fairs: dict[int, Decimal | None] = {}
