@@ -416,6 +416,24 @@ GEO_DENY_LIST = env.list("GEO_DENY_LIST", default=[])
 DEFAULT_CURRENCY = "USD"
 CURRENCIES = ("USD", "EUR", "GBP")
 
+# Betting: what the house accepts, and its execution venue (docs/betting.md).
+BETTING_MAX_LEGS = env.int("BETTING_MAX_LEGS", default=12)
+# The most a single bet may return (stake included), in minor units of the bet's currency.
+BETTING_MAX_PAYOUT_MINOR = env.int("BETTING_MAX_PAYOUT_MINOR", default=10_000_000)
+# The highest decimal price (combined, for a parlay) a bet may be taken at.
+BETTING_MAX_PRICE_DECIMAL = env("BETTING_MAX_PRICE_DECIMAL", default="1001")
+# A pending bet may be cancelled this long after placement; later only if the venue voids it.
+BETTING_CANCEL_GRACE_SECONDS = env.int("BETTING_CANCEL_GRACE_SECONDS", default=60)
+# Limits count stakes in every currency: each currency's value in one common unit, so a stake
+# in EUR counts against a USD limit at EUR/USD. Fixed on purpose (a limit must not move with
+# the market); review them with the compliance team.
+BETTING_FX_RATES = env.dict("BETTING_FX_RATES", default={"USD": "1.00", "EUR": "1.08", "GBP": "1.27"})
+BETTING_VENUE = env("BETTING_VENUE", default="betting.venues.SandboxVenue")
+BETTING_SANDBOX_REJECT_RATE = env.float("BETTING_SANDBOX_REJECT_RATE", default=0.0)
+BETTING_SANDBOX_REJECT_BOOKS = env.list("BETTING_SANDBOX_REJECT_BOOKS", default=[])
+BETTING_SANDBOX_DELAY_MS = env.int("BETTING_SANDBOX_DELAY_MS", default=0)
+BETTING_SANDBOX_CANCELLABLE = env.bool("BETTING_SANDBOX_CANCELLABLE", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,7 +14,7 @@ from django.utils.html import format_html
 from betthat.core.errors import ApplicationError
 from betting import exposure
 from betting.models import Bet, BetLeg, LimitChange, SameGameQuote
-from betting.services import bet_settle, bet_void
+from betting.services import bet_settle, bet_void, exposure_rebuild_by_staff
 from edges.models import Event, Market
 
 
@@ -64,7 +65,16 @@ class BetAdmin(admin.ModelAdmin):
         "placed_at",
         "settle_link",
     )
-    list_filter = ("status", "result", "kind", "market_type", "sportsbook", "sport_key", "placed_at")
+    list_filter = (
+        "status",
+        "result",
+        "kind",
+        "market_type",
+        "sportsbook",
+        "sport_key",
+        "placed_at",
+        ("settlement_failed_at", admin.EmptyFieldListFilter),
+    )
     search_fields = ("=id", "user__email", "external_id", "edge_id", "idempotency_key")
     date_hierarchy = "placed_at"
     list_select_related = ("user",)
@@ -90,6 +100,11 @@ class BetAdmin(admin.ModelAdmin):
     def settle_link(self, bet):
         if bet.status != Bet.Status.PENDING:
             return ""
+        if bet.settlement_failed_at is not None:
+            return format_html(
+                '<a href="{}">settlement failed: settle / void</a>',
+                reverse("admin:betting_bet_settle", args=[bet.pk]),
+            )
         return format_html(
             '<a href="{}">settle / void</a>', reverse("admin:betting_bet_settle", args=[bet.pk])
         )
@@ -106,9 +121,15 @@ class BetAdmin(admin.ModelAdmin):
         ]
 
     def settle_view(self, request, bet_id: int):
+        # Each action has its own permission (and the services check it again): settling
+        # needs betting.settle_bet, voiding betting.void_bet; "change" is not enough.
         bet = get_object_or_404(Bet.objects.select_related("user"), pk=bet_id)
-        if not request.user.has_perm("betting.change_bet"):
-            messages.error(request, "You may not settle bets.")
+        can_settle = request.user.has_perm("betting.settle_bet")
+        can_void = request.user.has_perm("betting.void_bet")
+        if not (can_settle or can_void):
+            raise PermissionDenied
+        if bet.user_id == request.user.pk:
+            messages.error(request, "Staff cannot settle or void their own bets: ask a colleague.")
             return redirect("admin:betting_bet_change", bet_id)
         form = StaffSettleForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -139,8 +160,12 @@ class BetAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "betting/admin/settle.html", context)
 
     def exposure_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         if request.method == "POST" and request.POST.get("rebuild"):
-            count = exposure.exposure_rebuild()
+            if not request.user.has_perm("betting.rebuild_exposure"):
+                raise PermissionDenied
+            count = exposure_rebuild_by_staff(staff=request.user)
             messages.success(request, f"Exposure rebuilt from the database: {count} events with open bets.")
             return redirect("admin:betting_bet_exposure")
         top = exposure.exposure_top_events(limit=50)
@@ -168,6 +193,7 @@ class BetAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Exposure by event and market",
             "rows": rows,
+            "can_rebuild": request.user.has_perm("betting.rebuild_exposure"),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "betting/admin/exposure.html", context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -15,9 +16,12 @@ from rest_framework.views import APIView
 from betthat.core.errors import ApplicationError
 from betthat.core.schema import paginated
 from betthat.core.serializers import MoneyOutputSerializer, minor_to_decimal
-from betting import selectors, services
-from wallet.idempotency import idempotent_response
+from betting import exports, selectors, services
 from wallet.money import parse_amount
+
+# Database ids are bigints: a larger number is no id (a 4xx, never a database error).
+MAX_ID = 2**63 - 1
+IDEMPOTENCY_KEY_MAX = 100
 
 
 def decimals_as_strings(value):
@@ -116,79 +120,16 @@ class BetOutputSerializer(serializers.Serializer):
         }
 
 
-# `bet_output` renders exactly what `BetOutputSerializer(bet).data` renders (a test pins it),
-# without building the serializer's ~40 fields per call: a placement's response is on the
-# hot path (about 8% of a placement's CPU went into the serializer). The fields below are
-# used only for their formatting, so the numbers and times are rendered by the same code.
-_ODDS = serializers.DecimalField(max_digits=18, decimal_places=6)
-_LEG_PRICE = serializers.DecimalField(max_digits=12, decimal_places=6)
-_POINT = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
-_AMOUNT = serializers.DecimalField(max_digits=18, decimal_places=2)
-_TIME = serializers.DateTimeField()
+def bet_output(bet: Any) -> dict[str, Any]:
+    """The one rendering of a bet: what the schema documents (BetOutputSerializer)."""
+    return dict(BetOutputSerializer(bet).data)
 
 
-def _money_output(value) -> dict | None:
-    if value is None:
-        return None
-    return {"amount": _AMOUNT.to_representation(value.amount), "currency": str(value.currency)}
-
-
-def _decimal_or_none(field: serializers.DecimalField, value) -> str | None:
-    return None if value is None else field.to_representation(value)
-
-
-def _time_or_none(value) -> str | None:
-    return None if value is None else _TIME.to_representation(value)
-
-
-def leg_output(leg) -> dict:
-    attributes = leg.attributes
-    return {
-        "position": leg.position,
-        "event_id": leg.event_id,
-        "market_id": leg.market_id,
-        "outcome_id": leg.outcome_id,
-        "leg_type": str(leg.leg_type),
-        "market_key": attributes.get("market_key", ""),
-        "outcome": attributes.get("outcome_name", ""),
-        "player": attributes.get("player", ""),
-        "matchup": attributes.get("matchup", ""),
-        "point": _decimal_or_none(_POINT, leg.point),
-        "price_decimal": _LEG_PRICE.to_representation(leg.price_decimal),
-        "result": str(leg.result),
-        "closing_price_decimal": _decimal_or_none(_LEG_PRICE, leg.closing_price_decimal),
-    }
-
-
-def bet_output(bet) -> dict:
-    """`BetOutputSerializer(bet).data`, built directly (see above)."""
-    legs = getattr(bet, "placed_legs", None)
-    serializer = BetOutputSerializer()
-    return {
-        "id": bet.id,
-        "kind": str(bet.kind),
-        "status": str(bet.status),
-        "result": str(bet.result),
-        "market_type": str(bet.market_type),
-        "sport_key": str(bet.sport_key),
-        "sportsbook": str(bet.sportsbook_id),
-        "event_id": bet.event_id,
-        "edge_id": str(bet.edge_id),
-        "stake": _money_output(bet.stake),
-        "odds_decimal": _ODDS.to_representation(bet.odds_decimal),
-        "odds_american": int(bet.odds_american),
-        "potential_return": _money_output(bet.potential_return),
-        "actual_return": _money_output(bet.actual_return),
-        "net_profit": _money_output(bet.net_profit),
-        "external_id": str(bet.external_id),
-        "placed_at": _time_or_none(bet.placed_at),
-        "settled_at": _time_or_none(bet.settled_at),
-        "cancelled_at": _time_or_none(bet.cancelled_at),
-        "settlement_note": str(bet.settlement_note),
-        "clv": serializer.get_clv(bet),
-        "risk": serializer.get_risk(bet),
-        "legs": [leg_output(leg) for leg in (legs if legs is not None else bet.legs.all())],
-    }
+class BetFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["", *selectors.STATUS_FILTERS], required=False, default="")
+    sport = serializers.CharField(required=False, default="", max_length=60)
+    date_from = serializers.DateField(required=False, allow_null=True, default=None)
+    date_to = serializers.DateField(required=False, allow_null=True, default=None)
 
 
 class BetPagination(PageNumberPagination):
@@ -213,21 +154,17 @@ class BetListPlaceApi(APIView):
     """GET: the user's bets (filters `status`, `sport`, `date_from`, `date_to`; paginated).
     POST: place a bet (`Idempotency-Key` required)."""
 
-    class FilterSerializer(serializers.Serializer):
-        status = serializers.CharField(required=False, default="")
-        sport = serializers.CharField(required=False, default="")
-        date_from = serializers.DateField(required=False, allow_null=True, default=None)
-        date_to = serializers.DateField(required=False, allow_null=True, default=None)
+    FilterSerializer = BetFilterSerializer
 
     class InputSerializer(serializers.Serializer):
         class LegSerializer(serializers.Serializer):
-            outcome_id = serializers.IntegerField(min_value=1)
+            outcome_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
             sportsbook = serializers.CharField(max_length=40)
             odds_decimal = serializers.DecimalField(
                 max_digits=12, decimal_places=6, min_value=Decimal("1.000001")
             )
 
-        legs = LegSerializer(many=True, allow_empty=True)
+        legs = LegSerializer(many=True, allow_empty=True, max_length=settings.BETTING_MAX_LEGS)
         stake = serializers.CharField(max_length=24)
         currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
         accept_price_change = serializers.ChoiceField(choices=["none", "better", "any"], default="none")
@@ -252,32 +189,108 @@ class BetListPlaceApi(APIView):
         request=InputSerializer,
         responses={201: BetOutputSerializer},
         parameters=[IDEMPOTENCY_KEY, GEO_REGION],
-        description="Place a straight bet or a parlay. Errors: price_changed, market_closed, limit_exceeded, "
-        "insufficient_funds, self_excluded, kyc_required, geo_blocked, invalid_parlay, sgp_not_offered, "
-        "idempotency_conflict.",
+        description="Place a straight bet or a parlay. Errors: price_changed, stale_price, market_closed, "
+        "limit_exceeded, max_payout_exceeded, max_price_exceeded, insufficient_funds, self_excluded, "
+        "verification_required, kyc_required, geo_blocked, invalid_parlay, sgp_not_offered, "
+        "venue_rejected, venue_unavailable (503), idempotency_conflict.",
     )
     def post(self, request):
-        def handler() -> Response:
-            data = self.InputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = data.validated_data
+        # The bet row carries the Idempotency-Key (unique per user): a retry finds the bet and
+        # replays it. No transaction wraps the placement, because the venue must be called
+        # with no lock held (bet_place commits the reservation before it calls the venue).
+        key = _idempotency_key(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        legs = [
+            services.LegRequest(leg["outcome_id"], leg["sportsbook"], leg["odds_decimal"])
+            for leg in values["legs"]
+        ]
+        stake_minor = parse_amount(values["stake"])
+        currency = values["currency"].upper()
+        replay = _replay(request.user, key, legs=legs, stake_minor=stake_minor, currency=currency)
+        if replay is not None:
+            return replay
+        try:
             bet = services.bet_place(
                 user=request.user,
-                legs=[
-                    services.LegRequest(leg["outcome_id"], leg["sportsbook"], leg["odds_decimal"])
-                    for leg in values["legs"]
-                ],
-                stake_minor=parse_amount(values["stake"]),
-                currency=values["currency"].upper(),
+                legs=legs,
+                stake_minor=stake_minor,
+                currency=currency,
                 accept_price_change=values["accept_price_change"],
                 edge_id=values["edge_id"],
-                idempotency_key=request.headers.get("Idempotency-Key", "")[:100],
+                idempotency_key=key,
                 region=request.headers.get("X-Geo-Region", ""),
-                savepoint=False,  # idempotent_response's transaction rolls back on any refusal
             )
-            return Response(bet_output(bet), status=status.HTTP_201_CREATED)
+        except ApplicationError as error:
+            if error.code != "idempotency_conflict":
+                raise
+            replay = _replay(request.user, key, legs=legs, stake_minor=stake_minor, currency=currency)
+            if replay is None:
+                raise
+            return replay
+        return Response(bet_output(bet), status=status.HTTP_201_CREATED)
 
-        return idempotent_response(request, scope="bet_place", handler=handler)
+
+def _idempotency_key(request) -> str:
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if not key:
+        raise ApplicationError(
+            "This request needs an Idempotency-Key header.", code="idempotency_key_required", status=400
+        )
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ApplicationError(
+            f"The Idempotency-Key is longer than {IDEMPOTENCY_KEY_MAX} characters.",
+            code="validation_error",
+            details={"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX} characters."]},
+        )
+    return key
+
+
+def _replay(user, key: str, *, legs, stake_minor: int, currency: str) -> Response | None:
+    """The first answer for this key, if a bet was placed with it: the same bet again, or
+    409 when the key was used for a different bet (or that bet is still being placed)."""
+    bet = selectors.bet_get_by_idempotency_key(user=user, key=key)
+    if bet is None:
+        return None
+    same = (
+        bet.stake_minor == stake_minor
+        and bet.currency == currency
+        and [(leg.outcome_id, bet.sportsbook_id) for leg in bet.legs.all()]
+        == [(leg.outcome_id, leg.sportsbook) for leg in legs]
+    )
+    if not same:
+        raise ApplicationError(
+            "This Idempotency-Key was already used with a different request.",
+            code="idempotency_conflict",
+            status=409,
+            details={"bet_id": bet.pk},
+        )
+    if bet.status == bet.Status.PLACING:
+        raise ApplicationError(
+            "This bet is still being placed; retry in a moment.",
+            code="idempotency_conflict",
+            status=409,
+            details={"bet_id": bet.pk},
+        )
+    return Response(bet_output(bet), status=status.HTTP_201_CREATED, headers={"Idempotent-Replayed": "true"})
+
+
+class BetExportApi(APIView):
+    """The user's bets as CSV (same filters as the list), streamed."""
+
+    @extend_schema(
+        operation_id="v1_bets_export",
+        parameters=[BetFilterSerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="CSV of the user's bets, newest first, with the same figures as the bets list.",
+    )
+    def get(self, request):
+        params = BetFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return exports.bets_csv_response(
+            user=request.user, filters=selectors.BetFilters(**params.validated_data)
+        )
 
 
 class BetDetailApi(APIView):
@@ -312,7 +325,7 @@ class BetRecommendationApi(APIView):
     limit headroom."""
 
     class InputSerializer(serializers.Serializer):
-        outcome_id = serializers.IntegerField(min_value=1)
+        outcome_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         sportsbook = serializers.CharField(max_length=40)
         currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
 
@@ -374,7 +387,7 @@ class LimitsApi(APIView):
         if not data.validated_data:
             raise ApplicationError("Give at least one limit.", code="validation_error")
         changes = services.user_limits_update(
-            user=request.user, limits={k: int(v * 100) for k, v in data.validated_data.items()}
+            user=request.user, limits={k: parse_amount(v) for k, v in data.validated_data.items()}
         )
         return Response({"changes": changes, **self._body(request.user)})
 
@@ -397,6 +410,7 @@ class SelfExclusionApi(APIView):
 __all__ = [
     "BetCancelApi",
     "BetDetailApi",
+    "BetExportApi",
     "BetListPlaceApi",
     "BetRecommendationApi",
     "BetStatsApi",

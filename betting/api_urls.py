@@ -6,6 +6,7 @@ from betting import api
 
 urlpatterns = [
     path("bets/", api.BetListPlaceApi.as_view(), name="bets"),
+    path("bets/export/", api.BetExportApi.as_view(), name="bet-export"),
     path("bets/stats/", api.BetStatsApi.as_view(), name="bet-stats"),
     path("bets/recommendation/", api.BetRecommendationApi.as_view(), name="bet-recommendation"),
     path("bets/limits/", api.LimitsApi.as_view(), name="bet-limits"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from wallet.money import format_minor
+
 WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 220, 48, 18
 
 
@@ -73,7 +75,8 @@ def bar_chart(values: list[float], *, label) -> Chart | None:
 
 
 def money_label(value: float) -> str:
-    return f"{value / 100:,.2f}"
+    """A money axis label: the chart is given integer minor units, labelled exactly."""
+    return format_minor(int(value))
 
 
 def percent_label(value: float) -> str:

@@ -19,7 +19,8 @@ from django.utils import timezone
 from betthat.core.errors import ApplicationError
 from betting.models import Bet, SameGameQuote
 from betting.services import LegRequest, bet_place
-from edges.models import Event, OddsQuote, Outcome
+from edges.models import Event, Outcome
+from edges.selectors import moneyline_quotes_open, quote_prices_by_book
 
 SGP_EVENTS = 4
 SGP_HAIRCUT = Decimal("0.90")
@@ -46,11 +47,9 @@ def _seed_same_game_quotes(now) -> int:
         for first, second in ((home, over), (away, under)):
             if first is None or second is None:
                 continue
-            prices = {}
+            prices: dict[str, list[Decimal]] = {}
             for outcome in (first, second):
-                for book, price in OddsQuote.objects.filter(outcome=outcome, is_suspended=False).values_list(
-                    "sportsbook__key", "price_decimal"
-                ):
+                for book, price in quote_prices_by_book(outcome_id=outcome.pk).items():
                     prices.setdefault(book, []).append(price)
             for book, pair in prices.items():
                 if len(pair) != 2:
@@ -71,25 +70,15 @@ def _seed_same_game_quotes(now) -> int:
 def _first_bets(users) -> int:
     placed = 0
     now = timezone.now()
-    quotes = (
-        OddsQuote.objects.filter(
-            is_suspended=False,
-            outcome__market__key="h2h",
-            outcome__market__event__status=Event.Status.SCHEDULED,
-            outcome__market__event__commence_time__gt=now,
-        )
-        .select_related("sportsbook")
-        .order_by("outcome__market__event__commence_time", "-price_decimal")
-    )
-    candidates = list(quotes[:20])
+    candidates = moneyline_quotes_open(now=now, limit=20)
     for index, user in enumerate(u for u in users if not u.is_staff):
         if Bet.objects.filter(user_id=user.pk).exists() or not candidates:
             continue
-        quote = candidates[index % len(candidates)]
+        outcome_id, book, price = candidates[index % len(candidates)]
         try:
             bet_place(
                 user=user,
-                legs=[LegRequest(quote.outcome_id, quote.sportsbook.key, quote.price_decimal)],
+                legs=[LegRequest(outcome_id, book, price)],
                 stake_minor=DEMO_STAKE_MINOR,
                 accept_price_change="any",
                 idempotency_key="demo-first-bet",

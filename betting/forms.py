@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import forms
 
+from wallet.money import parse_amount
+
 AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
@@ -11,7 +13,7 @@ class LimitsForm(forms.Form):
     monthly_bet_limit = forms.DecimalField(label="Monthly limit", **AMOUNT)
 
     def limits_minor(self) -> dict[str, int]:
-        return {name: int(value * 100) for name, value in self.cleaned_data.items()}
+        return {name: parse_amount(value) for name, value in self.cleaned_data.items()}
 
 
 class SelfExclusionForm(forms.Form):
@@ -29,7 +31,13 @@ class SelfExclusionForm(forms.Form):
 
 
 class BetFilterForm(forms.Form):
-    STATUS_CHOICES = [("", "All"), ("open", "Open"), ("settled", "Settled"), ("cancelled", "Cancelled")]
+    STATUS_CHOICES = [
+        ("", "All"),
+        ("open", "Open"),
+        ("settled", "Settled"),
+        ("cancelled", "Cancelled"),
+        ("rejected", "Rejected"),
+    ]
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     sport = forms.CharField(required=False, max_length=60)
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -6,6 +6,8 @@ by properties for templates and serializers. Prices are decimal odds.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -18,7 +20,11 @@ from betthat.core.serializers import minor_to_decimal
 
 class Bet(AuditedModel):
     class Status(models.TextChoices):
+        # PLACING: the stake is held and the venue is being asked (outside any transaction);
+        # the bet becomes PENDING when the venue fills it, REJECTED (stake back) when not.
+        PLACING = "placing", "Placing"
         PENDING = "pending", "Pending"
+        REJECTED = "rejected", "Rejected by the sportsbook"
         SETTLED = "settled", "Settled"
         CANCELLED = "cancelled", "Cancelled"
         VOID = "void", "Void"
@@ -50,7 +56,7 @@ class Bet(AuditedModel):
     currency = models.CharField(max_length=3, default="USD")
     stake_minor = models.BigIntegerField()
     odds_decimal = models.DecimalField(max_digits=18, decimal_places=6)
-    odds_american = models.IntegerField()
+    odds_american = models.BigIntegerField()  # +100,000,000,000 at 1,000,000,001.0: no overflow
     potential_return_minor = models.BigIntegerField()
     actual_return_minor = models.BigIntegerField(null=True, blank=True)
     net_profit_minor = models.BigIntegerField(null=True, blank=True)
@@ -81,9 +87,18 @@ class Bet(AuditedModel):
     fair_odds_decimal = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     limits_in_force = models.JSONField(default=dict, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True, default="")
+    # Set when automatic settlement failed on this bet: the batch settles the others and
+    # skips it until staff settle or void it by hand (or clear these to retry).
+    settlement_failed_at = models.DateTimeField(null=True, blank=True)
+    settlement_error = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-placed_at", "-id"]
+        permissions = [
+            ("settle_bet", "Can settle a bet by hand"),
+            ("void_bet", "Can void a bet by hand"),
+            ("rebuild_exposure", "Can rebuild the exposure aggregates"),
+        ]
         indexes = [
             models.Index(fields=["user", "-placed_at"], name="bet_user_placed_idx"),
             models.Index(fields=["user", "status", "-placed_at"], name="bet_user_status_idx"),
@@ -129,6 +144,12 @@ class Bet(AuditedModel):
     @property
     def has_closing_line(self) -> bool:
         return self.clv_percent is not None
+
+    @property
+    def is_in_cancel_grace(self) -> bool:
+        """Still within the grace period in which the bettor may cancel it."""
+        grace = timedelta(seconds=settings.BETTING_CANCEL_GRACE_SECONDS)
+        return self.status == self.Status.PENDING and timezone.now() - self.placed_at <= grace
 
 
 class BetLeg(models.Model):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -16,9 +17,16 @@ from betting.models import Bet, BetLeg, LimitChange
 from betting.services.limits import limit_headroom, user_zone
 from betting.statistics import BetRow, bet_statistics
 from edges import pricing
-from edges.models import Event, Outcome, Sportsbook
-from edges.selectors import fair_probability_for_outcome, quote_price_current
+from edges.models import Event
+from edges.selectors import (
+    fair_probability_for_outcome,
+    outcome_for_slip,
+    quote_price_current,
+    sportsbook_exists,
+)
 from wallet.selectors import wallet_balances_for_user
+
+MAX_ID = 2**63 - 1  # ids are bigints: a larger number names nothing
 
 STATUS_FILTERS = {
     "open": [Bet.Status.PENDING],
@@ -58,14 +66,27 @@ def bet_list_for_user(*, user: User, filters: BetFilters | None = None) -> Query
     if filters.sport:
         queryset = queryset.filter(sport_key=filters.sport)
     tz = user_zone(user)
-    if filters.date_from:
-        queryset = queryset.filter(placed_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=tz))
-    if filters.date_to:
-        queryset = queryset.filter(placed_at__lte=datetime.combine(filters.date_to, time.max, tzinfo=tz))
+    if filters.date_from and filters.date_from > date.min:
+        queryset = queryset.filter(placed_at__gte=_local_moment(filters.date_from, time.min, tz))
+    if filters.date_to and filters.date_to < date.max:
+        queryset = queryset.filter(placed_at__lte=_local_moment(filters.date_to, time.max, tz))
     return queryset.order_by("-placed_at", "-id")
 
 
+def _local_moment(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """`day` at `at` in the user's zone, in UTC; days at the ends of the calendar (where the
+    zone's offset would leave it) are clamped to a day inside it."""
+    day = min(max(day, date.min + timedelta(days=2)), date.max - timedelta(days=2))
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def bet_get_by_idempotency_key(*, user: User, key: str) -> Bet | None:
+    return Bet.objects.filter(user_id=user.pk, idempotency_key=key).prefetch_related(_legs_prefetch()).first()
+
+
 def bet_get_for_user(*, user: User, bet_id: int) -> Bet:
+    if not 0 < bet_id <= MAX_ID:
+        raise NotFound("No such bet.")
     bet = (
         Bet.objects.filter(user_id=user.pk, pk=bet_id)
         .select_related("sportsbook", "event")
@@ -78,7 +99,9 @@ def bet_get_for_user(*, user: User, bet_id: int) -> Bet:
 
 
 def _rows_for(user: User):
-    rows = Bet.objects.filter(user_id=user.pk).values_list(
+    # A bet the venue rejected (or still being placed) was never on: it is no part of the record.
+    placed = Bet.objects.filter(user_id=user.pk).exclude(status__in=[Bet.Status.PLACING, Bet.Status.REJECTED])
+    rows = placed.values_list(
         "status",
         "result",
         "stake_minor",
@@ -122,10 +145,10 @@ def bet_series_for_user(*, user: User) -> dict:
 def bet_recommendation(*, user: User, outcome_id: int, sportsbook: str, currency: str = "USD") -> dict:
     """What the slip shows: the book's price, the fair price, the Kelly stake and the room
     left under the limits."""
-    outcome = Outcome.objects.select_related("market__event__sport").filter(pk=outcome_id).first()
+    outcome = outcome_for_slip(outcome_id=outcome_id) if 0 < outcome_id <= MAX_ID else None
     if outcome is None:
         raise NotFound("No such outcome.", details={"outcome_id": outcome_id})
-    if not Sportsbook.objects.filter(key=sportsbook).exists():
+    if not sportsbook_exists(sportsbook_key=sportsbook):
         raise NotFound("No such sportsbook.", details={"sportsbook": sportsbook})
     event = outcome.market.event
     is_open = (
@@ -134,8 +157,7 @@ def bet_recommendation(*, user: User, outcome_id: int, sportsbook: str, currency
         and not outcome.market.is_suspended
     )
     quote = quote_price_current(outcome_id=outcome_id, sportsbook_key=sportsbook) if is_open else None
-    method = (user.preferences or {}).get("pricing", {}).get("devig_method", "multiplicative")
-    reference = (user.preferences or {}).get("pricing", {}).get("reference", "sharp")
+    method, reference = _pricing_preferences(user)
     try:
         fair = fair_probability_for_outcome(outcome_id=outcome_id, method=method, reference=reference)
     except pricing.PricingError:
@@ -180,6 +202,19 @@ def bet_recommendation(*, user: User, outcome_id: int, sportsbook: str, currency
         "currency": currency,
         "headroom": headroom.as_dict(),
     }
+
+
+def _pricing_preferences(user: User) -> tuple[str, str]:
+    """The user's de-vig method and reference line; the defaults for anything malformed."""
+    preferences = user.preferences if isinstance(user.preferences, dict) else {}
+    chosen = preferences.get("pricing")
+    chosen = chosen if isinstance(chosen, dict) else {}
+    method = chosen.get("devig_method")
+    reference = chosen.get("reference")
+    return (
+        method if method in pricing.DEVIG_METHODS else "multiplicative",
+        reference if reference in pricing.REFERENCES else "sharp",
+    )
 
 
 def limit_changes_pending_for_user(*, user: User) -> QuerySet[LimitChange]:

@@ -7,6 +7,7 @@ from betting import views
 app_name = "betting"
 urlpatterns = [
     path("bets/", views.my_bets, name="index"),
+    path("bets/export.csv", views.bets_export, name="export"),
     path("bets/slip/", views.bet_slip, name="slip"),
     path("bets/stats/", views.statistics_page, name="statistics"),
     path("bets/responsible/", views.responsible_gambling, name="responsible"),

@@ -6,6 +6,12 @@ the sandbox is the default and fills at the quoted price, with configurable reje
 and delays (settings `BETTING_SANDBOX_REJECT_RATE`, `BETTING_SANDBOX_REJECT_BOOKS`,
 `BETTING_SANDBOX_DELAY_MS`, `BETTING_SANDBOX_CANCELLABLE`) so tests and demos can exercise
 the unhappy paths.
+
+Contract: betting calls a connector with no database transaction open. `execute` returns
+an `Execution` (filled or rejected) and raises only when the ticket was not filled (a
+connector that cannot tell after a timeout looks the ticket up by `bet_id` before it
+answers). `cancel` returns True only when the venue cancelled the ticket; `is_void` says
+whether the venue voided the ticket on its own side.
 """
 
 from __future__ import annotations
@@ -47,15 +53,17 @@ class VenueConnector(Protocol):
 
     def cancel(self, *, sportsbook: str, external_id: str) -> bool: ...
 
+    def is_void(self, *, sportsbook: str, external_id: str) -> bool: ...
+
 
 class SandboxVenue:
     """Fills every ticket at the quoted price unless told to reject it."""
 
     def __init__(self) -> None:
-        self.reject_rate = float(getattr(settings, "BETTING_SANDBOX_REJECT_RATE", 0.0))
-        self.reject_books = set(getattr(settings, "BETTING_SANDBOX_REJECT_BOOKS", ()))
-        self.delay_ms = int(getattr(settings, "BETTING_SANDBOX_DELAY_MS", 0))
-        self.cancellable = bool(getattr(settings, "BETTING_SANDBOX_CANCELLABLE", True))
+        self.reject_rate = float(settings.BETTING_SANDBOX_REJECT_RATE)
+        self.reject_books = set(settings.BETTING_SANDBOX_REJECT_BOOKS)
+        self.delay_ms = int(settings.BETTING_SANDBOX_DELAY_MS)
+        self.cancellable = bool(settings.BETTING_SANDBOX_CANCELLABLE)
 
     def execute(self, ticket: Ticket) -> Execution:
         if self.delay_ms:
@@ -76,6 +84,10 @@ class SandboxVenue:
     def cancel(self, *, sportsbook: str, external_id: str) -> bool:
         return self.cancellable
 
+    def is_void(self, *, sportsbook: str, external_id: str) -> bool:
+        return False  # the sandbox never voids a ticket on its own
+
 
 def venue() -> VenueConnector:
-    return import_string(getattr(settings, "BETTING_VENUE", "betting.venues.SandboxVenue"))()
+    connector: VenueConnector = import_string(settings.BETTING_VENUE)()
+    return connector

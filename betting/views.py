@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,10 +12,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from betthat.core.errors import ApplicationError
-from betting import charts, selectors, services
+from betthat.core.serializers import minor_to_decimal
+from betting import charts, exports, selectors, services
 from betting.forms import BetFilterForm, LimitsForm, SelfExclusionForm
 from betting.services.limits import money_to_minor
-from edges.models import Edge
+from edges.selectors import edge_slip_target
+
+MAX_ID = selectors.MAX_ID
 
 
 def _slip_selections(request) -> tuple[list[tuple[int, str]], str]:
@@ -25,15 +29,16 @@ def _slip_selections(request) -> tuple[list[tuple[int, str]], str]:
     edge_id = request.GET.get("edge_id", "")
     book = request.GET.get("sportsbook", "")
     ids = request.GET.getlist("outcome_id")
+    if len(edge_id) > 40 or len(book) > 40 or len(ids) > settings.BETTING_MAX_LEGS:
+        raise Http404("This slip cannot be built.")
     if edge_id and not ids:
-        edge = Edge.objects.filter(edge_id=edge_id).values("outcome_id", "sportsbook__key").first()
-        if edge is None or edge["outcome_id"] is None or not edge["sportsbook__key"]:
+        target = edge_slip_target(edge_id=edge_id)
+        if target is None:
             raise Http404("This edge cannot be bet from the slip.")
-        return [(edge["outcome_id"], edge["sportsbook__key"])], edge_id
-    try:
-        return [(int(i), book) for i in ids if i], edge_id
-    except ValueError as error:
-        raise Http404("Unknown outcome.") from error
+        return [target], edge_id
+    if not all(i.isascii() and i.isdigit() and 0 < int(i) <= MAX_ID for i in ids if i):
+        raise Http404("Unknown outcome.")
+    return [(int(i), book) for i in ids if i], edge_id
 
 
 @login_required
@@ -57,7 +62,7 @@ def bet_slip(request):
         "error": error,
         "edge_id": edge_id,
         "slip_token": uuid.uuid4().hex,
-        "stake": f"{stake_minor / 100:.2f}" if stake_minor else "",
+        "stake": minor_to_decimal(stake_minor) if stake_minor else "",
         "headroom": legs[0]["headroom"] if legs else None,
         "is_parlay": len(legs) > 1,
     }
@@ -65,17 +70,39 @@ def bet_slip(request):
     return render(request, template, context)
 
 
-@login_required
-def my_bets(request):
-    form = BetFilterForm(request.GET or None)
+def _my_bets_context(request, form: BetFilterForm) -> dict:
     filters = selectors.BetFilters()
     if form.is_valid():
         filters = selectors.BetFilters(**{k: v for k, v in form.cleaned_data.items() if v})
     bets = list(selectors.bet_list_for_user(user=request.user, filters=filters)[:100])
     stats = selectors.get_user_bet_statistics(user=request.user)
-    context = {"form": form if form.is_bound else BetFilterForm(), "bets": bets, "stats": stats}
+    export_query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
+    return {
+        "form": form if form.is_bound else BetFilterForm(),
+        "bets": bets,
+        "stats": stats,
+        "export_query": export_query,
+    }
+
+
+@login_required
+def my_bets(request):
+    form = BetFilterForm(request.GET or None)
     template = "betting/_bet_table.html" if request.htmx else "betting/my_bets.html"
-    return render(request, template, context)
+    return render(request, template, _my_bets_context(request, form))
+
+
+@login_required
+@require_http_methods(["GET"])
+def bets_export(request):
+    """My bets as CSV, with the filters of the page (a date range, status, sport)."""
+    form = BetFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return render(request, "betting/my_bets.html", _my_bets_context(request, form), status=400)
+    filters = (
+        selectors.BetFilters(**{k: v for k, v in form.cleaned_data.items() if v}) if form.is_bound else None
+    )
+    return exports.bets_csv_response(user=request.user, filters=filters or selectors.BetFilters())
 
 
 @login_required
@@ -93,7 +120,8 @@ def bet_cancel_view(request, bet_id: int):
 def statistics_page(request):
     stats = selectors.get_user_bet_statistics(user=request.user)
     series = selectors.bet_series_for_user(user=request.user)
-    profit_chart = charts.line_chart([float(v) for _, v in series["profit"]], label=charts.money_label)
+    # Profit stays integer minor units (exact labels); only the CLV ratios are drawn as floats.
+    profit_chart = charts.line_chart([int(v) for _, v in series["profit"]], label=charts.money_label)
     clv_chart = charts.bar_chart([float(v) for _, v in series["clv"]], label=charts.percent_label)
     breakdowns = [
         ("Sport", stats["by_sport"]),

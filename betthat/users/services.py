@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -205,3 +206,37 @@ def user_update_settings(*, user: User, fields: dict, preferences: dict | None =
     user.full_clean(exclude=["password", "external_id"], validate_unique=False)
     user.save(update_fields=changed)
     return user
+
+
+# --- used by betting ---
+if TYPE_CHECKING:  # annotations only
+    from datetime import datetime
+
+# Betting's responsible-gambling rules (cooling-off, never shortening an exclusion) live in
+# betting/services/limits.py; these are the only writes it makes on users.
+
+BETTING_LIMIT_FIELDS = ("max_bet_size", "daily_bet_limit", "monthly_bet_limit")
+
+
+@transaction.atomic
+def user_betting_limits_set(*, user_id: int, limits: dict[str, Money]) -> User:
+    """Write betting limits (`{"daily_bet_limit": Money(...), ...}`) on the locked user row;
+    returns the row as saved. The caller decides whether a change is allowed."""
+    fresh = User.objects.select_for_update().get(pk=user_id)
+    for field, value in limits.items():
+        if field not in BETTING_LIMIT_FIELDS:
+            raise ValueError(f"{field} is not a betting limit")
+        setattr(fresh, field, value)
+    if limits:
+        fresh.save(update_fields=[*limits, "updated_at"])
+    return fresh
+
+
+@transaction.atomic
+def user_self_exclusion_extend(*, user_id: int, until: datetime) -> User:
+    """Exclude the user from betting until `until`, never shortening a longer exclusion."""
+    fresh = User.objects.select_for_update().get(pk=user_id)
+    if fresh.self_excluded_until is None or fresh.self_excluded_until < until:
+        fresh.self_excluded_until = until
+        fresh.save(update_fields=["self_excluded_until", "updated_at"])
+    return fresh

@@ -1,5 +1,6 @@
 """Every write of the betting app (`bet_place`, `bet_cancel`, `settle_due_bets`, ...)."""
 
+from betting.services.cancellation import bet_cancel
 from betting.services.closing import bet_closing_lines_capture, closing_lines_capture_due
 from betting.services.limits import (
     limit_changes_apply_due,
@@ -7,15 +8,15 @@ from betting.services.limits import (
     user_limits_update,
     user_self_exclude,
 )
-from betting.services.placement import LegRequest, bet_cancel, bet_place
+from betting.services.placement import bet_place
 from betting.services.settlement import (
     bet_legs_grade_event,
     bet_legs_grade_finished,
-    bet_settle,
-    bet_void,
     settle_batch,
     settle_due_bets,
 )
+from betting.services.slip import LegRequest
+from betting.services.staff import bet_settle, bet_void, exposure_rebuild_by_staff
 
 __all__ = [
     "LegRequest",
@@ -27,6 +28,7 @@ __all__ = [
     "bet_settle",
     "bet_void",
     "closing_lines_capture_due",
+    "exposure_rebuild_by_staff",
     "limit_changes_apply_due",
     "limit_headroom",
     "settle_batch",

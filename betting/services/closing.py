@@ -19,20 +19,14 @@ from django.utils import timezone
 
 from betting import grading
 from betting.models import Bet, BetLeg
-from edges.models import Event, OddsQuote
-from edges.selectors import fair_probability_for_outcome
+from edges.models import Event
+from edges.selectors import fair_probability_for_outcome, quote_price_closing
 
 PROBABILITY_PLACES = Decimal("0.000001")
 
 
 def _closing_quote(outcome_id: int, book: str) -> Decimal | None:
-    """The book's last price for the outcome. Read from the quote row (the hot cache
-    reports a started market as closed, which is right for placement, not for closing)."""
-    return (
-        OddsQuote.objects.filter(outcome_id=outcome_id, sportsbook__key=book, is_suspended=False)
-        .values_list("price_decimal", flat=True)
-        .first()
-    )
+    return quote_price_closing(outcome_id=outcome_id, sportsbook_key=book)
 
 
 def bet_closing_lines_capture(*, event_id: int, now: datetime | None = None) -> int:
@@ -48,7 +42,7 @@ def bet_closing_lines_capture(*, event_id: int, now: datetime | None = None) -> 
             BetLeg.objects.select_for_update(of=("self",))
             .select_related("bet")
             .filter(event_id=event_id, bet__clv_captured_at__isnull=True)
-            .exclude(bet__status=Bet.Status.CANCELLED)
+            .exclude(bet__status__in=[Bet.Status.CANCELLED, Bet.Status.REJECTED, Bet.Status.PLACING])
         )
         closes: dict[tuple[int, str], Decimal | None] = {}
         fairs: dict[int, Decimal | None] = {}
@@ -84,17 +78,15 @@ def _bet_clv_decide(bet_id: int, *, now: datetime) -> int:
     elif any(leg.closing_price_decimal is None for leg in legs):
         bet.clv_note = f"No closing price at {bet.sportsbook_id}."
     else:
-        closing = (
-            grading.combined_price(leg.closing_price_decimal for leg in legs)
-            if len(legs) > 1
-            else (legs[0].closing_price_decimal)
-        )
+        closes = [leg.closing_price_decimal for leg in legs if leg.closing_price_decimal is not None]
+        closing = grading.combined_price(closes) if len(closes) > 1 else closes[0]
         bet.closing_odds_decimal = closing
         bet.clv_percent = grading.clv_percent(bet.odds_decimal, closing)
-        if all(leg.closing_fair_probability is not None for leg in legs):
+        fairs = [leg.closing_fair_probability for leg in legs if leg.closing_fair_probability is not None]
+        if len(fairs) == len(legs):
             fair = Decimal(1)
-            for leg in legs:
-                fair *= leg.closing_fair_probability
+            for probability in fairs:
+                fair *= probability
             bet.closing_fair_probability = fair.quantize(PROBABILITY_PLACES)
             bet.ev_vs_close = grading.ev_against_close(bet.odds_decimal, fair)
             bet.clv_note = ""

@@ -5,25 +5,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from djmoney.money import Money
 
 from betthat.core.errors import ApplicationError
+from betthat.core.serializers import minor_to_decimal
 from betthat.users.models import User
+from betthat.users.services import user_betting_limits_set, user_self_exclusion_extend
 from betting.models import LimitChange
+from wallet.money import parse_amount
 
 COOLING_OFF = timedelta(hours=24)
 LIMIT_FIELDS = tuple(choice.value for choice in LimitChange.Field)
 MAX_SELF_EXCLUSION = timedelta(days=365 * 5)
+# The limit windows are rolling and in UTC: "daily" is the last 24 hours, "monthly" the last
+# 30 days, whatever the profile's time zone (changing it cannot reset a window).
+DAY_WINDOW = timedelta(hours=24)
+MONTH_WINDOW = timedelta(days=30)
 
 
 def money_to_minor(money: Money | Decimal) -> int:
+    """A limit as integer minor units (0 for a zero amount)."""
     amount = money.amount if isinstance(money, Money) else Decimal(money)
-    return int((amount * 100).to_integral_value())
+    return 0 if amount == 0 else parse_amount(amount)
+
+
+def minor_to_money(amount_minor: int, currency: str) -> Money:
+    return Money(minor_to_decimal(amount_minor), currency)
 
 
 def user_zone(user: User) -> ZoneInfo:
@@ -33,15 +47,34 @@ def user_zone(user: User) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def period_starts(user: User, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """The start of today and of this month, as calendar periods in the user's time zone."""
-    local = (now or timezone.now()).astimezone(user_zone(user))
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day, day.replace(day=1)
+def window_starts(now: datetime) -> tuple[datetime, datetime]:
+    """The start of the rolling day and month windows (UTC, independent of the profile)."""
+    return now - DAY_WINDOW, now - MONTH_WINDOW
+
+
+def fx_rate(currency: str) -> Decimal:
+    """The value of one unit of `currency` in the common unit of BETTING_FX_RATES."""
+    try:
+        return Decimal(str(settings.BETTING_FX_RATES[currency]))
+    except KeyError as error:
+        raise ApplicationError(
+            f"No conversion rate for {currency}.", code="validation_error", details={"currency": currency}
+        ) from error
+
+
+def convert_minor(amount_minor: int, source: str, target: str, *, round_up: bool) -> int:
+    """`amount_minor` of `source` in `target` at the configured rates: stakes round up and
+    limits round down, so a conversion never gives a bettor room the limit does not."""
+    if source == target or amount_minor == 0:
+        return amount_minor
+    value = Decimal(amount_minor) * fx_rate(source) / fx_rate(target)
+    return int(value.to_integral_value(ROUND_CEILING if round_up else ROUND_FLOOR))
 
 
 @dataclass(frozen=True)
 class Headroom:
+    """The limits and the stakes in their windows, all expressed in `currency`."""
+
     currency: str
     max_bet_minor: int
     daily_limit_minor: int
@@ -62,7 +95,7 @@ class Headroom:
         """The largest stake the limits allow right now."""
         return min(self.max_bet_minor, self.daily_remaining_minor, self.monthly_remaining_minor)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
             "max_bet_minor": self.max_bet_minor,
@@ -76,38 +109,52 @@ class Headroom:
         }
 
 
+# Per currency: the stakes of the rolling month and day (cancelled and rejected bets excluded).
 _HEADROOM_SQL = """
-SELECT coalesce(sum(b.stake_minor), 0),
-       coalesce(sum(b.stake_minor) FILTER (WHERE b.placed_at >= %(day)s), 0),
+WITH sums AS (
+  SELECT b.currency, sum(b.stake_minor) AS month,
+         coalesce(sum(b.stake_minor) FILTER (WHERE b.placed_at >= %(day)s), 0) AS day
+    FROM betting_bet b
+   WHERE b.user_id = %(user)s AND b.placed_at >= %(month)s AND b.status NOT IN ('cancelled', 'rejected')
+   GROUP BY b.currency
+)
+SELECT coalesce(array_agg(currency), '{}'), coalesce(array_agg(month), '{}'), coalesce(array_agg(day), '{}'),
        EXISTS (SELECT 1 FROM betting_limitchange c
                 WHERE c.user_id = %(user)s AND c.applied_at IS NULL AND c.cancelled_at IS NULL
                   AND c.effective_at <= %(now)s)
-  FROM betting_bet b
- WHERE b.user_id = %(user)s AND b.currency = %(currency)s AND b.placed_at >= %(month)s AND b.status <> 'cancelled'
+  FROM sums
 """
 
 
+def _limit_in(money: Money, currency: str) -> int:
+    return convert_minor(money_to_minor(money), str(money.currency), currency, round_up=False)
+
+
 def limit_headroom(*, user: User, currency: str, now: datetime | None = None) -> Headroom:
-    """What the user has staked today and this month (cancelled bets excluded) against the
-    limits in force (raises whose cooling-off has passed are applied first). One query in
-    the common case; placement calls it under the wallet lock so the sums are current."""
+    """What the user has staked in the last 24 hours and 30 days, in every currency, against
+    the limits in force (raises whose cooling-off has passed are applied first), all in
+    `currency` at the rates of BETTING_FX_RATES. One query in the common case; placement
+    calls it under the wallet and user locks so the sums are current."""
     now = now or timezone.now()
-    day_start, month_start = period_starts(user, now)
+    day_start, month_start = window_starts(now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _HEADROOM_SQL,
-            {"day": day_start, "month": month_start, "user": user.pk, "now": now, "currency": currency},
-        )
-        month, day, has_due_change = cursor.fetchone()
+        cursor.execute(_HEADROOM_SQL, {"day": day_start, "month": month_start, "user": user.pk, "now": now})
+        currencies, months, days, has_due_change = cursor.fetchone()
     if has_due_change:
         limit_changes_apply_due(user=user, now=now)
+    staked_month = sum(
+        convert_minor(int(m), c, currency, round_up=True) for c, m in zip(currencies, months, strict=True)
+    )
+    staked_day = sum(
+        convert_minor(int(d), c, currency, round_up=True) for c, d in zip(currencies, days, strict=True)
+    )
     return Headroom(
         currency=currency,
-        max_bet_minor=money_to_minor(user.max_bet_size),
-        daily_limit_minor=money_to_minor(user.daily_bet_limit),
-        monthly_limit_minor=money_to_minor(user.monthly_bet_limit),
-        staked_today_minor=int(day),
-        staked_month_minor=int(month),
+        max_bet_minor=_limit_in(user.max_bet_size, currency),
+        daily_limit_minor=_limit_in(user.daily_bet_limit, currency),
+        monthly_limit_minor=_limit_in(user.monthly_bet_limit, currency),
+        staked_today_minor=staked_day,
+        staked_month_minor=staked_month,
     )
 
 
@@ -151,12 +198,11 @@ def limit_changes_apply_due(*, user: User, now: datetime | None = None) -> int:
             )
             .order_by("effective_at", "id")
         )
-        fresh = User.objects.select_for_update().get(pk=user.pk)
+        values = {change.field: minor_to_money(change.amount_minor, change.currency) for change in due}
         for change in due:
-            setattr(fresh, change.field, Money(Decimal(change.amount_minor) / 100, change.currency))
             change.applied_at = now
             change.save(update_fields=["applied_at"])
-        fresh.save(update_fields=[*{c.field for c in due}, "updated_at"])
+        fresh = user_betting_limits_set(user_id=user.pk, limits=values)
     for change in due:
         setattr(user, change.field, getattr(fresh, change.field))
     return len(due)
@@ -173,7 +219,7 @@ def user_limits_update(*, user: User, limits: dict[str, int], now: datetime | No
     now = now or timezone.now()
     fresh = User.objects.select_for_update().get(pk=user.pk)
     outcome: dict[str, str] = {}
-    changed = []
+    changed: dict[str, Money] = {}
     for field, amount_minor in limits.items():
         if field not in LIMIT_FIELDS:
             raise ApplicationError(f"{field} is not a betting limit.", code="validation_error")
@@ -191,8 +237,7 @@ def user_limits_update(*, user: User, limits: dict[str, int], now: datetime | No
             outcome[field] = "unchanged"
         elif amount_minor < current_minor:
             pending.update(cancelled_at=now)
-            setattr(fresh, field, Money(Decimal(amount_minor) / 100, current.currency))
-            changed.append(field)
+            changed[field] = minor_to_money(amount_minor, str(current.currency))
             outcome[field] = "applied"
         else:
             pending.update(cancelled_at=now)
@@ -206,7 +251,7 @@ def user_limits_update(*, user: User, limits: dict[str, int], now: datetime | No
             )
             outcome[field] = "pending"
     if changed:
-        fresh.save(update_fields=[*changed, "updated_at"])
+        fresh = user_betting_limits_set(user_id=user.pk, limits=changed)
         for field in changed:
             setattr(user, field, getattr(fresh, field))
     return outcome
@@ -220,10 +265,6 @@ def user_self_exclude(*, user: User, days: int, now: datetime | None = None) -> 
         raise ApplicationError(
             "Choose between 1 day and 5 years.", code="validation_error", details={"days": days}
         )
-    fresh = User.objects.select_for_update().get(pk=user.pk)
-    until = now + timedelta(days=days)
-    if fresh.self_excluded_until is None or fresh.self_excluded_until < until:
-        fresh.self_excluded_until = until
-        fresh.save(update_fields=["self_excluded_until", "updated_at"])
+    fresh = user_self_exclusion_extend(user_id=user.pk, until=now + timedelta(days=days))
     user.self_excluded_until = fresh.self_excluded_until
     return user

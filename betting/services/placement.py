@@ -1,72 +1,91 @@
-"""Placing and cancelling bets.
+"""Placing bets.
 
-`bet_place` runs every check first (account, KYC and geo hooks, self-exclusion, the slip's
-shape, market open, price), then one database transaction: the user's wallet accounts are
-locked (so concurrent bets of one user are serialised), the limits are checked against the
-sums under that lock, the Bet and its legs are written, the stake is held, the venue fills
-the ticket and `bet.placed` goes to the outbox. Any refusal rolls all of it back.
+`bet_place` is three steps, and the venue is never called inside a database transaction:
+
+1. **Check** (no locks): the account, the verification table, KYC and geo hooks, the slip
+   (shape, open markets, fresh quotes, price policy, combined price) and the house's caps.
+2. **Reserve** (one transaction): the user's wallet accounts and user row are locked, so
+   concurrent bets of one user are serialised and a limit or self-exclusion changed a moment
+   ago is what counts; the limits are checked against the sums under that lock; the bet is
+   written as `placing` with its legs and the stake is held. Then it commits.
+3. **Execute and book** (no locks while the venue works): the venue fills or rejects the
+   ticket; a second short transaction books the outcome once (`placing` -> `pending` with the
+   venue's ticket and `bet.placed`, or `placing` -> `rejected` with the stake released). A slow
+   venue holds no lock; a failing one leaves a rejected bet and the stake back in cash.
+
+The venue connector's contract (betting/venues.py): `execute` raises only when the ticket
+was not filled. A bet left `placing` by a process killed mid-call keeps its stake held and
+shows as "Placing" until staff void it (it is never settled).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import publish
-from betthat.users.compliance import check_geo, check_kyc
+from betthat.users.compliance import check_capability, check_geo, check_kyc
 from betthat.users.models import User
 from betting import exposure, grading
-from betting.models import Bet, BetLeg, SameGameQuote
-from betting.services.limits import check_limits, limit_headroom
-from betting.venues import Ticket, venue
+from betting.models import Bet, BetLeg
+from betting.services.limits import Headroom, check_limits, limit_headroom
+from betting.services.records import bet_event_payload, insert_bet_with_legs
+from betting.services.slip import (
+    PRICE_POLICIES,
+    LegRequest,
+    PricedSlip,
+    PricePolicy,
+    check_house_caps,
+    leg_attributes,
+    leg_type,
+    price_slip,
+)
+from betting.venues import Execution, Ticket, venue
 from edges import pricing
-from edges.models import Edge, Event, Market, Outcome, Sport
-from edges.selectors import quote_price_current
+from edges.selectors import edge_sizing
 from wallet.locks import lock_user_accounts
 from wallet.services import wallet_hold, wallet_release
 
-MAX_LEGS = 12
-PRICE_POLICIES = ("none", "better", "any")
-PricePolicy = Literal["none", "better", "any"]
+logger = logging.getLogger(__name__)
 
+__all__ = ["PRICE_POLICIES", "LegRequest", "PricePolicy", "bet_event_payload", "bet_place"]
 
-@dataclass(frozen=True)
-class LegRequest:
-    outcome_id: int
-    sportsbook: str
-    odds_decimal: Decimal
+KELLY_PLACES = Decimal("0.000001")
 
 
 @dataclass
-class _PricedLeg:
-    outcome: Outcome
-    requested: Decimal
-    price: Decimal
-    version: int
+class _EdgeSnapshot:
+    kelly_fraction: Decimal
+    fair_odds_decimal: Decimal | None
+    recommended_stake_minor: int | None = None
 
 
-def _check_account(user: User) -> None:
+def check_account(user: User) -> None:
+    """The account may bet: logged in, active, not self-excluded."""
     if not user.is_authenticated:
         raise ApplicationError("Log in to bet.", code="not_authenticated", status=401)
     if not user.is_active or user.status != User.Status.ACTIVE:
         raise ApplicationError("Your account is not active.", code="account_suspended", status=403)
     if user.is_self_excluded:
+        until = user.self_excluded_until
         raise ApplicationError(
             "You have excluded yourself from betting.",
             code="self_excluded",
             status=403,
-            details={"until": user.self_excluded_until.isoformat()},
+            details={"until": until.isoformat() if until else None},
         )
 
 
 def _check_stake(stake_minor: int, currency: str) -> None:
-    if not isinstance(stake_minor, int) or stake_minor <= 0:
+    from django.conf import settings
+
+    if isinstance(stake_minor, bool) or not isinstance(stake_minor, int) or stake_minor <= 0:
         raise ApplicationError("The stake must be a positive amount.", code="invalid_amount")
     if currency not in settings.CURRENCIES:
         raise ApplicationError(
@@ -76,335 +95,135 @@ def _check_stake(stake_minor: int, currency: str) -> None:
         )
 
 
-_OUTCOMES_SQL = f"""
-SELECT o.id, o.name, o.point,
-       m.id, m.key, m.point, m.player, m.period, m.is_suspended,
-       e.id, e.home_team, e.away_team, e.commence_time, e.status,
-       s.id, s.key
-  FROM {Outcome._meta.db_table} o
-  JOIN {Market._meta.db_table} m ON m.id = o.market_id
-  JOIN {Event._meta.db_table} e ON e.id = m.event_id
-  JOIN {Sport._meta.db_table} s ON s.id = e.sport_id
- WHERE o.id = ANY(%s)
-"""
-
-
-def _fetch_outcomes(ids: list[int]) -> dict[int, Outcome]:
-    """The legs' outcomes with their market, event and sport (only the columns placement
-    reads), in one statement: the ORM's four-model select_related was the most expensive
-    read of a placement in CPU."""
-    with connection.cursor() as cursor:
-        cursor.execute(_OUTCOMES_SQL, [list(set(ids))])
-        rows = cursor.fetchall()
-    outcomes = {}
-    for (
-        outcome_id,
-        name,
-        outcome_point,
-        market_id,
-        key,
-        market_point,
-        player,
-        period,
-        is_suspended,
-        event_id,
-        home_team,
-        away_team,
-        commence_time,
-        event_status,
-        sport_id,
-        sport_key,
-    ) in rows:
-        event = Event(
-            id=event_id,
-            sport_id=sport_id,
-            home_team=home_team,
-            away_team=away_team,
-            commence_time=commence_time,
-            status=event_status,
-        )
-        event.sport = Sport(id=sport_id, key=sport_key)
-        market = Market(
-            id=market_id,
-            event_id=event_id,
-            key=key,
-            point=market_point,
-            player=player,
-            period=period,
-            is_suspended=is_suspended,
-        )
-        market.event = event
-        outcome = Outcome(id=outcome_id, market_id=market_id, name=name, point=outcome_point)
-        outcome.market = market
-        outcomes[outcome_id] = outcome
-    return outcomes
-
-
-def _load_outcomes(legs: list[LegRequest]) -> dict[int, Outcome]:
-    ids = [leg.outcome_id for leg in legs]
-    outcomes = _fetch_outcomes(ids)
-    missing = [i for i in ids if i not in outcomes]
-    if missing:
-        raise ApplicationError("No such outcome.", code="validation_error", details={"outcome_id": missing})
-    return outcomes
-
-
-def _check_slip(legs: list[LegRequest], outcomes: dict[int, Outcome]) -> str:
-    """The slip's shape; returns the sportsbook."""
-    if not legs:
-        raise ApplicationError("A bet has at least one leg.", code="invalid_parlay")
-    if len(legs) > MAX_LEGS:
-        raise ApplicationError(
-            f"A parlay has at most {MAX_LEGS} legs.", code="invalid_parlay", details={"legs": len(legs)}
-        )
-    books = {leg.sportsbook for leg in legs}
-    if len(books) != 1:
-        raise ApplicationError(
-            "Every leg of a parlay is placed at the same sportsbook.",
-            code="invalid_parlay",
-            details={"sportsbooks": sorted(books)},
-        )
-    markets = [outcomes[leg.outcome_id].market_id for leg in legs]
-    if len(set(markets)) != len(markets):
-        raise ApplicationError(
-            "Each leg of a parlay comes from a different market.",
-            code="invalid_parlay",
-        )
-    families = [
-        (
-            outcomes[leg.outcome_id].market.event_id,
-            outcomes[leg.outcome_id].market.key,
-            outcomes[leg.outcome_id].market.player,
-        )
-        for leg in legs
-    ]
-    if len(set(families)) != len(families):
-        raise ApplicationError(
-            "Two lines of the same market cannot be combined.",
-            code="invalid_parlay",
-        )
-    return books.pop()
-
-
-def _check_open(outcome: Outcome, now) -> None:
-    market = outcome.market
-    event = market.event
-    if event.status != Event.Status.SCHEDULED or event.commence_time <= now or market.is_suspended:
-        raise ApplicationError(
-            "This market is closed.",
-            code="market_closed",
-            status=409,
-            details={"outcome_id": outcome.pk, "event_status": event.status},
-        )
-
-
-def _price_moved(requested: Decimal, current: Decimal, policy: str) -> bool:
-    if policy == "any":
-        return False
-    if policy == "better":
-        return current < requested
-    return current != requested
-
-
-def _price_legs(
-    legs: list[LegRequest], outcomes: dict[int, Outcome], book: str, policy: str
-) -> list[_PricedLeg]:
-    now = timezone.now()
-    priced = []
-    for leg in legs:
-        outcome = outcomes[leg.outcome_id]
-        _check_open(outcome, now)
-        quote = quote_price_current(outcome_id=outcome.pk, sportsbook_key=book)
-        if quote is None:
-            raise ApplicationError(
-                f"{book} is not offering a price on this outcome.",
-                code="market_closed",
-                status=409,
-                details={"outcome_id": outcome.pk, "sportsbook": book},
-            )
-        priced.append(_PricedLeg(outcome, leg.odds_decimal, quote[0], quote[1]))
-    moved = [p for p in priced if _price_moved(p.requested, p.price, policy)]
-    if moved:
-        raise ApplicationError(
-            "The price has changed.",
-            code="price_changed",
-            status=409,
-            details={
-                "accept_price_change": policy,
-                "legs": [
-                    {"outcome_id": p.outcome.pk, "requested": str(p.requested), "current": str(p.price)}
-                    for p in priced
-                ],
-                "current_price": str(priced[0].price) if len(priced) == 1 else None,
-            },
-        )
-    return priced
-
-
-def _combined_price(priced: list[_PricedLeg], book: str) -> tuple[Decimal, str]:
-    """The bet's price and kind. Legs of one game need the venue's same-game price."""
-    if len(priced) == 1:
-        return priced[0].price, Bet.Kind.STRAIGHT
-    by_event: dict[int, list[_PricedLeg]] = {}
-    for p in priced:
-        by_event.setdefault(p.outcome.market.event_id, []).append(p)
-    parts: list[Decimal] = []
-    has_same_game = False
-    for event_id, group in by_event.items():
-        if len(group) == 1:
-            parts.append(group[0].price)
-            continue
-        has_same_game = True
-        key = SameGameQuote.key_for(p.outcome.pk for p in group)
-        quote = SameGameQuote.objects.filter(sportsbook_id=book, event_id=event_id, selection_key=key).first()
-        if quote is None:
-            raise ApplicationError(
-                f"{book} does not offer this same-game parlay.",
-                code="sgp_not_offered",
-                details={"event_id": event_id, "outcome_ids": [p.outcome.pk for p in group]},
-            )
-        parts.append(quote.price_decimal)
-    price = grading.combined_price(parts)
-    if price <= 1:
-        raise ApplicationError("This combination has no price.", code="invalid_parlay")
-    return price, Bet.Kind.SAME_GAME if has_same_game else Bet.Kind.PARLAY
-
-
-def _leg_type(kind: str, outcome: Outcome) -> str:
-    if grading.market_type_of(outcome.market.key) == "prop" and kind == Bet.Kind.STRAIGHT:
-        return BetLeg.LegType.PROP
-    return {
-        Bet.Kind.STRAIGHT: BetLeg.LegType.STRAIGHT,
-        Bet.Kind.PARLAY: BetLeg.LegType.PARLAY,
-        Bet.Kind.SAME_GAME: BetLeg.LegType.SAME_GAME,
-    }[kind]
-
-
-def bet_place(
-    *,
-    user: User,
-    legs: list[LegRequest],
-    stake_minor: int,
-    currency: str = "USD",
-    accept_price_change: PricePolicy = "none",
-    edge_id: str = "",
-    idempotency_key: str = "",
-    region: str = "",
-    savepoint: bool = True,
-) -> Bet:
-    """Place a straight bet (one leg) or a parlay (2-12 legs) at one sportsbook.
-
-    Guarantees: either everything (hold, bet, legs, venue ticket, `bet.placed`) or nothing;
-    the user's limits and balance hold even under concurrent placements (they are checked
-    under the wallet lock, in the same transaction as the hold).
-    """
-    _check_account(user)
+def _check_bettor(user: User, *, stake_minor: int, currency: str, region: str) -> None:
+    check_account(user)
     _check_stake(stake_minor, currency)
+    check_capability(user, "bet")
     check_kyc(user, amount_minor=stake_minor)
     check_geo(user, region=region)
-    if accept_price_change not in PRICE_POLICIES:
-        raise ApplicationError(
-            "accept_price_change is none, better or any.",
-            code="validation_error",
-            details={"accept_price_change": accept_price_change},
-        )
-    outcomes = _load_outcomes(legs)
-    book = _check_slip(legs, outcomes)
-    priced = _price_legs(legs, outcomes, book, accept_price_change)
-    price, kind = _combined_price(priced, book)
-    edge = _edge_snapshot(edge_id) if edge_id else None
 
-    first = priced[0].outcome
-    events = {p.outcome.market.event_id for p in priced}
-    market_type = grading.market_type_of(first.market.key) if kind == Bet.Kind.STRAIGHT else "parlay"
-    potential = grading.potential_return_minor(stake_minor, price)
+
+def _edge_snapshot(edge_id: str) -> _EdgeSnapshot | None:
+    if not edge_id:
+        return None
+    edge = edge_sizing(edge_id=edge_id)
+    if edge is None:
+        raise NotFound(f"No edge {edge_id}.", details={"edge_id": edge_id})
+    return _EdgeSnapshot(
+        kelly_fraction=Decimal(repr(edge["kelly_fraction"])).quantize(KELLY_PLACES),
+        fair_odds_decimal=edge["fair_odds_decimal"],
+    )
+
+
+def _locked_bettor(user_id: int) -> User:
+    """The user row, locked and read fresh: limits and self-exclusion as they are now (a
+    limit cut or an exclusion that committed a moment ago counts)."""
+    fresh: User | None = User.objects.select_for_update(of=("self",)).filter(pk=user_id).first()
+    if fresh is None:
+        raise ApplicationError("Your account is not active.", code="account_suspended", status=403)
+    check_account(fresh)
+    return fresh
+
+
+def _new_bet(
+    *,
+    user: User,
+    slip: PricedSlip,
+    stake_minor: int,
+    currency: str,
+    edge_id: str,
+    edge: _EdgeSnapshot | None,
+    headroom: Headroom,
+    idempotency_key: str,
+    now: datetime,
+) -> tuple[Bet, list[BetLeg]]:
+    events = slip.event_ids
+    first = slip.legs[0].outcome
+    bet = Bet(
+        user_id=user.pk,
+        event_id=events.pop() if len(events) == 1 else None,
+        edge_id=edge_id,
+        kind=slip.kind,
+        market_type=slip.market_type,
+        sport_key=first.market.event.sport.key,
+        currency=currency,
+        stake_minor=stake_minor,
+        odds_decimal=slip.price,
+        odds_american=grading.american_from_decimal(slip.price),
+        potential_return_minor=grading.potential_return_minor(stake_minor, slip.price),
+        status=Bet.Status.PLACING,
+        sportsbook_id=slip.book,
+        placed_at=now,
+        kelly_fraction=edge.kelly_fraction if edge else None,
+        fair_odds_decimal=edge.fair_odds_decimal if edge else None,
+        recommended_stake_minor=edge.recommended_stake_minor if edge else None,
+        limits_in_force=headroom.as_dict(),
+        idempotency_key=idempotency_key,
+        created_by_id=user.pk,
+    )
+    legs = [
+        BetLeg(
+            position=index,
+            event_id=p.outcome.market.event_id,
+            market_id=p.outcome.market_id,
+            outcome_id=p.outcome.pk,
+            price_decimal=p.price,
+            quote_version=p.version,
+            point=p.outcome.point if p.outcome.point is not None else p.outcome.market.point,
+            leg_type=leg_type(slip.kind, p.outcome),
+            attributes=leg_attributes(p.outcome),
+        )
+        for index, p in enumerate(slip.legs)
+    ]
+    return bet, legs
+
+
+def _reserve(
+    *,
+    user: User,
+    slip: PricedSlip,
+    stake_minor: int,
+    currency: str,
+    edge_id: str,
+    edge: _EdgeSnapshot | None,
+    idempotency_key: str,
+) -> tuple[Bet, list[BetLeg]]:
+    """One transaction: lock, re-read the user, check the limits, write the `placing` bet
+    and hold the stake."""
     now = timezone.now()
     try:
-        # `savepoint=False` is for callers whose own transaction ends with any refusal (the
-        # API's Idempotency-Key block): two round trips fewer per placement.
-        with transaction.atomic(savepoint=savepoint):
+        with transaction.atomic():
             accounts = lock_user_accounts(user_id=user.pk, currency=currency)
-            headroom = limit_headroom(user=user, currency=currency, now=now)
+            bettor = _locked_bettor(user.pk)
+            headroom = limit_headroom(user=bettor, currency=currency, now=now)
             check_limits(headroom=headroom, stake_minor=stake_minor)
             if edge is not None:
-                edge["recommended_stake_minor"] = pricing.recommended_stake_minor(
+                edge.recommended_stake_minor = pricing.recommended_stake_minor(
                     available_minor=accounts.cash.balance_minor,
-                    kelly_fraction=float(edge["kelly_fraction"]),
-                    risk_tolerance=user.risk_tolerance,
-                    max_kelly_fraction=user.max_kelly_fraction,
+                    kelly_fraction=float(edge.kelly_fraction),
+                    risk_tolerance=bettor.risk_tolerance,
+                    max_kelly_fraction=bettor.max_kelly_fraction,
                     cap_minor=headroom.stake_cap_minor,
                 )
-            bet = Bet(
-                user_id=user.pk,
-                event_id=events.pop() if len(events) == 1 else None,
-                edge_id=edge_id,
-                kind=kind,
-                market_type=market_type,
-                sport_key=first.market.event.sport.key,
-                currency=currency,
+            bet, legs = _new_bet(
+                user=bettor,
+                slip=slip,
                 stake_minor=stake_minor,
-                odds_decimal=price,
-                odds_american=grading.american_from_decimal(price),
-                potential_return_minor=potential,
-                sportsbook_id=book,
-                placed_at=now,
-                kelly_fraction=edge["kelly_fraction"] if edge else None,
-                fair_odds_decimal=edge["fair_odds_decimal"] if edge else None,
-                recommended_stake_minor=edge["recommended_stake_minor"] if edge else None,
-                limits_in_force=headroom.as_dict(),
+                currency=currency,
+                edge_id=edge_id,
+                edge=edge,
+                headroom=headroom,
                 idempotency_key=idempotency_key,
-                created_by_id=user.pk,
+                now=now,
             )
-            bet_legs = [
-                BetLeg(
-                    position=index,
-                    event_id=p.outcome.market.event_id,
-                    market_id=p.outcome.market_id,
-                    outcome_id=p.outcome.pk,
-                    price_decimal=p.price,
-                    quote_version=p.version,
-                    point=p.outcome.point if p.outcome.point is not None else p.outcome.market.point,
-                    leg_type=_leg_type(kind, p.outcome),
-                    attributes=_leg_attributes(p.outcome),
-                )
-                for index, p in enumerate(priced)
-            ]
-            _insert_bet_with_legs(bet, bet_legs)
+            insert_bet_with_legs(bet, legs)
             wallet_hold(
-                user=user,
+                user=bettor,
                 amount_minor=stake_minor,
                 currency=currency,
                 bet_id=bet.pk,
-                sportsbook_id=book,
-                created_by=user,
-            )
-            execution = venue().execute(
-                Ticket(
-                    bet.pk, user.pk, book, stake_minor, currency, price, tuple(p.outcome.pk for p in priced)
-                )
-            )
-            if not execution.is_accepted:
-                raise ApplicationError(
-                    execution.reason or "The sportsbook rejected the bet.",
-                    code="venue_rejected",
-                    status=409,
-                    details={"sportsbook": book, "venue_rejected": True},
-                )
-            bet.external_id = execution.external_id
-            with connection.cursor() as cursor:  # bet.save(update_fields=["external_id"]), uncompiled
-                cursor.execute(
-                    f"UPDATE {Bet._meta.db_table} SET external_id = %s WHERE id = %s",
-                    [bet.external_id, bet.pk],
-                )
-            bet.placed_legs = bet_legs  # the response needs no second read of them
-            publish("bet.placed", bet_event_payload(bet, bet_legs))
-            exposure.exposure_add_on_commit(
-                exposure.deltas_for(
-                    [(leg.event_id, leg.market_id) for leg in bet_legs],
-                    stake_minor,
-                    potential - stake_minor,
-                    +1,
-                )
+                sportsbook_id=slip.book,
+                created_by=bettor,
             )
     except IntegrityError as error:
         if idempotency_key and "bet_user_idempotency_uniq" in str(error):
@@ -414,171 +233,125 @@ def bet_place(
                 status=409,
             ) from error
         raise
-    return bet
+    return bet, legs
 
 
-_INSERT_FIELDS: dict[type, tuple[list[str], list]] = {}
-
-
-def _insert_fields(model) -> tuple[list[str], list]:
-    """(quoted columns, fields) that an INSERT of `model` writes, computed once per model."""
-    if model not in _INSERT_FIELDS:
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        _INSERT_FIELDS[model] = ([connection.ops.quote_name(f.column) for f in fields], fields)
-    return _INSERT_FIELDS[model]
-
-
-def _insert_columns(instance, db, *, skip: str = "") -> tuple[list[str], list]:
-    """The columns and values `Model.save()` would insert (defaults, auto_now included);
-    `db` is the connection itself (not the `connection` proxy, costly per attribute)."""
-    all_columns, fields = _insert_fields(type(instance))
-    columns, values = [], []
-    for column, field in zip(all_columns, fields, strict=True):
-        if field.attname == skip:
-            continue
-        columns.append(column)
-        values.append(field.get_db_prep_save(field.pre_save(instance, True), db))
-    return columns, values
-
-
-def _insert_bet_with_legs(bet: Bet, legs: list[BetLeg]) -> None:
-    """Insert the bet and its legs in one statement (a data-modifying CTE) instead of two
-    ORM inserts: one round trip and no query compilation. Sets the primary keys."""
-    db = connections[DEFAULT_DB_ALIAS]
-    bet_columns, params = _insert_columns(bet, db)
-    leg_columns: list[str] = []
-    rows = []
-    for leg in legs:
-        leg_columns, values = _insert_columns(leg, db, skip="bet_id")
-        rows.append("((SELECT id FROM new_bet), " + ", ".join(["%s"] * len(values)) + ")")
-        params.extend(values)
-    sql = (
-        f"WITH new_bet AS (INSERT INTO {Bet._meta.db_table} ({', '.join(bet_columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(bet_columns))}) RETURNING id) "
-        f"INSERT INTO {BetLeg._meta.db_table} (bet_id, {', '.join(leg_columns)}) "
-        f"VALUES {', '.join(rows)} RETURNING id, bet_id"
+def _execute(bet: Bet, slip: PricedSlip) -> Execution | None:
+    """Ask the venue to fill the ticket (no transaction open, no row locked). None when the
+    venue could not be reached (a connector that raises did not fill it)."""
+    ticket = Ticket(
+        bet.pk,
+        bet.user_id,
+        slip.book,
+        bet.stake_minor,
+        bet.currency,
+        slip.price,
+        tuple(p.outcome.pk for p in slip.legs),
     )
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        returned = cursor.fetchall()
-    bet.pk = returned[0][1]
-    bet._state.adding = False
-    bet._state.db = db.alias
-    for leg, (leg_id, _bet_id) in zip(legs, returned, strict=True):
-        leg.pk = leg_id
-        leg.bet = bet
-        leg._state.adding = False
-        leg._state.db = db.alias
+    try:
+        return venue().execute(ticket)
+    except Exception as error:
+        logger.warning("venue %s failed on bet %s: %r", slip.book, bet.pk, error)
+        return None
 
 
-def _leg_attributes(outcome: Outcome) -> dict:
-    market = outcome.market
-    return {
-        "market_key": market.key,
-        "outcome_name": outcome.name,
-        "player": market.player,
-        "period": market.period,
-        "alternate_line": market.key.startswith("alternate_"),
-        "matchup": f"{market.event.away_team} @ {market.event.home_team}",
-    }
-
-
-def _edge_snapshot(edge_id: str) -> dict | None:
-    edge = Edge.objects.filter(edge_id=edge_id).values("kelly_fraction", "fair_odds_decimal").first()
-    if edge is None:
-        raise NotFound(f"No edge {edge_id}.", details={"edge_id": edge_id})
-    return {
-        "kelly_fraction": Decimal(repr(edge["kelly_fraction"])).quantize(Decimal("0.000001")),
-        "fair_odds_decimal": edge["fair_odds_decimal"],
-        "recommended_stake_minor": None,
-    }
-
-
-def bet_event_payload(bet: Bet, legs: list[BetLeg] | None = None) -> dict:
-    payload = {
-        "bet_id": bet.pk,
-        "user_id": bet.user_id,
-        "kind": bet.kind,
-        "market_type": bet.market_type,
-        "sport_key": bet.sport_key,
-        "sportsbook": bet.sportsbook_id,
-        "currency": bet.currency,
-        "stake_minor": bet.stake_minor,
-        "odds_decimal": str(bet.odds_decimal),
-        "odds_american": bet.odds_american,
-        "potential_return_minor": bet.potential_return_minor,
-        "status": bet.status,
-        "result": bet.result,
-        "placed_at": bet.placed_at,
-        "event_id": bet.event_id,
-    }
-    if legs is not None:
-        payload["legs"] = [
-            {
-                "event_id": leg.event_id,
-                "market_id": leg.market_id,
-                "outcome_id": leg.outcome_id,
-                "price_decimal": str(leg.price_decimal),
-            }
-            for leg in legs
-        ]
-    return payload
-
-
-def bet_cancel(*, user: User, bet_id: int, now=None) -> Bet:
-    """Cancel a pending bet before any of its events starts, if the venue allows it; the
-    stake is released (BET_REFUND). Only the bet's owner can cancel it."""
-    now = now or timezone.now()
+def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
+    """`placing` -> `pending` with the venue's ticket, `bet.placed` and the exposure."""
+    now = timezone.now()
     with transaction.atomic():
-        bet = Bet.objects.select_for_update().filter(pk=bet_id, user_id=user.pk).first()
-        if bet is None:
-            raise NotFound("No such bet.")
-        if bet.status != Bet.Status.PENDING:
-            raise ApplicationError(
-                "Only a pending bet can be cancelled.",
-                code="not_cancellable",
-                status=409,
-                details={"status": bet.status},
-            )
-        legs = list(bet.legs.select_related("event"))
-        if any(leg.event.status != Event.Status.SCHEDULED or leg.event.commence_time <= now for leg in legs):
-            raise ApplicationError(
-                "The event has started: the bet stands.", code="not_cancellable", status=409
-            )
-        connector = venue()
-        if not connector.can_cancel(
-            sportsbook=bet.sportsbook_id, external_id=bet.external_id
-        ) or not connector.cancel(sportsbook=bet.sportsbook_id, external_id=bet.external_id):
-            raise ApplicationError(
-                f"{bet.sportsbook_id} does not allow this bet to be cancelled.",
-                code="not_cancellable",
-                status=409,
-            )
-        wallet_release(
-            user=user, amount_minor=bet.stake_minor, currency=bet.currency, bet_id=bet.pk, created_by=user
+        updated = Bet.objects.filter(pk=bet.pk, status=Bet.Status.PLACING).update(
+            status=Bet.Status.PENDING, external_id=execution.external_id, updated_at=now
         )
-        bet.status = Bet.Status.CANCELLED
-        bet.cancelled_at = now
-        bet.actual_return_minor = bet.stake_minor
-        bet.net_profit_minor = 0
-        bet.settlement_note = "Cancelled by the bettor."
-        bet.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "actual_return_minor",
-                "net_profit_minor",
-                "settlement_note",
-                "updated_at",
-            ]
-        )
-        publish("bet.cancelled", bet_event_payload(bet))
+        if not updated:  # staff voided it while the venue worked: the void stands
+            raise ApplicationError(
+                "The bet was voided while it was being placed.", code="conflict", status=409
+            )
+        bet.status = Bet.Status.PENDING
+        bet.external_id = execution.external_id
+        bet.updated_at = now
+        bet.placed_legs = legs  # type: ignore[attr-defined]  # the response needs no second read
+        publish("bet.placed", bet_event_payload(bet, legs))
         exposure.exposure_add_on_commit(
             exposure.deltas_for(
                 [(leg.event_id, leg.market_id) for leg in legs],
                 bet.stake_minor,
                 bet.potential_return_minor - bet.stake_minor,
-                -1,
+                +1,
             )
         )
     return bet
+
+
+def _book_rejection(user: User, bet: Bet, execution: Execution | None) -> ApplicationError:
+    """`placing` -> `rejected`, the stake released; the Idempotency-Key is freed for a retry.
+    Returns the refusal for the caller to raise."""
+    unavailable = execution is None
+    if execution is None:
+        reason = "The sportsbook could not be reached."
+    else:
+        reason = execution.reason or "The sportsbook rejected the bet."
+    with transaction.atomic():
+        locked = Bet.objects.select_for_update().filter(pk=bet.pk, status=Bet.Status.PLACING).first()
+        if locked is not None:
+            wallet_release(
+                user=user, amount_minor=bet.stake_minor, currency=bet.currency, bet_id=bet.pk, created_by=user
+            )
+            Bet.objects.filter(pk=bet.pk).update(
+                status=Bet.Status.REJECTED,
+                idempotency_key="",
+                settlement_note=reason[:300],
+                updated_at=timezone.now(),
+            )
+    if unavailable:
+        return ApplicationError(
+            f"{bet.sportsbook_id} could not be reached; nothing was staked. Try again.",
+            code="venue_unavailable",
+            status=503,
+            details={"sportsbook": bet.sportsbook_id},
+        )
+    return ApplicationError(
+        reason,
+        code="venue_rejected",
+        status=409,
+        details={"sportsbook": bet.sportsbook_id, "venue_rejected": True},
+    )
+
+
+def bet_place(
+    *,
+    user: User,
+    legs: list[LegRequest],
+    stake_minor: int,
+    currency: str = "USD",
+    accept_price_change: PricePolicy | str = "none",
+    edge_id: str = "",
+    idempotency_key: str = "",
+    region: str = "",
+) -> Bet:
+    """Place a straight bet (one leg) or a parlay (2 to BETTING_MAX_LEGS legs) at one book.
+
+    Guarantees: the stake is held before the venue is asked and released if the venue does
+    not fill; `bet.placed` is published only for a filled bet; the user's limits, balance and
+    self-exclusion hold under concurrent placements (checked under the wallet and user
+    locks, in the transaction that holds the stake); no lock is held while the venue works.
+    Call it outside a transaction, or the locks are held across the venue call.
+    """
+    _check_bettor(user, stake_minor=stake_minor, currency=currency, region=region)
+    slip = price_slip(legs=legs, policy=accept_price_change)
+    check_house_caps(
+        price=slip.price, potential_return_minor=grading.potential_return_minor(stake_minor, slip.price)
+    )
+    edge = _edge_snapshot(edge_id)
+    bet, bet_legs = _reserve(
+        user=user,
+        slip=slip,
+        stake_minor=stake_minor,
+        currency=currency,
+        edge_id=edge_id,
+        edge=edge,
+        idempotency_key=idempotency_key,
+    )
+    execution = _execute(bet, slip)
+    if execution is None or not execution.is_accepted:
+        raise _book_rejection(user, bet, execution)
+    return _book_fill(bet, bet_legs, execution)

@@ -20,20 +20,21 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from betthat.core.audit import audit_append_many
-from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.audit import audit_append, audit_append_many
 from betthat.core.outbox import publish_many
 from betthat.core.realtime import user_group
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
-from betting.services.placement import bet_event_payload
+from betting.services.records import bet_event_payload
 from edges.models import Event, Outcome
 from wallet.services import CaptureSpec, ReleaseSpec, wallet_capture_many, wallet_release_many
 
@@ -85,7 +86,7 @@ def bet_legs_grade_event(*, event_id: int, now: datetime | None = None) -> int:
     graded = 0
     with transaction.atomic():
         # One representative leg per distinct selection; legs of one outcome grade alike.
-        seen: dict[tuple, str] = {}
+        seen: dict[tuple[int, Decimal | None], grading.Result] = {}
         pending = (
             BetLeg.objects.filter(event_id=event_id, result="")
             .values("outcome_id", "market_id", "point", "attributes")
@@ -124,7 +125,7 @@ def _settlement_for(bet: Bet, legs: list[BetLeg]) -> grading.Settlement:
     return grading.settle(bet.stake_minor, [(grading.Result(leg.result), leg.price_decimal) for leg in legs])
 
 
-def _apply_settlement(bet: Bet, settlement: grading.Settlement, *, now: datetime, note: str = "") -> None:
+def apply_settlement(bet: Bet, settlement: grading.Settlement, *, now: datetime, note: str = "") -> None:
     """Mark the bet in memory with its settlement (the caller moves the money and saves)."""
     bet.status = Bet.Status.VOID if settlement.result == grading.Result.VOID else Bet.Status.SETTLED
     bet.result = settlement.result.value
@@ -143,7 +144,7 @@ def _returns_stake(bet: Bet, settlement: grading.Settlement) -> bool:
     )
 
 
-def _move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | None) -> None:
+def move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | None) -> None:
     """The wallet side of a batch (inside the caller's transaction, bets locked): one
     `wallet_release_many` and one `wallet_capture_many` per currency, all or nothing."""
     actor_id = actor.pk if actor is not None else None
@@ -166,19 +167,19 @@ def _move_money(settled: list[tuple[Bet, grading.Settlement]], *, actor: User | 
                     created_by_id=actor_id,
                 )
             )
-    for currency, specs in releases.items():
-        wallet_release_many(releases=specs, currency=currency)
-    for currency, specs in captures.items():
-        wallet_capture_many(captures=specs, currency=currency)
+    for currency, release_specs in releases.items():
+        wallet_release_many(releases=release_specs, currency=currency)
+    for currency, capture_specs in captures.items():
+        wallet_capture_many(captures=capture_specs, currency=currency)
 
 
-def _after_settlement(
+def after_settlement(
     bets: list[Bet], legs_by_bet: dict[int, list[BetLeg]], *, now: datetime, by: str
 ) -> None:
     lines = []
     deltas = []
     payloads = []
-    per_user: dict[int, list[dict]] = defaultdict(list)
+    per_user: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for bet in bets:
         payload = bet_event_payload(bet)
         payload.update(
@@ -222,17 +223,32 @@ def _after_settlement(
             )
         )
     publish_many("bet.settled", payloads)
+    listening = _wants_settlement_notifications(list(per_user))
     _notify_many(
         {
             user_id: {"type": "bet.settled", "bets": settled, "message": _notification_text(settled)}
             for user_id, settled in per_user.items()
+            if user_id in listening
         }
     )
     exposure.exposure_add_on_commit(deltas)
     transaction.on_commit(lambda: _audit(lines))
 
 
-def _notify_many(payloads: dict[int, dict]) -> None:
+def _wants_settlement_notifications(user_ids: list[int]) -> set[int]:
+    """The users who have not turned settlement messages off (preference
+    `notifications.bet_settled`, on by default)."""
+    if not user_ids:
+        return set()
+    wanted = set()
+    for user_id, preferences in User.all_objects.filter(pk__in=user_ids).values_list("pk", "preferences"):
+        notifications = (preferences or {}).get("notifications") if isinstance(preferences, dict) else None
+        if not isinstance(notifications, dict) or notifications.get("bet_settled", True) is not False:
+            wanted.add(user_id)
+    return wanted
+
+
+def _notify_many(payloads: dict[int, dict[str, Any]]) -> None:
     """`notify` for every user of a batch: one on-commit callback whose group sends run
     concurrently in one event loop (one `async_to_sync` per user cost ~5 ms each)."""
 
@@ -261,14 +277,14 @@ def _notify_many(payloads: dict[int, dict]) -> None:
         transaction.on_commit(send)
 
 
-def _notification_text(settled: list[dict]) -> str:
+def _notification_text(settled: list[dict[str, Any]]) -> str:
     if len(settled) == 1:
         item = settled[0]
         return f"Bet #{item['bet_id']} settled: {item['result'].replace('_', ' ')}."
     return f"{len(settled)} bets settled."
 
 
-def _audit(lines: list[dict]) -> None:
+def _audit(lines: list[dict[str, Any]]) -> None:
     try:
         audit_append_many("settlement", lines)
     except Exception:  # the ledger and the outbox hold the truth; the log is a copy
@@ -290,13 +306,13 @@ def _settle_locked(bets: list[Bet], *, now: datetime) -> list[Bet]:
         if not legs or any(leg.result == "" for leg in legs):
             continue
         settlement = _settlement_for(bet, legs)
-        _apply_settlement(bet, settlement, now=now)
+        apply_settlement(bet, settlement, now=now)
         settled.append((bet, settlement))
     done = [bet for bet, _settlement in settled]
     if done:
-        _move_money(settled, actor=None)
+        move_money(settled, actor=None)
         _mark_settled(done, now=now)
-        _after_settlement(done, legs_by_bet, now=now, by="settle_due_bets")
+        after_settlement(done, legs_by_bet, now=now, by="settle_due_bets")
     return done
 
 
@@ -328,10 +344,10 @@ def _mark_settled(bets: list[Bet], *, now: datetime) -> None:
             raise RuntimeError("a locked pending bet changed under the settlement lock")
 
 
-def _due_bets(batch_size: int, only: list[int] | None = None):
+def _due_bets(batch_size: int, only: list[int] | None = None) -> list[Bet]:
     queryset = (
         Bet.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=Bet.Status.PENDING)
+        .filter(status=Bet.Status.PENDING, settlement_failed_at__isnull=True)
         .exclude(legs__result="")
         .order_by("id")
     )
@@ -340,11 +356,48 @@ def _due_bets(batch_size: int, only: list[int] | None = None):
     return list(queryset[:batch_size])
 
 
+def _is_infrastructure(error: Exception) -> bool:
+    """A lost database is no fault of a bet: the task fails and is retried whole."""
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _mark_unsettleable(bet_id: int, error: Exception, *, now: datetime) -> None:
+    """Set the bet aside (the next batches skip it) and say so in the log and the audit store;
+    staff settle or void it by hand from the admin."""
+    message = f"{type(error).__name__}: {error}"[:300]
+    logger.error("bet %s cannot be settled automatically: %s", bet_id, message)
+    Bet.objects.filter(pk=bet_id, status=Bet.Status.PENDING).update(
+        settlement_failed_at=now, settlement_error=message, updated_at=now
+    )
+    try:
+        audit_append(
+            "settlement",
+            {"bet_id": bet_id, "status": "failed", "error": message, "at": now, "by": "settle_due_bets"},
+        )
+    except Exception:
+        logger.exception("settlement audit append failed for bet %s", bet_id)
+
+
+def _settle_one_by_one(bet_ids: list[int], *, now: datetime) -> int:
+    settled = 0
+    for bet_id in bet_ids:
+        try:
+            with transaction.atomic():
+                settled += len(_settle_locked(_due_bets(1, only=[bet_id]), now=now))
+        except Exception as error:
+            if _is_infrastructure(error):
+                raise
+            _mark_unsettleable(bet_id, error, now=now)
+    return settled
+
+
 def settle_batch(*, batch_size: int = SETTLEMENT_BATCH) -> int:
     """Settle up to `batch_size` due bets in one transaction; returns how many settled.
 
-    If one bet of the batch cannot be settled (the wallet refuses), the batch is retried
-    one bet per transaction so the others are not held back by it.
+    If any bet of the batch cannot be settled (the wallet refuses it, its legs cannot be
+    graded, anything), the batch is retried one bet per transaction: the others settle and
+    the bad one is set aside (`settlement_failed_at`), logged and audited, so it never holds
+    back a batch again.
     """
     now = timezone.now()
     try:
@@ -353,23 +406,17 @@ def settle_batch(*, batch_size: int = SETTLEMENT_BATCH) -> int:
             if not bets:
                 return 0
             return len(_settle_locked(bets, now=now))
-    except ApplicationError:
+    except Exception as error:
+        if _is_infrastructure(error):
+            raise
         logger.warning("settlement batch failed; settling its bets one by one", exc_info=True)
-    settled = 0
     candidates = list(
-        Bet.objects.filter(status=Bet.Status.PENDING)
+        Bet.objects.filter(status=Bet.Status.PENDING, settlement_failed_at__isnull=True)
         .exclude(legs__result="")
         .order_by("id")
         .values_list("id", flat=True)[:batch_size]
     )
-    for bet_id in candidates:
-        try:
-            with transaction.atomic():
-                bets = _due_bets(1, only=[bet_id])
-                settled += len(_settle_locked(bets, now=now))
-        except ApplicationError:
-            logger.exception("bet %s could not be settled", bet_id)
-    return settled
+    return _settle_one_by_one(candidates, now=now)
 
 
 def settle_due_bets(*, batch_size: int = SETTLEMENT_BATCH, max_batches: int | None = None) -> int:
@@ -383,62 +430,3 @@ def settle_due_bets(*, batch_size: int = SETTLEMENT_BATCH, max_batches: int | No
         batches += 1
         if settled < batch_size or (max_batches is not None and batches >= max_batches):
             return total
-
-
-def _staff_bet(bet_id: int) -> Bet:
-    bet = Bet.objects.select_for_update(of=("self",)).select_related("user").filter(pk=bet_id).first()
-    if bet is None:
-        raise NotFound("No such bet.")
-    if bet.status != Bet.Status.PENDING:
-        raise ApplicationError(
-            "Only a pending bet can be settled or voided.",
-            code="conflict",
-            status=409,
-            details={"status": bet.status},
-        )
-    return bet
-
-
-def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("Give a reason.", code="validation_error", details={"reason": "required"})
-    return reason
-
-
-@transaction.atomic
-def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
-    """Staff settle a pending bet by hand with a result for the whole bet and a reason."""
-    reason = _require_reason(reason)
-    try:
-        graded = grading.Result(result)
-    except ValueError as error:
-        raise ApplicationError(
-            "Unknown result.", code="validation_error", details={"result": result}
-        ) from error
-    bet = _staff_bet(bet_id)
-    now = timezone.now()
-    legs = list(bet.legs.all())
-    price = bet.odds_decimal
-    factor = grading.leg_factor(graded, price)
-    settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
-    _apply_settlement(bet, settlement, now=now, note=f"Settled by {staff.email}: {reason}")
-    _move_money([(bet, settlement)], actor=staff)
-    bet.save()
-    _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
-    return bet
-
-
-@transaction.atomic
-def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
-    """Staff void a pending bet: the stake goes back (BET_REFUND)."""
-    reason = _require_reason(reason)
-    bet = _staff_bet(bet_id)
-    now = timezone.now()
-    legs = list(bet.legs.all())
-    settlement = grading.Settlement(grading.Result.VOID, bet.stake_minor, grading.ONE)
-    _apply_settlement(bet, settlement, now=now, note=f"Voided by {staff.email}: {reason}")
-    _move_money([(bet, settlement)], actor=staff)
-    bet.save()
-    _after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
-    return bet

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import template
 
+from wallet.money import format_minor
+
 register = template.Library()
 DASH = "\u2013"  # shown for a missing value
 
@@ -11,8 +13,7 @@ def minor(value):
     """Integer minor units as an amount: 123456 -> "1,234.56"."""
     if value is None or value == "":
         return DASH
-    amount = Decimal(int(value)) / 100
-    return f"{amount:,.2f}"
+    return format_minor(int(value))
 
 
 @register.filter

@@ -16,10 +16,11 @@ from tests.wallet.factories import fund_user
 pytestmark = pytest.mark.django_db
 
 # The most queries one placement over the API may take inside a test transaction (so without
-# BEGIN and COMMIT): token and user, idempotency key insert, outcomes, wallet lock, limit sums,
-# bet with its legs, the stake hold (at most a savepoint, the booking, the wallet's outbox
-# row, the release), external id, bet.placed, idempotency key update.
-PLACEMENT_QUERIES_MAX = 15
+# BEGIN and COMMIT, which are savepoints here): token and user, the Idempotency-Key lookup,
+# outcomes with their quote ages, then the reservation (wallet lock, user lock, limit sums,
+# bet with its legs, the stake hold: at most a savepoint, the booking, the wallet's outbox
+# row, the release), and after the venue the fill (status and ticket, bet.placed).
+PLACEMENT_QUERIES_MAX = 18
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_price_changed_is_409_with_the_current_price(client, funded_user, game):
         ({"legs": []}, 400, "invalid_parlay"),
         ({"accept_price_change": "sometimes"}, 400, "validation_error"),
         ({"currency": "XYZ"}, 400, "validation_error"),
-        ({"stake": "100000.00"}, 409, "limit_exceeded"),
+        ({"stake": "6000.00"}, 409, "limit_exceeded"),
         ({"stake": "1000.01"}, 409, "insufficient_funds"),
         ({"edge_id": "no-such-edge"}, 404, "not_found"),
     ],
@@ -318,12 +319,16 @@ def test_a_placement_over_http_takes_a_pinned_number_of_queries(client, funded_u
     # statements belong to the wallet and may change there, within the total above).
     expected = {
         "token and user": (lambda sql: "authtoken_token" in sql, 1),
-        "idempotency key insert and update": (lambda sql: "wallet_idempotencykey" in sql, 2),
-        "outcomes with market, event, sport": (lambda sql: "edges_outcome" in sql, 1),
+        "idempotency key lookup": (
+            lambda sql: sql.startswith('SELECT "betting_bet"') and "idempotency_key" in sql,
+            1,
+        ),
+        "outcomes with market, event, sport, quote age": (lambda sql: "edges_outcome" in sql, 1),
         "wallet lock": (lambda sql: "wallet_account" in sql and "FOR UPDATE" in sql, 1),
+        "user lock": (lambda sql: sql.startswith('SELECT "users_user"') and "FOR UPDATE" in sql, 1),
         "limit sums": (lambda sql: "sum(b.stake_minor)" in sql, 1),
         "bet with its legs": (lambda sql: "INSERT INTO betting_bet " in sql and "betting_betleg" in sql, 1),
-        "external id": (lambda sql: sql.startswith("UPDATE betting_bet SET external_id"), 1),
+        "filled: status and ticket": (lambda sql: sql.startswith('UPDATE "betting_bet" SET "status"'), 1),
         "bet.placed": (lambda sql: "core_outboxevent" in sql and "bet.placed" in sql, 1),
     }
     hold = [
@@ -332,7 +337,28 @@ def test_a_placement_over_http_takes_a_pinned_number_of_queries(client, funded_u
         if not any(match(sql) for match, _count in expected.values())
         and ("SAVEPOINT" in sql or "wallet_" in sql or "core_outboxevent" in sql)
     ]
-    assert len(hold) <= 4, listing
+    # the stake hold (at most 4) and the two transactions' savepoints (4)
+    assert len(hold) <= 8, listing
     for name, (match, count) in expected.items():
         assert sum(bool(match(sql)) for sql in statements) == count, f"{name}:\n{listing}"
     assert sum(count for _match, count in expected.values()) + len(hold) == len(statements), listing
+
+
+def test_legs_are_capped_in_the_serializer_before_any_work(client, funded_user, game):
+    """13 legs (or 10,000) are refused by the input serializer: 400 in the error shape,
+    naming `legs`, without a single outcome read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    games = [make_game(home=f"H{i}", away=f"A{i}") for i in range(13)]
+    legs = [
+        {"outcome_id": g.o("home_ml").pk, "sportsbook": "draftkings", "odds_decimal": "2.20"} for g in games
+    ]
+    for count in (13, 10_000):
+        with CaptureQueriesContext(connection) as captured:
+            response = post(client, {**body(game), "legs": (legs * 800)[:count]}, key=f"legs-{count}")
+        assert response.status_code == 400, response.json()
+        error = response.json()["error"]
+        assert error["code"] == "validation_error" and "legs" in error["details"]
+        assert not [q for q in captured.captured_queries if "edges_outcome" in q["sql"]]
+    assert Bet.objects.count() == 0

@@ -139,3 +139,26 @@ def test_responsible_gambling_page(browser, funded_user):
     assert 'data-testid="excluded-until"' in browser.get("/bets/responsible/").content.decode()
     response = browser.post("/bets/responsible/", {"action": "limits", "max_bet_size": "-1"})
     assert response.status_code == 200
+
+
+def test_my_bets_offers_cancel_only_within_the_grace_period(browser, funded_user, game, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.BETTING_CANCEL_GRACE_SECONDS = 60
+    fresh = place(funded_user, leg(game.o("home_ml")))
+    old = place(funded_user, leg(game.o("over")))
+    Bet.objects.filter(pk=old.pk).update(placed_at=timezone.now() - timedelta(minutes=5))
+    page = browser.get("/bets/").content.decode()
+    assert f"/bets/{fresh.pk}/cancel/" in page and f"/bets/{old.pk}/cancel/" not in page
+
+
+def test_a_rejected_bet_says_why(browser, funded_user, game, settings):
+    from betthat.core.errors import ApplicationError
+
+    settings.BETTING_SANDBOX_REJECT_BOOKS = ["draftkings"]
+    with pytest.raises(ApplicationError):
+        place(funded_user, leg(game.o("home_ml")))
+    page = browser.get("/bets/").content.decode()
+    assert "Rejected by the sportsbook" in page and "draftkings is not taking bets" in page

@@ -159,18 +159,13 @@ def test_limit_exceeded_monthly(funded_user, game):
     assert error.details["limit"] == "max_bet_size" or error.details["limit"] == "monthly_bet_limit"
 
 
-def test_daily_limit_counts_the_users_calendar_day(funded_user, game):
-    funded_user.timezone = "Pacific/Kiritimati"  # UTC+14: "today" started up to 14 h earlier
-    funded_user.save()
+def test_daily_limit_is_a_rolling_24_hours(funded_user, game):
     user_limits_update(user=funded_user, limits={"daily_bet_limit": 1000})
     placed = place(funded_user, leg(game.o("home_ml")), stake=1000)
-    local_midnight = (
-        timezone.now()
-        .astimezone(__import__("zoneinfo").ZoneInfo("Pacific/Kiritimati"))
-        .replace(hour=0, minute=0, second=0, microsecond=0)
-    )
-    Bet.objects.filter(pk=placed.pk).update(placed_at=local_midnight - timedelta(seconds=1))
-    place(funded_user, leg(game.o("over")), stake=1000)  # yesterday's bet no longer counts today
+    Bet.objects.filter(pk=placed.pk).update(placed_at=timezone.now() - timedelta(hours=23, minutes=59))
+    refused(funded_user, "limit_exceeded", leg(game.o("over")), stake=1000)
+    Bet.objects.filter(pk=placed.pk).update(placed_at=timezone.now() - timedelta(hours=24, seconds=1))
+    place(funded_user, leg(game.o("over")), stake=1000)  # out of the window: no longer counts
 
 
 def test_cancelled_bets_do_not_count_toward_limits(funded_user, game):
@@ -246,11 +241,21 @@ def test_sgp_quote_at_another_book_does_not_count(funded_user, game):
     refused(funded_user, "sgp_not_offered", leg(game.o("home_ml")), leg(game.o("over")))
 
 
-def test_venue_rejection_rolls_everything_back(funded_user, game, settings):
+def test_venue_rejection_gives_the_stake_back_and_records_the_rejection(funded_user, game, settings):
+    """The stake is held before the venue is asked (with no lock held) and released when it
+    rejects: the rejected bet stays on record, nothing was staked and nothing published."""
     settings.BETTING_SANDBOX_REJECT_BOOKS = ["draftkings"]
-    error = refused(funded_user, "venue_rejected", leg(game.o("home_ml")))
-    assert error.details["venue_rejected"] is True
-    assert not Transaction.objects.filter(user=funded_user, type=Transaction.Type.BET_PLACED).exists()
+    with pytest.raises(ApplicationError) as error:
+        place(funded_user, leg(game.o("home_ml")), idempotency_key="first-try")
+    assert error.value.code == "venue_rejected" and error.value.details["venue_rejected"] is True
+    rejected = Bet.objects.get(user=funded_user)
+    assert rejected.status == "rejected" and rejected.idempotency_key == ""  # the key is free again
+    assert "not taking bets" in rejected.settlement_note
+    balances = wallet_balances_for_user(user=funded_user, currency="USD")
+    assert (balances.available_minor, balances.held_minor) == (100000, 0)
+    kinds = set(Transaction.objects.filter(bet_id=rejected.pk).values_list("type", flat=True))
+    assert kinds == {Transaction.Type.BET_PLACED, Transaction.Type.BET_REFUND}
+    assert not OutboxEvent.objects.filter(event_type="bet.placed").exists()
 
 
 def test_unknown_outcome_is_a_validation_error(funded_user, game):

@@ -10,6 +10,7 @@ import pytest
 from betting.models import Bet
 from betting.services import LegRequest, bet_place
 from betting.tasks import settle_due_bets_task
+from edges.models import Sportsbook
 from edges.services import event_record_result
 from tests.betting.factories import make_game
 from tests.betting.helpers import ledger_clean
@@ -37,6 +38,9 @@ def _wait(predicate, timeout=90.0, interval=0.02):
 
 def test_worker_killed_mid_batch_settles_every_bet_once(celery_worker_process):
     game = make_game()
+    # 1,200 placements take longer than a quote stays fresh (90 s): keep the book's quotes
+    # takeable for the whole setup.
+    Sportsbook.objects.filter(key="draftkings").update(freshness_seconds=3600)
     users = [UserFactory() for _ in range(USERS)]
     for user in users:
         fund_user(user, 100_000)

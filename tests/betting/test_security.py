@@ -1,0 +1,373 @@
+"""The house cannot be gamed and the limits cannot be walked around (issue 8, betting side).
+
+Each test here failed on the code before the fix it guards."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from betthat.core.errors import ApplicationError
+from betting.models import Bet
+from betting.services import bet_cancel, user_limits_update
+from edges.models import OddsQuote
+from tests.betting.factories import make_game
+from tests.betting.helpers import leg, place, state
+from tests.factories import UserFactory
+from tests.wallet.factories import fund_user
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(user, code, *legs, **kwargs):
+    before = state(user)
+    with pytest.raises(ApplicationError) as error:
+        place(user, *legs, **kwargs)
+    assert error.value.code == code, error.value.message
+    assert state(user) == before
+    return error.value
+
+
+# --- 3e: the verification table holds at placement -----------------------------------------
+
+
+def test_an_unverified_account_cannot_bet(game):
+    user = UserFactory(verification_level=0)
+    fund_user(user, 10_000)
+    error = refused(user, "verification_required", leg(game.o("home_ml")))
+    assert error.status == 403 and error.details["action"] == "bet"
+
+
+# --- 6: limits count every currency, and the window ignores later time-zone changes --------
+
+
+def test_the_daily_limit_counts_stakes_in_every_currency(settings, game):
+    settings.BETTING_FX_RATES = {"USD": "1.00", "EUR": "1.00", "GBP": "1.00"}
+    user = UserFactory()
+    fund_user(user, 100_000)
+    fund_user(user, 100_000, currency="EUR")
+    user_limits_update(user=user, limits={"daily_bet_limit": 1000})
+    place(user, leg(game.o("home_ml")), stake=1000)  # USD: the whole daily limit
+    with pytest.raises(ApplicationError) as error:
+        place(user, leg(game.o("over")), stake=1000, currency="EUR")
+    assert error.value.code == "limit_exceeded" and error.value.details["limit"] == "daily_bet_limit"
+
+
+def test_stakes_in_another_currency_count_at_the_configured_rate(settings, game):
+    settings.BETTING_FX_RATES = {"USD": "1.00", "EUR": "2.00", "GBP": "1.00"}
+    user = UserFactory()
+    fund_user(user, 100_000)
+    fund_user(user, 100_000, currency="EUR")
+    user_limits_update(user=user, limits={"daily_bet_limit": 3000})  # 30.00 USD
+    place(user, leg(game.o("home_ml")), stake=1000, currency="EUR")  # 10 EUR = 20 USD
+    from betting.services import limit_headroom
+
+    headroom = limit_headroom(user=user, currency="USD")
+    assert headroom.staked_today_minor == 2000 and headroom.daily_remaining_minor == 1000
+    eur = limit_headroom(user=user, currency="EUR")
+    assert eur.daily_limit_minor == 1500 and eur.daily_remaining_minor == 500
+
+
+def test_changing_the_time_zone_does_not_reset_the_daily_window(funded_user, game):
+    funded_user.timezone = "Pacific/Kiritimati"  # UTC+14
+    funded_user.save()
+    user_limits_update(user=funded_user, limits={"daily_bet_limit": 1000})
+    placed = place(funded_user, leg(game.o("home_ml")), stake=1000)
+    # 23 hours ago is "yesterday" in most zones at any moment: switching to one of them used
+    # to reset the daily window. In a rolling 24-hour window the bet counts in every zone.
+    Bet.objects.filter(pk=placed.pk).update(placed_at=timezone.now() - timedelta(hours=23))
+    for zone in ("Pacific/Pago_Pago", "UTC", "Asia/Tokyo", "Pacific/Kiritimati"):
+        funded_user.timezone = zone
+        funded_user.save()
+        refused(funded_user, "limit_exceeded", leg(game.o("over")), stake=1000)
+
+
+def test_limits_and_self_exclusion_are_read_fresh_at_placement(funded_user, game):
+    from betthat.users.models import User
+
+    stale = User.objects.get(pk=funded_user.pk)  # a copy loaded before the changes
+    User.objects.filter(pk=funded_user.pk).update(daily_bet_limit=Decimal("5.00"))
+    error = refused(stale, "limit_exceeded", leg(game.o("home_ml")), stake=1000)
+    assert error.details["daily_limit_minor"] == 500
+    User.objects.filter(pk=funded_user.pk).update(
+        daily_bet_limit=Decimal("1000.00"), self_excluded_until=timezone.now() + timedelta(days=1)
+    )
+    refused(stale, "self_excluded", leg(game.o("home_ml")), stake=100)
+
+
+# --- 7: the house cannot be gamed ------------------------------------------------------------
+
+
+def test_a_quote_older_than_its_books_freshness_is_refused(funded_user, game):
+    OddsQuote.objects.filter(outcome=game.o("home_ml"), sportsbook__key="draftkings").update(
+        last_update=timezone.now() - timedelta(seconds=91)  # the book's freshness is 90 s
+    )
+    error = refused(funded_user, "stale_price", leg(game.o("home_ml")))
+    assert error.status == 409 and error.details["outcome_id"] == game.o("home_ml").pk
+
+
+def test_a_pending_bet_cannot_be_cancelled_after_the_grace_period(funded_user, game, settings):
+    settings.BETTING_CANCEL_GRACE_SECONDS = 60
+    bet = place(funded_user, leg(game.o("home_ml")))
+    Bet.objects.filter(pk=bet.pk).update(placed_at=timezone.now() - timedelta(seconds=61))
+    before = state(funded_user)
+    with pytest.raises(ApplicationError) as error:
+        bet_cancel(user=funded_user, bet_id=bet.pk)
+    assert error.value.code == "not_cancellable" and error.value.status == 409
+    assert state(funded_user) == before and Bet.objects.get(pk=bet.pk).status == "pending"
+
+
+class VenueThatVoidedEverything:
+    """A venue that reports every ticket void on its side (the venue confirms)."""
+
+    def execute(self, ticket):
+        from betting.venues import Execution
+
+        return Execution(True, external_id=f"void-{ticket.bet_id}", price_decimal=ticket.price_decimal)
+
+    def can_cancel(self, *, sportsbook, external_id):
+        return True
+
+    def cancel(self, *, sportsbook, external_id):
+        return True
+
+    def is_void(self, *, sportsbook, external_id):
+        return True
+
+
+def test_after_the_grace_period_a_venue_confirmed_void_is_refunded(funded_user, game, settings):
+    settings.BETTING_VENUE = "tests.betting.test_security.VenueThatVoidedEverything"
+    bet = place(funded_user, leg(game.o("home_ml")))
+    Bet.objects.filter(pk=bet.pk).update(placed_at=timezone.now() - timedelta(hours=1))
+    assert bet_cancel(user=funded_user, bet_id=bet.pk).status == "cancelled"
+
+
+def test_the_potential_return_is_capped(funded_user, game, settings):
+    settings.BETTING_MAX_PAYOUT_MINOR = 2000
+    error = refused(funded_user, "max_payout_exceeded", leg(game.o("home_ml")), stake=1000)  # 22.00
+    assert error.details["max_payout_minor"] == 2000 and error.details["potential_return_minor"] == 2200
+    place(funded_user, leg(game.o("home_ml")), stake=900)  # 19.80
+
+
+def test_a_price_above_the_maximum_is_refused(funded_user, game, settings):
+    settings.BETTING_MAX_PRICE_DECIMAL = "2.00"
+    error = refused(funded_user, "max_price_exceeded", leg(game.o("home_ml")))  # 2.20
+    assert error.status == 409
+
+
+def test_american_odds_do_not_overflow_their_column(funded_user, game):
+    bet = place(funded_user, leg(game.o("home_ml")))
+    Bet.objects.filter(pk=bet.pk).update(odds_american=100_000_000_000)  # 1,000,000,001.0 decimal
+    assert Bet.objects.get(pk=bet.pk).odds_american == 100_000_000_000
+
+
+def test_one_unsettleable_bet_never_blocks_its_batch(funded_user, game):
+    from betting.services import settle_due_bets
+    from edges.models import Event
+    from edges.services import event_record_result
+
+    bets = [place(funded_user, leg(game.o("home_ml")), stake=1000) for _ in range(3)]
+    Event.objects.filter(pk=game.event.pk).update(commence_time=timezone.now() - timedelta(hours=3))
+    event_record_result(event_id=game.event.pk, home_score=27, away_score=20)
+    from betting.services import bet_legs_grade_event
+
+    bet_legs_grade_event(event_id=game.event.pk)
+    bets[1].legs.update(result="garbage")  # a leg no grading rule can settle
+    assert settle_due_bets() == 2
+    statuses = {b.pk: Bet.objects.get(pk=b.pk).status for b in bets}
+    assert statuses == {bets[0].pk: "settled", bets[1].pk: "pending", bets[2].pk: "settled"}
+    stuck = Bet.objects.get(pk=bets[1].pk)
+    assert stuck.settlement_failed_at is not None and "garbage" in stuck.settlement_error
+    # the next run does not stumble on it again
+    assert settle_due_bets() == 0
+
+
+# --- 8: staff actions need their own permissions and never touch their own bets ------------
+
+
+def test_staff_cannot_settle_or_void_their_own_bets(game):
+    from betting.services import bet_settle, bet_void
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    fund_user(staff, 10_000)
+    bet = place(staff, leg(game.o("home_ml")))
+    for action in (
+        lambda: bet_settle(bet_id=bet.pk, result="win", staff=staff, reason="mine"),
+        lambda: bet_void(bet_id=bet.pk, staff=staff, reason="mine"),
+    ):
+        with pytest.raises(ApplicationError) as error:
+            action()
+        assert error.value.code == "own_bet" and error.value.status == 403
+    assert Bet.objects.get(pk=bet.pk).status == "pending"
+
+
+def test_settling_needs_the_settle_permission_not_just_change(funded_user, game):
+    from django.contrib.auth.models import Permission
+
+    from betting.services import bet_settle, bet_void
+
+    bet = place(funded_user, leg(game.o("home_ml")))
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="change_bet"))
+    staff = type(staff).objects.get(pk=staff.pk)
+    with pytest.raises(ApplicationError) as error:
+        bet_settle(bet_id=bet.pk, result="win", staff=staff, reason="by hand")
+    assert error.value.code == "permission_denied" and error.value.status == 403
+    with pytest.raises(ApplicationError):
+        bet_void(bet_id=bet.pk, staff=staff, reason="by hand")
+    assert Bet.objects.get(pk=bet.pk).status == "pending"
+
+
+def test_staff_settle_void_and_rebuild_are_audited(funded_user, game, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from betthat.core.audit import audit_read
+
+    first = place(funded_user, leg(game.o("home_ml")))
+    second = place(funded_user, leg(game.o("over")))
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_bet", "settle_bet", "void_bet", "rebuild_exposure"])
+    )
+    browser = Client()
+    browser.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post(f"/admin/betting/bet/{first.pk}/settle/", {"result": "void", "reason": "Duplicate"})
+        browser.post(f"/admin/betting/bet/{second.pk}/settle/", {"result": "win", "reason": "Graded"})
+        browser.post("/admin/betting/bet/exposure/", {"rebuild": "1"})
+    assert Bet.objects.get(pk=first.pk).status == "void"
+    assert Bet.objects.get(pk=second.pk).result == "win"
+    actions = [(r["action"], r["staff_id"], r.get("bet_id")) for r in audit_read("staff")]
+    assert ("bet.void", staff.pk, first.pk) in actions
+    assert ("bet.settle", staff.pk, second.pk) in actions
+    assert ("exposure.rebuild", staff.pk, None) in actions
+
+
+def test_exposure_rebuild_needs_its_permission(funded_user):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_bet"))
+    browser = Client()
+    browser.force_login(staff)
+    response = browser.post("/admin/betting/bet/exposure/", {"rebuild": "1"})
+    assert response.status_code == 403
+
+
+# --- 10: the venue is called with no account row locked ------------------------------------
+
+
+def _rows_are_free(user_id: int, bet_id: int | None = None) -> bool:
+    """From another connection: can the user's wallet accounts (and the bet) be locked now?"""
+    import threading
+
+    from django.db import OperationalError, transaction
+
+    from wallet.models import Account
+
+    answer: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with transaction.atomic():
+                list(Account.objects.select_for_update(nowait=True).filter(user_id=user_id))
+                if bet_id is not None:
+                    list(Bet.objects.select_for_update(nowait=True).filter(pk=bet_id))
+            answer.append(True)
+        except OperationalError:
+            answer.append(False)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return answer == [True]
+
+
+class ProbingVenue:
+    """A slow venue: while it "works" it checks whether the bettor's rows are locked."""
+
+    seen: list[bool] = []
+
+    def execute(self, ticket):
+        from betting.venues import Execution
+
+        ProbingVenue.seen.append(_rows_are_free(ticket.user_id))
+        return Execution(True, external_id=f"probe-{ticket.bet_id}", price_decimal=ticket.price_decimal)
+
+    def can_cancel(self, *, sportsbook, external_id):
+        return True
+
+    def cancel(self, *, sportsbook, external_id):
+        bet = Bet.objects.get(external_id=external_id)
+        ProbingVenue.seen.append(_rows_are_free(bet.user_id, bet.pk))
+        return True
+
+    def is_void(self, *, sportsbook, external_id):
+        return False
+
+
+class FailingVenue:
+    def execute(self, ticket):
+        raise ConnectionError("venue timed out")
+
+    def can_cancel(self, *, sportsbook, external_id):
+        return True
+
+    def cancel(self, *, sportsbook, external_id):
+        raise ConnectionError("venue timed out")
+
+    def is_void(self, *, sportsbook, external_id):
+        return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_venue_fills_and_cancels_while_no_row_is_locked(settings):
+    settings.BETTING_VENUE = "tests.betting.test_security.ProbingVenue"
+    ProbingVenue.seen = []
+    user = UserFactory()
+    fund_user(user, 10_000)
+    game = make_game()
+    bet = place(user, leg(game.o("home_ml")), stake=1000)
+    assert ProbingVenue.seen == [True]
+    bet.refresh_from_db()
+    assert bet.status == "pending" and bet.external_id == f"probe-{bet.pk}"
+    assert bet_cancel(user=user, bet_id=bet.pk).status == "cancelled"
+    assert ProbingVenue.seen == [True, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_venue_leaves_the_ledger_and_the_venue_agreeing(settings):
+    from tests.betting.helpers import ledger_clean
+    from wallet.selectors import wallet_balances_for_user
+
+    settings.BETTING_VENUE = "tests.betting.test_security.FailingVenue"
+    user = UserFactory()
+    fund_user(user, 10_000)
+    game = make_game()
+    with pytest.raises(ApplicationError) as error:
+        place(user, leg(game.o("home_ml")), stake=1000)
+    assert error.value.code == "venue_unavailable" and error.value.status == 503
+    balances = wallet_balances_for_user(user=user, currency="USD")
+    assert (balances.available_minor, balances.held_minor) == (10_000, 0)
+    assert not Bet.objects.filter(user=user, status="pending").exists()
+    assert "ledger_check passed" in ledger_clean()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_venue_cancel_changes_nothing(settings):
+    user = UserFactory()
+    fund_user(user, 10_000)
+    game = make_game()
+    bet = place(user, leg(game.o("home_ml")), stake=1000)
+    settings.BETTING_VENUE = "tests.betting.test_security.FailingVenue"
+    before = state(user)
+    with pytest.raises(ApplicationError) as error:
+        bet_cancel(user=user, bet_id=bet.pk)
+    assert error.value.code == "venue_unavailable"
+    assert state(user) == before and Bet.objects.get(pk=bet.pk).status == "pending"
