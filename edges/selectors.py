@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from edges import cache, pricing
@@ -354,10 +354,6 @@ def market_history(*, event: Event, market_id: int | None = None) -> dict[int, d
 
 def quote_age_seconds(*, edge: Edge, now: datetime | None = None) -> float:
     return max(0.0, ((now or timezone.now()) - edge.oldest_quote_at).total_seconds())
-
-
-def latest_quote_time() -> datetime | None:
-    return OddsQuote.objects.aggregate(latest=Max("last_update"))["latest"]
 
 
 # --- the viewer's stake --------------------------------------------------------------
