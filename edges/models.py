@@ -15,6 +15,9 @@ from django.utils import timezone
 from betthat.core.models import TimeStampedModel
 
 FULL_GAME = "full_game"
+# Provider ids of the demo feed's own events (`simulate_odds`). The simulator drives only
+# these; the real feeds refuse them, so a real event and a simulated one never mix.
+SIMULATED_PREFIX = "sim-"
 
 
 class Sportsbook(models.Model):
@@ -79,6 +82,10 @@ class Event(TimeStampedModel):
             models.Index(fields=["status", "commence_time"], name="event_status_time_idx"),
             models.Index(fields=["sport", "status", "commence_time"], name="event_sport_status_idx"),
         ]
+
+    @property
+    def is_simulated(self) -> bool:
+        return self.provider_id.startswith(SIMULATED_PREFIX)
 
     def __str__(self) -> str:
         return f"{self.away_team} @ {self.home_team}"

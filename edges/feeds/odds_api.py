@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from edges import pricing
 from edges.ingest import EventData, IngestReport, QuoteUpdate, ingest_updates
-from edges.models import FULL_GAME
+from edges.models import FULL_GAME, SIMULATED_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,11 @@ def parse_v4(payload: Any, *, odds_format: str = "auto") -> Parsed:
             continue
         if commence is None:
             report.problem(f"{where} {provider_id}", "event has no valid commence_time")
+            continue
+        if provider_id.startswith(SIMULATED_PREFIX):
+            report.problem(
+                f"{where} {provider_id}", f"provider ids starting {SIMULATED_PREFIX!r} are the demo feed's"
+            )
             continue
         where = f"event {provider_id}"
         events.append(
