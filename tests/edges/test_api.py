@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
-import requests
 
-from edges.feeds.odds_api import OddsApiPoller
 from edges.models import Edge, Event, Market
-from tests.edges.factories import DATA, FILE_TIME, books, load
+from tests.edges.factories import FILE_TIME, books, load
 
 pytestmark = pytest.mark.django_db
 
@@ -119,50 +116,6 @@ def test_board_event_and_edge_pages(client, user, ingested):
     assert client.get(f"/edges/{arb.edge_id}/?total=abc").status_code == 200
     assert client.get("/edges/missing/").status_code == 404
     assert client.get("/events/424242/").status_code == 404
-
-
-class Recorded:
-    """A requests session replaying recorded Odds API responses."""
-
-    def __init__(self, *names):
-        self.responses = [json.loads((DATA / "recorded" / f"{n}.json").read_text()) for n in names]
-        self.calls = []
-
-    def get(self, url, params=None, timeout=None):
-        self.calls.append((url, params))
-        recorded = self.responses.pop(0)
-        response = requests.Response()
-        response.status_code = recorded["status"]
-        response.headers.update(recorded["headers"])
-        response._content = json.dumps(recorded["body"]).encode()
-        return response
-
-
-def test_poller_ingests_and_respects_the_quota():
-    books()
-    session = Recorded("nfl_odds_200", "quota_429")
-    poller = OddsApiPoller(
-        session=session,
-        api_key="k",
-        sports=["americanfootball_nfl", "basketball_nba"],
-        min_interval=30,
-        reserve=10,
-    )
-    first = poller.poll_sport("americanfootball_nfl", now=0)
-    assert first.report.quotes_accepted == 18
-    assert (poller.requests_remaining, poller.requests_used) == (498, 2)
-    url, params = session.calls[0]
-    assert (
-        url.endswith("/v4/sports/americanfootball_nfl/odds")
-        and params["apiKey"] == "k"
-        and params["oddsFormat"] == "decimal"
-    )
-    assert poller.poll_sport("americanfootball_nfl", now=10).skipped_reason == "polled too recently"
-    limited = poller.poll_sport("basketball_nba", now=10)
-    assert limited.skipped_reason == "HTTP 429" and poller.requests_remaining == 0
-    assert poller.poll_sport("americanfootball_nfl", now=100).skipped_reason == "quota reserve reached"
-    assert len(session.calls) == 2
-    assert OddsApiPoller(session=session, api_key="").poll_sport("x").skipped_reason == "no ODDS_API_KEY set"
 
 
 def test_board_shows_the_viewers_kelly_stake(client, user, ingested, monkeypatch):
