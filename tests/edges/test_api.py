@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -118,16 +119,17 @@ def test_board_event_and_edge_pages(client, user, ingested):
     assert client.get("/events/424242/").status_code == 404
 
 
-def test_board_shows_the_viewers_kelly_stake(client, user, ingested, monkeypatch):
-    from edges import selectors
+def fake_bankroll(*, user, currency):
+    """A BANKROLL_PROVIDER for the tests: $1,000 available."""
+    assert currency == "USD"
+    return 100_000
 
-    monkeypatch.setattr(
-        selectors,
-        "viewer_sizing",
-        lambda *, user: selectors.ViewerSizing(
-            100_000, "medium", __import__("decimal").Decimal("0.25"), 500_000
-        ),
-    )
+
+def test_board_shows_the_viewers_kelly_stake(client, user, ingested, settings):
+    # the bankroll comes from the provider named in settings (edges never imports wallet)
+    settings.BANKROLL_PROVIDER = "tests.edges.test_api.fake_bankroll"
+    user.risk_tolerance, user.max_kelly_fraction = "medium", Decimal("0.25")
+    user.save()
     client.force_login(user)
     ev = Edge.objects.get(kind="positive_ev", side="Los Angeles Chargers")
     expected = int(100_000 * min(ev.kelly_fraction * 0.5, 0.25)) / 100
