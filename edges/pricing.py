@@ -151,7 +151,7 @@ def power_exponent(prices: Sequence[float | Decimal]) -> float:
         raise PricingError("a price of 1 or less cannot be de-vigged by the power method")
 
     def f(k: float) -> float:
-        return sum(x**k for x in q) - 1.0
+        return sum(math.pow(x, k) for x in q) - 1.0
 
     low, high = 1e-6, 1.0
     while f(high) > 0:  # sum decreases in k
@@ -177,7 +177,7 @@ def _root_of_decreasing(f: Callable[[float], float], low: float, high: float) ->
 def devig_power(prices: Sequence[float | Decimal]) -> list[float]:
     q = _implied(prices)
     k = power_exponent(prices)
-    p = [x**k for x in q]
+    p = [math.pow(x, k) for x in q]
     total = sum(p)
     return [x / total for x in p]
 
