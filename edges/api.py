@@ -239,7 +239,7 @@ class EventDetailApi(APIView):
 
 class EventHistoryApi(APIView):
     class FilterSerializer(serializers.Serializer):
-        market = serializers.IntegerField(required=False, min_value=1)
+        market = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
     @extend_schema(
         parameters=[FilterSerializer],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from edges.models import Edge
+from edges.models import Edge, Event
 from tests.edges.factories import FILE_TIME, books, load
 
 pytestmark = pytest.mark.django_db
@@ -51,16 +51,20 @@ def test_edge_list_api_and_board_never_500(client, user, user_client, ingested):
 
 
 def test_event_and_edge_paths_never_500(client, user, user_client, ingested):
+    event = Event.objects.get(provider_id="evt-kc-lac")
     for path in [
         f"/api/v1/events/{HUGE}/",
         f"/api/v1/events/{HUGE}/history/",
-        "/api/v1/events/1/history/?market=" + HUGE,
+        "/api/v1/events/{event}/history/?market=" + HUGE,
+        "/api/v1/events/{event}/history/?market=-1",
+        "/api/v1/events/{event}/?method=%00",
+        "/api/v1/events/?page=" + HUGE,
         "/api/v1/events/?date=99999-99-99",
         "/api/v1/events/?sport=" + "%00",
         "/api/v1/edges/" + "x" * 300 + "/",
         "/api/v1/edges/%00/",
     ]:
-        response = user_client.get(path)
+        response = user_client.get(path.format(event=event.pk))
         assert 400 <= response.status_code < 500, path
         assert set(response.json()["error"]) == {"code", "message", "details"}, path
     client.force_login(user)
