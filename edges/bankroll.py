@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 @cache
 def _provider(path: str) -> Callable[..., Any]:
-    return import_string(path)
+    provider: Callable[..., Any] = import_string(path)
+    return provider
 
 
 def viewer_bankroll_minor(*, user: Any, currency: str = "USD") -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -121,26 +122,17 @@ class OddsApiPoller:
             ):
                 result.skipped_reason = "quota reserve reached"
                 return result
-        state = _claim(f"odds:{sport}", now)
-        if state is None:
-            result.skipped_reason = "not due"
-            return result
         params = {
             "regions": self.regions,
             "markets": self.markets,
             "oddsFormat": "decimal",
             "dateFormat": "iso",
         }
-        payload = self._fetch(f"/v4/sports/{sport}/odds", params, state, result, now=now)
-        if payload is not None:
-            try:
-                ingest_v4(payload, odds_format="decimal", now=now, report=result.report)
-            except Exception as error:  # the database is down, say: back off, keep running
-                logger.exception("odds api: ingest of %s failed", sport)
-                self._failed(state, result, f"ingest failed: {error}", now=now)
-                return result
-            self._succeeded(state, result, self._odds_interval(), now=now)
-        return result
+
+        def ingest(payload: Any) -> None:
+            ingest_v4(payload, odds_format="decimal", now=now, report=result.report)
+
+        return self._poll(result, f"/v4/sports/{sport}/odds", params, ingest, self._odds_interval, now=now)
 
     def poll_scores(self, sport: str, *, now: datetime) -> PollResult:
         result = PollResult("scores", sport)
@@ -158,22 +150,48 @@ class OddsApiPoller:
         if not awaiting:
             result.skipped_reason = "no game awaiting a result"
             return result
-        state = _claim(f"scores:{sport}", now)
-        if state is None:
-            result.skipped_reason = "not due"
-            return result
         # the answer covers games completed within daysFrom days (1 to 3)
         days = min(3, max(1, math.ceil((now - min(awaiting)).total_seconds() / 86_400)))
         params = {"daysFrom": str(days), "dateFormat": "iso"}
-        payload = self._fetch(f"/v4/sports/{sport}/scores", params, state, result, now=now)
-        if payload is not None:
-            try:
-                result.results_recorded = _record_results(parse_scores(payload, result.report), result.report)
-            except Exception as error:
-                logger.exception("odds api: recording the results of %s failed", sport)
-                self._failed(state, result, f"recording results failed: {error}", now=now)
-                return result
-            self._succeeded(state, result, settings.ODDS_API_SCORES_POLL_SECONDS, now=now)
+
+        def record(payload: Any) -> None:
+            result.results_recorded = _record_results(parse_scores(payload, result.report), result.report)
+
+        return self._poll(
+            result,
+            f"/v4/sports/{sport}/scores",
+            params,
+            record,
+            lambda: float(settings.ODDS_API_SCORES_POLL_SECONDS),
+            now=now,
+        )
+
+    def _poll(
+        self,
+        result: PollResult,
+        path: str,
+        params: dict[str, str],
+        handle: Callable[[Any], None],
+        interval: Callable[[], float],
+        *,
+        now: datetime,
+    ) -> PollResult:
+        """Claim the feed if due, fetch, hand the answer on; the outcome sets the next poll.
+        Nothing raises out of here: a failure backs off and is recorded."""
+        state = _claim(f"{result.feed}:{result.sport}", now)
+        if state is None:
+            result.skipped_reason = "not due"
+            return result
+        payload = self._fetch(path, params, state, result, now=now)
+        if payload is None:
+            return result
+        try:
+            handle(payload)
+        except Exception as error:  # the database is down, say: back off, keep running
+            logger.exception("odds api: handling the %s answer for %s failed", result.feed, result.sport)
+            self._failed(state, result, f"{result.feed} not stored: {error}", now=now)
+            return result
+        self._succeeded(state, result, interval(), now=now)
         return result
 
     # --- HTTP, quota, pacing ---

@@ -7,13 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Final
 
 from edges.models import FULL_GAME
 
 # An upsert row: (outcome_id, sportsbook_id, price_decimal, price_american, point, last_update,
 # received_at, version, is_suspended), the column order of the upsert statement.
 QuoteRowIn = tuple[int, int, Decimal, int, Decimal | None, datetime, datetime, int, bool]
-VERSION = 7  # position of the version in a QuoteRowIn
+VERSION: Final = 7  # position of the version in a QuoteRowIn
 
 
 @dataclass(frozen=True, slots=True)

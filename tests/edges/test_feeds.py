@@ -213,7 +213,7 @@ def test_a_failing_feed_never_raises_into_the_worker(feed_settings, monkeypatch)
         "parts_skipped": 0,
         "results_recorded": 0,
     }
-    assert state(f"odds:{NFL}").last_error == "ingest failed: database went away"
+    assert state(f"odds:{NFL}").last_error == "odds not stored: database went away"
 
 
 def test_scores_record_results_that_grade_and_settle_like_ingest_results(feed_settings, user):
