@@ -105,16 +105,21 @@ def event_record_result(
     return event
 
 
-def events_start_due(*, now: datetime | None = None) -> list[int]:
+def events_start_due(*, now: datetime | None = None, provider_prefix: str = "") -> list[int]:
     """Scheduled events whose start time has passed go live; each publishes `event.started`
-    and loses its edges (an edge is a pre-match opportunity)."""
+    and loses its edges (an edge is a pre-match opportunity). `provider_prefix` limits it to
+    one feed's events (the simulator starts only its own)."""
     now = now or timezone.now()
     started = []
     with transaction.atomic():
         events = list(
             Event.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("sport")
-            .filter(status=Event.Status.SCHEDULED, commence_time__lte=now)
+            .filter(
+                status=Event.Status.SCHEDULED,
+                commence_time__lte=now,
+                provider_id__startswith=provider_prefix,
+            )
         )
         for event in events:
             event.status = Event.Status.LIVE
@@ -170,10 +175,11 @@ def edges_expire_due(*, now: datetime | None = None) -> int:
     )
 
 
-def edges_lifecycle_tick(*, now: datetime | None = None) -> dict[str, int]:
-    """One pass of the lifecycle: start due events, expire, mark stale."""
+def edges_lifecycle_tick(*, now: datetime | None = None, provider_prefix: str = "") -> dict[str, int]:
+    """One pass of the lifecycle: start due events (of one feed, with `provider_prefix`),
+    expire, mark stale."""
     now = now or timezone.now()
-    started = events_start_due(now=now)
+    started = events_start_due(now=now, provider_prefix=provider_prefix)
     expired = edges_expire_due(now=now)
     stale = mark_stale(now=now)
     return {"started": len(started), "expired": expired, "stale": stale}

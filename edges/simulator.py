@@ -366,7 +366,8 @@ class Simulator:
         report = IngestReport()
         if updates or new_events:
             ingest_updates(updates=updates, events=new_events, now=now, report=report)
-        lifecycle = services.edges_lifecycle_tick(now=now)
+        # starts only its own events; a real one goes live by beat's lifecycle task
+        lifecycle = services.edges_lifecycle_tick(now=now, provider_prefix=SIMULATED_PREFIX)
         finished = self._finish_due(now)
         return {"report": report, "lifecycle": lifecycle, "finished": finished, "new_events": len(new_events)}
 

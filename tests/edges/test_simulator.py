@@ -54,6 +54,10 @@ def test_simulator_never_touches_a_real_event():
     assert Event.objects.filter(provider_id__startswith=SIMULATED_PREFIX, status="final").count() == finished
 
     assert _real_state("evt-kc-lac") == before
+    # past the real event's kick-off, the demo still does not start it (beat's lifecycle does)
+    kickoff = Event.objects.get(provider_id="evt-kc-lac").commence_time
+    simulator.tick(now=kickoff + timedelta(seconds=1))
+    assert Event.objects.get(provider_id="evt-kc-lac").status == "scheduled"
     assert all(sim.provider_id.startswith(SIMULATED_PREFIX) for sim in simulator.events.values())
 
 
