@@ -1,4 +1,4 @@
-"""REST API, pages, and the poller against recorded responses (no network)."""
+"""REST API and pages of the edges app (the poller is in test_feeds.py)."""
 
 from __future__ import annotations
 
