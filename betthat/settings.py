@@ -379,6 +379,42 @@ ODDS_API_BASE_URL = env("ODDS_API_BASE_URL", default="https://api.the-odds-api.c
 ODDS_API_SPORTS = env.list("ODDS_API_SPORTS", default=["americanfootball_nfl", "basketball_nba"])
 ODDS_API_REGIONS = env("ODDS_API_REGIONS", default="us,eu")
 ODDS_API_MARKETS = env("ODDS_API_MARKETS", default="h2h,spreads,totals")
+# Edges feeds: how the poller paces itself (see README "Odds feeds"). Each sport's odds are
+# polled every ODDS_API_POLL_SECONDS, stretched (up to ODDS_API_MAX_INTERVAL_SECONDS) once
+# fewer than ODDS_API_QUOTA_LOW requests remain, and not at all at ODDS_API_QUOTA_RESERVE
+# (the free /v4/sports call then checks hourly whether the quota was reset). Errors and 429s
+# back off exponentially from ODDS_API_BACKOFF_SECONDS up to ODDS_API_BACKOFF_MAX_SECONDS.
+ODDS_API_POLL_SECONDS = env.int("ODDS_API_POLL_SECONDS", default=60)
+ODDS_API_SCORES_POLL_SECONDS = env.int("ODDS_API_SCORES_POLL_SECONDS", default=300)
+ODDS_API_MAX_INTERVAL_SECONDS = env.int("ODDS_API_MAX_INTERVAL_SECONDS", default=3600)
+ODDS_API_QUOTA_LOW = env.int("ODDS_API_QUOTA_LOW", default=500)
+ODDS_API_QUOTA_RESERVE = env.int("ODDS_API_QUOTA_RESERVE", default=10)
+ODDS_API_QUOTA_PROBE_SECONDS = env.int("ODDS_API_QUOTA_PROBE_SECONDS", default=3600)
+ODDS_API_BACKOFF_SECONDS = env.int("ODDS_API_BACKOFF_SECONDS", default=30)
+ODDS_API_BACKOFF_MAX_SECONDS = env.int("ODDS_API_BACKOFF_MAX_SECONDS", default=1800)
+ODDS_API_TIMEOUT_SECONDS = env.float("ODDS_API_TIMEOUT_SECONDS", default=15.0)
+# The beat ticks often; each tick polls only the sports whose time has come (no-op without
+# ODDS_API_KEY), so the pace above is kept in one place and shared by every worker.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "edges-poll-odds-api": {
+            "task": "edges.tasks.poll_odds_api_task",
+            "schedule": timedelta(seconds=15),
+        },
+        "edges-poll-scores": {
+            "task": "edges.tasks.poll_scores_task",
+            "schedule": timedelta(seconds=30),
+        },
+    }
+)
+# Odds websocket (/ws/odds/): per-socket bounds.
+ODDS_WS_MAX_EVENTS = env.int("ODDS_WS_MAX_EVENTS", default=50)
+ODDS_WS_SUBSCRIBES_PER_MINUTE = env.int("ODDS_WS_SUBSCRIBES_PER_MINUTE", default=30)
+ODDS_WS_MAX_FRAME_BYTES = env.int("ODDS_WS_MAX_FRAME_BYTES", default=8192)
+# The board's recommended stake needs the viewer's bankroll, which the wallet owns; edges
+# must not import wallet, so the reader is named here: called as f(user=, currency=), it
+# returns the available amount in minor units (an int, or an object with `available_minor`).
+BANKROLL_PROVIDER = env("BANKROLL_PROVIDER", default="wallet.selectors.wallet_balances_for_user")
 
 # Payments.
 PAYMENTS_PROVIDER = env("PAYMENTS_PROVIDER", default="sandbox")

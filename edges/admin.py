@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from edges.models import Edge, Event, Market, OddsHistory, OddsQuote, Outcome, Sport, Sportsbook
+from edges.models import Edge, Event, FeedState, Market, OddsHistory, OddsQuote, Outcome, Sport, Sportsbook
 
 
 @admin.register(Sportsbook)
@@ -76,3 +76,26 @@ class EdgeAdmin(admin.ModelAdmin):
     search_fields = ["edge_id", "side", "player"]
     raw_id_fields = ["event", "market", "outcome"]
     ordering = ["-discovered_at"]
+
+
+@admin.register(FeedState)
+class FeedStateAdmin(admin.ModelAdmin):
+    """Where each polled feed stands (read only: the poller writes it)."""
+
+    list_display = [
+        "key",
+        "last_success_at",
+        "next_poll_at",
+        "consecutive_failures",
+        "last_status",
+        "last_error",
+        "parts_skipped",
+        "requests_remaining",
+        "requests_used",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -13,6 +16,7 @@ from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.schema import paginated, query_parameters
 from betthat.core.serializers import minor_to_decimal
 from edges import pricing, realtime, selectors
+from edges.bankroll import viewer_sizing_for
 from edges.forms import EdgeFilterForm
 from edges.models import Edge, Event
 
@@ -35,10 +39,11 @@ def _validation_error(errors) -> ApplicationError:
     return ApplicationError("The request is not valid.", code="validation_error", status=400, details=errors)
 
 
-# Response shapes, for the OpenAPI schema (the views build plain dicts for speed).
-class QuoteSchema(serializers.Serializer):
-    sportsbook = serializers.CharField()
-    price_decimal = serializers.DecimalField(max_digits=10, decimal_places=4)
+class QuoteOutputSerializer(serializers.Serializer):
+    """A book's current quote of an outcome."""
+
+    sportsbook = serializers.CharField(source="sportsbook.key")
+    price_decimal = serializers.DecimalField(max_digits=12, decimal_places=6)
     price_american = serializers.IntegerField()
     point = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
     last_update = serializers.DateTimeField()
@@ -46,27 +51,42 @@ class QuoteSchema(serializers.Serializer):
     is_suspended = serializers.BooleanField()
 
 
-class OutcomeBoardSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    point = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
-    best_sportsbook = serializers.CharField(allow_null=True)
-    best_price_decimal = serializers.DecimalField(max_digits=10, decimal_places=4, allow_null=True)
+class OutcomeBoardOutputSerializer(serializers.Serializer):
+    """One row of `selectors.MarketBoard.rows`: an outcome, its quotes by book, best and fair."""
+
+    id = serializers.IntegerField(source="outcome.pk")
+    name = serializers.CharField(source="outcome.name")
+    point = serializers.DecimalField(source="outcome.point", max_digits=8, decimal_places=2, allow_null=True)
+    best_sportsbook = serializers.CharField(source="best_book", allow_null=True)
+    best_price_decimal = serializers.DecimalField(
+        source="best_price", max_digits=12, decimal_places=6, allow_null=True
+    )
     fair_probability = serializers.FloatField(allow_null=True)
-    fair_odds_decimal = serializers.FloatField(allow_null=True)
-    quotes = QuoteSchema(many=True)
+    fair_odds_decimal = serializers.SerializerMethodField()
+    quotes = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_fair_odds_decimal(self, row: dict[str, Any]) -> float | None:
+        return None if row["fair_odds"] is None else round(row["fair_odds"], 6)
+
+    @extend_schema_field(QuoteOutputSerializer(many=True))
+    def get_quotes(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        quotes = [quote for _book, quote in sorted(row["quotes"].items())]
+        return QuoteOutputSerializer(quotes, many=True).data
 
 
-class MarketBoardSchema(serializers.Serializer):
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    player = serializers.CharField()
-    period = serializers.CharField()
-    point = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
-    is_suspended = serializers.BooleanField()
-    devig_method = serializers.CharField()
+class MarketBoardOutputSerializer(serializers.Serializer):
+    """A `selectors.MarketBoard`: one market's grid, priced with the viewer's method."""
+
+    id = serializers.IntegerField(source="market.pk")
+    key = serializers.CharField(source="market.key")
+    player = serializers.CharField(source="market.player")
+    period = serializers.CharField(source="market.period")
+    point = serializers.DecimalField(source="market.point", max_digits=8, decimal_places=2, allow_null=True)
+    is_suspended = serializers.BooleanField(source="market.is_suspended")
+    devig_method = serializers.CharField(source="method")
     reference = serializers.CharField()
-    outcomes = OutcomeBoardSchema(many=True)
+    outcomes = OutcomeBoardOutputSerializer(source="rows", many=True)
 
 
 class EdgeSchema(serializers.Serializer):
@@ -198,65 +218,28 @@ def _event_or_404(event_id: int) -> Event:
     return event
 
 
-class EventDetailSchema(EventOutputSerializer):
-    markets = MarketBoardSchema(many=True)
+class EventDetailOutputSerializer(EventOutputSerializer):
+    """The event with every market's grid (the boards come in the context)."""
+
+    markets = serializers.SerializerMethodField()
+
+    @extend_schema_field(MarketBoardOutputSerializer(many=True))
+    def get_markets(self, event: Event) -> list[dict[str, Any]]:
+        return MarketBoardOutputSerializer(self.context["boards"], many=True).data
 
 
 class EventDetailApi(APIView):
-    @extend_schema(parameters=[PricingInputSerializer], responses=EventDetailSchema)
+    @extend_schema(parameters=[PricingInputSerializer], responses=EventDetailOutputSerializer)
     def get(self, request, event_id: int):
         event = _event_or_404(event_id)
         method, reference = _pricing_choice(request)
         boards = selectors.event_markets_board(event=event, method=method, reference=reference)
-        markets = []
-        for board in boards:
-            market = board.market
-            markets.append(
-                {
-                    "id": market.pk,
-                    "key": market.key,
-                    "player": market.player,
-                    "period": market.period,
-                    "point": None if market.point is None else str(market.point),
-                    "is_suspended": market.is_suspended,
-                    "devig_method": board.method,
-                    "reference": board.reference,
-                    "outcomes": [
-                        {
-                            "id": row["outcome"].pk,
-                            "name": row["outcome"].name,
-                            "point": None if row["outcome"].point is None else str(row["outcome"].point),
-                            "best_sportsbook": row["best_book"],
-                            "best_price_decimal": None
-                            if row["best_price"] is None
-                            else str(row["best_price"]),
-                            "fair_probability": row["fair_probability"],
-                            "fair_odds_decimal": None
-                            if row["fair_odds"] is None
-                            else round(row["fair_odds"], 6),
-                            "quotes": [
-                                {
-                                    "sportsbook": book,
-                                    "price_decimal": str(q.price_decimal),
-                                    "price_american": q.price_american,
-                                    "point": None if q.point is None else str(q.point),
-                                    "last_update": q.last_update,
-                                    "version": q.version,
-                                    "is_suspended": q.is_suspended,
-                                }
-                                for book, q in sorted(row["quotes"].items())
-                            ],
-                        }
-                        for row in board.rows
-                    ],
-                }
-            )
-        return Response({**EventOutputSerializer(event).data, "markets": markets})
+        return Response(EventDetailOutputSerializer(event, context={"boards": boards}).data)
 
 
 class EventHistoryApi(APIView):
     class FilterSerializer(serializers.Serializer):
-        market = serializers.IntegerField(required=False, min_value=1)
+        market = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -349,7 +332,7 @@ class EdgeListApi(APIView):
         edges = selectors.search_edges(filters=form.to_filters())
         paginator = Pagination()
         page = paginator.paginate_queryset(edges, request, view=self)
-        sizing = selectors.viewer_sizing(user=request.user)
+        sizing = viewer_sizing_for(user=request.user)
         return paginator.get_paginated_response([_edge_with_stake(e, sizing) for e in page])
 
 
@@ -359,7 +342,7 @@ class EdgeDetailApi(APIView):
         edge = selectors.edge_get(edge_id=edge_id)
         if edge is None:
             raise NotFound(f"No edge {edge_id}.")
-        data = _edge_with_stake(edge, selectors.viewer_sizing(user=request.user))
+        data = _edge_with_stake(edge, viewer_sizing_for(user=request.user))
         if edge.kind == "arbitrage":
             split = pricing.arbitrage_stakes(10_000, [leg["price_decimal"] for leg in edge.legs])
             data["stake_split_per_100"] = {

@@ -1,15 +1,25 @@
 """/ws/odds/: the board and event subscriptions.
 
 Client -> server:
-    {"action": "subscribe", "board": {filters as the API: sport, market_type, kind,
-     sportsbook, min_edge, min_ev, max_age, status}}           # the board
+    {"action": "subscribe", "board": {the board's filters: sport, market_type, kind,
+     sportsbook, min_edge, min_ev, max_age, status, ordering}}   # the board
     {"action": "subscribe", "events": [12, 13]}                  # quotes and edges of events
-    {"action": "unsubscribe", "events": [12]}
+    {"action": "unsubscribe", "events": [12]} / {"action": "unsubscribe", "board": true}
+    {"action": "ping"}
+The board's filters read min_edge / min_ev as the board page does: percents ("2" is 2 %);
+add "units": "fraction" to send them as the REST API does (0.02). With no sport chosen, the
+viewer's favourite sports are the default, as on the page; "sport": "all" is every sport.
 Server -> client: {"type": "snapshot", "edges": [...]} after each subscribe, then frames
 {"type": "deltas", "deltas": [...]} (one per ingest batch) of typed deltas
 {"type": "edge.updated" | "edge.removed" | "quote.updated" | "event.status", "version": v, ...}. Versions only grow per edge / quote, so a client drops any delta older
 than what it holds. On reconnect the client subscribes again and gets a fresh snapshot to
 reconcile against (rows missing from it are gone).
+
+Bounds per socket (settings): at most ODDS_WS_MAX_EVENTS event subscriptions, of events
+that exist; at most ODDS_WS_SUBSCRIBES_PER_MINUTE subscribe messages a minute; frames up to
+ODDS_WS_MAX_FRAME_BYTES. A frame that breaks a rule (not JSON, wrong types, unknown action,
+too big, too often) gets an error frame `{"type": "error", "error": {code, message,
+details}}` and the socket stays open.
 """
 
 from __future__ import annotations
@@ -19,17 +29,23 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from betthat.core import redis as bt_redis
 from betthat.core.channel_layer import cancellation_requested
 from edges import realtime, selectors
 from edges.forms import EdgeFilterForm
+from edges.models import Event
 
 SNAPSHOT_LIMIT = 200
-MAX_EVENTS = 50
+MAX_EVENT_ID = 2**63 - 1
+RATE_WINDOW = 60.0
+SEEN_MAX = 20_000
 logger = logging.getLogger(__name__)
 
 
@@ -44,6 +60,7 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
         self.groups: set[str] = set()
         self.visible: set[str] = set()
         self.sent_versions: dict[str, int] = {}
+        self.subscribed_at: deque[float] = deque()
         await self.accept()
         await self.send_json({"type": "hello"})
 
@@ -67,58 +84,134 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
             {"type": "error", "error": {"code": code, "message": message, "details": details or {}}}
         )
 
+    # --- frames ---
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Every frame is answered, none closes the socket: JSON text within the size limit
+        goes on to `receive_json`, anything else gets an error frame."""
+        limit = settings.ODDS_WS_MAX_FRAME_BYTES
+        if text_data is None:
+            await self._error("validation_error", "Send JSON in text frames.")
+            return
+        if len(text_data) > limit or len(text_data.encode()) > limit:
+            await self._error("payload_too_large", f"A frame is at most {limit} bytes.", {"max_bytes": limit})
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self._error("validation_error", "A frame is a JSON object.")
+            return
+        try:
+            await self.receive_json(content)
+        except Exception:  # a bug must not cost the viewer their live board
+            logger.exception("odds socket failed on a frame")
+            await self._error("server_error", "That message could not be handled.")
+
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):
             await self._error("validation_error", "Send a JSON object.")
             return
         action = content.get("action")
-        if action == "subscribe":
-            if "board" in content:
-                form = EdgeFilterForm(content.get("board") or {})
-                if not form.is_valid():
-                    await self._error(
-                        "validation_error", "The board filters are not valid.", form.errors.get_json_data()
-                    )
-                    return
-                self.filters = form.to_filters()
-                await hub.join(self)
-                edges = await database_sync_to_async(self._snapshot)(self.filters)
-                self.visible = {e["edge_id"] for e in edges}
-                self.sent_versions.update({e["edge_id"]: e["version"] for e in edges})
-                await self.send_json(
-                    {"type": "snapshot", "scope": "board", "edges": edges, "server_time": time.time()}
-                )
-            if "events" in content:
-                ids = content.get("events")
-                if (
-                    not isinstance(ids, list)
-                    or not all(isinstance(i, int) for i in ids)
-                    or len(ids) > MAX_EVENTS
-                ):
-                    await self._error(
-                        "validation_error", f"events is a list of up to {MAX_EVENTS} event ids."
-                    )
-                    return
-                for event_id in ids:
-                    self.events.add(event_id)
-                    await self._join(realtime.event_group(event_id))
-                edges = await database_sync_to_async(self._event_snapshot)(ids)
-                self.visible.update(e["edge_id"] for e in edges)
-                await self.send_json({"type": "snapshot", "scope": "events", "events": ids, "edges": edges})
-            if "board" not in content and "events" not in content:
-                await self._error("validation_error", "subscribe needs board or events.")
-        elif action == "unsubscribe":
-            if content.get("board") is not None:
-                self.filters = None
-                hub.leave(self)
-            for event_id in content.get("events") or []:
-                if isinstance(event_id, int):
-                    self.events.discard(event_id)
-                    await self._leave(realtime.event_group(event_id))
-        elif action == "ping":
-            await self.send_json({"type": "pong", "server_time": time.time()})
-        else:
-            await self._error("validation_error", "Unknown action.", {"action": action})
+        handlers = {"subscribe": self._subscribe, "unsubscribe": self._unsubscribe, "ping": self._ping}
+        handler = handlers.get(action) if isinstance(action, str) else None
+        if handler is None:
+            await self._error(
+                "validation_error",
+                "Unknown action: use subscribe, unsubscribe or ping.",
+                {"action": action if isinstance(action, (str, int, float, bool)) else None},
+            )
+            return
+        await handler(content)
+
+    async def _ping(self, content: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong", "server_time": time.time()})
+
+    # --- subscriptions ---
+
+    def _allow_subscribe(self) -> bool:
+        now = time.monotonic()
+        while self.subscribed_at and now - self.subscribed_at[0] > RATE_WINDOW:
+            self.subscribed_at.popleft()
+        if len(self.subscribed_at) >= settings.ODDS_WS_SUBSCRIBES_PER_MINUTE:
+            return False
+        self.subscribed_at.append(now)
+        return True
+
+    async def _subscribe(self, content: dict[str, Any]) -> None:
+        if "board" not in content and "events" not in content:
+            await self._error("validation_error", "subscribe needs board or events.")
+            return
+        if not self._allow_subscribe():
+            limit = settings.ODDS_WS_SUBSCRIBES_PER_MINUTE
+            retry = RATE_WINDOW - (time.monotonic() - self.subscribed_at[0])
+            await self._error(
+                "rate_limited",
+                f"At most {limit} subscribe messages a minute.",
+                {"limit": limit, "retry_after_seconds": max(1, round(retry))},
+            )
+            return
+        if "board" in content:
+            await self._subscribe_board(content.get("board"), content.get("units", "percent"))
+        if "events" in content:
+            await self._subscribe_events(content.get("events"))
+
+    async def _subscribe_board(self, board: Any, units: Any) -> None:
+        if board is not None and not isinstance(board, dict):
+            await self._error("validation_error", "board is an object of filters.")
+            return
+        if units not in ("percent", "fraction"):
+            await self._error("validation_error", 'units is "percent" or "fraction".', {"units": None})
+            return
+        form = EdgeFilterForm(board or {}, percent=units == "percent")
+        if not form.is_valid():
+            await self._error(
+                "validation_error", "The board filters are not valid.", form.errors.get_json_data()
+            )
+            return
+        self.filters = form.to_filters(favourite_sports=selectors.favourite_sports(user=self.scope["user"]))
+        await hub.join(self)
+        edges = await database_sync_to_async(self._snapshot)(self.filters)
+        self.visible = {e["edge_id"] for e in edges}
+        self.sent_versions.update({e["edge_id"]: e["version"] for e in edges})
+        await self.send_json(
+            {"type": "snapshot", "scope": "board", "edges": edges, "server_time": time.time()}
+        )
+
+    async def _subscribe_events(self, ids: Any) -> None:
+        cap = settings.ODDS_WS_MAX_EVENTS
+        if not _event_ids(ids):
+            await self._error("validation_error", f"events is a list of up to {cap} event ids.", {"max": cap})
+            return
+        wanted = set(ids)
+        if len(self.events | wanted) > cap:
+            await self._error(
+                "too_many_subscriptions",
+                f"A socket follows at most {cap} events; unsubscribe from some first.",
+                {"max": cap, "subscribed": len(self.events)},
+            )
+            return
+        unknown = wanted - await database_sync_to_async(_existing_events)(wanted)
+        if unknown:
+            await self._error("not_found", "No such events.", {"events": sorted(unknown)})
+            return
+        for event_id in ids:
+            self.events.add(event_id)
+            await self._join(realtime.event_group(event_id))
+        edges = await database_sync_to_async(self._event_snapshot)(ids)
+        self.visible.update(e["edge_id"] for e in edges)
+        await self.send_json({"type": "snapshot", "scope": "events", "events": ids, "edges": edges})
+
+    async def _unsubscribe(self, content: dict[str, Any]) -> None:
+        ids = content.get("events", [])
+        if not _event_ids(ids, limit=None):
+            await self._error("validation_error", "events is a list of event ids.")
+            return
+        if content.get("board"):
+            self.filters = None
+            hub.leave(self)
+        for event_id in ids:
+            self.events.discard(event_id)
+            await self._leave(realtime.event_group(event_id))
 
     @staticmethod
     def _snapshot(filters) -> list[dict]:
@@ -153,8 +246,10 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "deltas", "at": message.get("at"), "deltas": out})
 
     def _remember(self, edge_id: str, version: int, *, visible: bool) -> None:
-        if len(self.sent_versions) > 20_000:
+        if len(self.sent_versions) > SEEN_MAX:
             self.sent_versions.clear()
+        if len(self.visible) > SEEN_MAX:
+            self.visible.clear()
         self.sent_versions[edge_id] = version
         if visible:
             self.visible.add(edge_id)
@@ -170,7 +265,7 @@ class BoardHub:
 
     def __init__(self) -> None:
         self.subscribers: set[OddsConsumer] = set()
-        self.visible: dict = {}
+        self.visible: dict[selectors.EdgeFilters, set[str]] = {}
         self.task: asyncio.Task | None = None
         self.loop = None
 
@@ -219,9 +314,17 @@ class BoardHub:
 
     def leave(self, consumer: OddsConsumer) -> None:
         self.subscribers.discard(consumer)
+        self.evict_unused()
         if not self.subscribers and self.task is not None:
             self.task.cancel()
             self.task = None
+
+    def evict_unused(self) -> None:
+        """Per-filter state lives only while a socket uses that filter set, so the hub's
+        memory is bounded by its sockets, not by every filter ever asked for."""
+        in_use = {consumer.filters for consumer in self.subscribers if consumer.filters is not None}
+        for filters in [f for f in self.visible if f not in in_use]:
+            del self.visible[filters]
 
     async def _listen(self, ready: asyncio.Event) -> None:
         client = bt_redis.async_client()
@@ -242,6 +345,7 @@ class BoardHub:
                 for consumer in list(self.subscribers):
                     if consumer.filters is not None:
                         by_filters.setdefault(consumer.filters, []).append(consumer)
+                self.evict_unused()
                 for filters, consumers in by_filters.items():
                     frame = self._frame(filters, deltas, now_ts, batch["at"])
                     if frame is None:
@@ -262,3 +366,18 @@ class BoardHub:
 
 
 hub = BoardHub()
+
+
+def _event_ids(value: Any, *, limit: int | None = -1) -> bool:
+    """A list of event ids: whole numbers (not booleans) in the id range, at most `limit`
+    of them (the setting by default, None for no cap)."""
+    cap = settings.ODDS_WS_MAX_EVENTS if limit == -1 else limit
+    return (
+        isinstance(value, list)
+        and (cap is None or len(value) <= cap)
+        and all(type(i) is int and 1 <= i <= MAX_EVENT_ID for i in value)
+    )
+
+
+def _existing_events(ids: set[int]) -> set[int]:
+    return set(Event.objects.filter(pk__in=ids).values_list("pk", flat=True))

@@ -1,24 +1,32 @@
 """Demo data for the edges app: the books, the sports and a slate of upcoming events.
 
 Idempotent: books are upserted by key; events are added only while fewer than the slate
-size are upcoming. The events start within minutes, so a demo user sees bets settle.
+size are upcoming. The events start within minutes, so a demo user sees bets settle. With
+ODDS_API_KEY set the real feed fills the board and no simulated event is created.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 
 from edges.ingest import ingest_updates
-from edges.models import Event
+from edges.models import SIMULATED_PREFIX, Event
 from edges.simulator import SPORTS, Simulator
 
 SLATE = 8
 
 
 def seed(*, users, stdout) -> None:
+    if settings.ODDS_API_KEY:
+        # The Odds API feeds the board; simulated events would sit there unquoted.
+        stdout.write("edges: ODDS_API_KEY is set, so no simulated events (beat polls The Odds API)")
+        return
     Simulator.ensure_books()
     now = timezone.now()
-    upcoming = Event.objects.filter(status=Event.Status.SCHEDULED, commence_time__gt=now).count()
+    upcoming = Event.objects.filter(
+        status=Event.Status.SCHEDULED, commence_time__gt=now, provider_id__startswith=SIMULATED_PREFIX
+    ).count()
     simulator = Simulator(start_within=(180.0, 900.0))
     sports = list(SPORTS)
     events = [

@@ -125,6 +125,18 @@ def _confidence(reference: str, n_books: int, age: float | None, threshold: floa
     return round(base * (0.5 + 0.5 * freshness), 4)
 
 
+@dataclass
+class MarketView:
+    """One line's quotes arranged for pricing: outcome names (sorted), each book's prices in
+    that order, the row behind each (book, position), and the best row per outcome."""
+
+    market: MarketInfo
+    names: list[str]
+    quotes: dict[str, list[float | None]]
+    row_at: dict[tuple[str, int], QuoteRow]
+    best: dict[str, QuoteRow]
+
+
 def find_edges(
     *,
     event: EventInfo,
@@ -144,119 +156,146 @@ def find_edges(
     found: list[FoundEdge] = []
     best_by_market: dict[int, dict[str, QuoteRow]] = {}
     for market in markets:
-        market_rows = by_market.get(market.id, [])
-        names: list[str] = []
-        for row in market_rows:
-            if row.outcome_name not in names:
-                names.append(row.outcome_name)
-        if len(names) < 2:
+        view = _market_view(market, by_market.get(market.id, []), books)
+        if view is None:
             continue
-        names.sort()
-        position = {n: i for i, n in enumerate(names)}
-        quotes: dict[str, list[float | None]] = {}
-        row_at: dict[tuple[str, int], QuoteRow] = {}
-        best: dict[str, QuoteRow] = {}
-        for row in market_rows:
-            key = books[row.book_id].key
-            quotes.setdefault(key, [None] * len(names))[position[row.outcome_name]] = float(row.price_decimal)
-            row_at[(key, position[row.outcome_name])] = row
-            current = best.get(row.outcome_name)
-            if current is None or (row.price_decimal, -row.last_update.timestamp()) > (
-                current.price_decimal,
-                -current.last_update.timestamp(),
-            ):
-                best[row.outcome_name] = row
-        best_by_market[market.id] = best
+        best_by_market[market.id] = view.best
         priced = pricing.price_market(
-            quotes, sharp_books=sharp_keys, method=method, reference=reference, min_ev=min_ev
+            view.quotes, sharp_books=sharp_keys, method=method, reference=reference, min_ev=min_ev
         )
-        reference_rows: list[QuoteRow] = []
-        if priced.fair is not None:
-            used = (
-                [k for k in quotes if k in sharp_keys] if priced.fair.reference == "sharp" else list(quotes)
-            )
-            reference_rows = [
-                row_at[(k, i)]
-                for k in used
-                if all(p is not None for p in quotes[k])
-                for i in range(len(names))
-            ]
-        # arbitrage
-        if priced.arbitrage is not None and len(names) >= 2:
-            legs_rows = [best[n] for n in names]
-            split = pricing.arbitrage_stakes(10_000, [r.price_decimal for r in legs_rows])
-            oldest, stale_after, version = _timing(legs_rows, books)
-            first = legs_rows[0]
-            payout_per_dollar = 1.0 / sum(1.0 / float(r.price_decimal) for r in legs_rows)
-            fair_p = priced.fair.probabilities[0] if priced.fair else None
-            found.append(
-                FoundEdge(
-                    edge_id=stable_id("arb", market.id),
-                    kind="arbitrage",
-                    market_id=market.id,
-                    outcome_id=first.outcome_id,
-                    sportsbook_id=first.book_id,
-                    side=" / ".join(_label(r.outcome_name, r.outcome_point, market.key) for r in legs_rows),
-                    line=market.point,
-                    best_odds_decimal=first.price_decimal,
-                    best_odds_american=first.price_american,
-                    fair_probability=fair_p,
-                    edge_percentage=priced.arbitrage,
-                    expected_value_per_dollar=payout_per_dollar - 1.0,
-                    kelly_fraction=1.0,
-                    reference=priced.fair.reference if priced.fair else reference,
-                    books_in_consensus=len({r.book_id for r in legs_rows}),
-                    reference_age_seconds=(now - oldest).total_seconds(),
-                    confidence=_confidence("sharp", 1, (now - oldest).total_seconds(), 60.0),
-                    legs=[
-                        _leg(r, books[r.book_id], market.key, s / 10_000)
-                        for r, s in zip(legs_rows, split.stakes_minor, strict=True)
-                    ],
-                    oldest_quote_at=oldest,
-                    stale_after=stale_after,
-                    version=version,
-                )
-            )
-        # positive expected value
-        if priced.fair is not None and reference_rows:
-            ref_oldest = min(r.last_update for r in reference_rows)
-            ref_age = (now - ref_oldest).total_seconds()
-            ref_threshold = min(books[r.book_id].freshness_seconds for r in reference_rows)
-            for index, book_key, _price, p in priced.value_bets:
-                row = row_at[(book_key, index)]
-                resting = [row, *reference_rows]
-                oldest, stale_after, version = _timing(resting, books)
-                d = float(row.price_decimal)
-                found.append(
-                    FoundEdge(
-                        edge_id=stable_id("ev", row.outcome_id, row.book_id),
-                        kind="positive_ev",
-                        market_id=market.id,
-                        outcome_id=row.outcome_id,
-                        sportsbook_id=row.book_id,
-                        side=_label(row.outcome_name, row.outcome_point, market.key),
-                        line=row.outcome_point,
-                        best_odds_decimal=row.price_decimal,
-                        best_odds_american=row.price_american,
-                        fair_probability=p,
-                        edge_percentage=pricing.edge_percentage(p, d),
-                        expected_value_per_dollar=pricing.expected_value_per_dollar(p, d),
-                        kelly_fraction=pricing.kelly_fraction(p, d),
-                        reference=priced.fair.reference,
-                        books_in_consensus=priced.fair.books,
-                        reference_age_seconds=ref_age,
-                        confidence=_confidence(
-                            priced.fair.reference, priced.fair.books, ref_age, ref_threshold
-                        ),
-                        legs=[_leg(row, books[row.book_id], market.key, 1.0)],
-                        oldest_quote_at=oldest,
-                        stale_after=stale_after,
-                        version=version,
-                    )
-                )
+        if priced.arbitrage is not None:
+            found.append(_arbitrage_edge(view, priced, books, now, reference))
+        found.extend(_value_edges(view, priced, books, now, sharp_keys))
     quote_counts = {m.id: len(by_market.get(m.id, [])) for m in markets}
     found.extend(_middles(event, markets, best_by_market, books, now, quote_counts))
     return found
+
+
+def _market_view(market: MarketInfo, rows: list[QuoteRow], books: dict[int, BookInfo]) -> MarketView | None:
+    names = sorted({row.outcome_name for row in rows})
+    if len(names) < 2:
+        return None
+    position = {n: i for i, n in enumerate(names)}
+    view = MarketView(market=market, names=names, quotes={}, row_at={}, best={})
+    for row in rows:
+        key = books[row.book_id].key
+        view.quotes.setdefault(key, [None] * len(names))[position[row.outcome_name]] = float(
+            row.price_decimal
+        )
+        view.row_at[(key, position[row.outcome_name])] = row
+        current = view.best.get(row.outcome_name)
+        # the best price; on a tie, the older quote (it has stood longer)
+        if current is None or (row.price_decimal, -row.last_update.timestamp()) > (
+            current.price_decimal,
+            -current.last_update.timestamp(),
+        ):
+            view.best[row.outcome_name] = row
+    return view
+
+
+def _arbitrage_edge(
+    view: MarketView,
+    priced: pricing.MarketPricing,
+    books: dict[int, BookInfo],
+    now: datetime,
+    reference: str,
+) -> FoundEdge:
+    """Back every outcome at its best price: the legs, their stake shares per 100."""
+    market = view.market
+    legs_rows = [view.best[n] for n in view.names]
+    split = pricing.arbitrage_stakes(10_000, [r.price_decimal for r in legs_rows])
+    oldest, stale_after, version = _timing(legs_rows, books)
+    first = legs_rows[0]
+    payout_per_dollar = 1.0 / sum(1.0 / float(r.price_decimal) for r in legs_rows)
+    age = (now - oldest).total_seconds()
+    return FoundEdge(
+        edge_id=stable_id("arb", market.id),
+        kind="arbitrage",
+        market_id=market.id,
+        outcome_id=first.outcome_id,
+        sportsbook_id=first.book_id,
+        side=" / ".join(_label(r.outcome_name, r.outcome_point, market.key) for r in legs_rows),
+        line=market.point,
+        best_odds_decimal=first.price_decimal,
+        best_odds_american=first.price_american,
+        fair_probability=priced.fair.probabilities[0] if priced.fair else None,
+        edge_percentage=priced.arbitrage or 0.0,
+        expected_value_per_dollar=payout_per_dollar - 1.0,
+        kelly_fraction=1.0,
+        reference=priced.fair.reference if priced.fair else reference,
+        books_in_consensus=len({r.book_id for r in legs_rows}),
+        reference_age_seconds=age,
+        confidence=_confidence("sharp", 1, age, 60.0),
+        legs=[
+            _leg(r, books[r.book_id], market.key, s / 10_000)
+            for r, s in zip(legs_rows, split.stakes_minor, strict=True)
+        ],
+        oldest_quote_at=oldest,
+        stale_after=stale_after,
+        version=version,
+    )
+
+
+def _reference_rows(view: MarketView, priced: pricing.MarketPricing, sharp_keys: list[str]) -> list[QuoteRow]:
+    """The quotes the fair line rests on: the sharp books', or every complete book's."""
+    if priced.fair is None:
+        return []
+    used = (
+        [k for k in view.quotes if k in sharp_keys] if priced.fair.reference == "sharp" else list(view.quotes)
+    )
+    return [
+        view.row_at[(k, i)]
+        for k in used
+        if all(p is not None for p in view.quotes[k])
+        for i in range(len(view.names))
+    ]
+
+
+def _value_edges(
+    view: MarketView,
+    priced: pricing.MarketPricing,
+    books: dict[int, BookInfo],
+    now: datetime,
+    sharp_keys: list[str],
+) -> list[FoundEdge]:
+    """One +EV edge per (outcome, book) priced above the fair line by the minimum EV."""
+    reference_rows = _reference_rows(view, priced, sharp_keys)
+    if priced.fair is None or not reference_rows:
+        return []
+    market = view.market
+    ref_age = (now - min(r.last_update for r in reference_rows)).total_seconds()
+    ref_threshold = min(books[r.book_id].freshness_seconds for r in reference_rows)
+    edges: list[FoundEdge] = []
+    for index, book_key, _price, p in priced.value_bets:
+        row = view.row_at[(book_key, index)]
+        oldest, stale_after, version = _timing([row, *reference_rows], books)
+        d = float(row.price_decimal)
+        edges.append(
+            FoundEdge(
+                edge_id=stable_id("ev", row.outcome_id, row.book_id),
+                kind="positive_ev",
+                market_id=market.id,
+                outcome_id=row.outcome_id,
+                sportsbook_id=row.book_id,
+                side=_label(row.outcome_name, row.outcome_point, market.key),
+                line=row.outcome_point,
+                best_odds_decimal=row.price_decimal,
+                best_odds_american=row.price_american,
+                fair_probability=p,
+                edge_percentage=pricing.edge_percentage(p, d),
+                expected_value_per_dollar=pricing.expected_value_per_dollar(p, d),
+                kelly_fraction=pricing.kelly_fraction(p, d),
+                reference=priced.fair.reference,
+                books_in_consensus=priced.fair.books,
+                reference_age_seconds=ref_age,
+                confidence=_confidence(priced.fair.reference, priced.fair.books, ref_age, ref_threshold),
+                legs=[_leg(row, books[row.book_id], market.key, 1.0)],
+                oldest_quote_at=oldest,
+                stale_after=stale_after,
+                version=version,
+            )
+        )
+    return edges
 
 
 def _middles(

@@ -15,6 +15,9 @@ from django.utils import timezone
 from betthat.core.models import TimeStampedModel
 
 FULL_GAME = "full_game"
+# Provider ids of the demo feed's own events (`simulate_odds`). The simulator drives only
+# these; the real feeds refuse them, so a real event and a simulated one never mix.
+SIMULATED_PREFIX = "sim-"
 
 
 class Sportsbook(models.Model):
@@ -79,6 +82,10 @@ class Event(TimeStampedModel):
             models.Index(fields=["status", "commence_time"], name="event_status_time_idx"),
             models.Index(fields=["sport", "status", "commence_time"], name="event_sport_status_idx"),
         ]
+
+    @property
+    def is_simulated(self) -> bool:
+        return self.provider_id.startswith(SIMULATED_PREFIX)
 
     def __str__(self) -> str:
         return f"{self.away_team} @ {self.home_team}"
@@ -269,3 +276,28 @@ class Edge(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class FeedState(models.Model):
+    """Where a polled feed stands, kept in the database so every worker shares it: when it
+    may poll next, how it last went, and (on the `quota` row) The Odds API's quota as its
+    headers last reported it. Keys: `odds:<sport>`, `scores:<sport>`, `quota`."""
+
+    key = models.CharField(max_length=120, unique=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="last HTTP status")
+    last_error = models.TextField(blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    parts_skipped = models.PositiveIntegerField(default=0, help_text="malformed parts counted and skipped")
+    requests_remaining = models.IntegerField(null=True, blank=True)
+    requests_used = models.IntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

@@ -12,7 +12,7 @@ odds are exact (`Decimal`); the probability math uses floats.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 
@@ -151,13 +151,18 @@ def power_exponent(prices: Sequence[float | Decimal]) -> float:
         raise PricingError("a price of 1 or less cannot be de-vigged by the power method")
 
     def f(k: float) -> float:
-        return sum(x**k for x in q) - 1.0
+        return sum(math.pow(x, k) for x in q) - 1.0
 
     low, high = 1e-6, 1.0
     while f(high) > 0:  # sum decreases in k
         low, high = high, high * 2
         if high > 1e6:
             raise PricingError("power method did not bracket a solution")
+    return _root_of_decreasing(f, low, high)
+
+
+def _root_of_decreasing(f: Callable[[float], float], low: float, high: float) -> float:
+    """Bisection: the x in [low, high] where a decreasing `f` crosses zero (f(low) > 0 >= f(high))."""
     for _ in range(200):
         mid = (low + high) / 2
         if f(mid) > 0:
@@ -172,7 +177,7 @@ def power_exponent(prices: Sequence[float | Decimal]) -> float:
 def devig_power(prices: Sequence[float | Decimal]) -> list[float]:
     q = _implied(prices)
     k = power_exponent(prices)
-    p = [x**k for x in q]
+    p = [math.pow(x, k) for x in q]
     total = sum(p)
     return [x / total for x in p]
 
@@ -187,16 +192,7 @@ def shin_z(prices: Sequence[float | Decimal]) -> float:
     q = _implied(prices)
     if sum(q) <= 1:
         return 0.0
-    low, high = 0.0, 1.0 - 1e-12
-    for _ in range(200):
-        mid = (low + high) / 2
-        if sum(_shin_probabilities(q, mid)) > 1:
-            low = mid
-        else:
-            high = mid
-        if high - low < 1e-15:
-            break
-    return (low + high) / 2
+    return _root_of_decreasing(lambda z: sum(_shin_probabilities(q, z)) - 1.0, 0.0, 1.0 - 1e-12)
 
 
 def devig_shin(prices: Sequence[float | Decimal]) -> list[float]:

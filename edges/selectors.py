@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from betthat.core.money import to_minor
 from edges import cache, pricing
 from edges.models import Edge, Event, Market, OddsHistory, OddsQuote, Outcome, Sportsbook
 
@@ -163,9 +165,10 @@ class EdgeFilters:
     status: str = "active"
     player: str = ""
     ordering: str = "-ev"
+    sports: tuple[str, ...] = ()  # any of these (the viewer's favourite sports by default)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+        return {k: v for k, v in self.__dict__.items() if v not in ("", None, ())}
 
 
 ORDERINGS = {
@@ -190,6 +193,8 @@ def search_edges(*, filters: EdgeFilters, now: datetime | None = None) -> QueryS
         qs = qs.filter(status=filters.status)
     if filters.sport:
         qs = qs.filter(sport_key=filters.sport)
+    if filters.sports:
+        qs = qs.filter(sport_key__in=filters.sports)
     if filters.market_type:
         qs = qs.filter(market_type=filters.market_type)
     if filters.kind:
@@ -216,6 +221,8 @@ def edge_matches(edge: dict[str, Any], filters: EdgeFilters, *, now_ts: float) -
     if filters.status and filters.status != "all" and edge["status"] != filters.status:
         return False
     if filters.sport and edge["sport_key"] != filters.sport:
+        return False
+    if filters.sports and edge["sport_key"] not in filters.sports:
         return False
     if filters.market_type and edge["market_type"] != filters.market_type:
         return False
@@ -244,7 +251,13 @@ def get_top_edges(*, limit: int = 10, kind: str = "", by: str = "-ev") -> list[E
     return list(search_edges(filters=EdgeFilters(kind=kind, ordering=by))[:limit])
 
 
+_EDGE_ID = re.compile(r"[0-9a-f]{1,64}")
+
+
 def edge_get(*, edge_id: str) -> Edge | None:
+    """The edge by its stable id (hex); anything else is no edge, not a query."""
+    if not _EDGE_ID.fullmatch(edge_id):
+        return None
     return _edges().filter(edge_id=edge_id).first()
 
 
@@ -356,10 +369,6 @@ def quote_age_seconds(*, edge: Edge, now: datetime | None = None) -> float:
     return max(0.0, ((now or timezone.now()) - edge.oldest_quote_at).total_seconds())
 
 
-def latest_quote_time() -> datetime | None:
-    return OddsQuote.objects.aggregate(latest=Max("last_update"))["latest"]
-
-
 # --- the viewer's stake --------------------------------------------------------------
 
 
@@ -381,26 +390,36 @@ class ViewerSizing:
         )
 
 
-def viewer_sizing(*, user) -> ViewerSizing:
-    """What the viewer's recommended stakes rest on: available balance, risk tolerance,
-    max Kelly fraction and max bet size. A wallet that cannot be read counts as empty."""
-    available = 0
-    try:
-        from wallet.selectors import wallet_balances_for_user
-
-        available = int(wallet_balances_for_user(user=user, currency="USD").available_minor)
-    except Exception:  # no wallet yet: recommend nothing rather than fail the page
-        logger.debug("no wallet balance for %s", user.pk, exc_info=True)
+def viewer_sizing(*, user: Any, available_minor: int, currency: str = "USD") -> ViewerSizing:
+    """What the viewer's recommended stakes rest on: the available balance the caller read
+    (edges does not read wallets), risk tolerance, max Kelly fraction and max bet size."""
     cap = None
     max_bet = getattr(user, "max_bet_size", None)
     if max_bet is not None:
-        cap = int((Decimal(max_bet.amount) * 100).to_integral_value())
+        cap = to_minor(Decimal(max_bet.amount), str(max_bet.currency))
     return ViewerSizing(
-        available_minor=available,
+        available_minor=available_minor,
         risk_tolerance=getattr(user, "risk_tolerance", "medium") or "medium",
         max_kelly_fraction=Decimal(getattr(user, "max_kelly_fraction", Decimal("0.25"))),
         cap_minor=cap,
+        currency=currency,
     )
+
+
+MAX_FAVOURITE_SPORTS = 50
+
+
+def favourite_sports(*, user: Any) -> tuple[str, ...]:
+    """The viewer's favourite sport keys (preference `favourite_sports`; the older `sports`
+    key is read too). Anything that is not a list of sport keys is ignored."""
+    preferences = getattr(user, "preferences", None)
+    if not isinstance(preferences, dict):
+        return ()
+    value = preferences.get("favourite_sports", preferences.get("sports"))
+    if not isinstance(value, list):
+        return ()
+    keys = [v for v in value if isinstance(v, str) and 0 < len(v) <= 60]
+    return tuple(dict.fromkeys(keys))[:MAX_FAVOURITE_SPORTS]
 
 
 def pricing_preferences(*, user) -> tuple[str, str]:

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import publish
 from edges import realtime
+from edges.ingest.store import edges_set_status
 from edges.models import Edge, Event, Market
 
 logger = logging.getLogger(__name__)
@@ -105,16 +105,21 @@ def event_record_result(
     return event
 
 
-def events_start_due(*, now: datetime | None = None) -> list[int]:
+def events_start_due(*, now: datetime | None = None, provider_prefix: str = "") -> list[int]:
     """Scheduled events whose start time has passed go live; each publishes `event.started`
-    and loses its edges (an edge is a pre-match opportunity)."""
+    and loses its edges (an edge is a pre-match opportunity). `provider_prefix` limits it to
+    one feed's events (the simulator starts only its own)."""
     now = now or timezone.now()
     started = []
     with transaction.atomic():
         events = list(
             Event.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("sport")
-            .filter(status=Event.Status.SCHEDULED, commence_time__lte=now)
+            .filter(
+                status=Event.Status.SCHEDULED,
+                commence_time__lte=now,
+                provider_id__startswith=provider_prefix,
+            )
         )
         for event in events:
             event.status = Event.Status.LIVE
@@ -132,30 +137,11 @@ def events_start_due(*, now: datetime | None = None) -> list[int]:
     return started
 
 
-def _set_status(edges: list[Edge], status: str, *, now: datetime) -> None:
-    """Change the edges' status with a version above both their own and the clock's."""
-    floor = int(now.timestamp() * 1_000_000)
-    Edge.objects.filter(pk__in=[e.pk for e in edges]).update(
-        status=status, updated_at=now, version=Greatest(F("version") + 1, Value(floor))
+def _expire_edges(queryset: QuerySet[Edge], *, now: datetime, reason: str) -> int:
+    """Expire the edges (their event started or finished) and push them as removed."""
+    edges = edges_set_status(
+        queryset.select_related("event", "sportsbook", "market"), Edge.Status.EXPIRED, now=now
     )
-    for edge in edges:
-        edge.status = status
-        edge.version = max(edge.version + 1, floor)
-        edge.updated_at = now
-
-
-def _expire_edges(queryset, *, now: datetime, reason: str) -> int:
-    edges = list(queryset.select_related("event", "sportsbook", "market"))
-    if not edges:
-        return 0
-    version = int(now.timestamp() * 1_000_000)
-    Edge.objects.filter(pk__in=[e.pk for e in edges]).update(
-        status=Edge.Status.EXPIRED, updated_at=now, version=version
-    )
-    for edge in edges:
-        edge.status = Edge.Status.EXPIRED
-        edge.version = version
-        edge.updated_at = now
     realtime.edges_removed(edges, reason=reason)
     return len(edges)
 
@@ -165,26 +151,15 @@ def mark_stale(*, now: datetime | None = None) -> int:
     """Active edges resting on a quote older than its book's freshness threshold become
     stale (and are pushed as such). Returns how many changed."""
     now = now or timezone.now()
-    edges = list(
+    edges = edges_set_status(
         Edge.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("event", "sportsbook", "market")
-        .filter(status=Edge.Status.ACTIVE, stale_after__lte=now)
+        .filter(status=Edge.Status.ACTIVE, stale_after__lte=now),
+        Edge.Status.STALE,
+        now=now,
     )
-    if not edges:
-        return 0
-    version = int(now.timestamp() * 1_000_000)
-    Edge.objects.filter(pk__in=[e.pk for e in edges]).update(
-        status=Edge.Status.STALE, updated_at=now, version=version
-    )
-    for edge in edges:
-        edge.status = Edge.Status.STALE
-        edge.version = version
-        edge.updated_at = now
     realtime.edges_updated(edges)
     return len(edges)
-
-
-edge_mark_stale = mark_stale
 
 
 @transaction.atomic
@@ -200,10 +175,11 @@ def edges_expire_due(*, now: datetime | None = None) -> int:
     )
 
 
-def edges_lifecycle_tick(*, now: datetime | None = None) -> dict[str, int]:
-    """One pass of the lifecycle: start due events, expire, mark stale."""
+def edges_lifecycle_tick(*, now: datetime | None = None, provider_prefix: str = "") -> dict[str, int]:
+    """One pass of the lifecycle: start due events (of one feed, with `provider_prefix`),
+    expire, mark stale."""
     now = now or timezone.now()
-    started = events_start_due(now=now)
+    started = events_start_due(now=now, provider_prefix=provider_prefix)
     expired = edges_expire_due(now=now)
     stale = mark_stale(now=now)
     return {"started": len(started), "expired": expired, "stale": stale}

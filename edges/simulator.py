@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from edges import pricing, services
 from edges.ingest import EventData, IngestReport, QuoteUpdate, ingest_updates
-from edges.models import Edge, Event
+from edges.models import SIMULATED_PREFIX, Edge, Event
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ class Simulator:
         spec = SPORTS[sport_key]
         home, away = rng.sample([team for team, _player in spec["teams"]], 2)
         return EventData(
-            provider_id=f"sim-{uuid.uuid4().hex[:16]}",
+            provider_id=f"{SIMULATED_PREFIX}{uuid.uuid4().hex[:16]}",
             sport_key=sport_key,
             sport_title=spec["title"],
             home_team=home,
@@ -230,9 +230,11 @@ class Simulator:
         )
 
     def _refresh_events(self, now: datetime) -> list[EventData]:
-        """Adopt every open event from the database; create new ones to keep the slate full."""
+        """Adopt the open events the simulator created (its provider ids), never one from a
+        real feed, a file or the admin; create new ones to keep the slate full."""
         open_events = Event.objects.select_related("sport").filter(
-            status__in=[Event.Status.SCHEDULED, Event.Status.LIVE]
+            status__in=[Event.Status.SCHEDULED, Event.Status.LIVE],
+            provider_id__startswith=SIMULATED_PREFIX,
         )
         seen = set()
         for event in open_events:
@@ -364,7 +366,8 @@ class Simulator:
         report = IngestReport()
         if updates or new_events:
             ingest_updates(updates=updates, events=new_events, now=now, report=report)
-        lifecycle = services.edges_lifecycle_tick(now=now)
+        # starts only its own events; a real one goes live by beat's lifecycle task
+        lifecycle = services.edges_lifecycle_tick(now=now, provider_prefix=SIMULATED_PREFIX)
         finished = self._finish_due(now)
         return {"report": report, "lifecycle": lifecycle, "finished": finished, "new_events": len(new_events)}
 

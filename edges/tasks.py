@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
 from edges import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -24,10 +28,37 @@ def audit_odds_snapshot_task() -> int:
     return services.odds_snapshot_append()
 
 
-@shared_task(ignore_result=True)
-def poll_odds_api_task() -> int:
-    """Poll The Odds API for every configured sport (a no-op without ODDS_API_KEY)."""
-    from edges.feeds.odds_api import OddsApiPoller
+def _summary(results: list) -> dict[str, int]:
+    return {
+        "polled": sum(r.polled for r in results),
+        "failed": sum(bool(r.error) for r in results),
+        "quotes_accepted": sum(r.report.quotes_accepted for r in results),
+        "parts_skipped": sum(r.report.skipped for r in results),
+        "results_recorded": sum(r.results_recorded for r in results),
+    }
 
-    results = OddsApiPoller().poll_all()
-    return sum(r.report.quotes_accepted for r in results if r.report is not None)
+
+@shared_task(ignore_result=True)
+def poll_odds_api_task() -> dict[str, int]:
+    """Poll The Odds API's odds for each configured sport whose time has come (a no-op
+    without ODDS_API_KEY). A failing feed backs off; it never raises into the worker."""
+    from edges.feeds.poller import OddsApiPoller
+
+    try:
+        return _summary(OddsApiPoller().poll_odds_due())
+    except Exception:
+        logger.exception("odds api poll failed")
+        return {}
+
+
+@shared_task(ignore_result=True)
+def poll_scores_task() -> dict[str, int]:
+    """Poll The Odds API's scores for sports with a game awaiting its result; completed
+    games are recorded (and so graded and settled through the outbox)."""
+    from edges.feeds.poller import OddsApiPoller
+
+    try:
+        return _summary(OddsApiPoller().poll_scores_due())
+    except Exception:
+        logger.exception("odds api scores poll failed")
+        return {}

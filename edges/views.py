@@ -2,42 +2,61 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 
-from betthat.core.serializers import minor_to_decimal
+from betthat.core.money import from_minor, to_minor
 from edges import charts, pricing, selectors
-from edges.forms import EdgeFilterForm
+from edges.bankroll import viewer_sizing_for
+from edges.forms import EdgeFilterForm, rate_as_percent
 from edges.models import Edge, Sport, Sportsbook
 
 BOARD_ROWS = 100
+CURRENCY = "USD"
+
+
+def _money(amount_minor: int) -> Decimal:
+    return from_minor(amount_minor, CURRENCY)
 
 
 def _row(edge: Edge, sizing: selectors.ViewerSizing) -> dict:
     return {
         "edge": edge,
-        "stake": minor_to_decimal(sizing.stake_minor(edge.kelly_fraction)),
+        "stake": _money(sizing.stake_minor(edge.kelly_fraction)),
         "age": round(selectors.quote_age_seconds(edge=edge)),
     }
 
 
 @login_required
 def board(request):
-    form = EdgeFilterForm(request.GET or None)
-    filters = form.to_filters() if form.is_valid() else selectors.EdgeFilters()
+    """The board. Its filters show edge % and EV as percents, so they are read as percents;
+    with no sport chosen, the viewer's favourite sports are the default filter."""
+    favourites = selectors.favourite_sports(user=request.user)
+    form = EdgeFilterForm(request.GET or None, percent=True)
+    if form.is_valid():
+        filters = form.to_filters(favourite_sports=favourites)
+    else:
+        filters = selectors.EdgeFilters(sports=favourites)
     edges = list(selectors.search_edges(filters=filters)[:BOARD_ROWS])
-    sizing = selectors.viewer_sizing(user=request.user)
+    sizing = viewer_sizing_for(user=request.user)
+    shown = filters.as_dict()
+    for name in ("min_edge", "min_ev"):  # as the inputs show them: percents
+        if name in shown:
+            shown[name] = rate_as_percent(shown[name])
     return render(
         request,
         "edges/board.html",
         {
-            "form": form if form.is_bound else EdgeFilterForm(),
+            "form": form if form.is_bound else EdgeFilterForm(percent=True),
             "errors": form.errors if form.is_bound and not form.is_valid() else None,
             "rows": [_row(e, sizing) for e in edges],
-            "filters": filters.as_dict(),
+            "filters": shown,
+            "favourite_sports": favourites,
+            "favourites_applied": bool(filters.sports),
             "sizing": {
                 "available_minor": sizing.available_minor,
                 "multiplier": pricing.RISK_MULTIPLIERS.get(sizing.risk_tolerance, 0.5),
@@ -79,30 +98,37 @@ def event_detail(request, event_id: int):
     )
 
 
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
+DEFAULT_TOTAL_MINOR = 10_000
+MAX_TOTAL = Decimal("1000000")
+
+
+def _total_stake_minor(text: str) -> tuple[int, str]:
+    """The calculator's total stake in minor units, or the default and an error message.
+    Plain decimal notation only ("250" or "250.50"; no exponents, signs or NaN)."""
+    text = text.strip()
+    if _PLAIN_AMOUNT.fullmatch(text):
+        total = Decimal(text)
+        if Decimal("0.01") <= total <= MAX_TOTAL:
+            return to_minor(total, CURRENCY), ""
+    return DEFAULT_TOTAL_MINOR, "Enter a total stake between 0.01 and 1,000,000 with at most two decimals."
+
+
 @login_required
 def edge_detail(request, edge_id: str):
     edge = selectors.edge_get(edge_id=edge_id)
     if edge is None:
         raise Http404("No such edge.")
-    total_text = request.GET.get("total", "100")
-    error = ""
-    try:
-        total = Decimal(total_text)
-        if total <= 0 or total > Decimal("1000000") or total != total.quantize(Decimal("0.01")):
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        error = "Enter a total stake between 0.01 and 1,000,000 with at most two decimals."
-        total = Decimal("100")
-    total_minor = int(total * 100)
+    total_minor, error = _total_stake_minor(request.GET.get("total", "100"))
     split = None
     legs = edge.legs
     if edge.kind in (Edge.Kind.ARBITRAGE, Edge.Kind.MIDDLE) and legs:
         split = pricing.arbitrage_stakes(total_minor, [leg["price_decimal"] for leg in legs])
         legs = [
-            {**leg, "stake": minor_to_decimal(s), "payout": minor_to_decimal(p)}
+            {**leg, "stake": _money(s), "payout": _money(p)}
             for leg, s, p in zip(legs, split.stakes_minor, split.payouts_minor, strict=True)
         ]
-    sizing = selectors.viewer_sizing(user=request.user)
+    sizing = viewer_sizing_for(user=request.user)
     return render(
         request,
         "edges/edge.html",
@@ -110,10 +136,10 @@ def edge_detail(request, edge_id: str):
             "edge": edge,
             "legs": legs,
             "split": split,
-            "total": minor_to_decimal(total_minor),
+            "total": _money(total_minor),
             "error": error,
-            "guaranteed_payout": minor_to_decimal(split.guaranteed_payout_minor) if split else None,
-            "guaranteed_profit": minor_to_decimal(split.guaranteed_profit_minor) if split else None,
-            "stake": minor_to_decimal(sizing.stake_minor(edge.kelly_fraction)),
+            "guaranteed_payout": _money(split.guaranteed_payout_minor) if split else None,
+            "guaranteed_profit": _money(split.guaranteed_profit_minor) if split else None,
+            "stake": _money(sizing.stake_minor(edge.kelly_fraction)),
         },
     )

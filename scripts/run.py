@@ -2,8 +2,9 @@
 
 Starts (or reuses) the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are
 unset, migrates, creates the demo data once, then runs the ASGI server, a Celery worker,
-Celery beat and the demo odds feed, each line prefixed with its process name. Ctrl-C
-stops every child (SIGTERM, then SIGKILL after a timeout) and the embedded servers.
+Celery beat and, without ODDS_API_KEY, the demo odds feed (with it, beat polls The Odds
+API instead), each line prefixed with its process name. Ctrl-C stops every child (SIGTERM,
+then SIGKILL after a timeout) and the embedded servers.
 """
 
 from __future__ import annotations
@@ -80,9 +81,24 @@ def processes(host: str, port: int, web_workers: int) -> dict[str, list[str]]:
     }
 
 
-def available(name: str) -> bool:
+def real_feed_key(env: dict) -> str:
+    """ODDS_API_KEY from the environment, else from the git-ignored .env (as settings read it)."""
+    if env.get("ODDS_API_KEY"):
+        return env["ODDS_API_KEY"]
+    dotenv = BASE_DIR / ".env"
+    if dotenv.exists():
+        for line in dotenv.read_text().splitlines():
+            key, _, value = line.strip().removeprefix("export ").partition("=")
+            if key.strip() == "ODDS_API_KEY":
+                return value.strip().strip("'\"")
+    return ""
+
+
+def available(name: str, env: dict) -> bool:
     if name == "feed":
-        return (BASE_DIR / "edges" / "management" / "commands" / "simulate_odds.py").exists()
+        # The demo feed runs only without a real one: with ODDS_API_KEY set, beat polls The
+        # Odds API (edges.tasks.poll_odds_api_task / poll_scores_task) and the simulator is off.
+        return not real_feed_key(env)
     return True
 
 
@@ -132,7 +148,7 @@ def main() -> int:
         for index, (name, command) in enumerate(
             processes(host, port, int(env.get("WEB_WORKERS", "2"))).items()
         ):
-            if not available(name):
+            if not available(name, env):
                 continue
             proc = subprocess.Popen(
                 command,
@@ -146,6 +162,10 @@ def main() -> int:
             children[name] = proc
             prefix = f"{COLORS[index % len(COLORS)]}{name:>6} |{RESET} "
             selector.register(proc.stdout, selectors.EVENT_READ, (name, prefix, bytearray()))
+        if real_feed_key(env):
+            say("ODDS_API_KEY is set: beat polls The Odds API (ODDS_API_SPORTS); the demo feed is off.")
+        else:
+            say("no ODDS_API_KEY: the demo feed (simulate_odds) quotes simulated events.")
         say(
             f"Bet-That is starting at http://{host}:{port}/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops everything."
         )

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from edges import pricing
 from edges.ingest import EventData, IngestReport, QuoteUpdate, ingest_updates
-from edges.models import FULL_GAME
+from edges.models import FULL_GAME, SIMULATED_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +57,13 @@ def _point(raw: Any) -> Decimal | None:
 
 
 def _price(raw: Any, odds_format: str) -> tuple[Decimal, int]:
+    try:
+        return _price_in(raw, odds_format)
+    except InvalidOperation:  # "abc", "1e999999": not a price, never a crash
+        raise pricing.PricingError(f"not a price: {raw!r}") from None
+
+
+def _price_in(raw: Any, odds_format: str) -> tuple[Decimal, int]:
     if odds_format == "american":
         if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
             raise pricing.PricingError(f"not a price: {raw!r}")
@@ -128,6 +133,11 @@ def parse_v4(payload: Any, *, odds_format: str = "auto") -> Parsed:
             continue
         if commence is None:
             report.problem(f"{where} {provider_id}", "event has no valid commence_time")
+            continue
+        if provider_id.startswith(SIMULATED_PREFIX):
+            report.problem(
+                f"{where} {provider_id}", f"provider ids starting {SIMULATED_PREFIX!r} are the demo feed's"
+            )
             continue
         where = f"event {provider_id}"
         events.append(
@@ -254,113 +264,62 @@ def _update(
     )
 
 
-def ingest_v4(payload: Any, *, odds_format: str = "auto", now: datetime | None = None) -> IngestReport:
+def ingest_v4(
+    payload: Any,
+    *,
+    odds_format: str = "auto",
+    now: datetime | None = None,
+    report: IngestReport | None = None,
+) -> IngestReport:
+    """Normalise a v4 odds answer and send it down the quote path; malformed parts are
+    counted and skipped in the report."""
     parsed = parse_v4(payload, odds_format=odds_format)
-    report = parsed.report
+    report = report or IngestReport()
+    report.merge(parsed.report)
     ingest_updates(updates=parsed.updates, events=parsed.events, now=now, report=report)
     return report
 
 
-# --- the HTTP poller ---------------------------------------------------------------
+# --- scores ------------------------------------------------------------------------
 
 
-class QuotaExhausted(Exception):
-    pass
+@dataclass(frozen=True)
+class ScoreResult:
+    """One completed game of a `/v4/sports/{sport}/scores` answer."""
+
+    provider_id: str
+    home_score: int
+    away_score: int
 
 
-@dataclass
-class PollResult:
-    sport: str
-    report: IngestReport | None
-    requests_remaining: int | None
-    requests_used: int | None
-    skipped_reason: str = ""
+def _team_score(entry: dict[str, Any], team: Any) -> int:
+    for item in entry.get("scores") or []:
+        if isinstance(item, dict) and item.get("name") == team:
+            raw = item.get("score")
+            if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).strip().isdigit():
+                raise ValueError(f"score of {team} is not a whole number: {raw!r}")
+            return int(str(raw).strip())
+    raise ValueError(f"no score for {team}")
 
 
-class OddsApiPoller:
-    """Polls `/v4/sports/{sport}/odds` for each configured sport and ingests the answer.
-
-    Respects the quota headers: stops once `x-requests-remaining` falls to `reserve`, and
-    never polls a sport more often than `min_interval` seconds (the API refreshes featured
-    markets every 40-60 s, so faster polling buys nothing but quota).
-    """
-
-    def __init__(
-        self,
-        *,
-        session=None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        sports: list[str] | None = None,
-        regions: str | None = None,
-        markets: str | None = None,
-        reserve: int = 10,
-        min_interval: float = 30.0,
-        odds_format: str = "decimal",
-    ) -> None:
-        import requests
-
-        self.session = session or requests.Session()
-        self.api_key = api_key if api_key is not None else settings.ODDS_API_KEY
-        self.base_url = (base_url or settings.ODDS_API_BASE_URL).rstrip("/")
-        self.sports = sports or list(settings.ODDS_API_SPORTS)
-        self.regions = regions or settings.ODDS_API_REGIONS
-        self.markets = markets or settings.ODDS_API_MARKETS
-        self.reserve = reserve
-        self.min_interval = min_interval
-        self.odds_format = odds_format
-        self.requests_remaining: int | None = None
-        self.requests_used: int | None = None
-        self._last_poll: dict[str, float] = {}
-
-    def _read_quota(self, headers) -> None:
-        for header, attribute in (
-            ("x-requests-remaining", "requests_remaining"),
-            ("x-requests-used", "requests_used"),
-        ):
-            value = headers.get(header)
-            if value is not None:
-                try:
-                    setattr(self, attribute, int(float(value)))
-                except ValueError:
-                    logger.warning("odds api sent a bad %s header: %r", header, value)
-
-    def poll_sport(self, sport: str, *, now: float | None = None) -> PollResult:
-        now = time.monotonic() if now is None else now
-        if not self.api_key:
-            return PollResult(sport, None, self.requests_remaining, self.requests_used, "no ODDS_API_KEY set")
-        if self.requests_remaining is not None and self.requests_remaining <= self.reserve:
-            return PollResult(
-                sport, None, self.requests_remaining, self.requests_used, "quota reserve reached"
-            )
-        last = self._last_poll.get(sport)
-        if last is not None and now - last < self.min_interval:
-            return PollResult(sport, None, self.requests_remaining, self.requests_used, "polled too recently")
-        self._last_poll[sport] = now
-        response = self.session.get(
-            f"{self.base_url}/v4/sports/{sport}/odds",
-            params={
-                "apiKey": self.api_key,
-                "regions": self.regions,
-                "markets": self.markets,
-                "oddsFormat": self.odds_format,
-                "dateFormat": "iso",
-            },
-            timeout=15,
-        )
-        self._read_quota(response.headers)
-        if response.status_code != 200:
-            return PollResult(
-                sport, None, self.requests_remaining, self.requests_used, f"HTTP {response.status_code}"
-            )
+def parse_scores(payload: Any, report: IngestReport) -> list[ScoreResult]:
+    """The completed games of a scores answer; malformed entries are reported and skipped,
+    games still in play are left for a later poll."""
+    if not isinstance(payload, list):
+        report.problem("payload", "scores answer is not a list of games")
+        return []
+    results: list[ScoreResult] = []
+    for index, entry in enumerate(payload):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
+            report.problem(f"game[{index}]", "game without an id")
+            continue
+        if entry.get("completed") is not True:
+            continue
         try:
-            payload = response.json()
-        except ValueError:
-            return PollResult(
-                sport, None, self.requests_remaining, self.requests_used, "response is not JSON"
-            )
-        report = ingest_v4(payload, odds_format=self.odds_format)
-        return PollResult(sport, report, self.requests_remaining, self.requests_used)
-
-    def poll_all(self) -> list[PollResult]:
-        return [self.poll_sport(sport) for sport in self.sports]
+            home = _team_score(entry, entry.get("home_team"))
+            away = _team_score(entry, entry.get("away_team"))
+        except ValueError as error:
+            report.problem(f"game {entry['id']}", str(error))
+            continue
+        results.append(ScoreResult(provider_id=entry["id"], home_score=home, away_score=away))
+    return results

@@ -1,16 +1,14 @@
-"""REST API, pages, and the poller against recorded responses (no network)."""
+"""REST API and pages of the edges app (the poller is in test_feeds.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-import requests
 
-from edges.feeds.odds_api import OddsApiPoller
 from edges.models import Edge, Event, Market
-from tests.edges.factories import DATA, FILE_TIME, books, load
+from tests.edges.factories import FILE_TIME, books, load
 
 pytestmark = pytest.mark.django_db
 
@@ -121,60 +119,17 @@ def test_board_event_and_edge_pages(client, user, ingested):
     assert client.get("/events/424242/").status_code == 404
 
 
-class Recorded:
-    """A requests session replaying recorded Odds API responses."""
-
-    def __init__(self, *names):
-        self.responses = [json.loads((DATA / "recorded" / f"{n}.json").read_text()) for n in names]
-        self.calls = []
-
-    def get(self, url, params=None, timeout=None):
-        self.calls.append((url, params))
-        recorded = self.responses.pop(0)
-        response = requests.Response()
-        response.status_code = recorded["status"]
-        response.headers.update(recorded["headers"])
-        response._content = json.dumps(recorded["body"]).encode()
-        return response
+def fake_bankroll(*, user, currency):
+    """A BANKROLL_PROVIDER for the tests: $1,000 available."""
+    assert currency == "USD"
+    return 100_000
 
 
-def test_poller_ingests_and_respects_the_quota():
-    books()
-    session = Recorded("nfl_odds_200", "quota_429")
-    poller = OddsApiPoller(
-        session=session,
-        api_key="k",
-        sports=["americanfootball_nfl", "basketball_nba"],
-        min_interval=30,
-        reserve=10,
-    )
-    first = poller.poll_sport("americanfootball_nfl", now=0)
-    assert first.report.quotes_accepted == 18
-    assert (poller.requests_remaining, poller.requests_used) == (498, 2)
-    url, params = session.calls[0]
-    assert (
-        url.endswith("/v4/sports/americanfootball_nfl/odds")
-        and params["apiKey"] == "k"
-        and params["oddsFormat"] == "decimal"
-    )
-    assert poller.poll_sport("americanfootball_nfl", now=10).skipped_reason == "polled too recently"
-    limited = poller.poll_sport("basketball_nba", now=10)
-    assert limited.skipped_reason == "HTTP 429" and poller.requests_remaining == 0
-    assert poller.poll_sport("americanfootball_nfl", now=100).skipped_reason == "quota reserve reached"
-    assert len(session.calls) == 2
-    assert OddsApiPoller(session=session, api_key="").poll_sport("x").skipped_reason == "no ODDS_API_KEY set"
-
-
-def test_board_shows_the_viewers_kelly_stake(client, user, ingested, monkeypatch):
-    from edges import selectors
-
-    monkeypatch.setattr(
-        selectors,
-        "viewer_sizing",
-        lambda *, user: selectors.ViewerSizing(
-            100_000, "medium", __import__("decimal").Decimal("0.25"), 500_000
-        ),
-    )
+def test_board_shows_the_viewers_kelly_stake(client, user, ingested, settings):
+    # the bankroll comes from the provider named in settings (edges never imports wallet)
+    settings.BANKROLL_PROVIDER = "tests.edges.test_api.fake_bankroll"
+    user.risk_tolerance, user.max_kelly_fraction = "medium", Decimal("0.25")
+    user.save()
     client.force_login(user)
     ev = Edge.objects.get(kind="positive_ev", side="Los Angeles Chargers")
     expected = int(100_000 * min(ev.kelly_fraction * 0.5, 0.25)) / 100

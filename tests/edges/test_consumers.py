@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -104,7 +105,10 @@ async def test_event_subscription_gets_quote_updates(ws_headers_for):
     payload[0]["bookmakers"][2]["last_update"] = "2030-01-01T12:00:20Z"
     payload[0]["bookmakers"][2]["markets"][0]["outcomes"][0]["price"] = -135
     await sync_to_async(ingest_v4)(payload, now=FILE_TIME)
-    quote = await _until(ws, lambda m: m["type"] == "quote.updated")
+    # (the first ingest's own fan-out may still be on its way: wait for FanDuel's new price)
+    quote = await _until(
+        ws, lambda m: m["type"] == "quote.updated" and m["quote"]["price_decimal"] == "1.740741"
+    )
     assert quote["quote"]["sportsbook"] == "fanduel"
     assert quote["quote"]["price_decimal"] == "1.740741"
     await ws.disconnect()
@@ -124,3 +128,110 @@ async def test_bad_messages_get_errors_and_anonymous_is_refused(ws_headers_for):
     await ws.send_json_to({"action": "subscribe", "events": "all"})
     assert (await ws.receive_json_from(timeout=5))["error"]["code"] == "validation_error"
     await ws.disconnect()
+
+
+async def _error_code(ws, frame) -> str:
+    if isinstance(frame, bytes):
+        await ws.send_to(bytes_data=frame)
+    elif isinstance(frame, str):
+        await ws.send_to(text_data=frame)
+    else:
+        await ws.send_json_to(frame)
+    answer = await ws.receive_json_from(timeout=5)
+    assert answer["type"] == "error" and set(answer["error"]) == {"code", "message", "details"}
+    return answer["error"]["code"]
+
+
+async def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays(ws_headers_for, settings):
+    settings.ODDS_WS_MAX_FRAME_BYTES = 1024
+    user = await sync_to_async(UserFactory)()
+    ws = await _connect(await sync_to_async(ws_headers_for)(user))
+    bad = {
+        "not json {": "validation_error",
+        b"\x00\x01binary": "validation_error",
+        json.dumps({"action": "subscribe", "events": [1] * 2000}): "payload_too_large",
+        "[1, 2]": "validation_error",
+        '"subscribe"': "validation_error",
+        "null": "validation_error",
+    }
+    for frame, code in bad.items():
+        assert await _error_code(ws, frame) == code, frame
+    wrong_types = [
+        {"action": ["subscribe"]},
+        {"action": "subscribe", "board": ["sport", "nba"]},
+        {"action": "subscribe", "board": {"kind": "positive_ev"}, "units": "basis points"},
+        {"action": "subscribe", "board": {"min_edge": {"$gt": 0}}},
+        {"action": "subscribe", "board": {"min_edge": True}},
+        {"action": "subscribe", "board": {"event": 2**70}},
+        {"action": "subscribe", "events": "all"},
+        {"action": "subscribe", "events": [True]},
+        {"action": "subscribe", "events": [0]},
+        {"action": "subscribe", "events": [2**70]},
+        {"action": "subscribe", "events": [1.5]},
+        {"action": "unsubscribe", "events": 5},
+        {"action": "unsubscribe", "events": [{"id": 1}]},
+        {"action": "dance"},
+        {},
+    ]
+    for frame in wrong_types:
+        assert await _error_code(ws, frame) == "validation_error", frame
+    await ws.send_json_to({"action": "ping"})
+    assert (await ws.receive_json_from(timeout=5))["type"] == "pong"
+    await ws.disconnect()
+
+
+async def test_event_subscriptions_are_capped_and_must_exist(ws_headers_for, settings):
+    from tests.edges.factories import EventFactory
+
+    settings.ODDS_WS_MAX_EVENTS = 2
+    user = await sync_to_async(UserFactory)()
+    first, second, third = [(await sync_to_async(EventFactory)()).pk for _ in range(3)]
+    ws = await _connect(await sync_to_async(ws_headers_for)(user))
+    assert (
+        await _error_code(ws, {"action": "subscribe", "events": [first, second, third]}) == "validation_error"
+    )
+    await ws.send_json_to({"action": "subscribe", "events": [first, second]})
+    assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+    refused = {"action": "subscribe", "events": [third]}
+    assert await _error_code(ws, refused) == "too_many_subscriptions"
+    # freeing a slot makes room; an id that is no event is refused, not joined
+    await ws.send_json_to({"action": "unsubscribe", "events": [first]})
+    assert await _error_code(ws, {"action": "subscribe", "events": [third + 1000]}) == "not_found"
+    await ws.send_json_to({"action": "subscribe", "events": [third]})
+    snapshot = await ws.receive_json_from(timeout=5)
+    assert snapshot["type"] == "snapshot" and snapshot["events"] == [third]
+    await ws.disconnect()
+
+
+async def test_subscribe_messages_are_rate_limited(ws_headers_for, settings):
+    settings.ODDS_WS_SUBSCRIBES_PER_MINUTE = 3
+    user = await sync_to_async(UserFactory)()
+    ws = await _connect(await sync_to_async(ws_headers_for)(user))
+    for _ in range(3):
+        await ws.send_json_to({"action": "subscribe", "board": {}})
+        assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+    await ws.send_json_to({"action": "subscribe", "board": {}})
+    limited = await ws.receive_json_from(timeout=5)
+    assert limited["error"]["code"] == "rate_limited"
+    assert 1 <= limited["error"]["details"]["retry_after_seconds"] <= 60
+    await ws.send_json_to({"action": "ping"})
+    assert (await ws.receive_json_from(timeout=5))["type"] == "pong"
+    await ws.disconnect()
+
+
+async def test_the_hub_forgets_filters_no_socket_uses(ws_headers_for):
+    from edges.consumers import hub
+    from edges.selectors import EdgeFilters
+
+    user = await sync_to_async(UserFactory)()
+    await sync_to_async(books)()
+    ws = await _connect(await sync_to_async(ws_headers_for)(user))
+    for kind in ("positive_ev", "middle", "arbitrage"):  # one socket, three filter sets in turn
+        await ws.send_json_to({"action": "subscribe", "board": {"kind": kind, "sport": "all"}})
+        assert (await ws.receive_json_from(timeout=5))["type"] == "snapshot"
+    await sync_to_async(ingest_v4)(load("nfl_decimal.json"), now=FILE_TIME)
+    arbitrage = await _until(ws, lambda m: m["type"] == "edge.updated")
+    assert arbitrage["edge"]["kind"] == "arbitrage"
+    assert list(hub.visible) == [EdgeFilters(kind="arbitrage")]
+    await ws.disconnect()
+    assert hub.visible == {}
