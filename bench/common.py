@@ -200,4 +200,14 @@ class Timer:
         self.elapsed = time.perf_counter() - self.start
 
 
-__all__ = ["Timer", "bench_database", "database_exists", "database_url", "line", "percentile", "pgbench_tps", "setup_django", "statistics"]
+__all__ = [
+    "Timer",
+    "bench_database",
+    "database_exists",
+    "database_url",
+    "line",
+    "percentile",
+    "pgbench_tps",
+    "setup_django",
+    "statistics",
+]
