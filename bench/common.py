@@ -1,5 +1,10 @@
-"""Shared pieces of the benchmarks: the database URL, a pgbench baseline on the same
+"""Shared pieces of the benchmarks: a database of their own, a pgbench baseline on the same
 PostgreSQL in the same run, and one way to print figures.
+
+Every benchmark runs inside `bench_database(name)`: a fresh database on the same server,
+created and migrated at the start and dropped at the end (even after a failure), with its
+own Redis key prefix, so `make bench` never writes a row into the database (or a task into
+the queues) that `make run` uses.
 
 Every benchmark prints its own figures beside pgbench's built-in TPC-B-like script
 (a bank transfer: three updates, a select, an insert), measured moments before on the
@@ -8,6 +13,7 @@ same server, so the ratio means something on any machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -16,6 +22,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -45,6 +52,69 @@ def database_url() -> str:
     from betthat import embedded
 
     return embedded.ensure_running()["DATABASE_URL"]
+
+
+def _with_database(url: str, dbname: str) -> str:
+    parsed = urlparse(url)
+    return parsed._replace(path=f"/{dbname}").geturl()
+
+
+def _drop_database(admin_url: str, dbname: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        # FORCE ends the connections a killed server or worker may have left behind.
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+
+
+def database_exists(dbname: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(_with_database(database_url(), "postgres"), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone() is not None
+
+
+@contextlib.contextmanager
+def bench_database(name: str, *, migrate: bool = True) -> Iterator[str]:
+    """Run a benchmark in a database of its own: `bench_<name>_<pid>` on the same server,
+    created (and migrated) on entry, dropped on exit. DATABASE_URL (and REDIS_KEY_PREFIX)
+    point at it for this process and every server or worker it starts, so the benchmark's
+    users, games and bets never reach the application's database and its Celery tasks
+    never reach the application's workers."""
+    import psycopg
+    from psycopg import sql
+
+    base = database_url()
+    dbname = f"bench_{name}_{os.getpid()}"
+    admin = _with_database(base, "postgres")
+    _drop_database(admin, dbname)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    url = _with_database(base, dbname)
+    previous = {key: os.environ.get(key) for key in ("DATABASE_URL", "REDIS_KEY_PREFIX")}
+    os.environ["DATABASE_URL"] = url
+    os.environ["REDIS_KEY_PREFIX"] = f"{dbname}:"
+    print(f"  database {dbname} created for this benchmark", flush=True)
+    try:
+        if migrate:
+            setup_django()
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0, interactive=False)
+        yield url
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        _drop_database(admin, dbname)
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        print(f"  database {dbname} dropped", flush=True)
 
 
 def pgbench_binary() -> str:
@@ -134,4 +204,14 @@ class Timer:
         self.elapsed = time.perf_counter() - self.start
 
 
-__all__ = ["Timer", "database_url", "line", "percentile", "pgbench_tps", "setup_django", "statistics"]
+__all__ = [
+    "Timer",
+    "bench_database",
+    "database_exists",
+    "database_url",
+    "line",
+    "percentile",
+    "pgbench_tps",
+    "setup_django",
+    "statistics",
+]

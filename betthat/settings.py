@@ -81,11 +81,14 @@ INSTALLED_APPS = [
     "betting",
     "social",
     "chat",
+    "betthat.ops",
 ]
 
 MIDDLEWARE = [
+    "betthat.ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "betthat.core.middleware.PermissionsPolicyMiddleware",
+    "betthat.ops.middleware.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,6 +101,38 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Operations (betthat/ops): health, readiness, metrics, the staff dashboard, outages as 503.
+# /metrics is open with DEBUG; otherwise to these socket addresses, or with this bearer token.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
+# Set for several server processes: prometheus-client then sums their metrics from this folder.
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
+OPS_RETRY_AFTER_SECONDS = env.int("OPS_RETRY_AFTER_SECONDS", default=5)  # Retry-After on a 503
+OPS_REDIS_TIMEOUT_SECONDS = env.float("OPS_REDIS_TIMEOUT_SECONDS", default=1.0)  # probes never hang
+OPS_MIGRATIONS_CHECK_SECONDS = env.int("OPS_MIGRATIONS_CHECK_SECONDS", default=60)
+OPS_DASHBOARD_REFRESH_SECONDS = env.int("OPS_DASHBOARD_REFRESH_SECONDS", default=10)
+OPS_LEDGER_CHECK_SECONDS = env.int("OPS_LEDGER_CHECK_SECONDS", default=60)
+OPS_OUTBOX_LAG_WARN_SECONDS = env.int("OPS_OUTBOX_LAG_WARN_SECONDS", default=30)
+OPS_SETTLEMENT_LAG_WARN_SECONDS = env.int("OPS_SETTLEMENT_LAG_WARN_SECONDS", default=300)
+LOG_FORMAT = env("LOG_FORMAT", default="plain")  # "json": one JSON object per line
+if LOG_FORMAT not in ("plain", "json"):
+    raise ValueError(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}")
+SENTRY_DSN = env("SENTRY_DSN", default="")  # errors (and optional traces) to Sentry when set
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        send_default_pii=False,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )
 
 ROOT_URLCONF = "betthat.urls"
 WSGI_APPLICATION = "betthat.wsgi.application"
@@ -287,7 +322,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_SCHEMA_CLASS": "betthat.core.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "betthat.core.api.exception_handler",
+    "EXCEPTION_HANDLER": "betthat.ops.api.exception_handler",  # outages -> 503, else core's
     "DEFAULT_PARSER_CLASSES": [
         "betthat.core.parsers.BoundedJSONParser",
         "betthat.core.parsers.BoundedFormParser",
@@ -473,8 +508,11 @@ BETTING_SANDBOX_CANCELLABLE = env.bool("BETTING_SANDBOX_CANCELLABLE", default=Tr
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "betthat.ops.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from betthat.core import views as core_views
 from betthat.core.api import api_not_found
+from betthat.ops import views as ops_views
 from betthat.users.api import MeApi, TokenApi, TokenDetailApi, TokenListApi
 from edges.views import board
 
@@ -25,7 +26,10 @@ api_v1 = [
 
 urlpatterns = [
     path("", core_views.landing_or(board), name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics_view, name="metrics"),
+    path("admin/ops/dashboard/", include("betthat.ops.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("betthat.users.urls")),

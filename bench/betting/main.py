@@ -19,6 +19,9 @@ The pending bets are written in bulk for speed (bets and legs with bulk_create, 
 holds as BET_PLACED ledger transactions in set-based SQL that books exactly what
 `wallet_hold` books: cash -> holds, balanced entries, balances moved); placing 100,000 bets
 one by one would take longer than the benchmark itself. `ledger_check` runs at the end.
+
+Everything runs in a database of its own (bench.common.bench_database), dropped at the end:
+the bettors, games and bets never reach the application's database.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import BASE_DIR, line, percentile, pgbench_tps, setup_django
+from bench.common import BASE_DIR, bench_database, line, percentile, pgbench_tps
 
 USERS = int(os.environ.get("BENCH_USERS", "200"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
@@ -521,10 +524,11 @@ def bench_settlement(run: str, baseline: float) -> None:
 
 
 def main() -> int:
-    setup_django()
-    from django.core.management import call_command
+    with bench_database("betting"):
+        return measure()
 
-    call_command("migrate", verbosity=0)
+
+def measure() -> int:
     run = uuid.uuid4().hex[:8]
     print("  measuring pgbench (TPC-B-like, 4 clients, 10 s) ...", flush=True)
     baseline = pgbench_tps(clients=4, seconds=10)

@@ -6,6 +6,8 @@
    monotonic versions, history, edges recomputed for the touched markets) in batches.
 3. Latency: a real ASGI server (uvicorn, started here on a free port), 200 websocket clients
    on the board, quote updates ingested at 1,000/s; ingest-to-client latency p50/p99.
+
+It runs in a database of its own (common.bench_database), dropped at the end.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import BASE_DIR, line, percentile, pgbench_tps, setup_django
+from common import BASE_DIR, bench_database, line, percentile, pgbench_tps
 
 BOOKS = ["pinnacle", "draftkings", "fanduel", "betmgm", "caesars", "pointsbet", "bovada", "betrivers"]
 PREFIX = "bench-edges-"
@@ -237,7 +239,11 @@ def bench_latency(
 
 
 def main() -> int:
-    setup_django()
+    with bench_database("edges"):
+        return measure()
+
+
+def measure() -> int:
     print("edges: pricing engine and the odds path", flush=True)
     two, three = bench_pricing()
     line("pricing: 2-way markets re-priced (8 books)", two, "markets/s")

@@ -14,8 +14,9 @@ of two within a minute, so the run is ROUNDS rounds of pgbench immediately follo
 many-accounts run (each ratio compares two neighbouring measurements), then the hot account;
 the median of each figure and of the paired ratios is printed, beside every round.
 
-It runs in its own database (bench_ledger, migrated on first use), so the development
-ledger is never polluted, on the same PostgreSQL server as pgbench.
+It runs in a database of its own (bench.common.bench_database: created and migrated at the
+start, dropped at the end), so the development ledger is never polluted, on the same
+PostgreSQL server as pgbench.
 """
 
 from __future__ import annotations
@@ -26,30 +27,16 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import database_url, line, pgbench_tps
+from bench.common import bench_database, line, pgbench_tps
 
-BENCH_DB = "bench_ledger"
 WORKERS = int(os.environ.get("LEDGER_BENCH_WORKERS", "2"))
 ROUNDS = int(os.environ.get("LEDGER_BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("LEDGER_BENCH_SECONDS", "8"))
 USERS = int(os.environ.get("LEDGER_BENCH_USERS", "400"))
 STAKE = 100
-
-
-def bench_url() -> str:
-    import psycopg
-
-    url = database_url()
-    parsed = urlparse(url)
-    admin = url.replace(parsed.path, "/postgres", 1) if parsed.path else url + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [BENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return url.replace(parsed.path, f"/{BENCH_DB}", 1) if parsed.path else f"{url}/{BENCH_DB}"
 
 
 def setup(url: str) -> None:
@@ -67,10 +54,8 @@ def setup(url: str) -> None:
 
 
 def prepare(users: int) -> tuple[list[int], int]:
-    from django.core.management import call_command
     from django.db import connection
 
-    call_command("migrate", verbosity=0, interactive=False)
     from betthat.users.models import User
     from wallet.services import wallet_bonus
 
@@ -127,7 +112,11 @@ def run(url, slices, bet_base, seconds) -> float:
 
 
 def main() -> int:
-    url = bench_url()
+    with bench_database("ledger") as url:
+        return measure(url)
+
+
+def measure(url: str) -> int:
     setup(url)
     user_ids, next_bet = prepare(USERS)
     from django.db import connections
@@ -135,7 +124,7 @@ def main() -> int:
     connections.close_all()
     print(
         f"  ledger bench: {WORKERS} processes x {SECONDS:.0f}s, pgbench with {WORKERS} clients, "
-        f"{ROUNDS} rounds, {len(user_ids)} users, db {BENCH_DB}",
+        f"{ROUNDS} rounds, {len(user_ids)} users",
         flush=True,
     )
     slices = [user_ids[i::WORKERS] for i in range(WORKERS)]

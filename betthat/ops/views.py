@@ -1,0 +1,121 @@
+"""Health, readiness, metrics and the staff dashboard.
+
+/healthz  the process answers (no database, no Redis): for liveness probes.
+/readyz   the database, Redis and migrations: for load balancers and readiness probes;
+          503 in the error shape while any is not ready.
+/metrics  Prometheus text format; open with DEBUG, else from METRICS_ALLOWED_IPS or with
+          `Authorization: Bearer <METRICS_BEARER_TOKEN>`.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from betthat.core.errors import error_body
+from betthat.ops import health, metrics, selectors
+
+DASHBOARD_PERMISSION = "ops.view_dashboard"
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = health.readiness()
+    report = {check.name: check.as_dict() for check in checks}
+    failing = [check.name for check in checks if not check.ok]
+    if failing:
+        body = error_body("service_unavailable", f"Not ready: {', '.join(failing)}.", {"checks": report})
+        return JsonResponse(body, status=503, headers={"Retry-After": str(settings.OPS_RETRY_AFTER_SECONDS)})
+    return JsonResponse({"status": "ready", "checks": report})
+
+
+def _metrics_allowed(request: HttpRequest) -> bool:
+    if settings.DEBUG:
+        return True
+    token = settings.METRICS_BEARER_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
+        return True
+    # The socket's address: a forwarded header is the client's to write.
+    return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not _metrics_allowed(request):
+        return JsonResponse(
+            error_body("permission_denied", "Metrics are open to the configured scrapers only."),
+            status=403,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+# --- the staff dashboard ----------------------------------------------------------------------
+
+
+def _require_dashboard_permission(request: HttpRequest) -> None:
+    if not request.user.has_perm(DASHBOARD_PERMISSION):
+        raise PermissionDenied("You need the permission to view the operations dashboard.")
+
+
+def _dashboard_context(request: HttpRequest) -> dict:
+    snapshot = selectors.dashboard_snapshot()
+    return {
+        **snapshot,
+        "refresh_seconds": settings.OPS_DASHBOARD_REFRESH_SECONDS,
+        "charts": _charts(snapshot),
+    }
+
+
+def _charts(snapshot: dict) -> dict:
+    """Server-side SVG geometry (the same charts as the betting statistics page)."""
+    from betting import charts
+
+    out: dict = {}
+    if snapshot["users"]["ok"]:
+        signups = [float(n) for _day, n in snapshot["users"]["data"]["signups"]]
+        out["signups"] = charts.bar_chart(signups, label=lambda v: f"{v:,.0f}") if any(signups) else None
+    if snapshot["book"]["ok"]:
+        first = snapshot["book"]["data"]["currencies"][0]
+        profit = [float(v) for _day, v in first["daily_profit"]]
+        handle = [float(v) for _day, v in first["daily_handle"]]
+        out["currency"] = first["currency"]
+        out["profit"] = charts.bar_chart(profit, label=charts.money_label) if any(profit) else None
+        out["handle"] = charts.bar_chart(handle, label=charts.money_label) if any(handle) else None
+    return out
+
+
+@never_cache
+def dashboard(request: HttpRequest) -> TemplateResponse:
+    _require_dashboard_permission(request)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Operations dashboard",
+        **_dashboard_context(request),
+    }
+    return TemplateResponse(request, "admin/ops/dashboard.html", context)
+
+
+@never_cache
+@require_GET
+def dashboard_panels(request: HttpRequest) -> TemplateResponse:
+    """The dashboard's panels alone: what the page fetches every OPS_DASHBOARD_REFRESH_SECONDS."""
+    _require_dashboard_permission(request)
+    return TemplateResponse(request, "admin/ops/_panels.html", _dashboard_context(request))
