@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.contrib import messages
@@ -16,6 +17,8 @@ from betting.forms import BetFilterForm, LimitsForm, SelfExclusionForm
 from betting.services.limits import money_to_minor
 from edges.models import Edge
 
+EDGE_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
 
 def _slip_selections(request) -> tuple[list[tuple[int, str]], str]:
     """(outcome_id, sportsbook) pairs and the edge id from the query string.
@@ -23,6 +26,8 @@ def _slip_selections(request) -> tuple[list[tuple[int, str]], str]:
     `?outcome_id=12&sportsbook=draftkings` (repeat outcome_id for a parlay) or `?edge_id=...`.
     """
     edge_id = request.GET.get("edge_id", "")
+    if edge_id and not EDGE_ID_SHAPE.fullmatch(edge_id):  # reflected into the page: refuse markup
+        raise Http404("This edge link is not valid.")
     book = request.GET.get("sportsbook", "")
     ids = request.GET.getlist("outcome_id")
     if edge_id and not ids:

@@ -24,3 +24,8 @@ def empty_section(template: str):
         return render(request, template, {"debug": settings.DEBUG})
 
     return view
+
+
+def glossary(request):
+    """The words of the trade, in a sentence each; linked from help text across the site."""
+    return render(request, "core/glossary.html")

@@ -8,6 +8,8 @@
     catch (e) { return ""; }
   }
 
+  const EDGE_ID = /^[A-Za-z0-9_-]{1,40}$/; // the shape of every edge id the server issues
+
   function parseAmount(text) {
     const clean = String(text || "").trim();
     return /^\d+(\.\d{1,2})?$/.test(clean) ? clean : null;
@@ -49,7 +51,18 @@
     stakeInput.addEventListener("input", updateReturn);
     updateReturn();
 
-    function show(html, kind) { message.innerHTML = html; message.className = "slip-message " + (kind || ""); }
+    // The message is built from nodes: server text (which may echo what the URL carried) is
+    // only ever text, never markup.
+    function show(parts, kind) {
+      message.replaceChildren(...[].concat(parts).map((p) => (typeof p === "string" ? document.createTextNode(p) : p)));
+      message.className = "slip-message " + (kind || "");
+    }
+    function el(tag, attrs, text) {
+      const node = document.createElement(tag);
+      Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+      if (text != null) node.textContent = String(text);
+      return node;
+    }
 
     async function submit(policy) {
       const amount = parseAmount(stakeInput.value);
@@ -59,7 +72,10 @@
         stake: amount,
         accept_price_change: policy || form.querySelector("[name=accept_price_change]").value,
       };
-      if (slip.dataset.edgeId) body.edge_id = slip.dataset.edgeId;
+      if (slip.dataset.edgeId) {
+        if (!EDGE_ID.test(slip.dataset.edgeId)) { show("This slip's edge link is not valid; open the bet again from the board.", "error"); return; }
+        body.edge_id = slip.dataset.edgeId;
+      }
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       try {
@@ -70,7 +86,7 @@
         });
         const data = await response.json();
         if (response.status === 201) {
-          show('Bet placed: <a href="/bets/" data-testid="slip-placed">#' + data.id + "</a> at " + data.odds_american + " (" + data.external_id + ").", "success");
+          show(["Bet placed: ", el("a", { href: "/bets/", "data-testid": "slip-placed" }, "#" + data.id), " at " + BT.fmt.odds(data.odds_decimal, data.odds_american) + " (" + data.external_id + ")."], "success");
           form.hidden = true;
           if (window.BT && BT.toast) BT.toast("Bet #" + data.id + " placed.");
           return;
@@ -79,15 +95,16 @@
         if (error.code === "price_changed") {
           const moved = (error.details.legs || []).filter((l) => l.current !== l.requested);
           moved.forEach((l) => { const leg = legs.find((x) => Number(x.dataset.outcomeId) === l.outcome_id); if (leg) leg.dataset.pendingPrice = l.current; });
-          const text = moved.map((l) => l.requested + " → " + l.current).join(", ");
-          show('The price moved (' + text + '). <button type="button" class="btn" data-testid="slip-accept">Accept new price</button>', "warn");
-          message.querySelector("[data-testid=slip-accept]").addEventListener("click", () => {
+          const text = moved.map((l) => BT.fmt.odds(l.requested) + " → " + BT.fmt.odds(l.current)).join(", ");
+          const accept = el("button", { type: "button", class: "btn", "data-testid": "slip-accept" }, "Accept new price");
+          show(["The price moved (" + text + "). ", accept], "warn");
+          accept.addEventListener("click", () => {
             legs.forEach((leg) => { if (leg.dataset.pendingPrice) { leg.dataset.price = leg.dataset.pendingPrice; delete leg.dataset.pendingPrice; } });
             updateReturn();
             submit();
           });
         } else {
-          show(error.message + (error.code ? ' <span class="muted small">(' + error.code + ")</span>" : ""), "error");
+          show([String(error.message || "Something went wrong."), error.code ? el("span", { class: "muted small" }, " (" + error.code + ")") : ""], "error");
         }
       } catch (e) {
         show("Could not reach the server; your bet was not placed. Try again.", "error");
