@@ -124,7 +124,7 @@ def deposit(request):
             idempotency_key=(request.POST.get("idempotency_key") or "")[:255],
         )
     except ApplicationError as error:
-        messages.error(request, f"Deposit refused: {_error_text(error)}")
+        messages.error(request, f"Deposit refused: {_error_text(error)}", extra_tags="field-deposit")
         return redirect(reverse("wallet:index") + "#deposit")
     if payment.is_terminal:
         messages.info(request, f"That deposit was already {payment.status}.")
@@ -143,7 +143,7 @@ def withdraw(request):
             idempotency_key=(request.POST.get("idempotency_key") or "")[:255],
         )
     except ApplicationError as error:
-        messages.error(request, f"Withdrawal refused: {_error_text(error)}")
+        messages.error(request, f"Withdrawal refused: {_error_text(error)}", extra_tags="field-withdraw")
         return redirect(reverse("wallet:index") + "#withdraw")
     messages.success(
         request,

@@ -87,6 +87,19 @@ BOOK_NAMES: dict[str, str] = {
     "sport888": "888sport",
 }
 
+SPORT_NAMES: dict[str, str] = {
+    "americanfootball_nfl": "NFL",
+    "americanfootball_ncaaf": "College football",
+    "basketball_nba": "NBA",
+    "basketball_ncaab": "College basketball",
+    "basketball_wnba": "WNBA",
+    "baseball_mlb": "MLB",
+    "icehockey_nhl": "NHL",
+    "soccer_epl": "Premier League",
+    "soccer_uefa_champs_league": "Champions League",
+    "mma_mixed_martial_arts": "MMA",
+}
+
 # One name per state, whichever record it sits on: a deposit's payment "succeeded" and its
 # ledger transaction "completed" are the same fact to the person who paid.
 STATE_NAMES: dict[str, str] = {
@@ -98,14 +111,17 @@ STATE_NAMES: dict[str, str] = {
     "cancelled": "Cancelled",
     "settled": "Settled",
     "void": "Void",
-    "win": "Won",
-    "loss": "Lost",
+    "win": "Win",
+    "loss": "Loss",
     "push": "Push",
-    "half_win": "Half won",
-    "half_loss": "Half lost",
+    "half_win": "Half win",
+    "half_loss": "Half loss",
     "active": "Open",
     "stale": "Stale",
     "expired": "Closed",
+    "scheduled": "Scheduled",
+    "live": "Live",
+    "final": "Final",
 }
 
 EDGE_KIND_NAMES: dict[str, str] = {"arbitrage": "Arbitrage", "positive_ev": "+EV", "middle": "Middle"}
@@ -313,6 +329,16 @@ def book_name(key: Any, title: str | None = None) -> str:
     return BOOK_NAMES.get(key) or title or _humanise(key)
 
 
+def sport_name(key: Any, title: str | None = None) -> str:
+    key = str(key or "")
+    return SPORT_NAMES.get(key) or title or _humanise(key)
+
+
+def label_text(value: Any) -> str:
+    """A key that has no registry entry, written as words: 'by_month' -> 'By month'."""
+    return _humanise(str(value or ""))
+
+
 def state_name(value: Any) -> str:
     key = str(value or "").lower()
     return STATE_NAMES.get(key) or _humanise(key)
@@ -320,7 +346,13 @@ def state_name(value: Any) -> str:
 
 def names_registry() -> dict[str, dict[str, str]]:
     """What the browser needs to name things as the server does."""
-    return {"markets": MARKET_NAMES, "books": BOOK_NAMES, "states": STATE_NAMES, "kinds": EDGE_KIND_NAMES}
+    return {
+        "markets": MARKET_NAMES,
+        "books": BOOK_NAMES,
+        "states": STATE_NAMES,
+        "kinds": EDGE_KIND_NAMES,
+        "sports": SPORT_NAMES,
+    }
 
 
 # One colour per book on every chart (stable across pages and reloads), chosen to read on the

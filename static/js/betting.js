@@ -21,11 +21,6 @@
     return BigInt(whole) * 100n + BigInt((frac + "00").slice(0, 2));
   }
 
-  function formatMinor(minor) {
-    const negative = minor < 0n; if (negative) minor = -minor;
-    const whole = (minor / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return (negative ? "-" : "") + whole + "." + (minor % 100n).toString().padStart(2, "0");
-  }
 
   // price as a decimal string with up to 6 places -> [numerator, 10^places]
   function priceParts(price) {
@@ -46,7 +41,7 @@
       const amount = parseAmount(stakeInput.value);
       if (!amount || legs.length !== 1 || !legs[0].dataset.price) { output.textContent = legs.length > 1 ? "at the parlay price" : "–"; return; }
       const [num, den] = priceParts(legs[0].dataset.price);
-      output.textContent = formatMinor((toMinor(amount) * num) / den);
+      output.textContent = BT.fmt.money(((toMinor(amount) * num) / den).toString(), slip.dataset.currency || "USD");
     }
     stakeInput.addEventListener("input", updateReturn);
     updateReturn();
@@ -64,9 +59,12 @@
       return node;
     }
 
+    const closed = slip.dataset.closed === "true";
     async function submit(policy) {
+      if (closed) { show("This market is closed at this book; nothing was placed.", "error"); return; }
       const amount = parseAmount(stakeInput.value);
-      if (!amount || amount === "0" || /^0+(\.0+)?$/.test(amount)) { show("Enter a stake with at most two decimals.", "error"); return; }
+      if (!amount || amount === "0" || /^0+(\.0+)?$/.test(amount)) { stakeInput.setAttribute("aria-invalid", "true"); show("Enter a stake above zero with at most two decimals, e.g. 10.00.", "error"); stakeInput.focus(); return; }
+      stakeInput.removeAttribute("aria-invalid");
       const body = {
         legs: legs.map((leg) => ({ outcome_id: Number(leg.dataset.outcomeId), sportsbook: leg.dataset.sportsbook, odds_decimal: leg.dataset.price })),
         stake: amount,
@@ -109,7 +107,7 @@
       } catch (e) {
         show("Could not reach the server; your bet was not placed. Try again.", "error");
       } finally {
-        button.disabled = false;
+        button.disabled = closed;
       }
     }
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from betthat.core import formatting
@@ -98,6 +99,16 @@ def book_name(key: Any, title: str | None = None) -> str:
 
 
 @register.filter
+def sport_name(key: Any, title: str | None = None) -> str:
+    return formatting.sport_name(key, title)
+
+
+@register.filter
+def label_text(value: Any) -> str:
+    return formatting.label_text(value)
+
+
+@register.filter
 def state_name(value: Any) -> str:
     return formatting.state_name(value)
 
@@ -143,3 +154,38 @@ def market_groups(sections: Any) -> list[dict[str, Any]]:
     for index, ((_order, heading), items) in enumerate(sorted(groups.items(), key=lambda kv: kv[0])):
         out.append({"heading": heading, "slug": f"group-{index}", "sections": items, "is_main": _order == 0})
     return out
+
+
+@register.filter
+def all_open(legs: Any) -> bool:
+    """True when every leg of a slip can be bet now (a closed market closes the slip)."""
+    legs = list(legs or [])
+    return bool(legs) and all(leg.get("is_open") for leg in legs)
+
+
+@register.filter
+def any_negative(values: Any) -> bool:
+    """True when a leg's expected value is below zero (the slip warns, it does not block)."""
+    return any(v is not None and v < 0 for v in (values or []))
+
+
+@register.filter
+def pluck(items: Any, key: str) -> list[Any]:
+    return [item.get(key) if isinstance(item, dict) else getattr(item, key, None) for item in items or []]
+
+
+@register.filter
+def is_past(value: datetime | None) -> bool:
+    return value is not None and value <= timezone.now()
+
+
+@register.filter
+def edge_is_closed(edge: Any) -> bool:
+    """An edge that cannot be bet: expired, or its event started, finished or was cancelled."""
+    event = getattr(edge, "event", None)
+    return (
+        getattr(edge, "status", "") == "expired"
+        or event is None
+        or getattr(event, "status", "scheduled") != "scheduled"
+        or is_past(getattr(event, "commence_time", None))
+    )
