@@ -53,7 +53,7 @@ def test_a_script_in_a_url_parameter_never_runs_on_pages_that_reflect_it(watched
         "my bets": f"/bets/?status={Q}&sport={Q}&date_from={Q}",
         "wallet": f"/wallet/?currency={Q}&watch={Q}",
         "wallet history": f"/wallet/history/?type={Q}&status={Q}&page={Q}",
-        "statistics": f"/bets/statistics/?x={Q}",
+        "statistics": f"/bets/stats/?x={Q}",
         "glossary": f"/glossary/?q={Q}",
     }
     for what, path in pages.items():
