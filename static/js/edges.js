@@ -123,12 +123,16 @@
   }
 
   // A closed edge stays in place while the board is held, plainly closed and not bettable.
+  // Its button element is kept (keyboard focus may be on it) but says so and does nothing.
   function close(tr) {
     tr.classList.add("closed");
-    const cell = tr.querySelector('[data-col="action"]');
-    if (cell && !cell.querySelector(".closed-label")) {
-      cell.replaceChildren(el("span", { class: "closed-label muted small" }, "Closed"));
-    }
+    const action = tr.querySelector('[data-col="action"] a');
+    if (!action) return;
+    action.setAttribute("aria-disabled", "true");
+    action.classList.add("ghost");
+    delete action.dataset.testid;
+    setText(action.querySelector(".label"), "Closed");
+    setText(action.querySelector(".visually-hidden"), ": this edge is gone");
   }
 
   BT.edgeBoard = function (table) {
@@ -183,6 +187,10 @@
       settle();
     });
     applyButton.addEventListener("click", () => { apply(); pauseButton.focus(); });
+    table.addEventListener("click", (event) => {
+      const link = event.target.closest("a[aria-disabled=true]");
+      if (link) event.preventDefault();
+    });
 
     function rows() { return Array.from(body.querySelectorAll("tr[data-edge-id]")); }
     function shownCount() { return body.querySelectorAll("tr[data-edge-id]:not(.closed)").length; }
@@ -233,9 +241,10 @@
       const isNew = !tr || (!tr.isConnected && !pendingNew.has(e.edge_id));
       if (isNew) { tr = buildRow(e); }
       pendingClosed.delete(e.edge_id);
-      const wasClosed = tr.classList.contains("closed");
       tr.classList.remove("closed");
-      if (wasClosed || !tr.querySelector('[data-col="action"] a .label')) {
+      const action = tr.querySelector('[data-col="action"] a');
+      if (action) action.removeAttribute("aria-disabled");
+      if (!tr.querySelector('[data-col="action"] a .label')) {
         tr.querySelector('[data-col="action"]').replaceChildren(buildRow(e).querySelector('[data-col="action"] a'));
       }
       data.set(e.edge_id, Object.assign({}, e, { _row: tr }));
