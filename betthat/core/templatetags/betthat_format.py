@@ -189,3 +189,30 @@ def edge_is_closed(edge: Any) -> bool:
         or getattr(event, "status", "scheduled") != "scheduled"
         or is_past(getattr(event, "commence_time", None))
     )
+
+
+# The staff console's index, by task rather than by app (app_label, or app_label.ObjectName).
+ADMIN_TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Users and access", ("users", "account", "mfa", "auth", "authtoken", "socialaccount")),
+    ("Money", ("wallet",)),
+    ("Betting", ("betting",)),
+    ("Market data", ("edges",)),
+    ("Community", ("social", "chat")),
+    ("System", ("core", "django_celery_beat", "sites", "contenttypes", "sessions")),
+)
+
+
+@register.simple_tag
+def admin_task_groups(app_list: Any) -> list[dict[str, Any]]:
+    """Django admin's app list regrouped by task; apps no task names land in System."""
+    groups: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in ADMIN_TASKS}
+    for app in app_list or []:
+        label = app.get("app_label", "")
+        task = next((name for name, labels in ADMIN_TASKS if label in labels), "System")
+        for model in app.get("models", []):
+            groups[task].append({**model, "app_name": app.get("name", "")})
+    return [
+        {"name": name, "slug": f"task-{index}", "models": sorted(models, key=lambda m: str(m["name"]))}
+        for index, (name, models) in enumerate(groups.items())
+        if models
+    ]
