@@ -18,9 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet --progress-bar off -r requirements-dev.txt
-	@echo "==> installing front-end packages from the npm registry (htmx) into static/vendor/"
+	@echo "==> installing front-end packages from the npm registry (htmx, axe-core) into static/vendor/"
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm ci --silent --no-fund --no-audit
-	@mkdir -p static/vendor && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/
+	@mkdir -p static/vendor && cp node_modules/htmx.org/dist/htmx.min.js node_modules/axe-core/axe.min.js static/vendor/
 	@touch $(STAMP)
 
 install: $(STAMP) ## create the virtualenv and install everything

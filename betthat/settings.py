@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "betthat.core.middleware.PermissionsPolicyMiddleware",
     "betthat.ops.middleware.OutageMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -312,6 +313,24 @@ PERMISSIONS_POLICY = env(
 CSRF_FAILURE_VIEW = "betthat.core.views.csrf_failure"
 # Request bodies: Django's limit, which the API's parsers honour too (413 payload_too_large).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+
+# Front end: Content-Security-Policy (django-csp). Scripts only from our origin: no inline
+# script, no inline event handler, no eval (htmx's eval is off by its meta config). The API
+# docs (Swagger UI) relax styles and images per view in urls.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *env.list("CSP_FORM_ACTION_EXTRA", default=["https://checkout.stripe.com"])],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

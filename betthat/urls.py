@@ -1,6 +1,7 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from betthat.core import views as core_views
 from betthat.core.api import api_not_found
@@ -30,12 +31,21 @@ urlpatterns = [
     path("readyz", ops_views.readyz, name="readyz"),
     path("metrics", ops_views.metrics_view, name="metrics"),
     path("admin/ops/dashboard/", include("betthat.ops.urls")),
+    path("glossary/", core_views.glossary, name="glossary"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("betthat.users.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI under the site's CSP: its init script is a file of its own (the split view),
+    # and its React styles and inline SVG icons need these two relaxations, on this page only.
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="schema")
+        ),
+        name="api-docs",
+    ),
     re_path(r"^api/", api_not_found),
     path("", include("wallet.urls")),
     path("", include("edges.urls")),

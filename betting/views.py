@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from edges.selectors import edge_slip_target
 
 MAX_ID = selectors.MAX_ID
 
+EDGE_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
 
 def _slip_selections(request) -> tuple[list[tuple[int, str]], str]:
     """(outcome_id, sportsbook) pairs and the edge id from the query string.
@@ -27,6 +30,8 @@ def _slip_selections(request) -> tuple[list[tuple[int, str]], str]:
     `?outcome_id=12&sportsbook=draftkings` (repeat outcome_id for a parlay) or `?edge_id=...`.
     """
     edge_id = request.GET.get("edge_id", "")
+    if edge_id and not EDGE_ID_SHAPE.fullmatch(edge_id):  # reflected into the page: refuse markup
+        raise Http404("This edge link is not valid.")
     book = request.GET.get("sportsbook", "")
     ids = request.GET.getlist("outcome_id")
     if len(edge_id) > 40 or len(book) > 40 or len(ids) > settings.BETTING_MAX_LEGS:

@@ -159,7 +159,7 @@ def deposit(request: HttpRequest) -> HttpResponse:
             return_url=request.build_absolute_uri(reverse("wallet:index")),
         )
     except ApplicationError as error:
-        messages.error(request, f"Deposit refused: {_error_text(error)}")
+        messages.error(request, f"Deposit refused: {_error_text(error)}", extra_tags="field-deposit")
         return redirect(reverse("wallet:index") + "#deposit")
     if payment.is_terminal:
         messages.info(request, f"That deposit was already {payment.status}.")
@@ -182,7 +182,7 @@ def _withdraw(request: HttpRequest) -> HttpResponse:
             idempotency_key=(request.POST.get("idempotency_key") or "")[:255],
         )
     except ApplicationError as error:
-        messages.error(request, f"Withdrawal refused: {_error_text(error)}")
+        messages.error(request, f"Withdrawal refused: {_error_text(error)}", extra_tags="field-withdraw")
         return redirect(reverse("wallet:index") + "#withdraw")
     messages.success(
         request,

@@ -1,5 +1,18 @@
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest
+
+from betthat.core import formatting
 
 
-def site(request):
-    return {"SITE_NAME": "Bet-That", "DEBUG": settings.DEBUG}
+def site(request: HttpRequest) -> dict[str, Any]:
+    """Site-wide values, and the viewer's display preferences every page and script reads."""
+    user = getattr(request, "user", None)
+    return {
+        "SITE_NAME": "Bet-That",
+        "DEBUG": settings.DEBUG,
+        "odds_format": formatting.odds_format_for(user),
+        "user_timezone": formatting.timezone_name_for(user),
+        "display_names": formatting.names_registry(),
+    }

@@ -80,3 +80,8 @@ def server_error(request):
     if _is_api(request):
         return JsonResponse(error_body("server_error", "An unexpected error occurred."), status=500)
     return defaults.server_error(request)
+
+
+def glossary(request):
+    """The words of the trade, in a sentence each; linked from help text across the site."""
+    return render(request, "core/glossary.html")

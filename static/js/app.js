@@ -27,7 +27,29 @@
     return { send: (obj) => ws && ws.readyState === 1 && ws.send(JSON.stringify(obj)), close: () => { closed = true; ws && ws.close(); } };
   };
 
+  // The phone menu: a real button that says whether the menu is open; Escape closes it.
+  function initMenu() {
+    const button = document.querySelector(".nav-burger");
+    const nav = document.getElementById("site-nav");
+    if (!button || !nav) return;
+    function set(open) { button.setAttribute("aria-expanded", String(open)); nav.classList.toggle("open", open); }
+    button.addEventListener("click", () => set(button.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && button.getAttribute("aria-expanded") === "true") { set(false); button.focus(); }
+    });
+  }
+
+  // A jump link to a collapsed group opens it.
+  function openTarget(hash) {
+    if (!hash || hash.length < 2) return;
+    const target = document.getElementById(decodeURIComponent(hash.slice(1)));
+    if (target && target.tagName === "DETAILS") target.open = true;
+  }
+  window.addEventListener("hashchange", () => openTarget(location.hash));
+
   document.addEventListener("DOMContentLoaded", function () {
+    initMenu();
+    openTarget(location.hash);
     if (!document.body.dataset.user) return;
     BT.notifications = BT.socket("/ws/notifications/", {
       message: function (msg) {

@@ -8,6 +8,8 @@
     catch (e) { return ""; }
   }
 
+  const EDGE_ID = /^[A-Za-z0-9_-]{1,40}$/; // the shape of every edge id the server issues
+
   function parseAmount(text) {
     const clean = String(text || "").trim();
     return /^\d+(\.\d{1,2})?$/.test(clean) ? clean : null;
@@ -19,11 +21,6 @@
     return BigInt(whole) * 100n + BigInt((frac + "00").slice(0, 2));
   }
 
-  function formatMinor(minor) {
-    const negative = minor < 0n; if (negative) minor = -minor;
-    const whole = (minor / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return (negative ? "-" : "") + whole + "." + (minor % 100n).toString().padStart(2, "0");
-  }
 
   // price as a decimal string with up to 6 places -> [numerator, 10^places]
   function priceParts(price) {
@@ -44,22 +41,39 @@
       const amount = parseAmount(stakeInput.value);
       if (!amount || legs.length !== 1 || !legs[0].dataset.price) { output.textContent = legs.length > 1 ? "at the parlay price" : "–"; return; }
       const [num, den] = priceParts(legs[0].dataset.price);
-      output.textContent = formatMinor((toMinor(amount) * num) / den);
+      output.textContent = BT.fmt.money(((toMinor(amount) * num) / den).toString(), slip.dataset.currency || "USD");
     }
     stakeInput.addEventListener("input", updateReturn);
     updateReturn();
 
-    function show(html, kind) { message.innerHTML = html; message.className = "slip-message " + (kind || ""); }
+    // The message is built from nodes: server text (which may echo what the URL carried) is
+    // only ever text, never markup.
+    function show(parts, kind) {
+      message.replaceChildren(...[].concat(parts).map((p) => (typeof p === "string" ? document.createTextNode(p) : p)));
+      message.className = "slip-message " + (kind || "");
+    }
+    function el(tag, attrs, text) {
+      const node = document.createElement(tag);
+      Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+      if (text != null) node.textContent = String(text);
+      return node;
+    }
 
+    const closed = slip.dataset.closed === "true";
     async function submit(policy) {
+      if (closed) { show("This market is closed at this book; nothing was placed.", "error"); return; }
       const amount = parseAmount(stakeInput.value);
-      if (!amount || amount === "0" || /^0+(\.0+)?$/.test(amount)) { show("Enter a stake with at most two decimals.", "error"); return; }
+      if (!amount || amount === "0" || /^0+(\.0+)?$/.test(amount)) { stakeInput.setAttribute("aria-invalid", "true"); show("Enter a stake above zero with at most two decimals, e.g. 10.00.", "error"); stakeInput.focus(); return; }
+      stakeInput.removeAttribute("aria-invalid");
       const body = {
         legs: legs.map((leg) => ({ outcome_id: Number(leg.dataset.outcomeId), sportsbook: leg.dataset.sportsbook, odds_decimal: leg.dataset.price })),
         stake: amount,
         accept_price_change: policy || form.querySelector("[name=accept_price_change]").value,
       };
-      if (slip.dataset.edgeId) body.edge_id = slip.dataset.edgeId;
+      if (slip.dataset.edgeId) {
+        if (!EDGE_ID.test(slip.dataset.edgeId)) { show("This slip's edge link is not valid; open the bet again from the board.", "error"); return; }
+        body.edge_id = slip.dataset.edgeId;
+      }
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       try {
@@ -70,7 +84,7 @@
         });
         const data = await response.json();
         if (response.status === 201) {
-          show('Bet placed: <a href="/bets/" data-testid="slip-placed">#' + data.id + "</a> at " + data.odds_american + " (" + data.external_id + ").", "success");
+          show(["Bet placed: ", el("a", { href: "/bets/", "data-testid": "slip-placed" }, "#" + data.id), " at " + BT.fmt.odds(data.odds_decimal, data.odds_american) + " (" + data.external_id + ")."], "success");
           form.hidden = true;
           if (window.BT && BT.toast) BT.toast("Bet #" + data.id + " placed.");
           return;
@@ -79,20 +93,21 @@
         if (error.code === "price_changed") {
           const moved = (error.details.legs || []).filter((l) => l.current !== l.requested);
           moved.forEach((l) => { const leg = legs.find((x) => Number(x.dataset.outcomeId) === l.outcome_id); if (leg) leg.dataset.pendingPrice = l.current; });
-          const text = moved.map((l) => l.requested + " → " + l.current).join(", ");
-          show('The price moved (' + text + '). <button type="button" class="btn" data-testid="slip-accept">Accept new price</button>', "warn");
-          message.querySelector("[data-testid=slip-accept]").addEventListener("click", () => {
+          const text = moved.map((l) => BT.fmt.odds(l.requested) + " → " + BT.fmt.odds(l.current)).join(", ");
+          const accept = el("button", { type: "button", class: "btn", "data-testid": "slip-accept" }, "Accept new price");
+          show(["The price moved (" + text + "). ", accept], "warn");
+          accept.addEventListener("click", () => {
             legs.forEach((leg) => { if (leg.dataset.pendingPrice) { leg.dataset.price = leg.dataset.pendingPrice; delete leg.dataset.pendingPrice; } });
             updateReturn();
             submit();
           });
         } else {
-          show(error.message + (error.code ? ' <span class="muted small">(' + error.code + ")</span>" : ""), "error");
+          show([String(error.message || "Something went wrong."), error.code ? el("span", { class: "muted small" }, " (" + error.code + ")") : ""], "error");
         }
       } catch (e) {
         show("Could not reach the server; your bet was not placed. Try again.", "error");
       } finally {
-        button.disabled = false;
+        button.disabled = closed;
       }
     }
 

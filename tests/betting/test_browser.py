@@ -45,7 +45,7 @@ def test_edge_to_slip_to_settled_bet(browser_page, user, tmp_path, live_server):
     stake = page.get_by_test_id("slip-stake")
     assert re.fullmatch(r"\d+\.\d\d", stake.input_value())  # the Kelly stake is filled in
     stake.fill("10.00")
-    assert page.get_by_test_id("slip-return").inner_text() == "22.00"
+    assert page.get_by_test_id("slip-return").inner_text() == "22.00 USD"
     page.get_by_test_id("slip-place").click()
     page.get_by_test_id("slip-placed").wait_for()
     bet = Bet.objects.get(user=user)
@@ -72,7 +72,7 @@ def test_edge_to_slip_to_settled_bet(browser_page, user, tmp_path, live_server):
     page.goto("/bets/")
     row = page.locator(f'tr[data-bet-id="{bet.pk}"]')
     assert row.get_by_test_id("bet-status").inner_text() == "Win"
-    assert row.get_by_test_id("bet-return").inner_text() == "22.00"
-    assert page.get_by_test_id("stat-profit").inner_text() == "12.00"
+    assert row.get_by_test_id("bet-return").inner_text() == "22.00 USD"
+    assert page.get_by_test_id("stat-profit").inner_text() == "12.00 USD"
     page.goto("/wallet/")
     assert "1,012.00" in page.get_by_test_id("balance-available").inner_text()

@@ -104,7 +104,7 @@ def test_statistics_page_draws_the_charts(browser, funded_user, game):
     assert 'data-testid="profit-chart"' in html and "<path d=" in html
     assert 'data-testid="clv-chart"' in html and "<rect" in html
     assert "7.00" in html  # profit: +12.00 - 5.00
-    assert "americanfootball nfl" in html and "draftkings" in html
+    assert "NFL" in html and "DraftKings" in html  # names from the registry, not raw keys
 
 
 def test_statistics_page_without_bets(browser):

@@ -113,7 +113,7 @@ def test_board_event_and_edge_pages(client, user, ingested):
     arb = Edge.objects.get(kind="arbitrage")
     detail = client.get(f"/edges/{arb.edge_id}/?total=250").content.decode()
     # 250 split by 1/1.65 : 1/2.60, to the cent, both legs paying 252.35
-    assert "$152.94" in detail and "$97.06" in detail and "$2.35" in detail
+    assert ">152.94<" in detail and ">97.06<" in detail and "2.35 USD" in detail
     assert client.get(f"/edges/{arb.edge_id}/?total=abc").status_code == 200
     assert client.get("/edges/missing/").status_code == 404
     assert client.get("/events/424242/").status_code == 404
@@ -133,5 +133,8 @@ def test_board_shows_the_viewers_kelly_stake(client, user, ingested, settings):
     client.force_login(user)
     ev = Edge.objects.get(kind="positive_ev", side="Los Angeles Chargers")
     expected = int(100_000 * min(ev.kelly_fraction * 0.5, 0.25)) / 100
-    assert f"${expected:.2f}" in client.get("/edges/?kind=positive_ev").content.decode()
+    assert (
+        f'data-label="Stake (USD)">{expected:,.2f}<'
+        in client.get("/edges/?kind=positive_ev").content.decode()
+    )
     assert ev.discovered_at <= FILE_TIME + timedelta(seconds=1)

@@ -52,7 +52,7 @@ def test_board_updates_live_while_the_feed_runs(browser_page, asgi_server, user)
     )
     demo.seed(users=[user], stdout=open("/dev/null", "w"))  # noqa: SIM115
     page.goto(asgi_server + "/")
-    page.wait_for_function("document.getElementById('board-status').textContent.startsWith('live')")
+    page.wait_for_function("() => document.getElementById('board-status').textContent.startsWith('live')")
     assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 0
 
     simulator = Simulator(events=8, seed=7, volatility=3.0)

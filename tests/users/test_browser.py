@@ -33,7 +33,7 @@ def test_sign_up_verify_email_log_in_and_out(browser_page, live_server, settings
     page.click("[data-testid=account-menu]")
     page.click("[data-testid=logout]")
     page.wait_for_url(f"{live_server.url}/")
-    assert page.locator("header a.btn", has_text="Log in").is_visible()
+    assert page.locator("header a.btn", has_text="Sign in").is_visible()
 
     page.goto("/accounts/login/")
     page.fill("input[name=login]", "newbettor@example.com")

@@ -30,7 +30,7 @@ def test_deposit_withdraw_history_and_chart(browser_page, live_server, settings,
     page.click("[data-testid=checkout-pay]")
     page.wait_for_url(re.compile(r"/wallet/\?watch="))
     page.wait_for_function(
-        "document.querySelector('[data-testid=balance-available]').textContent.trim() === '150.00'",
+        "() => document.querySelector('[data-testid=balance-available]').textContent.trim() === '150.00'",
         timeout=30000,
     )
 
@@ -42,7 +42,8 @@ def test_deposit_withdraw_history_and_chart(browser_page, live_server, settings,
     page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url(re.compile(r"/wallet/\?watch="))
     page.wait_for_function(
-        "document.querySelector('[data-testid=balance-total]').textContent.trim() === '110.00'", timeout=30000
+        "() => document.querySelector('[data-testid=balance-total]').textContent.trim() === '110.00'",
+        timeout=30000,
     )
     assert page.inner_text("[data-testid=balance-available]") == "110.00"
     assert page.inner_text("[data-testid=balance-held]") == "0.00"
@@ -54,4 +55,4 @@ def test_deposit_withdraw_history_and_chart(browser_page, live_server, settings,
     assert chart.is_visible()
     assert "now 110.00 USD" in chart.get_attribute("aria-label")
     page.select_option("[data-testid=history-filters] select[name=type]", "DEPOSIT")
-    page.wait_for_function("document.querySelectorAll('[data-testid=history-row]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=history-row]').length === 1")
