@@ -108,7 +108,7 @@ def test_going_private_hides_published_bets_and_public_again_does_not_publish_th
 
 def test_follow_rules():
     hank = bettor(handle="hank_pub")
-    ivy = bettor(handle="ivy_priv", public=False)
+    bettor(handle="ivy_priv", public=False)
     jo = bettor(handle="jo_follows")
     follow, created = services.follow_create(follower=jo, handle="@HANK_PUB")
     assert created and follow.followee_id == hank.pk
