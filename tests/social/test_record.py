@@ -71,7 +71,7 @@ def test_any_change_to_a_served_chain_fails_verification(chain, tamper):
 
 
 def test_the_database_refuses_edits_and_a_tampered_row_is_caught(chain):
-    alice, bets, _body = chain
+    _alice, bets, _body = chain
     with pytest.raises(IntegrityError), transaction.atomic():
         RecordEntry.objects.filter(bet_id=bets[1].pk).update(price="9.000000")
     with pytest.raises(IntegrityError), transaction.atomic():
