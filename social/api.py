@@ -21,7 +21,7 @@ def _ratio(value) -> str | None:
 
 
 class StakeOutputSerializer(serializers.Serializer):
-    visibility = serializers.ChoiceField(choices=StakeVisibility.choices)
+    visibility = serializers.CharField(help_text="hidden, rounded or exact.")
     amount = serializers.DecimalField(
         max_digits=18,
         decimal_places=2,
