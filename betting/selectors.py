@@ -193,10 +193,35 @@ def limit_changes_pending_for_user(*, user: User) -> QuerySet[LimitChange]:
 # passes only the ids of bets that its own visibility rules let the viewer see.
 
 
+_PUBLIC_BET_FIELDS = (
+    "id", "user_id", "kind", "market_type", "sport_key", "sportsbook_id", "currency", "stake_minor",
+    "odds_decimal", "odds_american", "placed_at", "status", "clv_percent",
+    "event__id", "event__commence_time", "event__home_team", "event__away_team",
+)  # fmt: skip
+_PUBLIC_LEG_FIELDS = (
+    "id",
+    "bet_id",
+    "position",
+    "event_id",
+    "market_id",
+    "outcome_id",
+    "price_decimal",
+    "point",
+    "attributes",
+)
+
+
 def bets_for_public_view(*, bet_ids) -> dict[int, Bet]:
-    """The bets with `bet_ids` (a list or an id queryset), with the event and the legs'
-    market and outcome, by id."""
-    bets = Bet.objects.filter(pk__in=bet_ids).select_related("event").prefetch_related(_legs_prefetch())
+    """The bets with `bet_ids` (a list or an id queryset), by id, with their event and legs:
+    only the columns a public card shows (a feed page reads twenty of these per request).
+    A leg's market, outcome and event load on access; its `attributes` usually suffice."""
+    legs = Prefetch("legs", queryset=BetLeg.objects.only(*_PUBLIC_LEG_FIELDS).order_by("position"))
+    bets = (
+        Bet.objects.filter(pk__in=bet_ids)
+        .select_related("event")
+        .only(*_PUBLIC_BET_FIELDS)
+        .prefetch_related(legs)
+    )
     return {bet.pk: bet for bet in bets}
 
 

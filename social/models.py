@@ -106,7 +106,7 @@ class PublicBet(models.Model):
     class Meta:
         ordering = ["-visible_from", "-id"]
         indexes = [
-            models.Index(fields=["visible_from"], name="publicbet_visible_from_idx"),
+            models.Index(fields=["visible_from", "id"], name="publicbet_visible_from_idx"),
             models.Index(fields=["user", "-visible_from", "-id"], name="publicbet_user_visible_idx"),
             models.Index(
                 fields=["visible_from"], name="publicbet_unreleased_idx", condition=Q(released_at=None)

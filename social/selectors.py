@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -104,8 +104,15 @@ def _page(queryset: QuerySet[PublicBet], *, cursor: str | None, limit: int | Non
         )
     if cursor:
         when, last_id = _decode_cursor(cursor)
-        queryset = queryset.filter(Q(visible_from__lt=when) | Q(visible_from=when, pk__lt=last_id))
-    rows = list(queryset.order_by("-visible_from", "-id")[: limit + 1])
+        # `visible_from <= when` first, so the backward scan of (visible_from, id) starts at
+        # the cursor (an OR of the two cases would scan from the newest row instead).
+        queryset = queryset.filter(visible_from__lte=when).exclude(visible_from=when, pk__gte=last_id)
+    rows = list(
+        queryset.annotate(
+            profile_handle=F("user__social_profile__handle"),
+            profile_mode=F("user__social_profile__stake_visibility"),
+        ).order_by("-visible_from", "-id")[: limit + 1]
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=present(rows, now=now), next_cursor=_encode_cursor(rows[-1]) if more and rows else None)
@@ -115,14 +122,17 @@ def present(public_bets: list[PublicBet], *, now: datetime) -> list[dict]:
     """Items as others see them (`social.presenters`), plus `is_visible` for the owner's view."""
     if not public_bets:
         return []
-    profiles = {p.user_id: p for p in Profile.objects.filter(user_id__in={pb.user_id for pb in public_bets})}
+    profiles = {}
+    if any(not hasattr(pb, "profile_handle") for pb in public_bets):
+        profiles = {
+            p.user_id: (p.handle, p.stake_visibility)
+            for p in Profile.objects.filter(user_id__in={pb.user_id for pb in public_bets})
+        }
     bets = bets_for_public_view(bet_ids=[pb.bet_id for pb in public_bets])
     items = []
     for public_bet in public_bets:
-        profile = profiles[public_bet.user_id]
-        item = public_bet_item(
-            public_bet, bets[public_bet.bet_id], handle=profile.handle, profile_mode=profile.stake_visibility
-        )
+        handle, mode = profiles.get(public_bet.user_id) or (public_bet.profile_handle, public_bet.profile_mode)
+        item = public_bet_item(public_bet, bets[public_bet.bet_id], handle=handle, profile_mode=mode)
         item["is_visible"] = public_bet.visible_from <= now
         items.append(item)
     return items

@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-visible_from', '-id'],
-                'indexes': [models.Index(fields=['visible_from'], name='publicbet_visible_from_idx'), models.Index(fields=['user', '-visible_from', '-id'], name='publicbet_user_visible_idx'), models.Index(condition=models.Q(('released_at', None)), fields=['visible_from'], name='publicbet_unreleased_idx'), models.Index(condition=models.Q(('status', 'settled')), fields=['settled_at'], name='publicbet_settled_idx')],
+                'indexes': [models.Index(fields=['visible_from', 'id'], name='publicbet_visible_from_idx'), models.Index(fields=['user', '-visible_from', '-id'], name='publicbet_user_visible_idx'), models.Index(condition=models.Q(('released_at', None)), fields=['visible_from'], name='publicbet_unreleased_idx'), models.Index(condition=models.Q(('status', 'settled')), fields=['settled_at'], name='publicbet_settled_idx')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('visible_from__gte', models.F('placed_at'))), name='publicbet_not_before_placed'), models.CheckConstraint(condition=models.Q(('stake_mode__in', ['hidden', 'rounded', 'exact'])), name='publicbet_stake_mode_valid')],
             },
         ),

@@ -26,7 +26,7 @@ from social.models import LeaderboardMetric, LeaderboardRun, LeaderboardWindow
 WINDOWS = {LeaderboardWindow.DAYS_7: timedelta(days=7), LeaderboardWindow.DAYS_30: timedelta(days=30)}
 
 _WON = "pb.result IN ('win', 'half_win')"
-_LOST = "pb.result IN ('loss', 'half_loss')"
+_DECIDED = "pb.result IN ('win', 'half_win', 'loss', 'half_loss')"
 METRIC_SQL = {
     LeaderboardMetric.ROI: (
         "SUM(pb.net_profit_minor) FILTER (WHERE pb.result <> 'void')::numeric"
@@ -34,26 +34,28 @@ METRIC_SQL = {
         "COUNT(*) FILTER (WHERE pb.result <> 'void')",
     ),
     LeaderboardMetric.WIN_PCT: (
-        f"COUNT(*) FILTER (WHERE {_WON})::numeric / NULLIF(COUNT(*) FILTER (WHERE {_WON} OR {_LOST}), 0)",
-        f"COUNT(*) FILTER (WHERE {_WON} OR {_LOST})",
+        f"COUNT(*) FILTER (WHERE {_WON})::numeric / NULLIF(COUNT(*) FILTER (WHERE {_DECIDED}), 0)",
+        f"COUNT(*) FILTER (WHERE {_DECIDED})",
     ),
     LeaderboardMetric.CLV: ("AVG(pb.clv_percent)", "COUNT(pb.clv_percent)"),
 }
 
+# Aggregate first, then keep the public profiles: the join touches one row per bettor, not
+# one per bet.
 _BOARD_SQL = """
 WITH totals AS (
     SELECT pb.user_id, ROUND({value}, 6) AS value, {count} AS n_bets
       FROM social_publicbet pb
-      JOIN social_profile p ON p.user_id = pb.user_id AND p.is_public AND p.hidden_at IS NULL
      WHERE pb.status = 'settled'
        AND pb.settled_at > %(since)s AND pb.settled_at <= %(now)s
        AND pb.visible_from <= %(now)s
      GROUP BY pb.user_id
 )
 INSERT INTO social_leaderboardrank ("window", metric, rank, user_id, value, n_bets, updated_at)
-SELECT %(window)s, %(metric)s, RANK() OVER (ORDER BY value DESC), user_id, value, n_bets, %(now)s
-  FROM totals
- WHERE n_bets >= %(min_bets)s AND value IS NOT NULL
+SELECT %(window)s, %(metric)s, RANK() OVER (ORDER BY t.value DESC), t.user_id, t.value, t.n_bets, %(now)s
+  FROM totals t
+  JOIN social_profile p ON p.user_id = t.user_id AND p.is_public AND p.hidden_at IS NULL
+ WHERE t.n_bets >= %(min_bets)s AND t.value IS NOT NULL
 """
 
 
