@@ -427,6 +427,25 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# Social: public profiles, delayed public bets, feed, leaderboards (docs/social.md).
+SOCIAL_DEFAULT_DELAY_SEC = env.int("SOCIAL_DEFAULT_DELAY_SEC", default=300)
+SOCIAL_LEADERBOARD_MIN_BETS = env.int("SOCIAL_LEADERBOARD_MIN_BETS", default=20)
+SOCIAL_LEADERBOARD_INTERVAL_SEC = env.int("SOCIAL_LEADERBOARD_INTERVAL_SEC", default=300)
+# The beat sweep that pushes bets whose delay has passed to followers' open feeds; bets
+# with a delay up to SOCIAL_RELEASE_ETA_MAX_SEC also get a task scheduled at visible_from.
+SOCIAL_RELEASE_INTERVAL_SEC = env.int("SOCIAL_RELEASE_INTERVAL_SEC", default=5)
+SOCIAL_RELEASE_ETA_MAX_SEC = env.int("SOCIAL_RELEASE_ETA_MAX_SEC", default=240)
+SOCIAL_FEED_PAGE_SIZE = env.int("SOCIAL_FEED_PAGE_SIZE", default=20)
+SOCIAL_MAX_FOLLOWING = env.int("SOCIAL_MAX_FOLLOWING", default=2000)
+CELERY_BEAT_SCHEDULE["social-recompute-leaderboards"] = {
+    "task": "social.tasks.recompute_leaderboards_task",
+    "schedule": timedelta(seconds=SOCIAL_LEADERBOARD_INTERVAL_SEC),
+}
+CELERY_BEAT_SCHEDULE["social-release-public-bets"] = {
+    "task": "social.tasks.release_public_bets_task",
+    "schedule": timedelta(seconds=SOCIAL_RELEASE_INTERVAL_SEC),
+}
+
 # The Odds API v4 poller.
 ODDS_API_KEY = env("ODDS_API_KEY", default="")
 ODDS_API_BASE_URL = env("ODDS_API_BASE_URL", default="https://api.the-odds-api.com")

@@ -221,3 +221,107 @@ def limit_changes_pending_for_user(*, user: User) -> QuerySet[LimitChange]:
     return LimitChange.objects.filter(
         user_id=user.pk, applied_at__isnull=True, cancelled_at__isnull=True, effective_at__gt=timezone.now()
     ).order_by("effective_at")
+
+
+# --- used by social ---
+# Reads for public profiles. They are not scoped to a requesting user: the social app
+# passes only the ids of bets that its own visibility rules let the viewer see.
+
+
+_PUBLIC_BET_FIELDS = (
+    "id", "user_id", "kind", "market_type", "sport_key", "sportsbook_id", "currency", "stake_minor",
+    "odds_decimal", "odds_american", "placed_at", "status", "clv_percent",
+    "event__id", "event__commence_time", "event__home_team", "event__away_team",
+)  # fmt: skip
+_PUBLIC_LEG_FIELDS = (
+    "id",
+    "bet_id",
+    "position",
+    "event_id",
+    "market_id",
+    "outcome_id",
+    "price_decimal",
+    "point",
+    "attributes",
+)
+
+
+def bets_for_public_view(*, bet_ids) -> dict[int, Bet]:
+    """The bets with `bet_ids` (a list or an id queryset), by id, with their event and legs:
+    only the columns a public card shows (a feed page reads twenty of these per request).
+    A leg's market, outcome and event load on access; its `attributes` usually suffice."""
+    legs = Prefetch("legs", queryset=BetLeg.objects.only(*_PUBLIC_LEG_FIELDS).order_by("position"))
+    bets = (
+        Bet.objects.filter(pk__in=bet_ids)
+        .select_related("event")
+        .only(*_PUBLIC_BET_FIELDS)
+        .prefetch_related(legs)
+    )
+    return {bet.pk: bet for bet in bets}
+
+
+def _rows_for_ids(bet_ids):
+    rows = Bet.objects.filter(pk__in=bet_ids).values_list(
+        "status",
+        "result",
+        "stake_minor",
+        "odds_decimal",
+        "net_profit_minor",
+        "clv_percent",
+        "sport_key",
+        "sportsbook_id",
+        "market_type",
+        "placed_at",
+    )
+    return [BetRow(*row) for row in rows.iterator(chunk_size=2000)]
+
+
+def bet_statistics_for_bets(*, bet_ids, timezone_name: str = "UTC") -> dict:
+    """`get_user_bet_statistics`' numbers (same definitions) over the bets with `bet_ids`."""
+    return bet_statistics(_rows_for_ids(bet_ids), timezone_name=timezone_name)
+
+
+def bet_units_series_for_bets(*, bet_ids) -> list[tuple[datetime, Decimal]]:
+    """Cumulative profit in units (each settled bet's profit / its stake) in settlement
+    order: a record's shape over time that says nothing about the stakes."""
+    settled = (
+        Bet.objects.filter(pk__in=bet_ids, status__in=[Bet.Status.SETTLED, Bet.Status.VOID])
+        .order_by("settled_at", "id")
+        .values_list("settled_at", "net_profit_minor", "stake_minor")
+    )
+    series = []
+    running = Decimal(0)
+    for when, net, stake in settled:
+        running += Decimal(net or 0) / Decimal(stake)
+        series.append((when, running.quantize(Decimal("0.0001"))))
+    return series
+
+
+def bet_units_chart_for_bets(*, bet_ids):
+    """The betting statistics page's line chart (`betting/_chart.html`) of
+    `bet_units_series_for_bets`."""
+    from betting import charts
+
+    values = [float(units) for _, units in bet_units_series_for_bets(bet_ids=bet_ids)]
+    return charts.line_chart(values, label=lambda value: f"{value:+.2f}u")
+
+
+def bet_result_for_public_record(*, bet_id: int) -> dict | None:
+    """The settled facts of one bet (status, result, stake, profit, CLV, settled time)."""
+    return (
+        Bet.objects.filter(pk=bet_id)
+        .values(
+            "user_id",
+            "status",
+            "result",
+            "stake_minor",
+            "currency",
+            "net_profit_minor",
+            "clv_percent",
+            "sport_key",
+            "settled_at",
+            "cancelled_at",
+            "placed_at",
+        )
+        .first()
+    )

@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class SocialConfig(AppConfig):
     name = "social"
     verbose_name = "Social"
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import post_save
+
+        from social import handlers  # noqa: F401  (registers the outbox handlers)
+        from social.signals import create_profile_for_new_user
+
+        post_save.connect(
+            create_profile_for_new_user,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="social_profile_for_new_user",
+        )

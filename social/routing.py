@@ -1,3 +1,7 @@
 """Websocket routes of the social app."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from social.consumers import FeedConsumer
+
+websocket_urlpatterns: list = [path("ws/social/", FeedConsumer.as_asgi())]

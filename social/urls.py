@@ -1,11 +1,15 @@
 """Pages of the social app."""
 
-from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from betthat.core.views import empty_section
+from social import views
 
 app_name = "social"
 urlpatterns = [
-    path("leaderboards/", login_required(empty_section("social/leaderboards.html")), name="leaderboards"),
+    path("leaderboards/", views.leaderboards_page, name="leaderboards"),
+    path("feed/", views.feed_page, name="feed"),
+    path("profile/settings/", views.profile_settings, name="settings"),
+    path("u/<str:handle>/", views.profile_page, name="profile"),
+    path("u/<str:handle>/follow/", views.follow_view, name="follow"),
+    path("u/<str:handle>/unfollow/", views.unfollow_view, name="unfollow"),
 ]

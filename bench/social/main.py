@@ -1,0 +1,342 @@
+"""Social benchmark: leaderboard recompute beside a bare GROUP BY, and feed reads over HTTP.
+
+1. Leaderboards: USERS public bettors and BETS settled public bets spread over the last
+   30 days (with a leg each, as placed bets have). Each of the six boards (7d/30d x roi,
+   win_pct, clv) is one INSERT ... SELECT ... RANK() statement; each is timed beside one
+   bare `SELECT user_id, count(*), sum(stake), sum(profit) ... GROUP BY user_id` over the
+   same rows (same table, same window), measured in the same run. Target: within 3x.
+2. Feed: one user following FOLLOWING bettors reads `GET /api/v1/feed/` (20 items, token
+   auth) REQUESTS times in a row from one keep-alive client against uvicorn (one process);
+   p50 and p99 latency. Target: p99 under 50 ms.
+
+It creates its own database (bench_social), and drops it at the end. Reduced sizes:
+SOCIAL_BENCH_USERS / SOCIAL_BENCH_BETS / SOCIAL_BENCH_FOLLOWING / SOCIAL_BENCH_REQUESTS.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common import BASE_DIR, database_url, line, percentile
+
+BENCH_DB = "bench_social"
+USERS = int(os.environ.get("SOCIAL_BENCH_USERS", "10000"))
+BETS = int(os.environ.get("SOCIAL_BENCH_BETS", "1000000"))
+FOLLOWING = int(os.environ.get("SOCIAL_BENCH_FOLLOWING", "1000"))
+REQUESTS = int(os.environ.get("SOCIAL_BENCH_REQUESTS", "500"))
+REPEATS = int(os.environ.get("SOCIAL_BENCH_REPEATS", "3"))
+
+
+def admin_url() -> str:
+    url = database_url()
+    parsed = urlparse(url)
+    return url.replace(parsed.path, "/postgres", 1) if parsed.path else url + "/postgres"
+
+
+def create_database() -> str:
+    import psycopg
+
+    url = database_url()
+    parsed = urlparse(url)
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    return url.replace(parsed.path, f"/{BENCH_DB}", 1) if parsed.path else f"{url}/{BENCH_DB}"
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["OUTBOX_NUDGE"] = "0"
+    from bench.common import setup_django
+
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+BETS_SQL = """
+INSERT INTO betting_bet (created_at, updated_at, user_id, event_id, edge_id, kind, market_type, sport_key,
+    currency, stake_minor, odds_decimal, odds_american, potential_return_minor, actual_return_minor,
+    net_profit_minor, status, result, sportsbook_id, external_id, placed_at, settled_at, settlement_note,
+    clv_percent, clv_note, limits_in_force, idempotency_key)
+SELECT r.settled_at, r.settled_at, %(first_user)s + (r.i %% %(users)s), %(event)s, '', 'straight', 'moneyline',
+       'americanfootball_nfl', 'USD', r.stake, r.odds, 100, (r.stake * r.odds)::bigint,
+       r.stake + r.profit, r.profit, 'settled', r.result, 'draftkings', '', r.settled_at - interval '3 hours',
+       r.settled_at, '', r.clv, '', '{}', ''
+  FROM (
+    SELECT g.i, s.stake, s.odds, s.settled_at, s.result, s.clv,
+           CASE s.result WHEN 'win' THEN (s.stake * (s.odds - 1))::bigint WHEN 'loss' THEN -s.stake
+                         WHEN 'half_win' THEN (s.stake * (s.odds - 1) / 2)::bigint
+                         WHEN 'half_loss' THEN -(s.stake / 2) ELSE 0 END AS profit
+      FROM generate_series(1, %(bets)s) AS g(i)
+      CROSS JOIN LATERAL (
+        SELECT 100 + (random() * 10000)::bigint AS stake,
+               round((1.5 + random() * 2)::numeric, 2) AS odds,
+               %(now)s - random() * interval '30 days' AS settled_at,
+               (ARRAY['win','win','win','win','loss','loss','loss','loss','push','void','half_win','half_loss'])
+                   [1 + floor(random() * 12)::int] AS result,
+               CASE WHEN random() < 0.8 THEN round(((random() - 0.5) / 10)::numeric, 6) END AS clv,
+               g.i AS seed
+      ) AS s
+  ) AS r
+"""
+
+LEGS_SQL = """
+INSERT INTO betting_betleg (bet_id, position, event_id, market_id, outcome_id, price_decimal, quote_version,
+    leg_type, attributes, result)
+SELECT b.id, 0, b.event_id, %(market)s, %(outcome)s, b.odds_decimal, 0, 'straight',
+       '{"market_key": "h2h", "outcome_name": "Chiefs", "matchup": "Chargers @ Chiefs"}', b.result
+  FROM betting_bet b
+"""
+
+PUBLIC_SQL = """
+INSERT INTO social_publicbet (bet_id, user_id, visible_from, stake_mode, placed_at, created_at, released_at,
+    status, result, stake_minor, currency, net_profit_minor, clv_percent, sport_key, settled_at)
+SELECT b.id, b.user_id, b.placed_at, 'exact', b.placed_at, b.placed_at, b.placed_at, b.status, b.result,
+       b.stake_minor, b.currency, b.net_profit_minor, b.clv_percent, b.sport_key, b.settled_at
+  FROM betting_bet b
+"""
+
+BASELINE_SQL = """
+SELECT user_id, count(*), sum(stake_minor), sum(net_profit_minor)
+  FROM social_publicbet
+ WHERE status = 'settled' AND settled_at > %(since)s AND settled_at <= %(now)s
+ GROUP BY user_id
+"""
+
+
+def load(now) -> tuple[int, list[int]]:
+    """USERS public bettors, BETS settled public bets; returns (reader id, bettor ids)."""
+    from django.db import connection, transaction
+
+    from betthat.users.models import User
+    from edges.models import Event, Market, Outcome, Sport, Sportsbook
+    from social.models import Profile
+
+    began = time.perf_counter()
+    sport = Sport.objects.create(key="americanfootball_nfl", title="NFL")
+    Sportsbook.objects.get_or_create(key="draftkings", defaults={"title": "DraftKings"})
+    event = Event.objects.create(
+        provider_id="bench", sport=sport, home_team="Chiefs", away_team="Chargers", commence_time=now
+    )
+    market = Market.objects.create(event=event, key="h2h")
+    outcome = Outcome.objects.create(market=market, name="Chiefs")
+    with transaction.atomic():
+        users = User.objects.bulk_create(
+            [
+                User(
+                    email=f"social-bench-{i}@bench.local",
+                    password="!",
+                    name=f"bench {i}",
+                    external_id=f"usr_bench_{i}",
+                    status="active",
+                )
+                for i in range(USERS + 1)
+            ],
+            batch_size=2000,
+        )
+        ids = sorted(u.pk for u in users)
+        reader, bettors = ids[-1], ids[:-1]
+        assert bettors[-1] - bettors[0] == USERS - 1, "user ids are not contiguous"
+        Profile.objects.bulk_create(
+            [
+                Profile(user_id=pk, handle=f"bettor_{pk}", is_public=True, public_since=now - timedelta(days=60),
+                        stake_visibility="exact", live_delay_sec=0)
+                for pk in bettors
+            ] + [Profile(user_id=reader, handle="reader", is_public=False)],
+            batch_size=2000,
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.42)")
+        cursor.execute(
+            BETS_SQL, {"first_user": bettors[0], "users": USERS, "event": event.pk, "bets": BETS, "now": now}
+        )
+        cursor.execute(LEGS_SQL, {"market": market.pk, "outcome": outcome.pk})
+        cursor.execute(PUBLIC_SQL)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(
+        f"  loaded {USERS:,} bettors and {BETS:,} settled public bets in {time.perf_counter() - began:,.0f} s"
+    )
+    return reader, bettors
+
+
+def timed(func) -> float:
+    times = []
+    for _ in range(REPEATS):
+        began = time.perf_counter()
+        func()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def bench_leaderboards(now) -> None:
+    from django.db import connection
+
+    from social.services.leaderboards import WINDOWS, leaderboard_recompute_board, leaderboards_recompute
+
+    print(f"leaderboards (median of {REPEATS} runs each; bare GROUP BY over the same rows beside it)")
+    ratios = []
+    for window, span in WINDOWS.items():
+
+        def bare(span=span):
+            with connection.cursor() as cursor:
+                cursor.execute(BASELINE_SQL, {"since": now - span, "now": now})
+                cursor.fetchall()
+
+        baseline = timed(bare)
+        line(f"bare GROUP BY user_id, {window}", baseline, "ms")
+        for metric in ("roi", "win_pct", "clv"):
+            board = timed(
+                lambda window=window, metric=metric: leaderboard_recompute_board(
+                    window=window, metric=metric, now=now, min_bets=20
+                )
+            )
+            ratios.append(board / baseline)
+            line(
+                f"board {window}/{metric} (DELETE + INSERT ... RANK())",
+                board,
+                "ms",
+                target=f"<= 3x bare ({board / baseline:.2f}x)",
+                ok=board <= 3 * baseline,
+            )
+    total = timed(lambda: leaderboards_recompute(now=now))
+    line("whole recompute (6 boards, 1 transaction each)", total, "ms")
+    print(f"  worst board / bare GROUP BY: {max(ratios):.2f}x")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, url: str) -> subprocess.Popen:
+    import httpx
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "THROTTLE_USER": "100000000/min",
+            "LOG_LEVEL": "WARNING",
+            "CONN_MAX_AGE": "600",
+            "HTTP_THREADS": "2",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "betthat.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--no-access-log", "--log-level", "warning"],
+        cwd=BASE_DIR,
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("uvicorn did not start")
+
+
+def bench_feed(url: str, reader: int, bettors: list[int]) -> None:
+    import httpx
+    from django.db import connection
+
+    from betthat.users.models import User
+    from betthat.users.services import user_token_get_or_create
+    from social.models import Follow
+
+    Follow.objects.bulk_create([Follow(follower_id=reader, followee_id=pk) for pk in bettors[:FOLLOWING]])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE social_follow")  # as autovacuum would after the follows
+    token = user_token_get_or_create(user=User.objects.get(pk=reader))
+    port = free_port()
+    server = start_server(port, url)
+    try:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Token {token}"}
+        ) as http:
+            first = http.get("/api/v1/feed/")
+            assert first.status_code == 200 and len(first.json()["results"]) == 20, first.text[:300]
+            for _ in range(30):
+                http.get("/api/v1/feed/")
+            latencies = []
+            for _ in range(REQUESTS):
+                began = time.perf_counter()
+                response = http.get("/api/v1/feed/")
+                latencies.append((time.perf_counter() - began) * 1000)
+                assert response.status_code == 200
+            cursor = first.json()["next_cursor"]
+            paged = []
+            for _ in range(min(REQUESTS, 200)):
+                began = time.perf_counter()
+                response = http.get("/api/v1/feed/", params={"cursor": cursor})
+                paged.append((time.perf_counter() - began) * 1000)
+                cursor = response.json()["next_cursor"] or first.json()["next_cursor"]
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
+    from social import selectors
+
+    reader_user = User.objects.get(pk=reader)
+    began = time.process_time()
+    for _ in range(100):
+        selectors.feed_for_user(user=reader_user)
+    cpu = (time.process_time() - began) * 10
+    print(f"feed over HTTP: one reader following {FOLLOWING:,} bettors, {REQUESTS} sequential reads")
+    line("feed selector, Python CPU per read (in process)", cpu, "ms")
+    line("GET /api/v1/feed/ p50", percentile(latencies, 50), "ms")
+    p99 = percentile(latencies, 99)
+    line("GET /api/v1/feed/ p99", p99, "ms", target="< 50 ms", ok=p99 < 50)
+    line("GET /api/v1/feed/?cursor=... (next pages) p99", percentile(paged, 99), "ms", target="< 50 ms",
+         ok=percentile(paged, 99) < 50)  # fmt: skip
+
+
+def main() -> int:
+    url = create_database()
+    try:
+        setup(url)
+        from django.utils import timezone
+
+        now = timezone.now()
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"social bench: {USERS:,} bettors, {BETS:,} settled public bets, feed of {FOLLOWING:,} follows")
+        reader, bettors = load(now)
+        bench_leaderboards(now)
+        bench_feed(url, reader, bettors)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

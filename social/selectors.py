@@ -1,0 +1,298 @@
+"""Reads of the social app. Every read a non-owner can reach filters on
+`visible_from <= now` and on the profile being public and not hidden, in the query."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from betthat.core.errors import ApplicationError, NotFound
+from betting.selectors import bet_statistics_for_bets, bet_units_chart_for_bets, bets_for_public_view
+from social.handles import handle_normalise
+from social.models import (
+    Follow,
+    LeaderboardMetric,
+    LeaderboardRank,
+    LeaderboardWindow,
+    Profile,
+    PublicBet,
+    RecordEntry,
+)
+from social.presenters import public_bet_item
+from social.services.profiles import profile_create_for_user
+
+if TYPE_CHECKING:
+    from betthat.users.models import User
+
+MAX_PAGE = 100
+
+
+def profile_for_user(*, user: User) -> Profile:
+    return profile_create_for_user(user=user)
+
+
+def _is_owner(profile: Profile, viewer) -> bool:
+    return viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.pk == profile.user_id
+
+
+def profile_get_for_viewer(*, handle: str, viewer) -> Profile:
+    """The profile `handle` if `viewer` may see it (public and not hidden, or their own);
+    otherwise NotFound, the same answer as for a handle that does not exist."""
+    profile = Profile.objects.filter(handle__iexact=handle_normalise(handle)).select_related("user").first()
+    if profile is None or not (profile.is_visible_to_others or _is_owner(profile, viewer)):
+        raise NotFound("No public profile with this handle.", details={"handle": handle_normalise(handle)})
+    return profile
+
+
+def visible_public_bets(*, profile: Profile, viewer, now: datetime | None = None) -> QuerySet[PublicBet]:
+    """The profile's public bets that `viewer` may see: all of them for the owner, those
+    past their delay for anyone else (and none if the profile is not visible to others)."""
+    now = now or timezone.now()
+    queryset = PublicBet.objects.filter(user_id=profile.user_id)
+    if not _is_owner(profile, viewer):
+        if not profile.is_visible_to_others:
+            return queryset.none()
+        queryset = queryset.filter(visible_from__lte=now)
+    return queryset.order_by("-visible_from", "-id")
+
+
+# Cursor pagination: the cursor is the (visible_from, id) of the last item, opaque.
+
+
+def _encode_cursor(public_bet: PublicBet) -> str:
+    text = f"{public_bet.visible_from.isoformat()}|{public_bet.pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when_text, id_text = text.rsplit("|", 1)
+        when = parse_datetime(when_text)
+        if when is None or when.tzinfo is None:
+            raise ValueError(when_text)
+        return when, int(id_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise ApplicationError(
+            "The cursor is not valid.",
+            code="invalid_cursor",
+            details={"cursor": ["Not a cursor from this API."]},
+        ) from error
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict]
+    next_cursor: str | None
+
+
+def _page(queryset: QuerySet[PublicBet], *, cursor: str | None, limit: int | None, now: datetime) -> Page:
+    limit = settings.SOCIAL_FEED_PAGE_SIZE if limit is None else limit
+    if not 1 <= limit <= MAX_PAGE:
+        raise ApplicationError(
+            f"The limit is from 1 to {MAX_PAGE}.",
+            code="validation_error",
+            details={"limit": [f"1 to {MAX_PAGE}."]},
+        )
+    if cursor:
+        when, last_id = _decode_cursor(cursor)
+        # `visible_from <= when` first, so the backward scan of (visible_from, id) starts at
+        # the cursor (an OR of the two cases would scan from the newest row instead).
+        queryset = queryset.filter(visible_from__lte=when).exclude(visible_from=when, pk__gte=last_id)
+    rows = list(
+        queryset.annotate(
+            profile_handle=F("user__social_profile__handle"),
+            profile_mode=F("user__social_profile__stake_visibility"),
+        ).order_by("-visible_from", "-id")[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=present(rows, now=now), next_cursor=_encode_cursor(rows[-1]) if more and rows else None)
+
+
+def present(public_bets: list[PublicBet], *, now: datetime) -> list[dict]:
+    """Items as others see them (`social.presenters`), plus `is_visible` for the owner's view."""
+    if not public_bets:
+        return []
+    profiles = {}
+    if any(not hasattr(pb, "profile_handle") for pb in public_bets):
+        profiles = {
+            p.user_id: (p.handle, p.stake_visibility)
+            for p in Profile.objects.filter(user_id__in={pb.user_id for pb in public_bets})
+        }
+    bets = bets_for_public_view(bet_ids=[pb.bet_id for pb in public_bets])
+    items = []
+    for public_bet in public_bets:
+        handle, mode = profiles.get(public_bet.user_id) or (public_bet.profile_handle, public_bet.profile_mode)
+        item = public_bet_item(public_bet, bets[public_bet.bet_id], handle=handle, profile_mode=mode)
+        item["is_visible"] = public_bet.visible_from <= now
+        items.append(item)
+    return items
+
+
+def profile_bets_page(
+    *,
+    profile: Profile,
+    viewer,
+    cursor: str | None = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> Page:
+    now = now or timezone.now()
+    return _page(
+        visible_public_bets(profile=profile, viewer=viewer, now=now), cursor=cursor, limit=limit, now=now
+    )
+
+
+def feed_for_user(
+    *, user: User, cursor: str | None = None, limit: int | None = None, now: datetime | None = None
+) -> Page:
+    """The public bets of the bettors `user` follows that are visible now, newest first."""
+    now = now or timezone.now()
+    queryset = PublicBet.objects.filter(
+        user_id__in=Follow.objects.filter(follower_id=user.pk).values("followee_id"),
+        user__social_profile__is_public=True,
+        user__social_profile__hidden_at__isnull=True,
+        visible_from__lte=now,
+    )
+    return _page(queryset, cursor=cursor, limit=limit, now=now)
+
+
+def _visible_bet_ids(profile: Profile, viewer, now: datetime):
+    if _is_owner(profile, viewer) and not profile.is_visible_to_others:
+        # The owner previews what others would see once public.
+        return PublicBet.objects.filter(user_id=profile.user_id, visible_from__lte=now).values("bet_id")
+    return visible_public_bets(profile=profile, viewer=None, now=now).values("bet_id")
+
+
+def profile_summary(*, profile: Profile, viewer, now: datetime | None = None) -> dict:
+    """The header of a profile: handle, bio, counts, whether `viewer` follows, and the
+    verified record over the bets others can see now (ROI, win rate, CLV, by sport)."""
+    now = now or timezone.now()
+    bet_ids = _visible_bet_ids(profile, viewer, now)
+    stats = bet_statistics_for_bets(bet_ids=bet_ids)
+    is_following = bool(
+        viewer is not None
+        and getattr(viewer, "is_authenticated", False)
+        and Follow.objects.filter(follower_id=viewer.pk, followee_id=profile.user_id).exists()
+    )
+    return {
+        "handle": profile.handle,
+        "bio": profile.bio,
+        "is_public": profile.is_public,
+        "stake_visibility": profile.stake_visibility,
+        "live_delay_sec": profile.live_delay_sec,
+        "member_since": profile.created_at,
+        "followers_count": Follow.objects.filter(followee_id=profile.user_id).count(),
+        "following_count": following_queryset(user_id=profile.user_id).count(),
+        "is_following": is_following,
+        "is_owner": _is_owner(profile, viewer),
+        "record": {
+            "bets": stats["count"],
+            "settled": stats["won"] + stats["lost"] + stats["pushed"],
+            "pending": stats["pending"],
+            "won": stats["won"],
+            "lost": stats["lost"],
+            "pushed": stats["pushed"],
+            "void": stats["void"],
+            "roi": stats["roi"],
+            "win_rate": stats["win_rate"],
+            "average_clv": stats["average_clv"],
+            "clv_count": stats["clv_count"],
+            "beat_close_share": stats["beat_close_share"],
+            "by_sport": {
+                sport: {
+                    "bets": row["count"],
+                    "won": row["won"],
+                    "lost": row["lost"],
+                    "roi": row["roi"],
+                    "win_rate": row["win_rate"],
+                    "average_clv": row["average_clv"],
+                }
+                for sport, row in stats["by_sport"].items()
+            },
+        },
+    }
+
+
+def profile_units_chart(*, profile: Profile, viewer, now: datetime | None = None):
+    return bet_units_chart_for_bets(bet_ids=_visible_bet_ids(profile, viewer, now or timezone.now()))
+
+
+def following_queryset(*, user_id: int) -> QuerySet[Profile]:
+    """The public profiles `user_id` follows (private or hidden ones are left out)."""
+    return Profile.objects.filter(
+        user__followers__follower_id=user_id, is_public=True, hidden_at__isnull=True
+    ).order_by("handle")
+
+
+def followers_queryset(*, user_id: int) -> QuerySet[Profile]:
+    """The public profiles that follow `user_id` (private followers are only counted)."""
+    return Profile.objects.filter(
+        user__following__followee_id=user_id, is_public=True, hidden_at__isnull=True
+    ).order_by("handle")
+
+
+def followers_private_count(*, user_id: int) -> int:
+    return Follow.objects.filter(followee_id=user_id).count() - followers_queryset(user_id=user_id).count()
+
+
+def leaderboard(*, window: str, metric: str, limit: int = 100) -> list[dict]:
+    """A board's rows for bettors still public (a profile made private leaves at once)."""
+    if window not in LeaderboardWindow.values:
+        raise ApplicationError(
+            "window is 7d or 30d.",
+            code="validation_error",
+            details={"window": [f"One of {LeaderboardWindow.values}."]},
+        )
+    if metric not in LeaderboardMetric.values:
+        raise ApplicationError(
+            "metric is roi, win_pct or clv.",
+            code="validation_error",
+            details={"metric": [f"One of {LeaderboardMetric.values}."]},
+        )
+    rows = (
+        LeaderboardRank.objects.filter(
+            window=window,
+            metric=metric,
+            user__social_profile__is_public=True,
+            user__social_profile__hidden_at__isnull=True,
+        )
+        .order_by("rank", "user__social_profile__handle")
+        .values("rank", "value", "n_bets", "updated_at", "user__social_profile__handle")[:limit]
+    )
+    return [
+        {
+            "rank": row["rank"],
+            "handle": row["user__social_profile__handle"],
+            "value": row["value"],
+            "n_bets": row["n_bets"],
+            "updated_at": row["updated_at"],
+        }
+        for row in rows
+    ]
+
+
+def record_for_profile(*, profile: Profile, viewer, now: datetime | None = None) -> list[RecordEntry]:
+    """The record lines others can check: the longest run from line 1 whose bets are all
+    visible now (a later line visible earlier, after a delay was shortened, waits for the
+    lines before it, so the published part is always a whole chain from the start)."""
+    now = now or timezone.now()
+    if not profile.is_visible_to_others and not _is_owner(profile, viewer):
+        return []
+    entries = []
+    for entry in (
+        RecordEntry.objects.filter(user_id=profile.user_id).order_by("sequence").iterator(chunk_size=1000)
+    ):
+        if entry.visible_from > now:
+            break
+        entries.append(entry)
+    return entries

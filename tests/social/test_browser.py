@@ -1,0 +1,132 @@
+"""In Chromium: bettor A makes the profile public with a 60-second delay and places a bet;
+bettor B follows A, does not see the bet in the open feed, then sees it arrive live when
+the delay has passed (the release is run with the clock at visible_from, not slept for)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from django.conf import settings
+
+from betthat.core.outbox import relay_outbox
+from social import services
+from social.models import Profile, PublicBet
+from tests.betting.factories import make_game
+from tests.betting.helpers import leg, place
+from tests.conftest import session_cookie_for
+from tests.factories import UserFactory
+from tests.wallet.factories import fund_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_server(live_server):
+    """The real ASGI app (HTTP and websockets) in this process: the feed needs /ws/social/."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            "betthat.asgi:application",
+            host="127.0.0.1",
+            port=_free_port(),
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def off_the_loop(func, *args, **kwargs):
+    """Run `func` in another thread: Playwright's sync API keeps an event loop in this one,
+    and the channel-layer sends that follow a commit cannot run inside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def call():
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result(timeout=60)
+
+
+def log_in(page, user, base_url) -> None:
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": base_url}]
+    )
+
+
+def test_a_followed_bettors_delayed_bet_arrives_live_in_the_feed(browser_page, asgi_server, settings):
+    settings.OUTBOX_NUDGE = False
+    page = browser_page
+    alice, bob = UserFactory(name="Alice Browser"), UserFactory(name="Bob Browser")
+    off_the_loop(fund_user, alice, 100_000)
+    game = make_game()
+
+    # A: public, 60-second delay, stakes rounded, in the settings page
+    log_in(page, alice, asgi_server)
+    page.goto(asgi_server + "/profile/settings/")
+    page.get_by_label("Handle").fill("alice_live")
+    page.get_by_label("Public profile").check()
+    page.get_by_label("Rounded: a range such as 1,200 to 1,300").check()
+    page.get_by_label("Live delay (seconds)").fill("60")
+    page.get_by_test_id("profile-save").click()
+    page.get_by_text("Profile saved.").wait_for()
+    saved = Profile.objects.get(user=alice)
+    assert (saved.handle, saved.is_public, saved.live_delay_sec, saved.stake_visibility) == (
+        "alice_live",
+        True,
+        60,
+        "rounded",
+    )
+
+    # B: follows A from A's profile page, opens the feed: nothing yet
+    log_in(page, bob, asgi_server)
+    page.goto(asgi_server + "/u/alice_live/")
+    page.get_by_test_id("follow-button").click()
+    page.get_by_test_id("unfollow-button").wait_for()
+    page.goto(asgi_server + "/feed/")
+    page.wait_for_function("document.getElementById('feed-status').textContent.startsWith('live')")
+    assert page.locator("#feed-list [data-public-bet-id]").count() == 0
+
+    # A places a bet (through bet_place; the worker's relay publishes it)
+    bet = off_the_loop(place, alice, leg(game.o("home_ml")), stake=12_345)
+    off_the_loop(relay_outbox)
+    public = PublicBet.objects.get(bet_id=bet.pk)
+    assert off_the_loop(services.public_bets_release) == 0  # 60 seconds have not passed
+    page.reload()
+    page.wait_for_function("document.getElementById('feed-status').textContent.startsWith('live')")
+    assert page.locator("#feed-list [data-public-bet-id]").count() == 0
+    assert "Nothing yet from the bettors you follow" in page.inner_text("#feed-list")
+
+    # the delay passes: the release (beat sweep or the task at visible_from) pushes it
+    assert off_the_loop(services.public_bets_release, now=public.visible_from) == 1
+    card = page.locator(f'#feed-list [data-public-bet-id="{public.pk}"]')
+    card.wait_for()
+    assert card.get_by_test_id("bet-stake").inner_text() == "120 to 130 USD"
+    assert "@alice_live" in card.inner_text() and "Chiefs" in card.inner_text()
+    assert "123.45" not in page.content()
+    assert page.locator("[data-testid=empty-state]").count() == 0
