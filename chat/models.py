@@ -103,6 +103,9 @@ class MessageKey(models.Model):
             models.UniqueConstraint(fields=["user", "client_id"], name="chat_msgkey_user_client_uniq")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.client_id}"
+
 
 class Reaction(models.Model):
     """Who reacted how: one row per (message, user, emoji), so a reaction toggles once."""
