@@ -14,6 +14,8 @@ import time
 
 import websockets
 
+WINDOW = 8
+
 
 async def listen(url, cookie, origin, ready, go, stop, latencies, counter):
     async with websockets.connect(
@@ -35,28 +37,32 @@ async def listen(url, cookie, origin, ready, go, stop, latencies, counter):
             counter[0] += 1
 
 
-async def send(url, cookie, origin, count, gap, acked):
+async def send(url, cookie, origin, count, gap, acked, run):
+    """Send `count` messages: one at a time `gap` apart (latency), or with up to WINDOW
+    unacknowledged at once when gap is 0 (throughput: a socket's frames are handled in order,
+    so a window keeps the server busy without waiting a round trip per message)."""
+    window = 1 if gap else WINDOW
     async with websockets.connect(
         url, additional_headers={"Cookie": cookie}, origin=origin, max_queue=None
     ) as ws:
         await ws.recv()  # hello
-        for i in range(count):
-            await ws.send(
-                json.dumps(
-                    {
-                        "action": "send",
-                        "text": f"t={time.time():.6f}",
-                        "client_id": f"{url.rsplit('/', 2)[-2]}-{i}",
-                    }
-                )
-            )
-            while True:
-                frame = json.loads(await ws.recv())
-                if frame["type"] in ("ack", "error"):
-                    acked[0] += frame["type"] == "ack"
-                    break
-            if gap:
-                await asyncio.sleep(gap)
+        sent = outstanding = 0
+        while sent < count or outstanding:
+            while sent < count and outstanding < window:
+                frame = {
+                    "action": "send",
+                    "text": f"t={time.time():.6f}",
+                    "client_id": f"{run}-{url.rsplit('/', 2)[-2]}-{sent}",
+                }
+                await ws.send(json.dumps(frame))
+                sent += 1
+                outstanding += 1
+            frame = json.loads(await ws.recv())
+            if frame["type"] in ("ack", "error"):
+                acked[0] += frame["type"] == "ack"
+                outstanding -= 1
+                if gap and sent < count:
+                    await asyncio.sleep(gap)
 
 
 async def main(plan):
@@ -88,6 +94,7 @@ async def main(plan):
                 plan["per_sender"],
                 plan["gap"],
                 acked,
+                plan["run"],
             )
             for r in range(rooms)
         ]

@@ -93,7 +93,7 @@ def main() -> int:
         CHAT_RATE_MESSAGES="100000000",
         CHAT_SOCKET_FRAMES_PER_SEC="100000",
         CHAT_DEMO_CHATTER="false",
-        REDIS_KEY_PREFIX="benchchat",
+        REDIS_KEY_PREFIX=f"benchchat{os.getpid()}",
     )
     from bench.common import setup_django
 
@@ -162,6 +162,7 @@ def main() -> int:
             "sender_cookie": cookie_for(sender),
             "origin": f"http://127.0.0.1:{port}",
             "room_prefix": "bench-",
+            "run": 0,
         }
         layer = get_channel_layer()
 
@@ -197,6 +198,7 @@ def main() -> int:
                 "rooms": 1,
                 "clients_per_room": FANOUT_CLIENTS,
                 "mode": "sockets",
+                "run": time.monotonic_ns(),
                 "per_sender": FANOUT_MESSAGES,
                 "gap": 0.1,
             }
@@ -236,9 +238,14 @@ def main() -> int:
                 "rooms": ROOMS,
                 "clients_per_room": PER_ROOM,
                 "mode": "sockets",
+                "run": time.monotonic_ns(),
                 "per_sender": PER_SENDER,
                 "gap": 0,
             }
+        )
+        print(
+            f"  (acked {chat_tp['acked']}, delivered {chat_tp['delivered']}, ready {chat_tp['ready']})",
+            flush=True,
         )
         stored = chat_tp["acked"] / chat_tp["sent_seconds"]
         line("group_send baseline frames/s delivered", base_tp["delivered"] / base_tp["elapsed"], "/s")
@@ -256,6 +263,12 @@ def main() -> int:
                 os.killpg(server.pid, signal.SIGKILL)
         from django.db import connections
 
+        from chat import presence
+
+        r = presence.client()
+        keys = list(r.scan_iter(match=f"*benchchat{os.getpid()}*", count=1000))
+        if keys:
+            r.delete(*keys)
         connections.close_all()
         drop_db(url)
         print("  dropped bench_chat", flush=True)
