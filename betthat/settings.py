@@ -332,6 +332,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "chat.tasks.maintain_partitions_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "chat-close-finished-rooms": {
+        "task": "chat.tasks.close_finished_rooms_task",
+        "schedule": timedelta(minutes=5),
+    },
     "chat-demo-chatter": {
         "task": "chat.tasks.demo_chatter_task",
         "schedule": timedelta(seconds=40),

@@ -57,6 +57,19 @@ def room_for_event(*, event_id: int, title: str, finished_at: datetime | None = 
     return room
 
 
+def rooms_close_finished() -> int:
+    """Set the closing time of every open event room whose event has finished (periodic)."""
+    from edges import selectors as edge_selectors
+
+    closed = 0
+    for room in Room.objects.filter(kind=Room.Kind.EVENT, closed_at__isnull=True):
+        event = edge_selectors.event_get(event_id=room.event_id)
+        if event is not None and event.finished_at is not None:
+            room_for_event(event_id=room.event_id, title=room.title, finished_at=event.finished_at)
+            closed += 1
+    return closed
+
+
 def room_set_slow_mode(*, staff: User, room: Room, seconds: int) -> Room:
     _require_moderator(staff)
     if not 0 <= seconds <= 3600:

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from chat import demo, partitions
+from chat import demo, partitions, services
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +25,9 @@ def maintain_partitions_task() -> dict[str, list[str]]:
 @shared_task(name="chat.tasks.demo_chatter_task", ignore_result=True)
 def demo_chatter_task() -> bool:
     return demo.chatter()
+
+
+@shared_task(name="chat.tasks.close_finished_rooms_task", ignore_result=True)
+def close_finished_rooms_task() -> int:
+    """Event rooms close CHAT_ROOM_CLOSE_AFTER_HOURS after their event finished."""
+    return services.rooms_close_finished()

@@ -51,6 +51,9 @@ def room(request, slug: str):
     event = panel = None
     if chat_room.kind == Room.Kind.EVENT and chat_room.event_id:
         event = selectors.event_for_room(event_id=chat_room.event_id)
+        chat_room = services.room_for_event(
+            event_id=event.pk, title=chat_room.title, finished_at=event.finished_at
+        )
         panel = selectors.market_panel(event=event)
     return render(
         request,

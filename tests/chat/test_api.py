@@ -22,8 +22,15 @@ def test_rooms_with_presence_counts(user_client, lobby, user):
     presence.heartbeat(lobby.pk, user.pk, "c1")
     rows = user_client.get("/api/v1/chat/rooms/").json()
     assert rows == [
-        {"slug": "lobby", "kind": "lobby", "title": "Lobby", "event_id": None, "slow_mode_sec": 0,
-         "closed": False, "present": 1}
+        {
+            "slug": "lobby",
+            "kind": "lobby",
+            "title": "Lobby",
+            "event_id": None,
+            "slow_mode_sec": 0,
+            "closed": False,
+            "present": 1,
+        }
     ]
 
 
@@ -59,21 +66,40 @@ def test_bad_history_queries_are_400(user_client, lobby, query):
 
 def test_unknown_room_and_message_are_404(user_client, lobby):
     _error(user_client.get("/api/v1/chat/rooms/nope/messages/"), 404, "not_found")
-    _error(user_client.post("/api/v1/chat/messages/not-a-uuid/reactions/", {"emoji": "👍"}, format="json"), 404, "not_found")
+    _error(
+        user_client.post("/api/v1/chat/messages/not-a-uuid/reactions/", {"emoji": "👍"}, format="json"),
+        404,
+        "not_found",
+    )
 
 
 def test_rate_limit_is_a_429_in_the_error_shape(user_client, lobby, settings):
     settings.CHAT_RATE_MESSAGES = 1
-    assert user_client.post("/api/v1/chat/rooms/lobby/messages/", {"text": "one"}, format="json").status_code == 201
+    assert (
+        user_client.post("/api/v1/chat/rooms/lobby/messages/", {"text": "one"}, format="json").status_code
+        == 201
+    )
     error = _error(
-        user_client.post("/api/v1/chat/rooms/lobby/messages/", {"text": "two"}, format="json"), 429, "rate_limited"
+        user_client.post("/api/v1/chat/rooms/lobby/messages/", {"text": "two"}, format="json"),
+        429,
+        "rate_limited",
     )
     assert error["details"]["retry_after"] > 0
 
 
 def test_bad_bodies_are_400(user_client, lobby):
-    for body in ({}, {"text": ""}, {"text": "x" * 501}, {"text": ["a"]}, {"text": "ok", "client_id": "bad id!"}):
-        _error(user_client.post("/api/v1/chat/rooms/lobby/messages/", body, format="json"), 400, "validation_error")
+    for body in (
+        {},
+        {"text": ""},
+        {"text": "x" * 501},
+        {"text": ["a"]},
+        {"text": "ok", "client_id": "bad id!"},
+    ):
+        _error(
+            user_client.post("/api/v1/chat/rooms/lobby/messages/", body, format="json"),
+            400,
+            "validation_error",
+        )
     assert Message.objects.count() == 0
 
 
@@ -93,14 +119,18 @@ def test_react_and_report(user_client, token_client_for, lobby, user):
 def test_sharing_an_edge_or_someone_elses_bet(user_client, lobby):
     _error(
         user_client.post(
-            "/api/v1/chat/rooms/lobby/messages/", {"text": "look", "share": {"kind": "edge", "ref": "nope"}}, format="json"
+            "/api/v1/chat/rooms/lobby/messages/",
+            {"text": "look", "share": {"kind": "edge", "ref": "nope"}},
+            format="json",
         ),
         404,
         "not_found",
     )
     _error(
         user_client.post(
-            "/api/v1/chat/rooms/lobby/messages/", {"text": "look", "share": {"kind": "bet", "ref": "999999"}}, format="json"
+            "/api/v1/chat/rooms/lobby/messages/",
+            {"text": "look", "share": {"kind": "bet", "ref": "999999"}},
+            format="json",
         ),
         404,
         "not_found",

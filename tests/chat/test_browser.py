@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _login(context, user, base):
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": base}])
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": base}]
+    )
 
 
 def test_two_people_chat_live_with_presence_and_reactions(browser_page, asgi_server):  # noqa: F811

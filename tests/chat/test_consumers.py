@@ -72,7 +72,7 @@ async def test_two_people_see_messages_reactions_and_presence(people):
 
 async def test_a_retried_send_is_stored_once(people):
     await sync_to_async(services.room_lobby)()
-    (alice,), (ha,) = await sync_to_async(people)(1)
+    _, (ha,) = await sync_to_async(people)(1)
     ws, _ = await _join(ha)
     for _ in range(3):
         await ws.send_json_to({"action": "send", "text": "only once", "client_id": "retry-7"})
@@ -84,7 +84,7 @@ async def test_a_retried_send_is_stored_once(people):
 
 async def test_bad_frames_get_error_frames_and_the_socket_stays(people, settings):
     await sync_to_async(services.room_lobby)()
-    (alice,), (ha,) = await sync_to_async(people)(1)
+    _, (ha,) = await sync_to_async(people)(1)
     ws, _ = await _join(ha)
     bad = [
         "not json",
@@ -116,7 +116,7 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(people, settings
 async def test_a_flood_of_frames_is_capped(people, settings):
     settings.CHAT_SOCKET_FRAMES_PER_SEC = 2
     await sync_to_async(services.room_lobby)()
-    (alice,), (ha,) = await sync_to_async(people)(1)
+    _, (ha,) = await sync_to_async(people)(1)
     ws, _ = await _join(ha)
     for _ in range(10):
         await ws.send_json_to({"action": "ping"})
@@ -128,7 +128,7 @@ async def test_a_flood_of_frames_is_capped(people, settings):
 
 async def test_unverified_users_read_but_cannot_write(people):
     await sync_to_async(services.room_lobby)()
-    (sam,), (hs,) = await sync_to_async(people)(1, verification_level=User.VerificationLevel.NONE)
+    _, (hs,) = await sync_to_async(people)(1, verification_level=User.VerificationLevel.NONE)
     ws, hello = await _join(hs)
     assert hello["can_write"] is False and hello["write_refusal"]["code"] == "verification_required"
     await ws.send_json_to({"action": "send", "text": "let me in", "client_id": "s1"})
@@ -140,7 +140,7 @@ async def test_unverified_users_read_but_cannot_write(people):
 
 async def test_suspended_users_are_not_let_in(people):
     await sync_to_async(services.room_lobby)()
-    (sam,), (hs,) = await sync_to_async(people)(1, status=User.Status.SUSPENDED)
+    _, (hs,) = await sync_to_async(people)(1, status=User.Status.SUSPENDED)
     ws = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=hs)
     connected, code = await ws.connect(timeout=5)
     assert not connected and code == 4401
@@ -160,7 +160,7 @@ async def test_anonymous_and_unknown_rooms_are_refused(ws_headers_for, people):
     ws = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=ws_headers_for(None))
     connected, code = await ws.connect(timeout=5)
     assert not connected and code == 4401
-    (alice,), (ha,) = await sync_to_async(people)(1)
+    _, (ha,) = await sync_to_async(people)(1)
     ws = WebsocketCommunicator(application, "/ws/chat/no-such-room/", headers=ha)
     connected, code = await ws.connect(timeout=5)
     assert not connected and code == 4404
@@ -169,7 +169,7 @@ async def test_anonymous_and_unknown_rooms_are_refused(ws_headers_for, people):
 async def test_rate_limited_sends_get_a_clear_error_frame(people, settings):
     settings.CHAT_RATE_MESSAGES = 2
     await sync_to_async(services.room_lobby)()
-    (alice,), (ha,) = await sync_to_async(people)(1)
+    _, (ha,) = await sync_to_async(people)(1)
     ws, _ = await _join(ha)
     for i in range(3):
         await ws.send_json_to({"action": "send", "text": f"m{i}", "client_id": f"r{i}"})

@@ -32,7 +32,11 @@ def test_the_command_prints_partitions_and_strays():
     out = io.StringIO()
     call_command("chat_partitions", "--ahead", "1", stdout=out)
     text = out.getvalue()
-    assert "partitions:" in text and "chat_message_default" in text and "0 message(s) in the default partition" in text
+    assert (
+        "partitions:" in text
+        and "chat_message_default" in text
+        and "0 message(s) in the default partition" in text
+    )
 
 
 def test_demo_seed_gives_rooms_a_conversation_and_is_idempotent():
@@ -58,3 +62,20 @@ def test_demo_chatter_speaks_only_as_demo_bettors(settings, lobby):
     assert message.user_id == demo_user.pk != real.pk and message.text in demo.LINES
     settings.CHAT_DEMO_CHATTER = False
     assert demo.chatter() is False and Message.objects.count() == 1
+
+
+def test_rooms_of_finished_events_close_after_the_setting(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat import services
+
+    settings.CHAT_ROOM_CLOSE_AFTER_HOURS = 6
+    event = EventFactory()
+    room = services.room_for_event(event_id=event.pk, title=str(event))
+    assert tasks.close_finished_rooms_task() == 0 and Room.objects.get(pk=room.pk).closed_at is None
+    finished = timezone.now() - timedelta(hours=1)
+    type(event).objects.filter(pk=event.pk).update(status="final", finished_at=finished)
+    assert tasks.close_finished_rooms_task() == 1
+    assert Room.objects.get(pk=room.pk).closed_at == finished + timedelta(hours=6)
