@@ -6,6 +6,9 @@ every action checks `chat.moderate_chat` and lands in the audit store."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
@@ -125,8 +128,27 @@ class ReportAdmin(admin.ModelAdmin):
         )
 
 
+class MuteForm(forms.ModelForm):
+    class Meta:
+        model = Mute
+        fields = ("user", "room", "until", "reason")
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until <= timezone.now() + timedelta(minutes=1):
+            raise forms.ValidationError("A mute ends at least a minute from now.")
+        return until
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if getattr(self, "staff", None) is not None and user.pk == self.staff.pk:
+            raise forms.ValidationError("You cannot mute yourself.")
+        return user
+
+
 @admin.register(Mute)
 class MuteAdmin(admin.ModelAdmin):
+    form = MuteForm
     list_display = ("user", "room", "until", "reason", "created_by", "created_at")
     list_filter = ("room",)
     search_fields = ("user__email",)
@@ -147,14 +169,15 @@ class MuteAdmin(admin.ModelAdmin):
         if change:
             return
         minutes = max(1, int((obj.until - timezone.now()).total_seconds() // 60))
-        try:
-            mute = services.user_mute(
-                staff=request.user, user=obj.user, room=obj.room, minutes=minutes, reason=obj.reason
-            )
-        except ApplicationError as problem:
-            self.message_user(request, problem.message, messages.ERROR)
-            return
-        obj.pk = mute.pk
+        mute = services.user_mute(
+            staff=request.user, user=obj.user, room=obj.room, minutes=minutes, reason=obj.reason
+        )
+        obj.pk, obj.created_by, obj.until = mute.pk, mute.created_by, mute.until
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.staff = request.user
+        return form
 
     @admin.action(description="Lift the mutes now", permissions=["moderate"])
     def lift(self, request, queryset):
