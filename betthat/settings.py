@@ -204,6 +204,28 @@ CHANNEL_LAYERS = {
     }
 }
 
+# --- Chat (chat/) ---
+# Messages live in a table range-partitioned on their time: one partition per month or week,
+# created CHAT_PARTITIONS_AHEAD intervals ahead by a beat task; partitions older than
+# CHAT_RETENTION_DAYS are dropped (0 keeps everything).
+CHAT_PARTITION_INTERVAL = env("CHAT_PARTITION_INTERVAL", default="month")
+CHAT_PARTITIONS_AHEAD = env.int("CHAT_PARTITIONS_AHEAD", default=2)
+CHAT_RETENTION_DAYS = env.int("CHAT_RETENTION_DAYS", default=0)
+CHAT_RATE_MESSAGES = env.int("CHAT_RATE_MESSAGES", default=5)  # per user, per window
+CHAT_RATE_WINDOW_SEC = env.int("CHAT_RATE_WINDOW_SEC", default=10)
+CHAT_ROOM_CLOSE_AFTER_HOURS = env.int("CHAT_ROOM_CLOSE_AFTER_HOURS", default=6)
+CHAT_BLOCKED_WORDS = env.list("CHAT_BLOCKED_WORDS", default=[])
+# Links in messages: "block" refuses them unless their host is in CHAT_ALLOWED_LINK_DOMAINS;
+# "allow" lets every link through (shown as text, never as a live link).
+CHAT_LINK_POLICY = env("CHAT_LINK_POLICY", default="block")
+CHAT_ALLOWED_LINK_DOMAINS = env.list("CHAT_ALLOWED_LINK_DOMAINS", default=[])
+CHAT_HISTORY_PAGE = env.int("CHAT_HISTORY_PAGE", default=50)
+CHAT_PRESENCE_TTL_SEC = env.int("CHAT_PRESENCE_TTL_SEC", default=45)
+CHAT_SOCKET_FRAMES_PER_SEC = env.int("CHAT_SOCKET_FRAMES_PER_SEC", default=10)
+CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=4096)
+# Demo bettors (seed_demo's accounts) say a line now and then; only they ever speak.
+CHAT_DEMO_CHATTER = env.bool("CHAT_DEMO_CHATTER", default=DEBUG)
+
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
     "betthat.users.backends.StatusAwareBackend",
@@ -424,6 +446,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "betting-capture-closing-lines": {
         "task": "betting.tasks.capture_closing_lines_task",
         "schedule": timedelta(seconds=15),
+    },
+    "chat-maintain-partitions": {
+        "task": "chat.tasks.maintain_partitions_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "chat-close-finished-rooms": {
+        "task": "chat.tasks.close_finished_rooms_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "chat-demo-chatter": {
+        "task": "chat.tasks.demo_chatter_task",
+        "schedule": timedelta(seconds=40),
     },
 }
 

@@ -1,11 +1,12 @@
 """Pages of the chat app."""
 
-from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from betthat.core.views import empty_section
+from chat import views
 
 app_name = "chat"
 urlpatterns = [
-    path("chat/", login_required(empty_section("chat/index.html")), name="index"),
+    path("chat/", views.lobby, name="index"),
+    path("chat/event/<int:event_id>/", views.event_room, name="event"),
+    path("chat/<slug:slug>/", views.room, name="room"),
 ]

@@ -1,0 +1,278 @@
+"""Chat fan-out and throughput over a real ASGI server and the Redis channel layer.
+
+1. Fan-out: one room, 500 websocket clients; a sender posts messages through the socket
+   (stored in the partitioned table, published to the outbox, broadcast after commit); p50
+   and p99 of send -> delivery to every client. Baseline in the same run: the same frames
+   sent with Channels' bare `group_send` to the same 500 sockets.
+2. Throughput: 50 rooms of 20 clients, one sender per room sending as fast as its acks come
+   back: messages stored per second and deliveries per second, beside bare `group_send`
+   frames to the same sockets.
+
+Runs in its own database (bench_chat), created here and dropped at the end; uvicorn is
+started on a free port and stopped by its process group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+
+from bench.common import BASE_DIR, database_url, line, percentile
+
+BENCH_DB = "bench_chat"
+FANOUT_CLIENTS = int(os.environ.get("CHAT_BENCH_FANOUT_CLIENTS", "500"))
+FANOUT_MESSAGES = int(os.environ.get("CHAT_BENCH_FANOUT_MESSAGES", "40"))
+ROOMS = int(os.environ.get("CHAT_BENCH_ROOMS", "50"))
+PER_ROOM = int(os.environ.get("CHAT_BENCH_PER_ROOM", "20"))
+PER_SENDER = int(os.environ.get("CHAT_BENCH_PER_SENDER", "40"))
+
+
+def _admin(url: str) -> str:
+    parsed = urlparse(url)
+    return url.replace(parsed.path, "/postgres", 1) if parsed.path else url + "/postgres"
+
+
+def create_db(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(_admin(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    parsed = urlparse(url)
+    return url.replace(parsed.path, f"/{BENCH_DB}", 1) if parsed.path else f"{url}/{BENCH_DB}"
+
+
+def drop_db(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin(url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run_clients(plan: dict, driver=None) -> dict:
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "clients.py"), json.dumps(plan)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        ready = json.loads(proc.stdout.readline())
+        if driver is not None:
+            driver()
+            proc.stdin.write("done\n")
+            proc.stdin.flush()
+        result = json.loads(proc.stdout.readline())
+        result["ready"] = ready["ready"]
+        return result
+    finally:
+        proc.wait(timeout=60)
+
+
+def main() -> int:
+    url = database_url()
+    bench_url = create_db(url)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.update(
+        CHAT_RATE_MESSAGES="100000000",
+        CHAT_SOCKET_FRAMES_PER_SEC="100000",
+        CHAT_DEMO_CHATTER="false",
+        REDIS_KEY_PREFIX=f"benchchat{os.getpid()}",
+    )
+    from bench.common import setup_django
+
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    server = None
+    try:
+        print("  migrating bench_chat ...", flush=True)
+        call_command("migrate", verbosity=0)
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        from betthat.users.models import User
+        from chat import realtime
+        from chat.models import Room
+
+        listener = User.objects.create_user(email="listener@bench.local", password="x" * 12, status="active")
+        sender = User.objects.create_user(
+            email="sender@bench.local", password="x" * 12, status="active", verification_level=2
+        )
+
+        def cookie_for(user):
+            c = Client()
+            c.force_login(user)
+            return f"{settings.SESSION_COOKIE_NAME}={c.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+        rooms = [
+            Room.objects.create(
+                kind="lobby" if i == 0 else "event",
+                slug=f"bench-{i}",
+                title=f"Bench {i}",
+                event_id=None if i == 0 else 10_000 + i,
+            )
+            for i in range(max(ROOMS, 1))
+        ]
+        port = _free_port()
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "betthat.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=dict(os.environ, LOG_LEVEL="WARNING"),
+            start_new_session=True,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        base = f"ws://127.0.0.1:{port}"
+        common = {
+            "base": base,
+            "cookie": cookie_for(listener),
+            "sender_cookie": cookie_for(sender),
+            "origin": f"http://127.0.0.1:{port}",
+            "room_prefix": "bench-",
+            "run": 0,
+        }
+        layer = get_channel_layer()
+
+        def group_send_frames(room_ids: list[int], count: int, gap: float) -> None:
+            async def go():
+                for i in range(count):
+                    for room_id in room_ids:
+                        frame = {"type": "message", "seq": i, "message": {"text": f"t={time.time():.6f}"}}
+                        await layer.group_send(
+                            realtime.room_group(room_id), {"type": "chat.frame", "frame": frame}
+                        )
+                    if gap:
+                        import asyncio
+
+                        await asyncio.sleep(gap)
+
+            async_to_sync(go)()
+
+        print(f"\n  fan-out: 1 room, {FANOUT_CLIENTS} clients, {FANOUT_MESSAGES} messages", flush=True)
+        base_run = _run_clients(
+            {
+                **common,
+                "rooms": 1,
+                "clients_per_room": FANOUT_CLIENTS,
+                "mode": "group_send",
+                "expected": FANOUT_CLIENTS * FANOUT_MESSAGES,
+            },
+            driver=lambda: group_send_frames([rooms[0].pk], FANOUT_MESSAGES, 0.1),
+        )
+        chat_run = _run_clients(
+            {
+                **common,
+                "rooms": 1,
+                "clients_per_room": FANOUT_CLIENTS,
+                "mode": "sockets",
+                "run": time.monotonic_ns(),
+                "per_sender": FANOUT_MESSAGES,
+                "gap": 0.1,
+            }
+        )
+        b99, c99 = percentile(base_run["latencies"], 99), percentile(chat_run["latencies"], 99)
+        line("group_send baseline p50", percentile(base_run["latencies"], 50), "ms")
+        line("group_send baseline p99", b99, "ms")
+        line("chat message p50 (stored, published, fanned out)", percentile(chat_run["latencies"], 50), "ms")
+        line(
+            f"chat message p99 ({chat_run['delivered']:,} deliveries)",
+            c99,
+            "ms",
+            target="< 100 ms",
+            ok=c99 < 100,
+        )
+        print(
+            f"  {'chat p99 / group_send p99':<52} {c99 / b99 if b99 else float('nan'):>12.2f} x", flush=True
+        )
+
+        print(
+            f"\n  throughput: {ROOMS} rooms x {PER_ROOM} clients, {PER_SENDER} messages per room", flush=True
+        )
+        ids = [r.pk for r in rooms[:ROOMS]]
+        base_tp = _run_clients(
+            {
+                **common,
+                "rooms": ROOMS,
+                "clients_per_room": PER_ROOM,
+                "mode": "group_send",
+                "expected": ROOMS * PER_ROOM * PER_SENDER,
+            },
+            driver=lambda: group_send_frames(ids, PER_SENDER, 0),
+        )
+        chat_tp = _run_clients(
+            {
+                **common,
+                "rooms": ROOMS,
+                "clients_per_room": PER_ROOM,
+                "mode": "sockets",
+                "run": time.monotonic_ns(),
+                "per_sender": PER_SENDER,
+                "gap": 0,
+            }
+        )
+        print(
+            f"  (acked {chat_tp['acked']}, delivered {chat_tp['delivered']}, ready {chat_tp['ready']})",
+            flush=True,
+        )
+        stored = chat_tp["acked"] / chat_tp["sent_seconds"]
+        line("group_send baseline frames/s delivered", base_tp["delivered"] / base_tp["elapsed"], "/s")
+        line("group_send baseline frames/s sent", ROOMS * PER_SENDER / base_tp["sent_seconds"], "/s")
+        line("chat messages stored/s", stored, "/s", target=">= 1,000/s", ok=stored >= 1000)
+        line("chat deliveries/s", chat_tp["delivered"] / chat_tp["elapsed"], "/s")
+        line("chat delivery p99 under that load", percentile(chat_tp["latencies"], 99), "ms")
+        return 0
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        from django.db import connections
+
+        from chat import presence
+
+        r = presence.client()
+        keys = list(r.scan_iter(match=f"*benchchat{os.getpid()}*", count=1000))
+        if keys:
+            r.delete(*keys)
+        connections.close_all()
+        drop_db(url)
+        print("  dropped bench_chat", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

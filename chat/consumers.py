@@ -1,0 +1,257 @@
+"""/ws/chat/<room>/: one room per socket.
+
+Server -> client, every frame but "hello", "ack", "pong" and "error" numbered by the room's
+`seq` (a client that sees a gap reloads history):
+    {"type": "hello", "room": {...}, "seq": n, "messages": [...], "before": cursor|null,
+     "presence": {"count": n, "users": [...]}, "can_write": bool, "write_refusal": {...}|null}
+    {"type": "message", "seq": n, "message": {...}}
+    {"type": "message.updated", "seq": n, "message": {...}}   reactions, hidden, deleted
+    {"type": "presence", "seq": n, "count": n, "users": [{"id", "name"}]}
+    {"type": "typing", "seq": n, "user": {"id", "name"}}
+    {"type": "ack", "client_id": "...", "message": {...}}     your send was stored
+    {"type": "error", "error": {"code", "message", "details"}, "client_id"?: "..."}
+Client -> server:
+    {"action": "send", "text": "...", "client_id": "...", "share": {"kind": "bet"|"edge", "ref": id}?}
+    {"action": "react", "id": msg_id, "emoji": "👍"}      toggles
+    {"action": "report", "id": msg_id, "reason": "..."}
+    {"action": "delete", "id": msg_id}                      your own message
+    {"action": "typing"}     {"action": "ping"}     {"action": "history", "before": cursor}
+A bad frame gets an error frame; the socket stays open. Frames are capped in size
+(CHAT_MAX_FRAME_BYTES) and rate (CHAT_SOCKET_FRAMES_PER_SEC, bursts of twice that).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from betthat.core.errors import ApplicationError
+from chat import cards, presence, realtime, selectors, services
+from chat.models import Room
+from chat.serializers import message_frame, presence_summary
+
+logger = logging.getLogger(__name__)
+HEARTBEAT_EVERY = 15.0
+TYPING_EVERY = 3.0
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    room: Room
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        slug = self.scope["url_route"]["kwargs"]["room"]
+        room = await database_sync_to_async(Room.objects.filter(slug=slug).first)()
+        if room is None:
+            await self.close(code=4404)
+            return
+        self.room = room
+        self.user = user
+        self.group = realtime.room_group(room.pk)
+        self.tokens = float(settings.CHAT_SOCKET_FRAMES_PER_SEC * 2)
+        self.refilled = time.monotonic()
+        self.last_beat = 0.0
+        self.last_typing = 0.0
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._beat(force=True)
+        await self.send_json(await database_sync_to_async(self._hello)())
+        await database_sync_to_async(self._announce_presence)()
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "room"):
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await database_sync_to_async(presence.leave)(self.room.pk, self.user.pk, self.channel_name)
+        await database_sync_to_async(self._announce_presence)()
+
+    # --- frames in --------------------------------------------------------------------
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        if not self._take_token():
+            await self._error(
+                "rate_limited",
+                f"Too many frames: at most {settings.CHAT_SOCKET_FRAMES_PER_SEC} a second.",
+            )
+            return
+        if text_data is None:
+            await self._error("validation_error", "Send JSON text frames.")
+            return
+        if len(text_data.encode()) > settings.CHAT_MAX_FRAME_BYTES:
+            await self._error(
+                "payload_too_large", f"Frames are at most {settings.CHAT_MAX_FRAME_BYTES} bytes."
+            )
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self._error("validation_error", "That frame is not JSON.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self._error("validation_error", "Send a JSON object.")
+            return
+        await self._beat()
+        action = content.get("action")
+        handler = {
+            "send": self._send_message,
+            "react": self._react,
+            "report": self._report,
+            "delete": self._delete,
+            "typing": self._typing,
+            "ping": self._ping,
+            "history": self._history,
+        }.get(action if isinstance(action, str) else "")
+        if handler is None:
+            await self._error("validation_error", "Unknown action.", {"action": str(action)[:40]})
+            return
+        try:
+            await handler(content)
+        except ApplicationError as problem:
+            body = {"code": problem.code, "message": problem.message, "details": problem.details}
+            frame: dict[str, Any] = {"type": "error", "error": body}
+            if isinstance(content.get("client_id"), str):
+                frame["client_id"] = content["client_id"][:64]
+            await self.send_json(frame)
+
+    async def _send_message(self, content: dict[str, Any]) -> None:
+        message, _ = await database_sync_to_async(self._post)(content)
+        await self.send_json(
+            {
+                "type": "ack",
+                "client_id": content.get("client_id"),
+                **message_frame(message, user=self.user, room=self.room),
+            }
+        )
+
+    def _post(self, content: dict[str, Any]) -> Any:
+        self.user.refresh_from_db()  # a suspension or verification since connect counts
+        share = content.get("share")
+        attachment = None
+        if share is not None:
+            if not isinstance(share, dict):
+                raise ApplicationError("share is an object.", code="validation_error")
+            attachment = cards.card_for(user=self.user, kind=share.get("kind"), ref=share.get("ref"))
+        return services.message_post(
+            user=self.user,
+            room=self.room,
+            text=content.get("text"),
+            client_id=content.get("client_id"),
+            attachment=attachment,
+        )
+
+    def _message(self, content: dict[str, Any]) -> Any:
+        message = services.message_get(msg_id=content.get("id"))
+        if message.room_id != self.room.pk:
+            raise ApplicationError("That message is in another room.", code="not_found", status=404)
+        return message
+
+    async def _react(self, content: dict[str, Any]) -> None:
+        def run() -> None:
+            services.message_react(user=self.user, message=self._message(content), emoji=content.get("emoji"))
+
+        await database_sync_to_async(run)()
+
+    async def _report(self, content: dict[str, Any]) -> None:
+        def run() -> None:
+            reason = content.get("reason", "")
+            services.message_report(user=self.user, message=self._message(content), reason=reason)
+
+        await database_sync_to_async(run)()
+        await self.send_json({"type": "reported", "id": str(content.get("id"))})
+
+    async def _delete(self, content: dict[str, Any]) -> None:
+        def run() -> None:
+            services.message_delete(user=self.user, message=self._message(content))
+
+        await database_sync_to_async(run)()
+
+    async def _typing(self, content: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_EVERY:
+            return
+        self.last_typing = now
+        body = {"user": {"id": self.user.pk, "name": self.user.display_name}}
+        await database_sync_to_async(realtime.send_now)(self.room.pk, "typing", body)
+
+    async def _ping(self, content: dict[str, Any]) -> None:
+        await self._beat(force=True)
+        await self.send_json({"type": "pong", "server_time": time.time()})
+
+    async def _history(self, content: dict[str, Any]) -> None:
+        before = content.get("before")
+        if not isinstance(before, str):
+            raise ApplicationError("before is a cursor string.", code="validation_error")
+        page = await database_sync_to_async(selectors.history)(room=self.room, before=before)
+        await self.send_json(
+            {
+                "type": "history",
+                "messages": [message_frame(m, room=self.room)["message"] for m in page.messages],
+                "before": page.before,
+            }
+        )
+
+    # --- frames out --------------------------------------------------------------------
+
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["frame"])
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _take_token(self) -> bool:
+        rate = settings.CHAT_SOCKET_FRAMES_PER_SEC
+        now = time.monotonic()
+        self.tokens = min(rate * 2.0, self.tokens + (now - self.refilled) * rate)
+        self.refilled = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    async def _beat(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last_beat >= HEARTBEAT_EVERY:
+            self.last_beat = now
+            await database_sync_to_async(presence.heartbeat)(self.room.pk, self.user.pk, self.channel_name)
+
+    async def _error(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        await self.send_json(
+            {"type": "error", "error": {"code": code, "message": message, "details": details or {}}}
+        )
+
+    def _presence(self) -> dict[str, Any]:
+        return presence_summary(self.room.pk)
+
+    def _announce_presence(self) -> None:
+        realtime.send_now(self.room.pk, "presence", self._presence())
+
+    def _hello(self) -> dict[str, Any]:
+        page = selectors.history(room=self.room)
+        refusal = None
+        try:
+            services.ensure_can_write(user=self.user, room=self.room)
+        except ApplicationError as problem:
+            refusal = {"code": problem.code, "message": problem.message, "details": problem.details}
+        return {
+            "type": "hello",
+            "room": {"slug": self.room.slug, "title": self.room.title, "kind": self.room.kind},
+            "seq": presence.current_seq(self.room.pk),
+            "messages": [message_frame(m, room=self.room)["message"] for m in page.messages],
+            "before": page.before,
+            "presence": self._presence(),
+            "can_write": refusal is None,
+            "write_refusal": refusal,
+        }

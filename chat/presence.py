@@ -1,0 +1,121 @@
+"""Who is in each room, and the per-user send limits, in Redis (shared by every ASGI process).
+
+Presence is a sorted set per room: member "<user_id>:<connection>", score the time of its
+last heartbeat. A socket refreshes its member on every frame and every 15 s; a member older
+than CHAT_PRESENCE_TTL_SEC is gone, so a killed browser or ASGI process leaves within a minute
+without anybody removing it. Counts and lists read only live members.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import redis
+from django.conf import settings
+
+_lock = threading.Lock()
+_pool: redis.ConnectionPool | None = None
+
+
+def client() -> redis.Redis:
+    global _pool
+    if _pool is None:
+        with _lock:
+            if _pool is None:
+                _pool = redis.ConnectionPool.from_url(settings.REDIS_URL, max_connections=200)
+    return redis.Redis(connection_pool=_pool)
+
+
+def _prefix() -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:chat"
+
+
+def _room_key(room_id: int) -> str:
+    return f"{_prefix()}:presence:{room_id}"
+
+
+def _live_after() -> float:
+    return time.time() - settings.CHAT_PRESENCE_TTL_SEC
+
+
+def heartbeat(room_id: int, user_id: int, connection: str) -> None:
+    key = _room_key(room_id)
+    pipe = client().pipeline()
+    pipe.zadd(key, {f"{user_id}:{connection}": time.time()})
+    pipe.zremrangebyscore(key, "-inf", _live_after())
+    pipe.expire(key, settings.CHAT_PRESENCE_TTL_SEC * 4)
+    pipe.execute()
+
+
+def leave(room_id: int, user_id: int, connection: str) -> None:
+    client().zrem(_room_key(room_id), f"{user_id}:{connection}")
+
+
+def user_ids(room_id: int) -> list[int]:
+    """The distinct users with a live connection in the room."""
+    members = client().zrangebyscore(_room_key(room_id), _live_after(), "+inf")
+    return sorted({int(m.split(b":", 1)[0]) for m in members})
+
+
+def counts(room_ids: list[int]) -> dict[int, int]:
+    """Live users per room, in one round trip."""
+    if not room_ids:
+        return {}
+    pipe = client().pipeline()
+    floor = _live_after()
+    for room_id in room_ids:
+        pipe.zrangebyscore(_room_key(room_id), floor, "+inf")
+    results = pipe.execute()
+    return {
+        room_id: len({m.split(b":", 1)[0] for m in members})
+        for room_id, members in zip(room_ids, results, strict=True)
+    }
+
+
+# Sliding window in one atomic step: drop old sends, refuse if `limit` remain (returning the
+# oldest send's time), else record this one.
+_RATE_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]) + 1)
+return ''
+"""
+
+
+def hit_rate_limit(user_id: int, *, limit: int, window_sec: int) -> float:
+    """Record one send; return 0 if within `limit` per sliding `window_sec`, else the seconds
+    to wait. A refused send is not counted."""
+    now = time.time()
+    oldest = client().eval(
+        _RATE_SCRIPT, 1, f"{_prefix()}:rate:{user_id}", now, window_sec, limit, f"{now:.6f}:{os.getpid()}"
+    )
+    if not oldest:
+        return 0.0
+    return max(0.1, round(float(oldest) + window_sec - now, 1))
+
+
+def hit_slow_mode(room_id: int, user_id: int, seconds: int) -> float:
+    """0 if the user may send in the room now (and start their wait), else seconds left."""
+    if seconds <= 0:
+        return 0.0
+    key = f"{_prefix()}:slow:{room_id}:{user_id}"
+    r = client()
+    if r.set(key, "1", nx=True, ex=seconds):
+        return 0.0
+    return float(max(1, r.ttl(key)))
+
+
+def next_seq(room_id: int) -> int:
+    """The room's frame sequence: every broadcast frame carries the next number, so a client
+    that sees a gap knows it missed something and reloads history."""
+    return int(client().incr(f"{_prefix()}:seq:{room_id}"))
+
+
+def current_seq(room_id: int) -> int:
+    value = client().get(f"{_prefix()}:seq:{room_id}")
+    return int(value) if value else 0

@@ -1,0 +1,422 @@
+"""Chat writes: rooms, messages, reactions, reports and moderation.
+
+Every way in (the socket, the API, the admin, the demo) calls these, so the same checks hold
+everywhere: who may write, the text rules, the rate limit and slow mode, mutes, idempotent
+sends. A stored message leaves as a `chat.message` outbox event and as a frame to the room's
+sockets once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from betthat.core import outbox
+from betthat.core.audit import audit_append
+from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
+from betthat.users.models import User
+from chat import presence, realtime
+from chat.models import REACTIONS, Message, MessageKey, Mute, Reaction, Report, Room
+from chat.serializers import message_frame
+
+MAX_TEXT = 500
+_URL_RE = re.compile(
+    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"']+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|bet|gg|ly|me|xyz|info|app)(?:/[^\s]*)?\b",
+    re.IGNORECASE,
+)
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+# --- rooms -------------------------------------------------------------------------------
+
+
+def room_lobby() -> Room:
+    room, _ = Room.objects.get_or_create(slug="lobby", defaults={"kind": Room.Kind.LOBBY, "title": "Lobby"})
+    return room
+
+
+def room_for_event(*, event_id: int, title: str, finished_at: datetime | None = None) -> Room:
+    """The event's room, created on first use; closed CHAT_ROOM_CLOSE_AFTER_HOURS after the
+    event finished (`finished_at`, from edges' selectors)."""
+    room, _ = Room.objects.get_or_create(
+        event_id=event_id,
+        defaults={"kind": Room.Kind.EVENT, "slug": f"event-{event_id}", "title": title[:200]},
+    )
+    if finished_at is not None and room.closed_at is None:
+        room.closed_at = finished_at + timedelta(hours=settings.CHAT_ROOM_CLOSE_AFTER_HOURS)
+        room.save(update_fields=["closed_at", "updated_at"])
+    return room
+
+
+def rooms_close_finished() -> int:
+    """Set the closing time of every open event room whose event has finished (periodic)."""
+    from edges import selectors as edge_selectors
+
+    closed = 0
+    for room in Room.objects.filter(kind=Room.Kind.EVENT, closed_at__isnull=True):
+        event = edge_selectors.event_get(event_id=room.event_id)
+        if event is not None and event.finished_at is not None:
+            room_for_event(event_id=room.event_id, title=room.title, finished_at=event.finished_at)
+            closed += 1
+    return closed
+
+
+def room_set_slow_mode(*, staff: User, room: Room, seconds: int) -> Room:
+    _require_moderator(staff)
+    if not 0 <= seconds <= 3600:
+        raise ApplicationError("Slow mode is 0 to 3600 seconds.", code="validation_error")
+    room.slow_mode_sec = seconds
+    room.save(update_fields=["slow_mode_sec", "updated_at"])
+    _audit(staff, "slow_mode", room=room.slug, seconds=seconds)
+    return room
+
+
+# --- who may write ---------------------------------------------------------------------
+
+
+def active_mute(*, user: User, room: Room, now: datetime | None = None) -> Mute | None:
+    now = now or timezone.now()
+    return (
+        Mute.objects.filter(user=user, until__gt=now)
+        .filter(Q(room__isnull=True) | Q(room=room))
+        .order_by("-until")
+        .first()
+    )
+
+
+def ensure_can_write(*, user: User, room: Room, now: datetime | None = None) -> None:
+    """Only active, verified users who are not self-excluded or muted write, in open rooms."""
+    now = now or timezone.now()
+    if not user.is_authenticated:
+        raise ApplicationError("Log in to chat.", code="not_authenticated", status=401)
+    if not user.is_active or user.status == User.Status.SUSPENDED or user.deleted_at is not None:
+        raise PermissionDenied("Your account is suspended.", code="account_suspended")
+    if user.verification_level < User.VerificationLevel.EMAIL:
+        raise PermissionDenied("Verify your email address to chat.", code="verification_required")
+    if user.self_excluded_until and user.self_excluded_until > now:
+        raise PermissionDenied(
+            "You are self-excluded; chat is closed to you until it ends.",
+            code="self_excluded",
+            details={"until": user.self_excluded_until.isoformat()},
+        )
+    mute = active_mute(user=user, room=room, now=now)
+    if mute is not None:
+        where = "in this room" if mute.room_id else "in every room"
+        raise PermissionDenied(
+            f"You are muted {where} until {mute.until:%H:%M} UTC."
+            + (f" Reason: {mute.reason}" if mute.reason else ""),
+            code="muted",
+            details={"until": mute.until.isoformat(), "room": room.slug if mute.room_id else None},
+        )
+    if room.is_closed(now):
+        raise ApplicationError("This room is closed for new messages.", code="room_closed", status=409)
+
+
+def clean_text(raw: Any) -> str:
+    """Trimmed plain text, 1-500 characters, no control characters (newlines allowed)."""
+    if not isinstance(raw, str):
+        raise ApplicationError("text is a string.", code="validation_error", details={"field": "text"})
+    text = unicodedata.normalize("NFC", raw).strip()
+    text = re.sub(r"\r\n?", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") and ch != "\n" for ch in text):
+        raise ApplicationError(
+            "Messages cannot contain control characters.", code="validation_error", details={"field": "text"}
+        )
+    if not text:
+        raise ApplicationError("Write something first.", code="validation_error", details={"field": "text"})
+    if len(text) > MAX_TEXT:
+        raise ApplicationError(
+            f"Messages are at most {MAX_TEXT} characters ({len(text)} given).",
+            code="validation_error",
+            details={"field": "text", "max_length": MAX_TEXT},
+        )
+    return text
+
+
+def check_policy(text: str, *, user: User) -> None:
+    """The blocked-words list and the link policy (settings)."""
+    lowered = text.casefold()
+    for word in settings.CHAT_BLOCKED_WORDS:
+        if word and re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
+            raise ApplicationError(
+                "That message contains a word that is not allowed here.", code="blocked_word", status=400
+            )
+    if settings.CHAT_LINK_POLICY == "allow" or user.is_staff:
+        return
+    allowed = {d.lower() for d in settings.CHAT_ALLOWED_LINK_DOMAINS}
+    for match in _URL_RE.finditer(text):
+        url = match.group(0)
+        host = (urlsplit(url if "//" in url else f"http://{url}").hostname or "").lower()
+        if not any(host == d or host.endswith(f".{d}") for d in allowed):
+            raise ApplicationError(
+                "Links are not allowed in chat.", code="link_not_allowed", details={"host": host}
+            )
+
+
+def _throttle(user: User, room: Room) -> None:
+    wait = presence.hit_rate_limit(
+        user.pk, limit=settings.CHAT_RATE_MESSAGES, window_sec=settings.CHAT_RATE_WINDOW_SEC
+    )
+    if wait:
+        raise ApplicationError(
+            f"Slow down: at most {settings.CHAT_RATE_MESSAGES} messages every "
+            f"{settings.CHAT_RATE_WINDOW_SEC} seconds. Try again in {wait:g} s.",
+            code="rate_limited",
+            status=429,
+            details={"retry_after": wait},
+        )
+    wait = presence.hit_slow_mode(room.pk, user.pk, room.slow_mode_sec)
+    if wait:
+        raise ApplicationError(
+            f"Slow mode is on: one message every {room.slow_mode_sec} s. Try again in {wait:g} s.",
+            code="slow_mode",
+            status=429,
+            details={"retry_after": wait},
+        )
+
+
+# --- messages ----------------------------------------------------------------------------
+
+
+def message_post(
+    *,
+    user: User,
+    room: Room,
+    text: Any,
+    client_id: str | None = None,
+    attachment: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> tuple[Message, bool]:
+    """Store a message once (per `client_id`), publish it; returns (message, created)."""
+    if client_id is not None and (not isinstance(client_id, str) or not _CLIENT_ID_RE.match(client_id)):
+        raise ApplicationError(
+            "client_id is 1-64 letters, digits or . _ : -",
+            code="validation_error",
+            details={"field": "client_id"},
+        )
+    if client_id:
+        replay = _replay(user, client_id)
+        if replay is not None:
+            return replay, False
+    ensure_can_write(user=user, room=room, now=now)
+    cleaned = clean_text(text)
+    check_policy(cleaned, user=user)
+    _throttle(user, room)
+    message = Message(
+        msg_id=uuid.uuid4(),
+        ts=now or timezone.now(),
+        room=room,
+        user=user,
+        text=cleaned,
+        attachment=attachment,
+    )
+    try:
+        with transaction.atomic():
+            if client_id:
+                MessageKey.objects.create(
+                    user=user, client_id=client_id, msg_id=message.msg_id, ts=message.ts
+                )
+            Message.objects.bulk_create([message])
+            outbox.publish(
+                "chat.message",
+                {
+                    "room_id": room.pk,
+                    "room": room.slug,
+                    "msg_id": str(message.msg_id),
+                    "ts": message.ts.isoformat(),
+                    "user_id": user.pk,
+                    "text": cleaned,
+                },
+            )
+            realtime.send_on_commit(room.pk, "message", message_frame(message, user=user, room=room))
+    except IntegrityError:
+        replay = _replay(user, client_id) if client_id else None
+        if replay is None:
+            raise
+        return replay, False
+    return message, True
+
+
+def _replay(user: User, client_id: str) -> Message | None:
+    key = MessageKey.objects.filter(user=user, client_id=client_id).first()
+    if key is None:
+        return None
+    return Message.objects.select_related("room", "user").filter(msg_id=key.msg_id, ts=key.ts).first()
+
+
+def message_get(*, msg_id: Any) -> Message:
+    try:
+        parsed = uuid.UUID(str(msg_id))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise NotFound("No such message.") from exc
+    message = Message.objects.select_related("room", "user").filter(msg_id=parsed).first()
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
+def _locked(message: Message) -> Message:
+    return Message.objects.select_for_update().get(msg_id=message.msg_id, ts=message.ts)
+
+
+def _updated(message: Message) -> None:
+    realtime.send_on_commit(message.room_id, "message.updated", message_frame(message))
+
+
+def message_react(*, user: User, message: Message, emoji: Any) -> tuple[Message, bool]:
+    """Toggle the user's `emoji` on the message; returns (message, now_on)."""
+    if emoji not in REACTIONS:
+        raise ApplicationError(
+            "Unknown reaction.", code="validation_error", details={"allowed": list(REACTIONS)}
+        )
+    if not user.is_authenticated or user.status == User.Status.SUSPENDED or not user.is_active:
+        raise PermissionDenied("Your account cannot react.", code="account_suspended")
+    if not message.is_visible:
+        raise ApplicationError("That message is not shown any more.", code="message_unavailable", status=409)
+    with transaction.atomic():
+        locked = _locked(message)
+        deleted, _ = Reaction.objects.filter(msg_id=locked.msg_id, user=user, emoji=emoji).delete()
+        now_on = not deleted
+        if now_on:
+            Reaction.objects.create(msg_id=locked.msg_id, ts=locked.ts, user=user, emoji=emoji)
+        count = int(locked.reactions.get(emoji, 0)) + (1 if now_on else -1)
+        reactions = {**locked.reactions, emoji: count}
+        locked.reactions = {k: v for k, v in reactions.items() if v > 0}
+        Message.objects.filter(msg_id=locked.msg_id, ts=locked.ts).update(reactions=locked.reactions)
+        locked.room = message.room
+        locked.user = message.user
+        _updated(locked)
+    return locked, now_on
+
+
+def message_report(*, user: User, message: Message, reason: str = "") -> Report:
+    if message.user_id == user.pk:
+        raise ApplicationError("You cannot report your own message.", code="validation_error")
+    if not isinstance(reason, str) or len(reason) > 200:
+        raise ApplicationError("reason is up to 200 characters.", code="validation_error")
+    with transaction.atomic():
+        report, created = Report.objects.get_or_create(
+            msg_id=message.msg_id,
+            reporter=user,
+            defaults={
+                "ts": message.ts,
+                "room": message.room,
+                "author_id": message.user_id,
+                "text": message.text,
+                "reason": reason.strip(),
+            },
+        )
+        if created:
+            locked = _locked(message)
+            locked.flags = {**locked.flags, "reports": int(locked.flags.get("reports", 0)) + 1}
+            Message.objects.filter(msg_id=locked.msg_id, ts=locked.ts).update(flags=locked.flags)
+    return report
+
+
+def message_delete(*, user: User, message: Message) -> Message:
+    """The author takes their message down (a tombstone stays in the history)."""
+    if message.user_id != user.pk:
+        raise PermissionDenied("You can delete only your own messages.")
+    return _set_flag(message, "deleted", True)
+
+
+def _set_flag(message: Message, flag: str, on: bool) -> Message:
+    with transaction.atomic():
+        locked = _locked(message)
+        flags = {k: v for k, v in locked.flags.items() if k != flag}
+        if on:
+            flags[flag] = True
+        locked.flags = flags
+        Message.objects.filter(msg_id=locked.msg_id, ts=locked.ts).update(flags=flags)
+        locked.room = message.room
+        locked.user = message.user
+        _updated(locked)
+    return locked
+
+
+# --- moderation (staff) ----------------------------------------------------------------
+
+
+def _require_moderator(staff: User) -> None:
+    if not (staff.is_staff and staff.has_perm("chat.moderate_chat")):
+        raise PermissionDenied("You need the chat moderation permission.")
+
+
+def _audit(staff: User, action: str, **fields: Any) -> None:
+    audit_append("chat", {"action": action, "staff_id": staff.pk, "at": timezone.now(), **fields})
+
+
+def message_hide(*, staff: User, message: Message, reason: str = "") -> Message:
+    _require_moderator(staff)
+    hidden = _set_flag(message, "hidden", True)
+    Report.objects.filter(msg_id=message.msg_id, status=Report.Status.OPEN).update(
+        status=Report.Status.HIDDEN, resolved_at=timezone.now(), resolved_by=staff
+    )
+    _audit(
+        staff,
+        "hide",
+        msg_id=str(message.msg_id),
+        room=message.room.slug,
+        author_id=message.user_id,
+        reason=reason,
+    )
+    return hidden
+
+
+def message_restore(*, staff: User, message: Message) -> Message:
+    _require_moderator(staff)
+    restored = _set_flag(message, "hidden", False)
+    _audit(staff, "restore", msg_id=str(message.msg_id), room=message.room.slug, author_id=message.user_id)
+    return restored
+
+
+def report_dismiss(*, staff: User, report: Report) -> Report:
+    _require_moderator(staff)
+    report.status = Report.Status.DISMISSED
+    report.resolved_at = timezone.now()
+    report.resolved_by = staff
+    report.save(update_fields=["status", "resolved_at", "resolved_by"])
+    _audit(staff, "dismiss_report", report_id=report.pk, msg_id=str(report.msg_id))
+    return report
+
+
+def user_mute(*, staff: User, user: User, minutes: int, room: Room | None = None, reason: str = "") -> Mute:
+    """Mute `user` in `room` (or everywhere) for `minutes`; they are told on their sockets."""
+    _require_moderator(staff)
+    if user.pk == staff.pk:
+        raise ApplicationError("You cannot mute yourself.", code="validation_error")
+    if not 1 <= minutes <= 60 * 24 * 365:
+        raise ApplicationError("A mute lasts 1 minute to a year.", code="validation_error")
+    mute = Mute.objects.create(
+        user=user,
+        room=room,
+        until=timezone.now() + timedelta(minutes=minutes),
+        reason=reason,
+        created_by=staff,
+    )
+    _audit(staff, "mute", user_id=user.pk, room=room.slug if room else None, minutes=minutes, reason=reason)
+    realtime.notify_user_on_commit(
+        user.pk,
+        {
+            "kind": "chat.muted",
+            "message": f"You are muted {'in ' + room.title if room else 'in chat'} until {mute.until:%H:%M} UTC.",
+            "until": mute.until.isoformat(),
+        },
+    )
+    return mute
+
+
+def user_unmute(*, staff: User, mute: Mute) -> None:
+    _require_moderator(staff)
+    Mute.objects.filter(pk=mute.pk).update(until=timezone.now())
+    _audit(staff, "unmute", user_id=mute.user_id, mute_id=mute.pk)
