@@ -9,27 +9,19 @@ without anybody removing it. Counts and lists read only live members.
 from __future__ import annotations
 
 import os
-import threading
 import time
 
-import redis
 from django.conf import settings
 
-_lock = threading.Lock()
-_pool: redis.ConnectionPool | None = None
+from betthat.core import redis as bt_redis
 
 
-def client() -> redis.Redis:
-    global _pool
-    if _pool is None:
-        with _lock:
-            if _pool is None:
-                _pool = redis.ConnectionPool.from_url(settings.REDIS_URL, max_connections=200)
-    return redis.Redis(connection_pool=_pool)
+def client():
+    return bt_redis.client()
 
 
 def _prefix() -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:chat"
+    return bt_redis.key("chat")
 
 
 def _room_key(room_id: int) -> str:

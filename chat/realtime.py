@@ -19,7 +19,10 @@ def room_group(room_id: int) -> str:
 
 def send_now(room_id: int, kind: str, body: dict[str, Any]) -> None:
     frame = {"type": kind, "seq": presence.next_seq(room_id), **body}
-    core_realtime.send_now(room_group(room_id), {"type": "chat.frame", "frame": frame})
+    # the process's one sender loop keeps frames in the order their numbers were taken
+    core_realtime.broadcast_many(
+        [(room_group(room_id), {"type": "chat.frame", "frame": frame})], on_commit=False
+    )
 
 
 def send_on_commit(room_id: int, kind: str, body: dict[str, Any]) -> None:
