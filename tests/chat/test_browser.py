@@ -36,8 +36,8 @@ def test_two_people_chat_live_with_presence_and_reactions(browser_page, asgi_ser
     try:
         page_a.goto(f"{asgi_server}/chat/{room.slug}/")
         page_b.goto(f"{asgi_server}/chat/{room.slug}/")
-        page_a.wait_for_function("document.getElementById('presence-count').textContent === '2'")
-        page_b.wait_for_function("document.getElementById('presence-count').textContent === '2'")
+        page_a.wait_for_function("() => document.getElementById('presence-count').textContent === '2'")
+        page_b.wait_for_function("() => document.getElementById('presence-count').textContent === '2'")
 
         page_a.fill("#chat-text", "Over 47.5 looks <b>sharp</b>")
         page_a.keyboard.press("Enter")
@@ -51,7 +51,7 @@ def test_two_people_chat_live_with_presence_and_reactions(browser_page, asgi_ser
         assert mine.locator("button.react[data-emoji='🔥']").text_content() == "🔥 1"
 
         context_b.close()
-        page_a.wait_for_function("document.getElementById('presence-count').textContent === '1'")
+        page_a.wait_for_function("() => document.getElementById('presence-count').textContent === '1'")
         assert errors == []
     finally:
         if context_b.pages:

@@ -78,7 +78,7 @@ def test_staff_watch_the_dashboard_refresh_itself(browser_page, live_server, set
     # the data moves; the page follows by itself within a refresh or two
     bet(bettor, stake=2500, potential=5000, placed_at=today)
     page.wait_for_function(
-        "document.querySelector('[data-testid=tile-handle]').textContent.trim().startsWith('45.00')",
+        "() => document.querySelector('[data-testid=tile-handle]').textContent.trim().startsWith('45.00')",
         timeout=10000,
     )
     assert page.get_by_test_id("ops-live").get_attribute("data-state") == "live"

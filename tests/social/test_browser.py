@@ -109,7 +109,7 @@ def test_a_followed_bettors_delayed_bet_arrives_live_in_the_feed(browser_page, a
     page.get_by_test_id("follow-button").click()
     page.get_by_test_id("unfollow-button").wait_for()
     page.goto(asgi_server + "/feed/")
-    page.wait_for_function("document.getElementById('feed-status').textContent.startsWith('live')")
+    page.wait_for_function("() => document.getElementById('feed-status').textContent.startsWith('live')")
     assert page.locator("#feed-list [data-public-bet-id]").count() == 0
 
     # A places a bet (through bet_place; the worker's relay publishes it)
@@ -118,7 +118,7 @@ def test_a_followed_bettors_delayed_bet_arrives_live_in_the_feed(browser_page, a
     public = PublicBet.objects.get(bet_id=bet.pk)
     assert off_the_loop(services.public_bets_release) == 0  # 60 seconds have not passed
     page.reload()
-    page.wait_for_function("document.getElementById('feed-status').textContent.startsWith('live')")
+    page.wait_for_function("() => document.getElementById('feed-status').textContent.startsWith('live')")
     assert page.locator("#feed-list [data-public-bet-id]").count() == 0
     assert "Nothing yet from the bettors you follow" in page.inner_text("#feed-list")
 
