@@ -304,12 +304,7 @@ class DepositLimitApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         raw = data.validated_data["amount"]
-        if raw is None:
-            amount = None
-        elif str(raw).strip() in ("0", "0.0", "0.00"):
-            amount = 0
-        else:
-            amount = parse_amount(raw)
+        amount = None if raw is None else parse_amount(raw, allow_zero=True)
         currency = _currency_param(data.validated_data["currency"])
         services.deposit_limit_set(
             user=current_user(request),

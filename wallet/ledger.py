@@ -52,22 +52,12 @@ class InsufficientFunds(ApplicationError):
     status = 409
 
 
-HEADER_FIELDS = (
-    "type",
-    "status",
-    "amount_minor",
-    "fee_minor",
-    "bet_id",
-    "payment_id",
-    "sportsbook_id",
-    "processing_attempts",
-    "last_error",
-    "external_reference",
-    "idempotency_key",
-    "reason",
-    "created_by_id",
-    "completed_at",
+# The journal header's columns that `book` writes.
+_HEADER_COLUMNS = (
+    "type status amount_minor fee_minor bet_id payment_id sportsbook_id processing_attempts"
+    " last_error external_reference idempotency_key reason created_by_id completed_at"
 )
+HEADER_FIELDS: tuple[str, ...] = tuple(_HEADER_COLUMNS.split())
 HEADER_DEFAULTS = {
     "fee_minor": 0,
     "bet_id": None,
@@ -267,9 +257,7 @@ def book(
         for _attempt in range(2):
             # Prepared once per connection: the statement is planned once, not on every booking.
             cursor.execute(_BOOK_SQL, params, prepare=True)
-            row = cursor.fetchone()
-            assert row is not None  # the statement always returns one row
-            transaction_id, lines, events = row
+            transaction_id, lines, events = _one_row(cursor)
             if transaction_id is not None:
                 break
             _refusal(cursor=cursor, user_id=user_id, currency=currency, net=net, requires_hold=requires_hold)
@@ -298,6 +286,11 @@ def system_account(*, kind: str, currency: str) -> Account:
 
 
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+def _one_row(cursor: Any) -> tuple[Any, ...]:
+    row: tuple[Any, ...] = cursor.fetchone()  # the booking statements always return one row
+    return row
 
 
 @contextmanager
@@ -442,9 +435,7 @@ def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
     with binding_cursor() as cursor:
         for _attempt in range(2):
             cursor.execute(_BOOK_MANY_SQL, params, binary=True)
-            row = cursor.fetchone()
-            assert row is not None  # the statement always returns one row
-            headers, lines, tx_ids = row
+            headers, lines, tx_ids = _one_row(cursor)
             if headers == len(bookings):
                 break
             _refusal_many(cursor=cursor, currency=currency, params=params)

@@ -227,7 +227,7 @@ def limits(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             raw = form.cleaned_data["amount"].strip()
             try:
-                amount = None if raw == "" else (0 if raw in ("0", "0.00") else parse_amount(raw))
+                amount = None if raw == "" else parse_amount(raw, allow_zero=True)
                 limit = services.deposit_limit_set(
                     user=current_user(request),
                     period=form.cleaned_data["period"],

@@ -1,29 +1,45 @@
 """KYC and geo checks: pluggable hooks. Settings name the callables (KYC_CHECK,
-GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff."""
+GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff.
+
+What each verification level may do (`CAPABILITY_LEVELS`, enforced by `check_capability` in
+the services, so pages, API, admin and tasks are held to it alike; 403
+`verification_required` otherwise):
+
+| action   | needs                    | level | enforced in |
+|----------|--------------------------|-------|-------------|
+| deposit  | email verified           | 1     | `wallet.services.deposits.wallet_deposit_start` |
+| bet      | email verified           | 1     | `betting.services` (placement) |
+| withdraw | identity verified (KYC)  | 2     | `wallet.services.withdrawals.wallet_withdraw` |
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from betthat.core.errors import ApplicationError
 
+if TYPE_CHECKING:
+    from betthat.users.models import User
 
-def allow_kyc(user, *, amount_minor: int = 0) -> bool:
+
+def allow_kyc(user: User, *, amount_minor: int = 0) -> bool:
     return True
 
 
-def allow_geo(user, *, region: str = "") -> bool:
+def allow_geo(user: User, *, region: str = "") -> bool:
     denied = set(settings.GEO_DENY_LIST)
     return not (denied and (region in denied or user.email in denied or str(user.pk) in denied))
 
 
-def check_kyc(user, *, amount_minor: int = 0) -> None:
+def check_kyc(user: User, *, amount_minor: int = 0) -> None:
     if not import_string(settings.KYC_CHECK)(user, amount_minor=amount_minor):
         raise ApplicationError("Identity verification is required first.", code="kyc_required", status=403)
 
 
-def check_geo(user, *, region: str = "") -> None:
+def check_geo(user: User, *, region: str = "") -> None:
     if not import_string(settings.GEO_CHECK)(user, region=region):
         raise ApplicationError("Betting is not available in your location.", code="geo_blocked", status=403)
 
@@ -38,11 +54,11 @@ CAPABILITY_LEVELS: dict[str, int] = {
 }
 
 
-def check_capability(user, action: str) -> None:
+def check_capability(user: User, action: str) -> None:
     """Refuse `action` (a key of CAPABILITY_LEVELS) to a user below its verification level."""
     from betthat.users.models import User
 
-    required = CAPABILITY_LEVELS[action]
+    required = CAPABILITY_LEVELS[action]  # a KeyError here is a programming error, not input
     if user.verification_level < required:
         label = User.VerificationLevel(required).label
         raise ApplicationError(

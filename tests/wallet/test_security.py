@@ -406,3 +406,21 @@ def test_any_signed_sandbox_body_is_an_event_or_a_parse_error(body):
         assert isinstance(event.payment_id, int) and 0 <= event.payment_id < 2**63
         assert isinstance(event.amount_minor, int) and 0 <= event.amount_minor <= 10_000_000_000
         assert "\\u0000" not in json.dumps(event.payload)
+
+
+def test_the_process_refuses_to_start_with_the_sandbox_and_no_debug(settings):
+    """ASGI servers run no system checks: the app itself refuses (fail closed)."""
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.DEBUG = False
+    settings.SANDBOX_ALLOWED_WITHOUT_DEBUG = False
+    with pytest.raises(ImproperlyConfigured, match="SANDBOX_ALLOWED_WITHOUT_DEBUG"):
+        apps.get_app_config("wallet").ready()
+    settings.PAYMENTS_PROVIDER = "stripe"
+    apps.get_app_config("wallet").ready()  # Stripe in production starts
+
+
+def test_an_unknown_payments_provider_is_a_check_error(settings):
+    settings.PAYMENTS_PROVIDER = "paypal"
+    assert "wallet.E003" in {message.id for message in checks.run_checks()}

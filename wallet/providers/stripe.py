@@ -54,8 +54,7 @@ DEFINITE_REFUSALS = (
     stripe.CardError,
     stripe.PermissionError,
     stripe.AuthenticationError,
-    stripe.IdempotencyError,
-)
+)  # not IdempotencyError: a 409 for a request with the same key still in flight
 
 
 def _provider_error(error: Exception) -> ProviderRefused | ProviderUnavailable:

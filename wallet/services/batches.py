@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from betthat.core.errors import ApplicationError, Conflict, NotFound
+from betthat.core.errors import Conflict
 from betthat.core.outbox import publish_many
-from betthat.core.serializers import minor_to_decimal
-from wallet.ledger import Booking, InsufficientFunds, Leg, binding_cursor, book_many
+from wallet.ledger import Booking, InsufficientFunds, Leg, book_many
 from wallet.models import Transaction
 from wallet.services.common import (
     CASH,
@@ -20,6 +19,7 @@ from wallet.services.common import (
     _check_currency,
     _completed_payload,
     _unique_bet_violation,
+    check_closings,
 )
 
 
@@ -44,39 +44,6 @@ class ReleaseSpec:
     created_by_id: int | None = None
 
 
-_CLOSINGS_SQL = """
-SELECT bet_id,
-       max(user_id) FILTER (WHERE type = 'BET_PLACED'),
-       max(currency) FILTER (WHERE type = 'BET_PLACED'),
-       max(amount_minor) FILTER (WHERE type = 'BET_PLACED'),
-       count(*) FILTER (WHERE type IN ('BET_REFUND', 'BET_PAYOUT'))
-  FROM wallet_transaction
- WHERE bet_id = ANY(%s)
- GROUP BY bet_id
-"""
-
-
-def _check_closings(*, closing: list[tuple[int, int, int]], currency: str, booked: bool = True) -> None:
-    """`_check_closing` for a batch of (bet_id, user_id, amount_minor), in one query, after
-    the booking took the account locks: each bet's hold is this user's, at least as large,
-    and closed by this batch only."""
-    with binding_cursor() as cursor:
-        cursor.execute(_CLOSINGS_SQL, [[bet_id for bet_id, _user, _amount in closing]], binary=True)
-        found = {row[0]: row[1:] for row in cursor.fetchall()}
-    for bet_id, user_id, amount_minor in closing:
-        placed_user, placed_currency, held, closings = found.get(bet_id, (None, None, None, 0))
-        if placed_user != user_id or placed_currency != currency:
-            raise NotFound("No stake is held for this bet.", details={"bet_id": bet_id})
-        if closings > (1 if booked else 0):
-            raise Conflict("This bet's stake was already released or captured.", details={"bet_id": bet_id})
-        if amount_minor > held:
-            raise ApplicationError(
-                "Cannot release or capture more than the stake held.",
-                code="invalid_amount",
-                details={"bet_id": bet_id, "held": minor_to_decimal(held)},
-            )
-
-
 def _close_many(
     *, currency: str, bookings: list[Booking], closing: list[tuple[int, int, int]]
 ) -> list[Transaction]:
@@ -89,9 +56,9 @@ def _close_many(
                 booked = book_many(currency=currency, bookings=bookings)
             except InsufficientFunds:
                 # Usually "no such hold" or "already closed": say so rather than "insufficient funds".
-                _check_closings(closing=closing, currency=currency, booked=False)
+                check_closings(closing=closing, currency=currency, booked=False)
                 raise
-            _check_closings(closing=closing, currency=currency)
+            check_closings(closing=closing, currency=currency)
             publish_many("wallet.transaction.completed", [_completed_payload(tx) for tx in booked])
             return booked
     except IntegrityError as error:

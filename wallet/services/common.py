@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from betthat.core.errors import ApplicationError, Conflict
+from betthat.core.errors import ApplicationError, Conflict, NotFound
 from betthat.core.outbox import publish
 from betthat.core.serializers import minor_to_decimal
-from wallet.ledger import MAX_AMOUNT_MINOR
+from wallet.ledger import MAX_AMOUNT_MINOR, binding_cursor
 from wallet.models import Account, LedgerEntry, Transaction
 
 CASH = Account.Kind.CASH.value
@@ -115,3 +115,39 @@ def staff_audit(record: dict[str, Any]) -> None:
             logger.exception("wallet staff audit append failed: %s", entry.get("action"))
 
     transaction.on_commit(append)
+
+
+_CLOSINGS_SQL = """
+SELECT bet_id,
+       max(user_id) FILTER (WHERE type = 'BET_PLACED'),
+       max(currency) FILTER (WHERE type = 'BET_PLACED'),
+       max(amount_minor) FILTER (WHERE type = 'BET_PLACED'),
+       count(*) FILTER (WHERE type IN ('BET_REFUND', 'BET_PAYOUT'))
+  FROM wallet_transaction
+ WHERE bet_id = ANY(%s)
+ GROUP BY bet_id
+"""
+
+
+def check_closings(*, closing: list[tuple[int, int, int]], currency: str, booked: bool = True) -> None:
+    """Why closing (releasing or capturing) bets' holds was refused, or a check after booking
+    a batch: for each (bet_id, user_id, amount_minor), in one query, the bet's hold is this
+    user's, in `currency`, at least as large, and closed at most by this booking (`booked`).
+    (A single booked closing needs no check afterwards: the booking's guard requires the hold
+    and the unique index `wallet_transaction_bet_closed_once` makes a second closing
+    impossible.)"""
+    with binding_cursor() as cursor:
+        cursor.execute(_CLOSINGS_SQL, [[bet_id for bet_id, _user, _amount in closing]], binary=True)
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+    for bet_id, user_id, amount_minor in closing:
+        placed_user, placed_currency, held, closings = found.get(bet_id, (None, None, None, 0))
+        if placed_user != user_id or placed_currency != currency:
+            raise NotFound("No stake is held for this bet.", details={"bet_id": bet_id})
+        if closings > (1 if booked else 0):
+            raise Conflict("This bet's stake was already released or captured.", details={"bet_id": bet_id})
+        if amount_minor > held:
+            raise ApplicationError(
+                "Cannot release or capture more than the stake held.",
+                code="invalid_amount",
+                details={"bet_id": bet_id, "held": minor_to_decimal(held)},
+            )

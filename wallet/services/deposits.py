@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
 from betthat.users.compliance import check_capability
-from wallet.locks import lock_user_accounts
 from wallet.models import Payment, Transaction
 from wallet.providers import get_provider
 from wallet.services.common import (
@@ -17,7 +16,7 @@ from wallet.services.common import (
     _check_currency,
 )
 from wallet.services.limits import _check_deposit_limits, _check_may_deposit
-from wallet.services.payments import _existing_payment, _payment_mark_failed
+from wallet.services.payments import _open_payment, _payment_mark_failed
 
 if TYPE_CHECKING:
     from betthat.users.models import User
@@ -43,26 +42,17 @@ def wallet_deposit_start(
     check_capability(user, "deposit")
     gateway = get_provider(provider)
     with transaction.atomic():
-        # The lock serialises this user's deposit starts, so two cannot both pass the limit.
-        lock_user_accounts(user_id=user.pk, currency=currency)
-        existing = _existing_payment(
-            user=user,
-            idempotency_key=idempotency_key,
-            direction=Payment.Direction.DEPOSIT,
-            amount_minor=amount_minor,
-            currency=currency,
-        )
-        if existing is not None:
-            return existing
-        _check_deposit_limits(user=user, amount_minor=amount_minor, currency=currency)
-        payment = Payment.objects.create(
+        payment, created = _open_payment(
             user=user,
             direction=Payment.Direction.DEPOSIT,
             amount_minor=amount_minor,
             currency=currency,
             provider=gateway.name,
             idempotency_key=idempotency_key,
+            check=lambda: _check_deposit_limits(user=user, amount_minor=amount_minor, currency=currency),
         )
+        if not created:
+            return payment
         Transaction.objects.create(
             user=user,
             payment=payment,

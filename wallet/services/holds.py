@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
-from betthat.core.errors import ApplicationError, Conflict, NotFound
-from betthat.core.serializers import minor_to_decimal
+from betthat.core.errors import NotFound
 from wallet.ledger import InsufficientFunds, Leg, book
 from wallet.models import Transaction
 from wallet.services.common import (
@@ -21,6 +20,7 @@ from wallet.services.common import (
     _event,
     _one_transaction,
     _unique_bet_violation,
+    check_closings,
 )
 
 if TYPE_CHECKING:
@@ -68,37 +68,6 @@ def wallet_hold(
         raise
 
 
-def _check_closing(
-    *, bet_id: int, user_id: int, currency: str, amount_minor: int, booked: bool = True
-) -> None:
-    """Why a release or capture was refused: the bet's hold must be this user's, at least
-    as large, and not closed yet. (A booked closing needs no check afterwards: the booking's
-    guard requires the hold and the unique index `wallet_transaction_bet_closed_once` makes a
-    second closing impossible.)"""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT max(user_id) FILTER (WHERE type = 'BET_PLACED'),
-                   max(currency) FILTER (WHERE type = 'BET_PLACED'),
-                   max(amount_minor) FILTER (WHERE type = 'BET_PLACED'),
-                   count(*) FILTER (WHERE type IN ('BET_REFUND', 'BET_PAYOUT'))
-              FROM wallet_transaction WHERE bet_id = %s
-            """,
-            [bet_id],
-        )
-        placed_user, placed_currency, held, closings = cursor.fetchone()
-    if placed_user != user_id or placed_currency != currency:
-        raise NotFound("No stake is held for this bet.", details={"bet_id": bet_id})
-    if closings > (1 if booked else 0):
-        raise Conflict("This bet's stake was already released or captured.", details={"bet_id": bet_id})
-    if amount_minor > held:
-        raise ApplicationError(
-            "Cannot release or capture more than the stake held.",
-            code="invalid_amount",
-            details={"held": minor_to_decimal(held)},
-        )
-
-
 def _close_hold(
     *, user: User, bet_id: int, currency: str, stake_minor: int, legs: list[Leg], conflict: str, **header: Any
 ) -> Transaction:
@@ -126,9 +95,7 @@ def _close_hold(
                 )
             except (InsufficientFunds, NotFound):
                 # Usually "there is no such hold" or "already closed": say which.
-                _check_closing(
-                    bet_id=bet_id, user_id=user.pk, currency=currency, amount_minor=stake_minor, booked=False
-                )
+                check_closings(closing=[(bet_id, user.pk, stake_minor)], currency=currency, booked=False)
                 raise
     except IntegrityError as error:
         if _unique_bet_violation(error):

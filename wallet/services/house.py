@@ -3,7 +3,7 @@ staff adjustments share one booking path, `house_transfer`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.db import transaction
 
@@ -60,21 +60,48 @@ def house_transfer(
     return tx
 
 
-def wallet_bonus(
-    *, user: User, amount_minor: int, currency: str = "USD", reason: str = "", created_by: User | None = None
-) -> Transaction:
-    """Credit a promotional amount from the house to the user's cash."""
-    return house_transfer(
-        user=user, type=Transaction.Type.BONUS, amount_minor=amount_minor, currency=currency, reason=reason,
-        created_by=created_by,
-    )  # fmt: skip
+class HouseService(Protocol):
+    def __call__(
+        self,
+        *,
+        user: User,
+        amount_minor: int,
+        currency: str = "USD",
+        reason: str = "",
+        created_by: User | None = None,
+    ) -> Transaction: ...
 
 
-def wallet_fee(
-    *, user: User, amount_minor: int, currency: str = "USD", reason: str = "", created_by: User | None = None
-) -> Transaction:
-    """Charge a fee from the user's cash to the fees account (409 `insufficient_funds` if short)."""
-    return house_transfer(
-        user=user, type=Transaction.Type.FEE, amount_minor=amount_minor, currency=currency, reason=reason,
-        created_by=created_by,
-    )  # fmt: skip
+def _house_service(type: str, name: str, doc: str) -> HouseService:
+    """A named service for one kind of `house_transfer` (the same checks and booking)."""
+
+    def service(
+        *,
+        user: User,
+        amount_minor: int,
+        currency: str = "USD",
+        reason: str = "",
+        created_by: User | None = None,
+    ) -> Transaction:
+        return house_transfer(
+            user=user,
+            type=type,
+            amount_minor=amount_minor,
+            currency=currency,
+            reason=reason,
+            created_by=created_by,
+        )
+
+    service.__name__ = service.__qualname__ = name
+    service.__doc__ = doc
+    return service
+
+
+wallet_bonus = _house_service(
+    Transaction.Type.BONUS, "wallet_bonus", "Credit a promotional amount from the house to the user's cash."
+)
+wallet_fee = _house_service(
+    Transaction.Type.FEE,
+    "wallet_fee",
+    "Charge a fee from the user's cash to the fees account (409 `insufficient_funds` if short).",
+)

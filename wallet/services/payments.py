@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -13,7 +14,7 @@ from betthat.core.outbox import publish
 from betthat.core.realtime import notify
 from betthat.core.serializers import minor_to_decimal
 from wallet.ledger import Leg, book
-from wallet.locks import lock_payment
+from wallet.locks import lock_payment, lock_user_accounts
 from wallet.models import Payment, Transaction
 from wallet.services.common import (
     CASH,
@@ -27,19 +28,48 @@ if TYPE_CHECKING:
     from betthat.users.models import User
 
 
-def _existing_payment(
-    *, user: User, idempotency_key: str, direction: str, amount_minor: int, currency: str
-) -> Payment | None:
-    if not idempotency_key:
-        return None
-    payment = Payment.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
-    if payment is None:
-        return None
-    if payment.direction != direction or payment.amount_minor != amount_minor or payment.currency != currency:
-        raise ApplicationError(
-            "This idempotency key was used for a different request.", code="idempotency_conflict", status=409
-        )
-    return payment
+def _open_payment(
+    *,
+    user: User,
+    direction: str,
+    amount_minor: int,
+    currency: str,
+    provider: str,
+    idempotency_key: str,
+    check: Callable[[], None] = lambda: None,
+) -> tuple[Payment, bool]:
+    """In the caller's transaction, under the user's account lock (taken here, so two starts
+    of one user are serialised): the payment of this idempotency key if there is one (409
+    `idempotency_conflict` if it was for something else), else a new one, after `check`
+    (e.g. the deposit limits). Returns (payment, created)."""
+    lock_user_accounts(user_id=user.pk, currency=currency)
+    existing = (
+        Payment.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
+        if idempotency_key
+        else None
+    )
+    if existing is not None:
+        if (existing.direction, existing.amount_minor, existing.currency) != (
+            direction,
+            amount_minor,
+            currency,
+        ):
+            raise ApplicationError(
+                "This idempotency key was used for a different request.",
+                code="idempotency_conflict",
+                status=409,
+            )
+        return existing, False
+    check()
+    payment = Payment.objects.create(
+        user=user,
+        direction=direction,
+        amount_minor=amount_minor,
+        currency=currency,
+        provider=provider,
+        idempotency_key=idempotency_key,
+    )
+    return payment, True
 
 
 DEPOSIT_NOTIFICATIONS_KEY = "deposits"  # preferences["notifications"]["deposits"]
@@ -71,6 +101,18 @@ def _payment_mark_failed(*, payment_id: int, reason: str) -> None:
         payment = lock_payment(payment_id=payment_id)
         if payment is not None and not payment.is_terminal:
             _fail_payment(payment=payment, reason=reason)
+
+
+def _payment_payload(payment: Payment) -> dict[str, Any]:
+    """What `payments.succeeded` and `payments.failed` events say about the payment."""
+    return {
+        "payment_id": payment.pk,
+        "user_id": payment.user_id,
+        "direction": payment.direction,
+        "amount": minor_to_decimal(payment.amount_minor),
+        "currency": payment.currency,
+        "provider": payment.provider,
+    }
 
 
 def _pending_transaction(payment: Payment) -> Transaction:
@@ -111,16 +153,7 @@ def _succeed_payment(*, payment: Payment) -> Transaction:
         status=Payment.Status.SUCCEEDED, completed_at=now, updated_at=now
     )
     payment.status = Payment.Status.SUCCEEDED
-    payload = {
-        "payment_id": payment.pk,
-        "user_id": payment.user_id,
-        "direction": payment.direction,
-        "amount": minor_to_decimal(payment.amount_minor),
-        "currency": payment.currency,
-        "provider": payment.provider,
-        "transaction_id": tx.pk,
-    }
-    publish("payments.succeeded", payload)
+    publish("payments.succeeded", {**_payment_payload(payment), "transaction_id": tx.pk})
     _completed(tx)
     verb = "Deposit" if payment.direction == Payment.Direction.DEPOSIT else "Withdrawal"
     _notify_payment(
@@ -159,18 +192,7 @@ def _fail_payment(*, payment: Payment, reason: str) -> None:
         status=Payment.Status.FAILED, failure_reason=reason[:255], completed_at=now, updated_at=now
     )
     payment.status = Payment.Status.FAILED
-    publish(
-        "payments.failed",
-        {
-            "payment_id": payment.pk,
-            "user_id": payment.user_id,
-            "direction": payment.direction,
-            "amount": minor_to_decimal(payment.amount_minor),
-            "currency": payment.currency,
-            "provider": payment.provider,
-            "reason": reason,
-        },
-    )
+    publish("payments.failed", {**_payment_payload(payment), "reason": reason})
     verb = "Deposit" if payment.direction == Payment.Direction.DEPOSIT else "Withdrawal"
     _notify_payment(payment, event="payments.failed", message=f"{verb} failed: {reason}")
 

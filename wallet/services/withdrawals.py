@@ -28,17 +28,18 @@ from django.utils import timezone
 from betthat.core.errors import ApplicationError
 from betthat.users.compliance import check_capability
 from wallet.ledger import Leg, book
-from wallet.locks import lock_user_accounts
 from wallet.models import Payment, Transaction
 from wallet.providers import PaymentProvider, ProviderRefused, ProviderUnavailable, get_provider
 from wallet.services.common import CASH, HOLDS, Entry, _check_amount, _check_currency
-from wallet.services.payments import _existing_payment, _payment_mark_failed
+from wallet.services.payments import _open_payment, _payment_mark_failed
 
 if TYPE_CHECKING:
     from betthat.users.models import User
 
 logger = logging.getLogger(__name__)
-RESUBMIT_AFTER = timedelta(seconds=60)
+# Longer than any provider call can take (Stripe's client times out after 80 s), so a first
+# call still in flight is not raced by its resubmission.
+RESUBMIT_AFTER = timedelta(minutes=5)
 
 
 def _withdrawal_reserve(
@@ -47,17 +48,7 @@ def _withdrawal_reserve(
     """Hold the amount and create the payment in one transaction; (payment, created). A
     replayed idempotency key returns the first payment and creates nothing."""
     with transaction.atomic():
-        lock_user_accounts(user_id=user.pk, currency=currency)
-        existing = _existing_payment(
-            user=user,
-            idempotency_key=idempotency_key,
-            direction=Payment.Direction.WITHDRAWAL,
-            amount_minor=amount_minor,
-            currency=currency,
-        )
-        if existing is not None:
-            return existing, False
-        payment = Payment.objects.create(
+        payment, created = _open_payment(
             user=user,
             direction=Payment.Direction.WITHDRAWAL,
             amount_minor=amount_minor,
@@ -65,6 +56,8 @@ def _withdrawal_reserve(
             provider=provider,
             idempotency_key=idempotency_key,
         )
+        if not created:
+            return payment, False
         book(
             user_id=user.pk,
             currency=currency,
@@ -142,7 +135,7 @@ def wallet_withdraw(
 
 def withdrawals_resubmit_due() -> int:
     """Ask the provider again for every held withdrawal it never confirmed receiving (no
-    provider id, older than a minute, fewer than WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS tries);
+    provider id, older than RESUBMIT_AFTER, fewer than WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS tries);
     the same idempotency key makes a second payout impossible. Returns how many were asked."""
     cutoff = timezone.now() - RESUBMIT_AFTER
     due = list(
