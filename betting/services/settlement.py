@@ -16,21 +16,19 @@ Two steps, both idempotent:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from betthat.core import realtime
 from betthat.core.audit import audit_append, audit_append_many
 from betthat.core.outbox import publish_many
-from betthat.core.realtime import user_group
+from betthat.users import preferences
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
@@ -224,7 +222,7 @@ def after_settlement(
         )
     publish_many("bet.settled", payloads)
     listening = _wants_settlement_notifications(list(per_user))
-    _notify_many(
+    realtime.notify_many(
         {
             user_id: {"type": "bet.settled", "bets": settled, "message": _notification_text(settled)}
             for user_id, settled in per_user.items()
@@ -236,45 +234,12 @@ def after_settlement(
 
 
 def _wants_settlement_notifications(user_ids: list[int]) -> set[int]:
-    """The users who have not turned settlement messages off (preference
-    `notifications.bet_settled`, on by default)."""
+    """The users who have not turned settlement messages off (the typed preference
+    `notify_settlements`, on by default; older stored shapes read the same way)."""
     if not user_ids:
         return set()
-    wanted = set()
-    for user_id, preferences in User.all_objects.filter(pk__in=user_ids).values_list("pk", "preferences"):
-        notifications = (preferences or {}).get("notifications") if isinstance(preferences, dict) else None
-        if not isinstance(notifications, dict) or notifications.get("bet_settled", True) is not False:
-            wanted.add(user_id)
-    return wanted
-
-
-def _notify_many(payloads: dict[int, dict[str, Any]]) -> None:
-    """`notify` for every user of a batch: one on-commit callback whose group sends run
-    concurrently in one event loop (one `async_to_sync` per user cost ~5 ms each)."""
-
-    async def send_all() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        results = await asyncio.gather(
-            *(
-                layer.group_send(user_group(user_id), {"type": "notify", "payload": payload})
-                for user_id, payload in payloads.items()
-            ),
-            return_exceptions=True,
-        )
-        for user_id, result in zip(payloads, results, strict=True):
-            if isinstance(result, Exception):  # realtime is best effort; the database is the truth
-                logger.error("settlement notification to user %s failed: %r", user_id, result)
-
-    def send() -> None:
-        try:
-            async_to_sync(send_all)()
-        except Exception:
-            logger.exception("settlement notifications failed")
-
-    if payloads:
-        transaction.on_commit(send)
+    rows = User.all_objects.filter(pk__in=user_ids).values_list("pk", "preferences")
+    return {user_id for user_id, stored in rows if preferences.read(stored).notify_settlements}
 
 
 def _notification_text(settled: list[dict[str, Any]]) -> str:

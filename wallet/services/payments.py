@@ -13,6 +13,7 @@ from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import publish
 from betthat.core.realtime import notify
 from betthat.core.serializers import minor_to_decimal
+from betthat.users import preferences
 from wallet.ledger import Leg, book
 from wallet.locks import lock_payment, lock_user_accounts
 from wallet.models import Payment, Transaction
@@ -72,16 +73,10 @@ def _open_payment(
     return payment, True
 
 
-DEPOSIT_NOTIFICATIONS_KEY = "deposits"  # preferences["notifications"]["deposits"]
-
-
-def wants_deposit_notifications(preferences: object) -> bool:
-    """The user's choice for deposit messages: `preferences["notifications"]["deposits"]`,
-    on unless it is exactly False (a missing or malformed preference keeps the default)."""
-    notifications = preferences.get("notifications") if isinstance(preferences, dict) else None
-    if not isinstance(notifications, dict):
-        return True
-    return notifications.get(DEPOSIT_NOTIFICATIONS_KEY) is not False
+def wants_deposit_notifications(stored: object) -> bool:
+    """The user's choice for deposit messages (the typed preference `notify_deposits`, on
+    by default; a missing, malformed or older stored shape reads the same way)."""
+    return preferences.read(stored).notify_deposits
 
 
 def _notify_payment(payment: Payment, *, event: str, message: str) -> None:
