@@ -100,7 +100,9 @@ def test_event_markets_are_grouped_with_a_jump_menu(browser):
     assert headings == ["Main lines", "Alternate lines", "Props · Patrick Mahomes"]
     assert html.count('<details class="market-group"') == 3
     assert re.search(r'id="group-0" open', html) and not re.search(r'id="group-1" open', html)
-    assert "Player passing yards" in html and "player_pass_yds" not in html.split("<main")[1].split("</main>")[0]
+    assert (
+        "Player passing yards" in html and "player_pass_yds" not in html.split("<main")[1].split("</main>")[0]
+    )
 
 
 def test_a_suspended_price_is_never_best_nor_a_link(browser):

@@ -106,6 +106,8 @@ STAFF_PAGES = [
     ("admin users", "/admin/users/user/"),
     ("admin user form", "/admin/users/user/{staff}/change/"),
     ("admin bets", "/admin/betting/bet/"),
+    ("ledger health", "/admin/wallet/account/ledger-health/"),
+    ("exposure", "/admin/betting/bet/exposure/"),
 ]
 PUBLIC_PAGES = [
     ("landing", "/"),
@@ -130,8 +132,8 @@ def _on_screen(page, selector: str, width: int) -> str | None:
 
 
 @pytest.mark.parametrize("width", [390, 1400])
-def test_pages_fit_the_screen_and_pass_axe(browser_page, live_server, world, user, staff_user, width):
-    page = browser_page
+def test_pages_fit_the_screen_and_pass_axe(watched_page, live_server, world, user, staff_user, width):
+    page = watched_page
     page.set_viewport_size({"width": width, "height": 900})
     ids = {
         "event": world["game"].event.pk,
@@ -152,6 +154,8 @@ def test_pages_fit_the_screen_and_pass_axe(browser_page, live_server, world, use
             problems.append(f"{name} @ {width}px scrolls sideways by {overflow}px")
         if must_show and (why := _on_screen(page, must_show, width)):
             problems.append(f"{name} @ {width}px: {why}")
+        if csp := page.evaluate("() => window.__csp"):
+            problems.append(f"{name}: the CSP refused {csp}")
         for v in axe_violations(page):
             problems.append(f"{name} @ {width}px axe {v['impact']} {v['id']}: {v['help']} {v['nodes'][:2]}")
 
