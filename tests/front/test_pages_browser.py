@@ -251,3 +251,21 @@ def test_odds_follow_the_users_format_on_every_page(browser_page, live_server, u
             return [f, a]; })"""
     )
     assert js == [["3/2", "+150"], ["10/11", "-110"], ["10/1", "+1000"], ["1/3", "-300"]]
+
+
+def test_the_board_filters_take_percents_as_the_table_shows_them(browser_page, live_server, user):
+    page = browser_page
+    game = make_game()
+    make_edge(game, "home_ml", "draftkings")  # edge 4.5%, EV 10%
+    login(page, user, live_server.url)
+    page.goto("/edges/")
+    page.get_by_label("Min edge (%)").fill("2")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**min_edge=0.02**")
+    assert page.locator(".error").count() == 0  # no raw form error, the filter is kept
+    assert page.get_by_label("Min edge (%)").input_value() == "2"
+    assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 1
+    page.get_by_label("Min edge (%)").fill("5")  # above the edge's 4.5%
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**min_edge=0.05**")
+    assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 0
