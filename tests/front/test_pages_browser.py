@@ -269,3 +269,24 @@ def test_the_board_filters_take_percents_as_the_table_shows_them(browser_page, l
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**min_edge=0.05**")
     assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 0
+
+
+def test_a_refused_withdrawal_shows_the_error_beside_the_field_and_keeps_the_amount(
+    browser_page, live_server, user
+):
+    page = browser_page
+    fund_user(user, 5_000)
+    login(page, user, live_server.url)
+    page.goto("/wallet/")
+    page.fill("#withdraw-amount", "12,5")  # not plain decimal: caught where it is typed
+    page.click("[data-testid=withdraw-submit]")
+    assert "plain digits" in page.get_by_test_id("withdraw-error").inner_text()
+    assert page.url.endswith("/wallet/")
+    page.fill("#withdraw-amount", "999.00")  # more than the balance: refused by the server
+    page.click("[data-testid=withdraw-submit]")
+    page.wait_for_url("**/wallet/#withdraw")
+    assert page.get_by_test_id("withdraw-error").inner_text().startswith("Withdrawal refused")
+    assert page.input_value("#withdraw-amount") == "999.00"
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'withdraw-amount'", timeout=3000
+    )
