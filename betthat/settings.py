@@ -350,7 +350,10 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'", *env.list("CSP_FORM_ACTION_EXTRA", default=["https://checkout.stripe.com"])],
+        "form-action": [
+            "'self'",
+            *env.list("CSP_FORM_ACTION_EXTRA", default=["https://checkout.stripe.com"]),
+        ],
     },
 }
 

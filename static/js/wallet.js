@@ -20,12 +20,21 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("form[data-amount-form]").forEach((form) => {
+      const input = form.querySelector("[data-amount]");
       form.addEventListener("submit", (event) => {
-        if (!check(form)) { event.preventDefault(); form.querySelector("[data-amount]").focus(); }
+        if (!check(form)) { event.preventDefault(); input.focus(); return; }
+        // kept for this tab only, so a refusal from the server does not lose what was typed
+        try { sessionStorage.setItem("bt-amount:" + input.id, input.value); } catch (e) { /* storage off */ }
       });
+      let kept = null;
+      try { kept = sessionStorage.getItem("bt-amount:" + input.id); sessionStorage.removeItem("bt-amount:" + input.id); } catch (e) { kept = null; }
+      // a refusal from the server: the typed amount comes back and the focus goes to the field
+      if (input.getAttribute("aria-invalid") === "true") {
+        if (kept && !input.value) input.value = kept;
+        input.focus();
+        // the redirect's #fragment is scrolled to after load, which resets focus: focus again
+        window.addEventListener("load", () => setTimeout(() => input.focus(), 0), { once: true });
+      }
     });
-    // a refusal from the server: put the focus on the field it is about
-    const invalid = document.querySelector("form[data-amount-form] [aria-invalid=true]");
-    if (invalid) invalid.focus();
   });
 })();

@@ -138,3 +138,33 @@ def test_a_live_price_update_leaves_the_price_clickable_and_a_suspended_price_is
         f"() => document.querySelector('[data-quote=\"{home}:fanduel\"]').dataset.suspended === 'false'"
     )
     assert cell("fanduel").locator("a.quote-link").count() == 1
+
+
+def test_held_changes_wait_behind_a_notice_until_the_user_shows_them(browser_page, asgi_server, user):
+    page = browser_page
+    login(page, user, asgi_server)
+    demo.seed(users=[user], stdout=open("/dev/null", "w"))  # noqa: SIM115
+    page.goto(asgi_server + "/")
+    page.wait_for_function("() => document.getElementById('board-status').textContent.startsWith('live')")
+    page.get_by_test_id("board-pause").click()  # hold the order (as the pointer on the board would)
+    assert page.get_by_test_id("board-pause").get_attribute("aria-pressed") == "true"
+
+    simulator = Simulator(events=8, seed=7, volatility=3.0)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not page.get_by_test_id("board-pending").is_visible():
+        simulator.tick()
+        time.sleep(0.3)
+    pending = page.get_by_test_id("board-pending")
+    assert pending.is_visible(), "no change was held"
+    assert "new edge" in pending.inner_text() or "changed order" in pending.inner_text()
+    shown_before = page.locator("#edge-board tbody tr[data-edge-id]").count()
+
+    page.get_by_test_id("board-apply").click()
+    assert page.get_by_test_id("board-pending").is_hidden()
+    rows = page.locator("#edge-board tbody tr[data-edge-id]")
+    assert rows.count() >= shown_before
+    # after "Show them" the board is in its order again: expected value, highest first
+    evs = rows.evaluate_all("rs => rs.map(r => parseFloat(r.querySelector('[data-col=ev]').textContent))")
+    assert evs == sorted(evs, reverse=True), evs
+    status = page.locator("#board-status").inner_text()
+    assert status == f"live · {rows.count()} edge{'s' if rows.count() != 1 else ''}"

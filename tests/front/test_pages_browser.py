@@ -106,6 +106,8 @@ STAFF_PAGES = [
     ("admin users", "/admin/users/user/"),
     ("admin user form", "/admin/users/user/{staff}/change/"),
     ("admin bets", "/admin/betting/bet/"),
+    ("ledger health", "/admin/wallet/account/ledger-health/"),
+    ("exposure", "/admin/betting/bet/exposure/"),
 ]
 PUBLIC_PAGES = [
     ("landing", "/"),
@@ -130,8 +132,8 @@ def _on_screen(page, selector: str, width: int) -> str | None:
 
 
 @pytest.mark.parametrize("width", [390, 1400])
-def test_pages_fit_the_screen_and_pass_axe(browser_page, live_server, world, user, staff_user, width):
-    page = browser_page
+def test_pages_fit_the_screen_and_pass_axe(watched_page, live_server, world, user, staff_user, width):
+    page = watched_page
     page.set_viewport_size({"width": width, "height": 900})
     ids = {
         "event": world["game"].event.pk,
@@ -152,6 +154,8 @@ def test_pages_fit_the_screen_and_pass_axe(browser_page, live_server, world, use
             problems.append(f"{name} @ {width}px scrolls sideways by {overflow}px")
         if must_show and (why := _on_screen(page, must_show, width)):
             problems.append(f"{name} @ {width}px: {why}")
+        if csp := page.evaluate("() => window.__csp"):
+            problems.append(f"{name}: the CSP refused {csp}")
         for v in axe_violations(page):
             problems.append(f"{name} @ {width}px axe {v['impact']} {v['id']}: {v['help']} {v['nodes'][:2]}")
 
@@ -247,3 +251,42 @@ def test_odds_follow_the_users_format_on_every_page(browser_page, live_server, u
             return [f, a]; })"""
     )
     assert js == [["3/2", "+150"], ["10/11", "-110"], ["10/1", "+1000"], ["1/3", "-300"]]
+
+
+def test_the_board_filters_take_percents_as_the_table_shows_them(browser_page, live_server, user):
+    page = browser_page
+    game = make_game()
+    make_edge(game, "home_ml", "draftkings")  # edge 4.5%, EV 10%
+    login(page, user, live_server.url)
+    page.goto("/edges/")
+    page.get_by_label("Min edge (%)").fill("2")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**min_edge=0.02**")
+    assert page.locator(".error").count() == 0  # no raw form error, the filter is kept
+    assert page.get_by_label("Min edge (%)").input_value() == "2"
+    assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 1
+    page.get_by_label("Min edge (%)").fill("5")  # above the edge's 4.5%
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**min_edge=0.05**")
+    assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 0
+
+
+def test_a_refused_withdrawal_shows_the_error_beside_the_field_and_keeps_the_amount(
+    browser_page, live_server, user
+):
+    page = browser_page
+    fund_user(user, 5_000)
+    login(page, user, live_server.url)
+    page.goto("/wallet/")
+    page.fill("#withdraw-amount", "12,5")  # not plain decimal: caught where it is typed
+    page.click("[data-testid=withdraw-submit]")
+    assert "plain digits" in page.get_by_test_id("withdraw-error").inner_text()
+    assert page.url.endswith("/wallet/")
+    page.fill("#withdraw-amount", "999.00")  # more than the balance: refused by the server
+    page.click("[data-testid=withdraw-submit]")
+    page.wait_for_url("**/wallet/#withdraw")
+    assert page.get_by_test_id("withdraw-error").inner_text().startswith("Withdrawal refused")
+    assert page.input_value("#withdraw-amount") == "999.00"
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'withdraw-amount'", timeout=3000
+    )
