@@ -76,7 +76,7 @@ def _require_dashboard_permission(request: HttpRequest) -> None:
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
-    snapshot = selectors.dashboard_snapshot()
+    snapshot = selectors.dashboard_snapshot_cached()
     return {
         **snapshot,
         "refresh_seconds": settings.OPS_DASHBOARD_REFRESH_SECONDS,
