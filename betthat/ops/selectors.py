@@ -114,8 +114,8 @@ def users_overview() -> dict[str, Any]:
 def book_overview() -> dict[str, Any]:
     """Per currency: the three periods' figures, and the daily series of the last 30 days."""
     by_currency: dict[str, dict[str, DashboardSummary]] = defaultdict(dict)
-    for row in DashboardSummary.objects.all():
-        by_currency[row.currency][row.period] = row
+    for summary in DashboardSummary.objects.all():
+        by_currency[summary.currency][summary.period] = summary
     currencies = sorted(by_currency, key=lambda c: (c != settings.DEFAULT_CURRENCY, c))
     if not currencies:
         currencies = [settings.DEFAULT_CURRENCY]
@@ -123,7 +123,7 @@ def book_overview() -> dict[str, Any]:
     today = timezone.now().astimezone(UTC).date()
     days = [today - timedelta(days=offset) for offset in range(29, -1, -1)]
     daily: dict[tuple[str, date], DailyBook] = {
-        (row.currency, row.day): row for row in DailyBook.objects.all()
+        (day.currency, day.day): day for day in DailyBook.objects.all()
     }
     tables = []
     for currency in currencies:

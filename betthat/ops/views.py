@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
@@ -75,7 +76,7 @@ def _require_dashboard_permission(request: HttpRequest) -> None:
         raise PermissionDenied("You need the permission to view the operations dashboard.")
 
 
-def _dashboard_context(request: HttpRequest) -> dict:
+def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     snapshot = selectors.dashboard_snapshot_cached()
     return {
         **snapshot,
@@ -84,14 +85,14 @@ def _dashboard_context(request: HttpRequest) -> dict:
     }
 
 
-def _charts(snapshot: dict) -> dict:
+def _charts(snapshot: dict[str, Any]) -> dict[str, Any]:
     """Server-side SVG geometry for the panels that read better as a picture."""
     from wallet.money import format_minor
 
     def signed(value: int) -> str:
         return ("+" if value > 0 else "") + format_minor(value)
 
-    out: dict = {}
+    out: dict[str, Any] = {}
     if snapshot["users"]["ok"]:
         out["signups"] = charts.bar_chart(snapshot["users"]["data"]["signups"], label=lambda n: f"{n:,}")
     if snapshot["book"]["ok"]:
