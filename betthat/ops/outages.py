@@ -7,6 +7,8 @@ syntax error) is not an outage and keeps its usual handling.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from django.db import InterfaceError as DjangoInterfaceError
 from django.db import OperationalError as DjangoOperationalError
@@ -55,5 +57,5 @@ def outage_service(error: BaseException | None) -> str | None:
     return None
 
 
-def outage_body(service: str) -> dict:
+def outage_body(service: str) -> dict[str, Any]:
     return error_body(OUTAGE_CODE, OUTAGE_MESSAGE, {"service": service})

@@ -11,12 +11,12 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Aggregate, Count, FloatField, Max
+from django.db.models import Aggregate, Count, FloatField, Max, Q
 from django.utils import timezone
 
 from betthat.ops.models import (
@@ -114,14 +114,17 @@ def users_overview() -> dict[str, Any]:
 def book_overview() -> dict[str, Any]:
     """Per currency: the three periods' figures, and the daily series of the last 30 days."""
     by_currency: dict[str, dict[str, DashboardSummary]] = defaultdict(dict)
-    for row in DashboardSummary.objects.all():
-        by_currency[row.currency][row.period] = row
+    for summary in DashboardSummary.objects.all():
+        by_currency[summary.currency][summary.period] = summary
     currencies = sorted(by_currency, key=lambda c: (c != settings.DEFAULT_CURRENCY, c))
     if not currencies:
         currencies = [settings.DEFAULT_CURRENCY]
-    daily: dict[str, list[DailyBook]] = defaultdict(list)
-    for row in DailyBook.objects.order_by("day"):
-        daily[row.currency].append(row)
+    # the last 30 UTC days, oldest first; the view has rows only for days with activity
+    today = timezone.now().astimezone(UTC).date()
+    days = [today - timedelta(days=offset) for offset in range(29, -1, -1)]
+    daily: dict[tuple[str, date], DailyBook] = {
+        (day.currency, day.day): day for day in DailyBook.objects.all()
+    }
     tables = []
     for currency in currencies:
         periods = []
@@ -143,8 +146,14 @@ def book_overview() -> dict[str, Any]:
             {
                 "currency": currency,
                 "periods": periods,
-                "daily_profit": [(row.day, row.house_profit_minor) for row in daily.get(currency, [])],
-                "daily_handle": [(row.day, row.handle_minor) for row in daily.get(currency, [])],
+                "daily_profit": [
+                    (day, daily[(currency, day)].house_profit_minor if (currency, day) in daily else 0)
+                    for day in days
+                ],
+                "daily_handle": [
+                    (day, daily[(currency, day)].handle_minor if (currency, day) in daily else 0)
+                    for day in days
+                ],
             }
         )
     return {"currencies": tables}
@@ -167,24 +176,25 @@ def top_bettors(*, limit: int = 8) -> dict[str, list[UserBetStats]]:
 def bets_overview() -> dict[str, Any]:
     counts = {row.status: row.bets for row in BetsByStatus.objects.all()}
     rows = [(key, label, counts.get(key, 0)) for key, label in BET_STATUSES]
-    settled = SettlementLag.objects.filter(is_pending=False).aggregate(
-        count=Count("bet_id"),
-        p50=Percentile("lag_seconds", 0.5),
-        p95=Percentile("lag_seconds", 0.95),
-        worst=Max("lag_seconds"),
-    )
-    due = SettlementLag.objects.filter(is_pending=True).aggregate(
-        count=Count("bet_id"), oldest=Max("lag_seconds")
+    # one pass over the view: settled in the last 24 h, and due but still pending
+    settled, due = Q(is_pending=False), Q(is_pending=True)
+    lag = SettlementLag.objects.aggregate(
+        settled=Count("bet_id", filter=settled),
+        p50=Percentile("lag_seconds", 0.5, filter=settled),
+        p95=Percentile("lag_seconds", 0.95, filter=settled),
+        worst=Max("lag_seconds", filter=settled),
+        due=Count("bet_id", filter=due),
+        oldest=Max("lag_seconds", filter=due),
     )
     return {
         "by_status": share_bar(rows),
-        "settled_24h": settled["count"],
-        "lag_p50": settled["p50"],
-        "lag_p95": settled["p95"],
-        "lag_max": settled["worst"],
-        "due_pending": due["count"],
-        "due_oldest_seconds": due["oldest"],
-        "is_lagging": bool(due["oldest"] and due["oldest"] > settings.OPS_SETTLEMENT_LAG_WARN_SECONDS),
+        "settled_24h": lag["settled"],
+        "lag_p50": lag["p50"],
+        "lag_p95": lag["p95"],
+        "lag_max": lag["worst"],
+        "due_pending": lag["due"],
+        "due_oldest_seconds": lag["oldest"],
+        "is_lagging": bool(lag["oldest"] and lag["oldest"] > settings.OPS_SETTLEMENT_LAG_WARN_SECONDS),
     }
 
 
@@ -369,6 +379,31 @@ def _feeds_panel(*, now: datetime) -> dict[str, Any]:
     return {"books": books, "stale": stale, "live": len(books) - len(stale)}
 
 
+SNAPSHOT_CACHE_KEY = "ops:dashboard-snapshot"
+
+
+def dashboard_snapshot_cached() -> dict[str, Any]:
+    """The snapshot, shared by every open dashboard for OPS_DASHBOARD_CACHE_SECONDS: with a
+    few staff watching, the views' scans of the bets run once per interval, not per viewer.
+    The page shows the snapshot's own time."""
+    seconds = settings.OPS_DASHBOARD_CACHE_SECONDS
+    if seconds <= 0:
+        return dashboard_snapshot()
+    try:
+        cached = cache.get(SNAPSHOT_CACHE_KEY)
+    except Exception:  # Redis down: compute it (the queues panel will say why)
+        logger.warning("dashboard cache unavailable", exc_info=True)
+        return dashboard_snapshot()
+    if cached is not None:
+        return cached
+    snapshot = dashboard_snapshot()
+    try:
+        cache.set(SNAPSHOT_CACHE_KEY, snapshot, seconds)
+    except Exception:
+        logger.warning("dashboard cache unavailable", exc_info=True)
+    return snapshot
+
+
 def dashboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     return {
@@ -390,6 +425,7 @@ __all__ = [
     "bets_overview",
     "book_overview",
     "dashboard_snapshot",
+    "dashboard_snapshot_cached",
     "edge_counts",
     "edges_overview",
     "feed_health",

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from betthat.core.errors import error_body
-from betthat.ops import health, metrics, selectors
+from betthat.ops import charts, health, metrics, selectors
 
 DASHBOARD_PERMISSION = "ops.view_dashboard"
 
@@ -75,8 +76,8 @@ def _require_dashboard_permission(request: HttpRequest) -> None:
         raise PermissionDenied("You need the permission to view the operations dashboard.")
 
 
-def _dashboard_context(request: HttpRequest) -> dict:
-    snapshot = selectors.dashboard_snapshot()
+def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    snapshot = selectors.dashboard_snapshot_cached()
     return {
         **snapshot,
         "refresh_seconds": settings.OPS_DASHBOARD_REFRESH_SECONDS,
@@ -84,21 +85,21 @@ def _dashboard_context(request: HttpRequest) -> dict:
     }
 
 
-def _charts(snapshot: dict) -> dict:
-    """Server-side SVG geometry (the same charts as the betting statistics page)."""
-    from betting import charts
+def _charts(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Server-side SVG geometry for the panels that read better as a picture."""
+    from wallet.money import format_minor
 
-    out: dict = {}
+    def signed(value: int) -> str:
+        return ("+" if value > 0 else "") + format_minor(value)
+
+    out: dict[str, Any] = {}
     if snapshot["users"]["ok"]:
-        signups = [float(n) for _day, n in snapshot["users"]["data"]["signups"]]
-        out["signups"] = charts.bar_chart(signups, label=lambda v: f"{v:,.0f}") if any(signups) else None
+        out["signups"] = charts.bar_chart(snapshot["users"]["data"]["signups"], label=lambda n: f"{n:,}")
     if snapshot["book"]["ok"]:
         first = snapshot["book"]["data"]["currencies"][0]
-        profit = [float(v) for _day, v in first["daily_profit"]]
-        handle = [float(v) for _day, v in first["daily_handle"]]
         out["currency"] = first["currency"]
-        out["profit"] = charts.bar_chart(profit, label=charts.money_label) if any(profit) else None
-        out["handle"] = charts.bar_chart(handle, label=charts.money_label) if any(handle) else None
+        out["profit"] = charts.bar_chart(first["daily_profit"], label=signed)
+        out["handle"] = charts.bar_chart(first["daily_handle"], label=format_minor)
     return out
 
 

@@ -105,3 +105,18 @@ def test_the_empty_dashboard_says_so(dashboard_staff):
     assert "No bets yet." in html
     assert "No active edges right now." in html
     assert "Every event has been relayed." in html
+
+
+def test_the_snapshot_is_shared_for_a_few_seconds(settings):
+    from betthat.ops import selectors
+
+    settings.OPS_DASHBOARD_CACHE_SECONDS = 30
+    first = selectors.dashboard_snapshot_cached()
+    UserFactory()
+    again = selectors.dashboard_snapshot_cached()
+    assert again["now"] == first["now"]
+    assert again["users"]["data"]["by_status"].total == first["users"]["data"]["by_status"].total
+    settings.OPS_DASHBOARD_CACHE_SECONDS = 0
+    fresh = selectors.dashboard_snapshot_cached()
+    assert fresh["now"] > first["now"]
+    assert fresh["users"]["data"]["by_status"].total == first["users"]["data"]["by_status"].total + 1

@@ -42,66 +42,80 @@ SELECT b.user_id || ':' || b.currency AS id,
 
 # One row per (period, currency): handle and placements by placing time, house profit by
 # settling time, open exposure (what the house pays beyond the stakes if every pending bet
-# wins) of the pending bets placed in the period. "today" starts at midnight UTC.
+# wins) of the pending bets placed in the period. "today" starts at midnight UTC. One pass
+# over the bets of the last 30 days, then one row per period.
 DASHBOARD_SUMMARY = """
 CREATE VIEW dashboard_summary AS
-WITH periods(period, position, starts_at) AS (
-    VALUES ('today', 1, date_trunc('day', now())),
-           ('7d', 2, now() - interval '7 days'),
-           ('30d', 3, now() - interval '30 days')
-), currencies AS (
-    SELECT DISTINCT currency FROM betting_bet
+WITH bounds AS (
+    SELECT date_trunc('day', now()) AS today, now() - interval '7 days' AS week, now() - interval '30 days' AS month
+), per_currency AS (
+    SELECT b.currency,
+           x.today, x.week, x.month,
+           count(*) FILTER (WHERE b.status <> 'cancelled' AND b.placed_at >= x.today) AS placed_today,
+           count(*) FILTER (WHERE b.status <> 'cancelled' AND b.placed_at >= x.week) AS placed_week,
+           count(*) FILTER (WHERE b.status <> 'cancelled' AND b.placed_at >= x.month) AS placed_month,
+           sum(b.stake_minor) FILTER (WHERE b.status <> 'cancelled' AND b.placed_at >= x.today) AS handle_today,
+           sum(b.stake_minor) FILTER (WHERE b.status <> 'cancelled' AND b.placed_at >= x.week) AS handle_week,
+           sum(b.stake_minor) FILTER (WHERE b.status <> 'cancelled' AND b.placed_at >= x.month) AS handle_month,
+           count(*) FILTER (WHERE b.status IN ('settled', 'void') AND b.settled_at >= x.today) AS settled_today,
+           count(*) FILTER (WHERE b.status IN ('settled', 'void') AND b.settled_at >= x.week) AS settled_week,
+           count(*) FILTER (WHERE b.status IN ('settled', 'void') AND b.settled_at >= x.month) AS settled_month,
+           -sum(b.net_profit_minor) FILTER (WHERE b.status IN ('settled', 'void') AND b.settled_at >= x.today)
+               AS profit_today,
+           -sum(b.net_profit_minor) FILTER (WHERE b.status IN ('settled', 'void') AND b.settled_at >= x.week)
+               AS profit_week,
+           -sum(b.net_profit_minor) FILTER (WHERE b.status IN ('settled', 'void') AND b.settled_at >= x.month)
+               AS profit_month,
+           count(*) FILTER (WHERE b.status = 'pending' AND b.placed_at >= x.today) AS open_today,
+           count(*) FILTER (WHERE b.status = 'pending' AND b.placed_at >= x.week) AS open_week,
+           count(*) FILTER (WHERE b.status = 'pending' AND b.placed_at >= x.month) AS open_month,
+           sum(b.potential_return_minor - b.stake_minor) FILTER (WHERE b.status = 'pending' AND b.placed_at >= x.today)
+               AS exposure_today,
+           sum(b.potential_return_minor - b.stake_minor) FILTER (WHERE b.status = 'pending' AND b.placed_at >= x.week)
+               AS exposure_week,
+           sum(b.potential_return_minor - b.stake_minor) FILTER (WHERE b.status = 'pending' AND b.placed_at >= x.month)
+               AS exposure_month
+      FROM betting_bet b CROSS JOIN bounds x
+     WHERE b.placed_at >= x.month OR b.settled_at >= x.month
+     GROUP BY b.currency, x.today, x.week, x.month
 )
 SELECT p.period || ':' || c.currency AS id, p.period, p.position, p.starts_at, c.currency,
-       COALESCE(placed.bets, 0) AS bets_placed,
-       COALESCE(placed.handle_minor, 0)::bigint AS handle_minor,
-       COALESCE(settled.bets, 0) AS bets_settled,
-       COALESCE(settled.house_profit_minor, 0)::bigint AS house_profit_minor,
-       COALESCE(open.bets, 0) AS open_bets,
-       COALESCE(open.exposure_minor, 0)::bigint AS open_exposure_minor
-  FROM periods p
- CROSS JOIN currencies c
-  LEFT JOIN LATERAL (
-        SELECT count(*) AS bets, sum(b.stake_minor) AS handle_minor FROM betting_bet b
-         WHERE b.currency = c.currency AND b.placed_at >= p.starts_at AND b.status <> 'cancelled'
-       ) placed ON true
-  LEFT JOIN LATERAL (
-        SELECT count(*) AS bets, -sum(b.net_profit_minor) AS house_profit_minor FROM betting_bet b
-         WHERE b.currency = c.currency AND b.settled_at >= p.starts_at AND b.status IN ('settled', 'void')
-       ) settled ON true
-  LEFT JOIN LATERAL (
-        SELECT count(*) AS bets, sum(b.potential_return_minor - b.stake_minor) AS exposure_minor
-          FROM betting_bet b
-         WHERE b.currency = c.currency AND b.placed_at >= p.starts_at AND b.status = 'pending'
-       ) open ON true
+       COALESCE(p.bets_placed, 0) AS bets_placed,
+       COALESCE(p.handle_minor, 0)::bigint AS handle_minor,
+       COALESCE(p.bets_settled, 0) AS bets_settled,
+       COALESCE(p.house_profit_minor, 0)::bigint AS house_profit_minor,
+       COALESCE(p.open_bets, 0) AS open_bets,
+       COALESCE(p.open_exposure_minor, 0)::bigint AS open_exposure_minor
+  FROM per_currency c
+ CROSS JOIN LATERAL (
+        VALUES ('today', 1, c.today, c.placed_today, c.handle_today, c.settled_today, c.profit_today,
+                c.open_today, c.exposure_today),
+               ('7d', 2, c.week, c.placed_week, c.handle_week, c.settled_week, c.profit_week,
+                c.open_week, c.exposure_week),
+               ('30d', 3, c.month, c.placed_month, c.handle_month, c.settled_month, c.profit_month,
+                c.open_month, c.exposure_month)
+       ) AS p(period, position, starts_at, bets_placed, handle_minor, bets_settled, house_profit_minor,
+              open_bets, open_exposure_minor)
 """
 
-# The last 30 days (UTC), one row per day and currency that had bets.
+# The last 30 days (UTC), one row per day and currency with any activity (the reader fills in
+# the quiet days): one pass over the bets, each counted on its placing day for the handle and
+# on its settling day for the house's profit.
 DAILY_BOOK = """
 CREATE VIEW ops_daily_book AS
-WITH days AS (
-    SELECT d AS starts_at
-      FROM generate_series(date_trunc('day', now()) - interval '29 days', date_trunc('day', now()),
-                           interval '1 day') AS d
-), currencies AS (
-    SELECT DISTINCT currency FROM betting_bet
-)
-SELECT d.starts_at::date::text || ':' || c.currency AS id, d.starts_at::date AS day, c.currency,
-       COALESCE(placed.bets, 0) AS bets_placed,
-       COALESCE(placed.handle_minor, 0)::bigint AS handle_minor,
-       COALESCE(settled.house_profit_minor, 0)::bigint AS house_profit_minor
-  FROM days d
- CROSS JOIN currencies c
-  LEFT JOIN LATERAL (
-        SELECT count(*) AS bets, sum(b.stake_minor) AS handle_minor FROM betting_bet b
-         WHERE b.currency = c.currency AND b.status <> 'cancelled'
-           AND b.placed_at >= d.starts_at AND b.placed_at < d.starts_at + interval '1 day'
-       ) placed ON true
-  LEFT JOIN LATERAL (
-        SELECT -sum(b.net_profit_minor) AS house_profit_minor FROM betting_bet b
-         WHERE b.currency = c.currency AND b.status IN ('settled', 'void')
-           AND b.settled_at >= d.starts_at AND b.settled_at < d.starts_at + interval '1 day'
-       ) settled ON true
+SELECT e.day::date::text || ':' || b.currency AS id, e.day::date AS day, b.currency,
+       count(*) FILTER (WHERE e.kind = 'placed') AS bets_placed,
+       COALESCE(sum(b.stake_minor) FILTER (WHERE e.kind = 'placed'), 0)::bigint AS handle_minor,
+       COALESCE(-sum(b.net_profit_minor) FILTER (WHERE e.kind = 'settled'), 0)::bigint AS house_profit_minor
+  FROM betting_bet b
+ CROSS JOIN LATERAL (
+        VALUES ('placed', date_trunc('day', b.placed_at)), ('settled', date_trunc('day', b.settled_at))
+       ) AS e(kind, day)
+ WHERE (b.placed_at >= date_trunc('day', now()) - interval '29 days'
+        OR b.settled_at >= date_trunc('day', now()) - interval '29 days')
+   AND e.day >= date_trunc('day', now()) - interval '29 days'
+   AND ((e.kind = 'placed' AND b.status <> 'cancelled') OR (e.kind = 'settled' AND b.status IN ('settled', 'void')))
+ GROUP BY e.day, b.currency
 """
 
 SIGNUPS_DAILY = """
@@ -132,16 +146,23 @@ SELECT b.status, count(*) AS bets
 # are still pending (lag so far). Void bets of cancelled events without a finish time are left out.
 SETTLEMENT_LAG = """
 CREATE VIEW ops_settlement_lag AS
-SELECT b.id AS bet_id, b.status = 'pending' AS is_pending, f.finished_at, b.settled_at,
-       EXTRACT(EPOCH FROM COALESCE(b.settled_at, now()) - f.finished_at)::double precision AS lag_seconds
-  FROM betting_bet b
-  JOIN LATERAL (
-        SELECT max(e.finished_at) AS finished_at, bool_and(e.status IN ('final', 'cancelled')) AS all_done
-          FROM betting_betleg l JOIN edges_event e ON e.id = l.event_id
-         WHERE l.bet_id = b.id
-       ) f ON f.all_done AND f.finished_at IS NOT NULL
- WHERE (b.status IN ('settled', 'void') AND b.settled_at >= now() - interval '24 hours')
-    OR b.status = 'pending'
+WITH candidates AS (
+    SELECT b.id, b.status, b.settled_at
+      FROM betting_bet b
+     WHERE b.status = 'pending'
+        OR (b.status IN ('settled', 'void') AND b.settled_at >= now() - interval '24 hours')
+), finished AS (
+    SELECT l.bet_id, max(e.finished_at) AS finished_at, bool_and(e.status IN ('final', 'cancelled')) AS all_done
+      FROM betting_betleg l
+      JOIN candidates c ON c.id = l.bet_id
+      JOIN edges_event e ON e.id = l.event_id
+     GROUP BY l.bet_id
+)
+SELECT c.id AS bet_id, c.status = 'pending' AS is_pending, f.finished_at, c.settled_at,
+       EXTRACT(EPOCH FROM COALESCE(c.settled_at, now()) - f.finished_at)::double precision AS lag_seconds
+  FROM candidates c
+  JOIN finished f ON f.bet_id = c.id
+ WHERE f.all_done AND f.finished_at IS NOT NULL
 """
 
 FEED_HEALTH = """
