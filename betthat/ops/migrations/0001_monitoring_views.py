@@ -203,10 +203,13 @@ class Migration(migrations.Migration):
 
     # The latest migration of every app whose tables the views read.
     dependencies = [
-        ("betting", "0001_initial"),
+        # The latest migration of every app whose tables the views read: PostgreSQL refuses
+        # to change a column a view uses, so the views come after every such change.
+        ("betting", "0002_bet_safety"),
         ("core", "0001_initial"),
-        ("edges", "0002_quotes_hot_updates"),
-        ("users", "0001_initial"),
+        ("edges", "0003_feed_state"),
+        ("users", "0003_preferences_schema_and_token_keys"),
+        ("wallet", "0005_adjustments_and_staff_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
