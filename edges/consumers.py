@@ -172,7 +172,7 @@ class BoardHub:
         self.subscribers: set[OddsConsumer] = set()
         self.visible: dict = {}
         self.task: asyncio.Task | None = None
-        self.loop = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def join(self, consumer: OddsConsumer) -> None:
         self.subscribers.add(consumer)
