@@ -59,17 +59,33 @@ async def test_socket_without_origin_is_refused():
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for):
+async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for, monkeypatch):
     """channels_redis blocks 5 s per receive; a 5 s socket read timeout used to kill idle consumers."""
     from asgiref.sync import sync_to_async
 
+    from betthat.core.channel_layer import RedisChannelLayer
     from betthat.core.realtime import send_now, user_group
 
+    empty_blocks = 0
+    two_empty_blocks = asyncio.Event()
+    block = RedisChannelLayer._brpop_with_clean
+
+    async def counting_block(self, index, channel, timeout):
+        nonlocal empty_blocks
+        member = await block(self, index, channel, timeout)
+        if member is None:
+            empty_blocks += 1
+            if empty_blocks == 2:
+                two_empty_blocks.set()
+        return member
+
+    monkeypatch.setattr(RedisChannelLayer, "_brpop_with_clean", counting_block)
     user = await sync_to_async(UserFactory)()
     communicator, connected = await connect(await sync_to_async(ws_headers_for)(user))
     assert connected
     assert (await communicator.receive_json_from())["type"] == "hello"
-    await asyncio.sleep(11)  # two full BZPOPMIN blocks with nothing to read
+    # Two full BZPOPMIN blocks with nothing to read, however long they take.
+    await asyncio.wait_for(two_empty_blocks.wait(), timeout=30)
     await sync_to_async(send_now)(
         user_group(user.pk), {"type": "notify", "payload": {"message": "still here"}}
     )
