@@ -202,11 +202,14 @@ def celery_worker_process(transactional_db):
 
 
 @pytest.fixture
-def browser_page(live_server):
+def browser_page(live_server, monkeypatch):
     """A Playwright page in Debian's headless Chromium, pointed at the live server."""
     if not HAS_CHROMIUM:
         pytest.skip(f"Chromium not installed at {CHROMIUM}: browser test SKIPPED")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there
+    # unless told otherwise. For this test only: a later test that copies the environment
+    # (manage.py check --deploy) must not inherit it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
