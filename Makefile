@@ -34,9 +34,12 @@ run: install ## set up everything and start the whole system with demo data
 test: install browser ## set up everything and run the test suite
 	@$(PY) -m pytest -n $${TEST_WORKERS:-2} $(PYTEST_ARGS)
 
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, import contracts (docs/architecture.md), mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache
+	@# mypy's Django plugin imports the settings, which need URLs; it connects to nothing.
+	@DATABASE_URL=$${DATABASE_URL:-postgres://mypy@127.0.0.1:9/mypy} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:9/0} $(VENV)/bin/mypy
 
 fmt: install ## format and auto-fix
 	@$(VENV)/bin/ruff format .

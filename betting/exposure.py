@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import cast
 
 import redis
 from django.db import transaction
@@ -75,7 +76,7 @@ def deltas_for(
 
 
 def exposure_for_event(event_id: int) -> dict[int, dict[str, int]]:
-    raw = client().hgetall(event_key(event_id))
+    raw = cast(dict[str, str], client().hgetall(event_key(event_id)))  # a str-replies client
     markets: dict[int, dict[str, int]] = defaultdict(lambda: {"stake": 0, "liability": 0, "count": 0})
     for field, value in raw.items():
         market_id, name = field.split(":")
@@ -84,9 +85,8 @@ def exposure_for_event(event_id: int) -> dict[int, dict[str, int]]:
 
 
 def exposure_top_events(limit: int = 50) -> list[tuple[int, int]]:
-    return [
-        (int(e), int(score)) for e, score in client().zrevrange(events_key(), 0, limit - 1, withscores=True)
-    ]
+    ranked = cast(list[tuple[str, float]], client().zrevrange(events_key(), 0, limit - 1, withscores=True))
+    return [(int(e), int(score)) for e, score in ranked]
 
 
 def exposure_rebuild() -> int:

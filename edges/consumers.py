@@ -267,7 +267,7 @@ class BoardHub:
         self.subscribers: set[OddsConsumer] = set()
         self.visible: dict[selectors.EdgeFilters, set[str]] = {}
         self.task: asyncio.Task | None = None
-        self.loop = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def join(self, consumer: OddsConsumer) -> None:
         self.subscribers.add(consumer)

@@ -43,6 +43,35 @@ def clear_cache_prefix() -> None:
     client.close()
 
 
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.02, what: str = "the condition"):
+    """Poll `predicate` until it returns something truthy (returned) or `timeout` passes (an
+    AssertionError naming `what`). For conditions that nothing signals across processes: a
+    worker's database writes, a browser's page. Waits for a state, never a fixed time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def celery_tasks_finished(task_ids: list[str], queue: str) -> bool:
+    """True once none of `task_ids` waits in `queue` or is delivered but unacknowledged. Our
+    tasks that move money are acks_late, so acknowledged means finished. (Reads the Redis
+    broker's own keys: the queue's lists per priority and the `unacked` hash, under this
+    worker's key prefix.)"""
+    from betthat.core import redis as bt_redis
+
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    client = bt_redis.client()
+    lists = [f"{prefix}{queue}", *(f"{prefix}{queue}\x06\x16{priority}" for priority in (3, 6, 9))]
+    blobs = [blob for key in lists for blob in client.lrange(key, 0, -1)]
+    blobs += client.hvals(f"{prefix}unacked")
+    return not any(task_id.encode() in blob for task_id in task_ids for blob in blobs)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_redis(settings):
     """Each test starts with an empty cache (this xdist worker's keys only: other workers
@@ -173,11 +202,14 @@ def celery_worker_process(transactional_db):
 
 
 @pytest.fixture
-def browser_page(live_server):
+def browser_page(live_server, monkeypatch):
     """A Playwright page in Debian's headless Chromium, pointed at the live server."""
     if not HAS_CHROMIUM:
         pytest.skip(f"Chromium not installed at {CHROMIUM}: browser test SKIPPED")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there
+    # unless told otherwise. For this test only: a later test that copies the environment
+    # (manage.py check --deploy) must not inherit it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -29,7 +29,7 @@ def cancellation_requested() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-class RedisChannelLayer(_RedisChannelLayer):
+class RedisChannelLayer(_RedisChannelLayer):  # type: ignore[misc]  # channels_redis is untyped
     async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:
         if cancellation_requested():
             raise asyncio.CancelledError

@@ -315,4 +315,3 @@ def test_cannot_cancel_someone_elses_bet(funded_user, game):
 def test_legs_are_stored_once_per_market(funded_user, game):
     place(funded_user, leg(game.o("home_ml")))
     assert BetLeg.objects.count() == 1
-

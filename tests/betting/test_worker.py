@@ -14,6 +14,7 @@ from edges.models import Sportsbook
 from edges.services import event_record_result
 from tests.betting.factories import make_game
 from tests.betting.helpers import ledger_clean
+from tests.conftest import celery_tasks_finished
 from tests.factories import UserFactory
 from tests.wallet.factories import fund_user
 from wallet.models import Transaction
@@ -67,10 +68,10 @@ def test_worker_killed_mid_batch_settles_every_bet_once(celery_worker_process):
     assert Transaction.objects.filter(type__in=["BET_PAYOUT", "BET_REFUND"]).count() == settled_at_kill
 
     celery_worker_process("settlement")
-    settle_due_bets_task.apply_async(kwargs={"batch_size": 40})  # as beat would, every 30 s
-    settle_due_bets_task.apply_async(kwargs={"batch_size": 40})  # and a duplicate delivery
+    first = settle_due_bets_task.apply_async(kwargs={"batch_size": 40})  # as beat would, every 30 s
+    duplicate = settle_due_bets_task.apply_async(kwargs={"batch_size": 40})  # and a duplicate delivery
     _wait(lambda: not Bet.objects.filter(status="pending").exists())
-    time.sleep(1)  # let the duplicate run too
+    _wait(lambda: celery_tasks_finished([first.id, duplicate.id], "settlement"))  # the duplicate ran too
 
     assert Bet.objects.filter(status="settled").count() == total
     payouts = Transaction.objects.filter(type="BET_PAYOUT")

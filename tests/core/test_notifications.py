@@ -59,17 +59,33 @@ async def test_socket_without_origin_is_refused():
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for):
+async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for, monkeypatch):
     """channels_redis blocks 5 s per receive; a 5 s socket read timeout used to kill idle consumers."""
     from asgiref.sync import sync_to_async
 
+    from betthat.core.channel_layer import RedisChannelLayer
     from betthat.core.realtime import send_now, user_group
 
+    empty_blocks = 0
+    two_empty_blocks = asyncio.Event()
+    block = RedisChannelLayer._brpop_with_clean
+
+    async def counting_block(self, index, channel, timeout):
+        nonlocal empty_blocks
+        member = await block(self, index, channel, timeout)
+        if member is None:
+            empty_blocks += 1
+            if empty_blocks == 2:
+                two_empty_blocks.set()
+        return member
+
+    monkeypatch.setattr(RedisChannelLayer, "_brpop_with_clean", counting_block)
     user = await sync_to_async(UserFactory)()
     communicator, connected = await connect(await sync_to_async(ws_headers_for)(user))
     assert connected
     assert (await communicator.receive_json_from())["type"] == "hello"
-    await asyncio.sleep(11)  # two full BZPOPMIN blocks with nothing to read
+    # Two full BZPOPMIN blocks with nothing to read, however long they take.
+    await asyncio.wait_for(two_empty_blocks.wait(), timeout=30)
     await sync_to_async(send_now)(
         user_group(user.pk), {"type": "notify", "payload": {"message": "still here"}}
     )
@@ -115,3 +131,56 @@ async def test_a_cancelled_channel_receive_ends_even_when_python_loses_the_cance
             await asyncio.wait([receiver], timeout=5)
     assert lost == [receiver]
     assert receiver in done and receiver.cancelled()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_batch_reaches_each_users_socket_in_order_after_commit(ws_headers_for):
+    """notify_many / broadcast_many: one hand-off to the process's sender, after commit;
+    each user gets only their own messages, in the order given; nothing before the commit."""
+    from asgiref.sync import sync_to_async
+    from django.db import transaction
+
+    from betthat.core import realtime
+
+    alice, bob = await sync_to_async(lambda: (UserFactory(), UserFactory()))()
+    alice_ws, ok_a = await connect(await sync_to_async(ws_headers_for)(alice))
+    bob_ws, ok_b = await connect(await sync_to_async(ws_headers_for)(bob))
+    assert ok_a and ok_b
+    assert (await alice_ws.receive_json_from())["type"] == "hello"
+    assert (await bob_ws.receive_json_from())["type"] == "hello"
+
+    def settle_a_batch() -> bool:
+        with transaction.atomic():
+            realtime.notify_many({alice.pk: {"n": 1}, bob.pk: {"n": 1}})
+            realtime.notify(alice.pk, {"n": 2})
+            pending_before_commit = realtime.flush(timeout=5)  # nothing was handed over yet
+        return pending_before_commit
+
+    assert await sync_to_async(settle_a_batch)()
+    received = [await alice_ws.receive_json_from(timeout=10) for _ in range(2)]
+    assert [m["payload"] for m in received] == [{"n": 1}, {"n": 2}]
+    assert (await bob_ws.receive_json_from(timeout=10))["payload"] == {"n": 1}
+    assert await bob_ws.receive_nothing(timeout=0.5)
+    await alice_ws.disconnect()
+    await bob_ws.disconnect()
+
+
+def test_a_batch_is_one_on_commit_hand_off_and_nothing_when_rolled_back(
+    django_capture_on_commit_callbacks, db
+):
+    from django.db import transaction
+
+    from betthat.core import realtime
+
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        realtime.broadcast_many([("user.1", {"type": "notify", "payload": {}})], hubs=[("h", {})])
+        raise RuntimeError("rolled back")
+    assert callbacks == []
+    with django_capture_on_commit_callbacks() as callbacks:
+        realtime.notify_many({1: {"n": 1}, 2: {"n": 2}, 3: {"n": 3}})
+        realtime.broadcast_many([])  # an empty batch registers nothing
+    assert len(callbacks) == 1
