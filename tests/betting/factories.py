@@ -3,6 +3,7 @@ total and a player prop, priced at a sharp book and two retail books."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -144,7 +145,7 @@ def make_edge(game: Game, alias: str, book: str, *, kelly: float = 0.10):
     quote = OddsQuote.objects.get(outcome=outcome, sportsbook__key=book)
     now = timezone.now()
     return Edge.objects.create(
-        edge_id=f"ev-{outcome.pk}-{book}",
+        edge_id=hashlib.blake2b(f"ev:{outcome.pk}:{book}".encode(), digest_size=10).hexdigest(),
         kind=Edge.Kind.POSITIVE_EV,
         sport_key=game.event.sport.key,
         event=game.event,

@@ -62,7 +62,8 @@ def test_adding_a_mute_in_the_admin_goes_through_the_service(staff_client, moder
     until = (timezone.now() + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M:%S")
     date, time = until.split()
     response = staff_client.post(
-        "/admin/chat/mute/add/", {"user": user.pk, "room": "", "until_0": date, "until_1": time, "reason": "flood"}
+        "/admin/chat/mute/add/",
+        {"user": user.pk, "room": "", "until_0": date, "until_1": time, "reason": "flood"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     mute = Mute.objects.get()
