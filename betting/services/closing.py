@@ -10,8 +10,9 @@ Same-game parlays are priced as a combination that has no closing quote, so they
 
 Kick-off at scale: a popular game has thousands of open bets. The capture is set-based
 and chunked: the closes are per (outcome, book), a few hundred per event, so the legs are
-written by `UPDATE ... FROM (VALUES ...)` in chunks of `CHUNK` legs and the bets' CLV by one
-`UPDATE ... FROM (VALUES ...)` per chunk of `CHUNK` bets, each its own short statement:
+written by one `UPDATE ... FROM unnest(arrays)` (a VALUES list bound as a few arrays: six
+parameters whatever its length) per chunk of `CHUNK` legs, and the bets' CLV by one such
+`UPDATE` per chunk of `CHUNK` bets, each its own short statement:
 no long transaction, no lock held across the run. One capture per event runs at a time and
 one sweep at a time (PostgreSQL advisory locks, released if the worker dies); a second
 copy returns at once instead of waiting on the first one's locks.
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -56,7 +58,8 @@ def _fair(outcome_id: int) -> Decimal | None:
 _LEG_CLOSES_SQL = """
 UPDATE betting_betleg l
    SET closing_price_decimal = v.price, closing_fair_probability = v.fair
-  FROM (VALUES {rows}) AS v(outcome_id, book, price, fair), betting_bet b
+  FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[]) AS v(outcome_id, book, price, fair),
+       betting_bet b
  WHERE l.id = ANY(%s) AND b.id = l.bet_id AND l.outcome_id = v.outcome_id AND b.sportsbook_id = v.book
    AND l.closing_price_decimal IS NULL AND b.clv_captured_at IS NULL
 """
@@ -70,19 +73,25 @@ def _record_leg_closes(event_id: int) -> None:
         bet__clv_captured_at__isnull=True,
         bet__status__in=CAPTURED_STATUSES,
     )
-    pairs = sorted(set(legs.values_list("outcome_id", "bet__sportsbook_id")))
+    pairs: list[tuple[int, str]] = sorted(
+        {
+            (int(outcome_id), str(book))
+            for outcome_id, book in legs.values_list("outcome_id", "bet__sportsbook_id")
+        }
+    )
     if not pairs:
         return
     closes = quote_prices_closing(pairs=pairs)
     fairs = {outcome_id: _fair(outcome_id) for outcome_id in {outcome for outcome, _book in pairs}}
-    rows = "(%s::bigint, %s::text, %s::numeric, %s::numeric)"
-    params: list[object] = []
-    for outcome_id, book in pairs:
-        params.extend([outcome_id, book, closes.get((outcome_id, book)), fairs[outcome_id]])
-    sql = _LEG_CLOSES_SQL.format(rows=", ".join([rows] * len(pairs)))
+    params: list[Any] = [
+        [outcome_id for outcome_id, _book in pairs],
+        [book for _outcome_id, book in pairs],
+        [closes.get(pair) for pair in pairs],
+        [fairs[outcome_id] for outcome_id, _book in pairs],
+    ]
     for chunk in _chunks(list(legs.order_by("id").values_list("id", flat=True))):
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, chunk])
+            cursor.execute(_LEG_CLOSES_SQL, [*params, chunk])
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,8 @@ _BET_CLV_SQL = """
 UPDATE betting_bet b
    SET clv_captured_at = %s, updated_at = %s, clv_note = v.note, closing_odds_decimal = v.closing,
        clv_percent = v.clv, closing_fair_probability = v.fair, ev_vs_close = v.ev
-  FROM (VALUES {rows}) AS v(id, note, closing, clv, fair, ev)
+  FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[])
+       AS v(id, note, closing, clv, fair, ev)
  WHERE b.id = v.id AND b.clv_captured_at IS NULL
 """
 
@@ -139,20 +149,19 @@ def _decide(bet_ids: list[int], *, now: datetime) -> int:
     ):
         started = not (status == Event.Status.SCHEDULED and commence_time > now)
         legs[bet_id].append(_LegClose(price, fair, started))
-    rows: list[object] = []
+    rows: list[tuple[Any, ...]] = []
     bets = Bet.objects.filter(pk__in=bet_ids, clv_captured_at__isnull=True).values_list(
         "id", "kind", "odds_decimal", "sportsbook_id"
     )
     for bet_id, kind, taken, book in bets:
-        clv = _clv_of(kind, taken, book, legs[bet_id])
+        clv = _clv_of(kind, taken, str(book), legs[bet_id])
         if clv is not None:
-            rows.extend([bet_id, clv.note, clv.closing_odds, clv.clv_percent, clv.fair, clv.ev])
-    count = len(rows) // 6
-    if not count:
+            rows.append((bet_id, clv.note, clv.closing_odds, clv.clv_percent, clv.fair, clv.ev))
+    if not rows:
         return 0
-    row = "(%s::bigint, %s::text, %s::numeric, %s::numeric, %s::numeric, %s::numeric)"
+    columns = [list(column) for column in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(_BET_CLV_SQL.format(rows=", ".join([row] * count)), [now, now, *rows])
+        cursor.execute(_BET_CLV_SQL, [now, now, *columns])
         return int(cursor.rowcount)
 
 
