@@ -98,6 +98,10 @@ class BetAdmin(admin.ModelAdmin):
 
     @admin.display(description="")
     def settle_link(self, bet):
+        if bet.status == Bet.Status.PLACING:
+            return format_html(
+                '<a href="{}">placing: check and void</a>', reverse("admin:betting_bet_settle", args=[bet.pk])
+            )
         if bet.status != Bet.Status.PENDING:
             return ""
         if bet.settlement_failed_at is not None:

@@ -495,14 +495,23 @@ def edge_slip_target(*, edge_id: str) -> tuple[int, str] | None:
     return int(row["outcome_id"]), str(row["sportsbook__key"])
 
 
-def quote_price_closing(*, outcome_id: int, sportsbook_key: str) -> Decimal | None:
-    """The book's last price for the outcome, from the quote row (the hot cache reports a
-    started market as closed: right for placement, not for the closing line)."""
-    return (
-        OddsQuote.objects.filter(outcome_id=outcome_id, sportsbook__key=sportsbook_key, is_suspended=False)
-        .values_list("price_decimal", flat=True)
-        .first()
-    )
+def quote_prices_closing(*, pairs: list[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
+    """{(outcome id, book key): last price} for the given pairs, from the quote rows (the hot
+    cache reports a started market as closed: right for placement, not for the closing
+    line). Suspended quotes and pairs without a quote are absent. One query."""
+    if not pairs:
+        return {}
+    wanted = set(pairs)
+    rows = OddsQuote.objects.filter(
+        outcome_id__in={outcome_id for outcome_id, _book in wanted},
+        sportsbook__key__in={book for _outcome_id, book in wanted},
+        is_suspended=False,
+    ).values_list("outcome_id", "sportsbook__key", "price_decimal")
+    return {
+        (int(outcome_id), str(book)): price
+        for outcome_id, book, price in rows
+        if (outcome_id, book) in wanted
+    }
 
 
 def quote_prices_by_book(*, outcome_id: int) -> dict[str, Decimal]:

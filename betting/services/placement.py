@@ -263,6 +263,7 @@ def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
             status=Bet.Status.PENDING, external_id=execution.external_id, updated_at=now
         )
         if not updated:  # staff voided it while the venue worked: the void stands
+            logger.error("bet %s was voided while %s filled it", bet.pk, bet.sportsbook_id)
             raise ApplicationError(
                 "The bet was voided while it was being placed.", code="conflict", status=409
             )

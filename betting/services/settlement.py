@@ -31,6 +31,7 @@ from betthat.core.outbox import publish_many
 from betthat.users import preferences
 from betthat.users.models import User
 from betting import exposure, grading
+from betting.locks import exclusive
 from betting.models import Bet, BetLeg
 from betting.services.records import bet_event_payload
 from edges.models import Event, Outcome
@@ -385,13 +386,18 @@ def settle_batch(*, batch_size: int = SETTLEMENT_BATCH) -> int:
 
 
 def settle_due_bets(*, batch_size: int = SETTLEMENT_BATCH, max_batches: int | None = None) -> int:
-    """Grade what can be graded, then settle every due bet, batch after batch."""
-    bet_legs_grade_finished()
-    total = 0
-    batches = 0
-    while True:
-        settled = settle_batch(batch_size=batch_size)
-        total += settled
-        batches += 1
-        if settled < batch_size or (max_batches is not None and batches >= max_batches):
-            return total
+    """Grade what can be graded, then settle every due bet, batch after batch. One run at a
+    time (an advisory lock): a second copy (beat's next tick, a redelivery) returns 0 at
+    once rather than queue behind the first on its row locks."""
+    with exclusive("settle-due") as acquired:
+        if not acquired:
+            return 0
+        bet_legs_grade_finished()
+        total = 0
+        batches = 0
+        while True:
+            settled = settle_batch(batch_size=batch_size)
+            total += settled
+            batches += 1
+            if settled < batch_size or (max_batches is not None and batches >= max_batches):
+                return total

@@ -34,8 +34,11 @@ def _require_permission(staff: User, permission: str) -> None:
         )
 
 
-def _staff_bet(bet_id: int, *, staff: User, permission: str) -> Bet:
-    """The pending bet, locked, if `staff` holds `permission` and it is not their own."""
+def _staff_bet(
+    bet_id: int, *, staff: User, permission: str, statuses: tuple[str, ...] = (Bet.Status.PENDING,)
+) -> Bet:
+    """The bet, locked, in one of `statuses`, if `staff` holds `permission` and it is not
+    their own."""
     _require_permission(staff, permission)
     bet = Bet.objects.select_for_update(of=("self",)).select_related("user").filter(pk=bet_id).first()
     if bet is None:
@@ -44,7 +47,7 @@ def _staff_bet(bet_id: int, *, staff: User, permission: str) -> Bet:
         raise ApplicationError(
             "Staff cannot settle or void their own bets: ask a colleague.", code="own_bet", status=403
         )
-    if bet.status != Bet.Status.PENDING:
+    if bet.status not in statuses:
         raise ApplicationError(
             "Only a pending bet can be settled or voided.",
             code="conflict",
@@ -117,7 +120,11 @@ def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
     """Staff void a pending bet: the stake goes back (BET_REFUND). Permission
     `betting.void_bet`; never one's own bet; audited."""
     reason = _require_reason(reason)
-    bet = _staff_bet(bet_id, staff=staff, permission="void_bet")
+    # A bet left `placing` (its process died while the venue worked) can be voided once
+    # staff have checked the venue: the held stake goes back.
+    bet = _staff_bet(
+        bet_id, staff=staff, permission="void_bet", statuses=(Bet.Status.PENDING, Bet.Status.PLACING)
+    )
     now = timezone.now()
     legs = list(bet.legs.all())
     settlement = grading.Settlement(grading.Result.VOID, bet.stake_minor, grading.ONE)

@@ -96,3 +96,11 @@ def test_the_page_export_is_linked_from_my_bets_and_only_has_my_bets(funded_user
 def test_the_export_needs_a_login(api_client):
     assert Client().get("/bets/export.csv").status_code == 302
     assert api_client.get("/api/v1/bets/export/").status_code in (401, 403)
+
+
+def test_a_client_may_ask_for_text_csv(funded_user, bets, token_client_for):
+    client = token_client_for(funded_user)
+    response = client.get("/api/v1/bets/export/", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 200 and len(rows_of(response)) == 3
+    refused = client.get("/api/v1/bets/export/?date_to=never", HTTP_ACCEPT="text/csv")
+    assert refused.status_code == 400 and b"validation_error" in refused.content

@@ -371,3 +371,16 @@ def test_a_failing_venue_cancel_changes_nothing(settings):
         bet_cancel(user=user, bet_id=bet.pk)
     assert error.value.code == "venue_unavailable"
     assert state(user) == before and Bet.objects.get(pk=bet.pk).status == "pending"
+
+
+def test_staff_void_a_bet_left_placing_and_the_stake_goes_back(funded_user, game, staff_user):
+    from betting.services import bet_settle, bet_void
+    from wallet.selectors import wallet_balances_for_user
+
+    bet = place(funded_user, leg(game.o("home_ml")), stake=1000)
+    Bet.objects.filter(pk=bet.pk).update(status="placing")  # its process died mid venue call
+    with pytest.raises(ApplicationError):
+        bet_settle(bet_id=bet.pk, result="win", staff=staff_user, reason="no")
+    assert bet_void(bet_id=bet.pk, staff=staff_user, reason="Not filled at the venue").status == "void"
+    balances = wallet_balances_for_user(user=funded_user, currency="USD")
+    assert (balances.available_minor, balances.held_minor) == (100_000, 0)
