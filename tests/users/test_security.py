@@ -70,7 +70,13 @@ def test_token_refused_to_an_unverified_email(api_client):
     assert not ApiToken.objects.filter(user=user).exists()
 
 
-def test_token_needs_the_totp_code_when_mfa_is_on(api_client):
+@pytest.fixture
+def totp_tolerance(settings):
+    # A code made just before a 30 s boundary stays valid just after it.
+    settings.MFA_TOTP_TOLERANCE = 1
+
+
+def test_token_needs_the_totp_code_when_mfa_is_on(api_client, totp_tolerance):
     user = UserFactory()
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
@@ -85,7 +91,7 @@ def test_token_needs_the_totp_code_when_mfa_is_on(api_client):
     assert api_client.get("/api/v1/me/").json()["id"] == user.pk
 
 
-def test_a_totp_code_is_accepted_once(api_client):
+def test_a_totp_code_is_accepted_once(api_client, totp_tolerance):
     user = UserFactory()
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
