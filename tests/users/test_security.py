@@ -405,3 +405,14 @@ def test_limits_action_needs_its_permission(client):
     client.force_login(staff)
     target = UserFactory()
     assert client.get(f"/admin/users/user/{target.pk}/limits/").status_code == 403
+
+
+def test_staff_see_tokens_without_their_keys(client):
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    key = services.user_token_create(user=UserFactory(), name="phone")
+    client.force_login(admin_user)
+    page = client.get("/admin/users/apitoken/")
+    assert page.status_code == 200
+    assert key[: ApiToken.PREFIX_LENGTH].encode() in page.content
+    assert key.encode() not in page.content
+    assert ApiToken.hash(key).encode() not in page.content
