@@ -85,7 +85,7 @@ def test_token_needs_the_totp_code_when_mfa_is_on(api_client, totp_tolerance):
     wrong = api_client.post(TOKEN_URL, {**credentials, "otp": "000000"}, format="json")
     assert_error(wrong, 401, "mfa_invalid")
     assert not ApiToken.objects.filter(user=user).exists()
-    right = api_client.post(TOKEN_URL, {**credentials, "otp": current_code(secret)}, format="json")
+    right = api_client.post(TOKEN_URL, {**credentials, "code": current_code(secret)}, format="json")
     assert right.status_code == 200, right.content
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {right.json()['token']}")
     assert api_client.get("/api/v1/me/").json()["id"] == user.pk
