@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from betthat.core.errors import ApplicationError
 from betthat.users import services
-from betthat.users.models import User
+from betthat.users.models import ApiToken, User
 
 
 def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -242,3 +242,20 @@ class UserAdmin(BaseUserAdmin):
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any):
         context["can_change_limits"] = self._has(request, "change_user_limits")
         return super().render_change_form(request, context, *args, **kwargs)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff can see a user's API tokens and revoke them (delete); keys are never stored."""
+
+    list_display = ["prefix", "name", "user", "created_at", "expires_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "name", "prefix"]
+    readonly_fields = ["user", "prefix", "name", "created_at", "expires_at"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False

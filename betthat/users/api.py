@@ -138,6 +138,9 @@ class TokenApi(APIView):
             max_length=64,
             help_text="The authenticator's code (or a recovery code) when two-factor is on.",
         )
+        code = serializers.CharField(
+            required=False, allow_blank=True, max_length=64, help_text="Another name for `otp`."
+        )
         name = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
     class OutputSerializer(serializers.Serializer):
@@ -200,7 +203,8 @@ class TokenApi(APIView):
                 code="email_unverified",
                 status=403,
             )
-        self._check_second_factor(request, user, email, data.validated_data.get("otp", ""))
+        code = data.validated_data.get("otp") or data.validated_data.get("code") or ""
+        self._check_second_factor(request, user, email, code)
         key = services.user_token_create(user=user, name=data.validated_data.get("name", ""))
         token = ApiToken.objects.get(key_hash=ApiToken.hash(key))
         return Response({"token": key, "id": token.pk, "expires_at": token.expires_at})

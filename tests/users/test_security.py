@@ -70,7 +70,13 @@ def test_token_refused_to_an_unverified_email(api_client):
     assert not ApiToken.objects.filter(user=user).exists()
 
 
-def test_token_needs_the_totp_code_when_mfa_is_on(api_client):
+@pytest.fixture
+def totp_tolerance(settings):
+    # A code made just before a 30 s boundary stays valid just after it.
+    settings.MFA_TOTP_TOLERANCE = 1
+
+
+def test_token_needs_the_totp_code_when_mfa_is_on(api_client, totp_tolerance):
     user = UserFactory()
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
@@ -79,13 +85,13 @@ def test_token_needs_the_totp_code_when_mfa_is_on(api_client):
     wrong = api_client.post(TOKEN_URL, {**credentials, "otp": "000000"}, format="json")
     assert_error(wrong, 401, "mfa_invalid")
     assert not ApiToken.objects.filter(user=user).exists()
-    right = api_client.post(TOKEN_URL, {**credentials, "otp": current_code(secret)}, format="json")
+    right = api_client.post(TOKEN_URL, {**credentials, "code": current_code(secret)}, format="json")
     assert right.status_code == 200, right.content
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {right.json()['token']}")
     assert api_client.get("/api/v1/me/").json()["id"] == user.pk
 
 
-def test_a_totp_code_is_accepted_once(api_client):
+def test_a_totp_code_is_accepted_once(api_client, totp_tolerance):
     user = UserFactory()
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
@@ -399,3 +405,14 @@ def test_limits_action_needs_its_permission(client):
     client.force_login(staff)
     target = UserFactory()
     assert client.get(f"/admin/users/user/{target.pk}/limits/").status_code == 403
+
+
+def test_staff_see_tokens_without_their_keys(client):
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    key = services.user_token_create(user=UserFactory(), name="phone")
+    client.force_login(admin_user)
+    page = client.get("/admin/users/apitoken/")
+    assert page.status_code == 200
+    assert key[: ApiToken.PREFIX_LENGTH].encode() in page.content
+    assert key.encode() not in page.content
+    assert ApiToken.hash(key).encode() not in page.content
