@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import F, QuerySet
@@ -30,7 +31,11 @@ from social.presenters import public_bet_item
 from social.services.profiles import profile_create_for_user
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from betthat.users.models import User
+
+    Viewer = User | AnonymousUser | None
 
 MAX_PAGE = 100
 
@@ -39,11 +44,11 @@ def profile_for_user(*, user: User) -> Profile:
     return profile_create_for_user(user=user)
 
 
-def _is_owner(profile: Profile, viewer) -> bool:
+def _is_owner(profile: Profile, viewer: Viewer) -> bool:
     return viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.pk == profile.user_id
 
 
-def profile_get_for_viewer(*, handle: str, viewer) -> Profile:
+def profile_get_for_viewer(*, handle: str, viewer: Viewer) -> Profile:
     """The profile `handle` if `viewer` may see it (public and not hidden, or their own);
     otherwise NotFound, the same answer as for a handle that does not exist."""
     profile = Profile.objects.filter(handle__iexact=handle_normalise(handle)).select_related("user").first()
@@ -52,7 +57,9 @@ def profile_get_for_viewer(*, handle: str, viewer) -> Profile:
     return profile
 
 
-def visible_public_bets(*, profile: Profile, viewer, now: datetime | None = None) -> QuerySet[PublicBet]:
+def visible_public_bets(
+    *, profile: Profile, viewer: Viewer, now: datetime | None = None
+) -> QuerySet[PublicBet]:
     """The profile's public bets that `viewer` may see: all of them for the owner, those
     past their delay for anyone else (and none if the profile is not visible to others)."""
     now = now or timezone.now()
@@ -118,11 +125,11 @@ def _page(queryset: QuerySet[PublicBet], *, cursor: str | None, limit: int | Non
     return Page(items=present(rows, now=now), next_cursor=_encode_cursor(rows[-1]) if more and rows else None)
 
 
-def present(public_bets: list[PublicBet], *, now: datetime) -> list[dict]:
+def present(public_bets: Sequence[PublicBet], *, now: datetime) -> list[dict]:
     """Items as others see them (`social.presenters`), plus `is_visible` for the owner's view."""
     if not public_bets:
         return []
-    profiles = {}
+    profiles: dict[int, tuple[str, str]] = {}
     if any(not hasattr(pb, "profile_handle") for pb in public_bets):
         profiles = {
             p.user_id: (p.handle, p.stake_visibility)
@@ -131,7 +138,11 @@ def present(public_bets: list[PublicBet], *, now: datetime) -> list[dict]:
     bets = bets_for_public_view(bet_ids=[pb.bet_id for pb in public_bets])
     items = []
     for public_bet in public_bets:
-        handle, mode = profiles.get(public_bet.user_id) or (public_bet.profile_handle, public_bet.profile_mode)
+        # the feed's query annotates the bettor's handle and stake setting on each row
+        handle, mode = profiles.get(public_bet.user_id) or (
+            getattr(public_bet, "profile_handle"),  # noqa: B009
+            getattr(public_bet, "profile_mode"),  # noqa: B009
+        )
         item = public_bet_item(public_bet, bets[public_bet.bet_id], handle=handle, profile_mode=mode)
         item["is_visible"] = public_bet.visible_from <= now
         items.append(item)
@@ -141,7 +152,7 @@ def present(public_bets: list[PublicBet], *, now: datetime) -> list[dict]:
 def profile_bets_page(
     *,
     profile: Profile,
-    viewer,
+    viewer: Viewer,
     cursor: str | None = None,
     limit: int | None = None,
     now: datetime | None = None,
@@ -166,14 +177,14 @@ def feed_for_user(
     return _page(queryset, cursor=cursor, limit=limit, now=now)
 
 
-def _visible_bet_ids(profile: Profile, viewer, now: datetime):
+def _visible_bet_ids(profile: Profile, viewer: Viewer, now: datetime) -> QuerySet:
     if _is_owner(profile, viewer) and not profile.is_visible_to_others:
         # The owner previews what others would see once public.
         return PublicBet.objects.filter(user_id=profile.user_id, visible_from__lte=now).values("bet_id")
     return visible_public_bets(profile=profile, viewer=None, now=now).values("bet_id")
 
 
-def profile_summary(*, profile: Profile, viewer, now: datetime | None = None) -> dict:
+def profile_summary(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> dict:
     """The header of a profile: handle, bio, counts, whether `viewer` follows, and the
     verified record over the bets others can see now (ROI, win rate, CLV, by sport)."""
     now = now or timezone.now()
@@ -223,7 +234,7 @@ def profile_summary(*, profile: Profile, viewer, now: datetime | None = None) ->
     }
 
 
-def profile_units_chart(*, profile: Profile, viewer, now: datetime | None = None):
+def profile_units_chart(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> Any:
     return bet_units_chart_for_bets(bet_ids=_visible_bet_ids(profile, viewer, now or timezone.now()))
 
 
@@ -281,7 +292,7 @@ def leaderboard(*, window: str, metric: str, limit: int = 100) -> list[dict]:
     ]
 
 
-def record_for_profile(*, profile: Profile, viewer, now: datetime | None = None) -> list[RecordEntry]:
+def record_for_profile(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> list[RecordEntry]:
     """The record lines others can check: the longest run from line 1 whose bets are all
     visible now (a later line visible earlier, after a delay was shortened, waits for the
     lines before it, so the published part is always a whole chain from the start)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -66,9 +67,9 @@ def _clean_bio(bio: str) -> str:
     return text
 
 
-def _clean_delay(value) -> int:
+def _clean_delay(value: object) -> int:
     try:
-        seconds = int(value)
+        seconds = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         seconds = -1
     if isinstance(value, bool) or not 0 <= seconds <= MAX_DELAY_SEC or str(seconds) != str(value).strip():
@@ -88,7 +89,7 @@ def profile_update(
     stake_visibility: str | None = None,
     live_delay_sec: int | None = None,
     bio: str | None = None,
-    now=None,
+    now: datetime | None = None,
 ) -> Profile:
     """Change the owner's profile; only the fields given. Making it private hides its
     public bets everywhere at once (and removes them from open feeds); making it public

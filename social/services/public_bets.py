@@ -25,7 +25,7 @@ from social.record import GENESIS, placed_at_text, record_hash, record_line
 logger = logging.getLogger(__name__)
 
 
-def _when(value) -> datetime | None:
+def _when(value: object) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return parse_datetime(str(value))
@@ -183,7 +183,7 @@ def _push_items(public_bets: list[PublicBet], *, frame: str) -> None:
     ):
         followers[followee].append(follower)
     bets = bets_for_public_view(bet_ids=[pb.bet_id for pb in visible])
-    messages = []
+    messages: list[tuple[int, dict]] = []
     for public_bet in visible:
         profile = profiles[public_bet.user_id]
         item = public_bet_item(

@@ -1,6 +1,7 @@
 """Public bets from the outbox: who is published, idempotent replays, results, private
 and public switches, and follow rules."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -144,7 +145,8 @@ def test_a_staff_hidden_profile_disappears_and_the_action_is_audited():
     from betthat.core.audit import audit_read
 
     staff = UserFactory(is_staff=True)
-    kim = bettor(handle="kim_hidden")
+    handle = f"kim_{uuid.uuid4().hex[:10]}"  # the audit store outlives the test database
+    kim = bettor(handle=handle)
     services.profile_update(user=kim, bio="buy my picks")
     with pytest.raises(ApplicationError):
         services.profile_hide(actor=staff, profile_id=profile(kim).pk, reason="  ")
@@ -155,9 +157,9 @@ def test_a_staff_hidden_profile_disappears_and_the_action_is_audited():
         services.profile_reset_bio(actor=staff, profile_id=profile(kim).pk, reason="advertising")
     assert profile(kim).hidden_at is not None and profile(kim).bio == ""
     with pytest.raises(ApplicationError):
-        selectors.profile_get_for_viewer(handle="kim_hidden", viewer=None)
-    assert selectors.profile_get_for_viewer(handle="kim_hidden", viewer=kim).pk == profile(kim).pk
-    lines = [line for line in audit_read("social-staff") if line["handle"] == "kim_hidden"]
+        selectors.profile_get_for_viewer(handle=handle, viewer=None)
+    assert selectors.profile_get_for_viewer(handle=handle, viewer=kim).pk == profile(kim).pk
+    lines = [line for line in audit_read("social-staff") if line["handle"] == handle]
     assert [(line["action"], line["actor_id"]) for line in lines] == [
         ("profile_hide", staff.pk),
         ("profile_reset_bio", staff.pk),
