@@ -141,6 +141,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         step(env, "migrate", "--no-input", "-v", "0")
+        if available("feed", env):
+            # one tick of the demo feed first, so the demo bettors' seeded bets and public
+            # history have prices to be placed at
+            step(env, "simulate_odds", "--once", "--quiet")
         step(env, "seed_demo")
         host = env.get("HOST", "127.0.0.1")
         port = int(env.get("PORT", "8000"))
