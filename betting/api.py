@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from betthat.core.errors import ApplicationError
+from betthat.core.renderers import CsvExportApiView
 from betthat.core.schema import paginated
 from betthat.core.serializers import MoneyOutputSerializer, minor_to_decimal
 from betting import exports, selectors, services
@@ -279,24 +277,8 @@ def _replay(user, key: str, *, legs, stake_minor: int, currency: str) -> Respons
     return Response(bet_output(bet), status=status.HTTP_201_CREATED, headers={"Idempotent-Replayed": "true"})
 
 
-class CsvRenderer(BaseRenderer):
-    """Lets a client ask for `text/csv` (the export streams its own body; a refusal is
-    still the JSON error shape)."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        return json.dumps(data, cls=DjangoJSONEncoder).encode() if data is not None else b""
-
-
-class BetExportApi(APIView):
+class BetExportApi(CsvExportApiView):
     """The user's bets as CSV (same filters as the list), streamed."""
-
-    renderer_classes = [JSONRenderer, CsvRenderer]
 
     @extend_schema(
         operation_id="v1_bets_export",

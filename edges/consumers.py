@@ -6,8 +6,8 @@ Client -> server:
     {"action": "subscribe", "events": [12, 13]}                  # quotes and edges of events
     {"action": "unsubscribe", "events": [12]} / {"action": "unsubscribe", "board": true}
     {"action": "ping"}
-The board's filters read min_edge / min_ev as the board page does: percents ("2" is 2 %);
-add "units": "fraction" to send them as the REST API does (0.02). With no sport chosen, the
+The board's filters read min_edge / min_ev as the REST API and the board page send them:
+fractions (0.02 is 2 %; "2%" works too); add "units": "percent" to send "2" for 2 %. With no sport chosen, the
 viewer's favourite sports are the default, as on the page; "sport": "all" is every sport.
 Server -> client: {"type": "snapshot", "edges": [...]} after each subscribe, then frames
 {"type": "deltas", "deltas": [...]} (one per ingest batch) of typed deltas
@@ -151,7 +151,7 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         if "board" in content:
-            await self._subscribe_board(content.get("board"), content.get("units", "percent"))
+            await self._subscribe_board(content.get("board"), content.get("units", "fraction"))
         if "events" in content:
             await self._subscribe_events(content.get("events"))
 

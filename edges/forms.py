@@ -107,10 +107,3 @@ class EdgeFilterForm(forms.Form):
             status=data.get("status") or "active",
             ordering=data.get("ordering") or "-ev",
         )
-
-
-def rate_as_percent(value: float | None) -> str:
-    """A stored rate as the board's inputs show it ("2.5" for 0.025)."""
-    if value is None:
-        return ""
-    return f"{(Decimal(repr(value)) * HUNDRED).normalize():f}"

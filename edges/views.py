@@ -12,7 +12,7 @@ from django.shortcuts import render
 from betthat.core.money import from_minor, to_minor
 from edges import charts, pricing, selectors
 from edges.bankroll import viewer_sizing_for
-from edges.forms import EdgeFilterForm, rate_as_percent
+from edges.forms import EdgeFilterForm
 from edges.models import Edge, Sport, Sportsbook
 
 BOARD_ROWS = 100
@@ -33,10 +33,11 @@ def _row(edge: Edge, sizing: selectors.ViewerSizing) -> dict:
 
 @login_required
 def board(request):
-    """The board. Its filters show edge % and EV as percents, so they are read as percents;
-    with no sport chosen, the viewer's favourite sports are the default filter."""
+    """The board. Its inputs show edge % and EV as percents and the page sends them as
+    fractions, like the API ("2%" works too); with no sport chosen, the viewer's favourite
+    sports are the default filter."""
     favourites = selectors.favourite_sports(user=request.user)
-    form = EdgeFilterForm(request.GET or None, percent=True)
+    form = EdgeFilterForm(request.GET or None)
     if form.is_valid():
         filters = form.to_filters(favourite_sports=favourites)
     else:
@@ -44,14 +45,11 @@ def board(request):
     edges = list(selectors.search_edges(filters=filters)[:BOARD_ROWS])
     sizing = viewer_sizing_for(user=request.user)
     shown = filters.as_dict()
-    for name in ("min_edge", "min_ev"):  # as the inputs show them: percents
-        if name in shown:
-            shown[name] = rate_as_percent(shown[name])
     return render(
         request,
         "edges/board.html",
         {
-            "form": form if form.is_bound else EdgeFilterForm(percent=True),
+            "form": form if form.is_bound else EdgeFilterForm(),
             "errors": form.errors if form.is_bound and not form.is_valid() else None,
             "rows": [_row(e, sizing) for e in edges],
             "filters": shown,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from allauth.account.decorators import reauthentication_required
 from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -17,12 +15,12 @@ from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from betthat.core.errors import ApplicationError
+from betthat.core.renderers import CsvExportApiView
 from betthat.core.serializers import minor_to_decimal
 from wallet import exports, selectors, services
 from wallet.http import current_user
@@ -163,20 +161,7 @@ class TransactionListApi(APIView):
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
-class CsvRenderer(BaseRenderer):
-    """Lets a client ask for `Accept: text/csv`; errors still go out as JSON in the shape."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        return json.dumps(data, cls=DjangoJSONEncoder).encode()
-
-
-class TransactionExportApi(APIView):
+class TransactionExportApi(CsvExportApiView):
     """The user's transactions of a date range as CSV (the same columns and numbers as the
     wallet page's download), streamed. `start` and `end` are ISO dates, both inclusive (UTC);
     without them, the last 30 days."""
@@ -184,8 +169,6 @@ class TransactionExportApi(APIView):
     class FilterSerializer(serializers.Serializer[Any]):
         start = serializers.DateField(required=False, help_text="YYYY-MM-DD, inclusive")
         end = serializers.DateField(required=False, help_text="YYYY-MM-DD, inclusive")
-
-    renderer_classes = [JSONRenderer, CsvRenderer]
 
     @extend_schema(
         parameters=[FilterSerializer],

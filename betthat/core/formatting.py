@@ -104,6 +104,8 @@ SPORT_NAMES: dict[str, str] = {
 # ledger transaction "completed" are the same fact to the person who paid.
 STATE_NAMES: dict[str, str] = {
     "pending": "Pending",
+    "placing": "Placing",
+    "rejected": "Rejected by the sportsbook",
     "processing": "Processing",
     "succeeded": "Completed",
     "completed": "Completed",

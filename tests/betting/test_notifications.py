@@ -1,4 +1,4 @@
-"""Settlement notifications respect the bettor's preference `notifications.bet_settled`."""
+"""Settlement notifications respect the bettor's typed preference `notify_settlements`."""
 
 import asyncio
 from datetime import timedelta
@@ -37,7 +37,7 @@ async def _received(channel) -> dict | None:
 
 def test_an_opted_out_bettor_gets_no_settlement_message(game, django_capture_on_commit_callbacks):
     keen, quiet = UserFactory(), UserFactory()
-    quiet.preferences = {**quiet.preferences, "notifications": {"bet_settled": False, "email": True}}
+    quiet.preferences = {**quiet.preferences, "notify_settlements": False}
     quiet.save()
     for user in (keen, quiet):
         fund_user(user, 10_000)

@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
+from betthat.users.models import User
 from betting.models import Bet
 from betting.services import bet_cancel, user_limits_update
 from edges.models import OddsQuote
@@ -34,8 +35,10 @@ def refused(user, code, *legs, **kwargs):
 
 
 def test_an_unverified_account_cannot_bet(game):
-    user = UserFactory(verification_level=0)
-    fund_user(user, 10_000)
+    user = UserFactory()
+    fund_user(user, 10_000)  # funded while verified; then the level drops (e.g. an email change)
+    User.objects.filter(pk=user.pk).update(verification_level=0)
+    user.refresh_from_db()
     error = refused(user, "verification_required", leg(game.o("home_ml")))
     assert error.status == 403 and error.details["action"] == "bet"
 

@@ -7,6 +7,13 @@ from pathlib import Path
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# What production sets beside DEBUG=false: a real payment provider (the sandbox refuses to
+# start without DEBUG) with its secrets.
+PRODUCTION_PAYMENTS = {
+    "PAYMENTS_PROVIDER": "stripe",
+    "STRIPE_API_KEY": "sk_test_" + "x" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "y" * 32,
+}
 
 
 def test_check_deploy_is_clean_with_production_values():
@@ -15,6 +22,7 @@ def test_check_deploy_is_clean_with_production_values():
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="bet-that.example.com",
+        **PRODUCTION_PAYMENTS,
         DATABASE_URL=os.environ["DATABASE_URL"],
         REDIS_URL=settings.REDIS_URL,
     )
@@ -59,7 +67,7 @@ SETUP = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'betthat.sett
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = run_python(SETUP, DEBUG="false", ALLOWED_HOSTS="bet-that.example.com")
+    result = run_python(SETUP, DEBUG="false", ALLOWED_HOSTS="bet-that.example.com", **PRODUCTION_PAYMENTS)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY" in result.stderr
@@ -70,10 +78,14 @@ def test_production_refuses_to_start_with_the_development_key():
     from betthat.settings import DEVELOPMENT_SECRET_KEY
 
     result = run_python(
-        SETUP, DEBUG="false", ALLOWED_HOSTS="bet-that.example.com", SECRET_KEY=DEVELOPMENT_SECRET_KEY
+        SETUP,
+        DEBUG="false",
+        ALLOWED_HOSTS="bet-that.example.com",
+        SECRET_KEY=DEVELOPMENT_SECRET_KEY,
+        **PRODUCTION_PAYMENTS,
     )
     assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
 
 
 def test_development_starts_without_a_secret_key():
@@ -118,6 +130,7 @@ def test_hsts_and_secure_cookies_under_deploy_values():
         DEBUG="false",
         ALLOWED_HOSTS="bet-that.example.com",
         SECRET_KEY=secrets.token_urlsafe(60),
+        **PRODUCTION_PAYMENTS,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["31536000", "True", "True", "True", "True", "True"]

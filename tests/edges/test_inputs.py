@@ -83,8 +83,8 @@ def test_stake_calculator_takes_plain_amounts_only(client, user, ingested):
 
 
 def test_board_filters_read_percents_where_percents_are_shown(client, user, user_client, ingested):
-    """The board shows edge % and EV as percents, so "2" there means 2 %; the API, which
-    answers with fractions, reads fractions; "2%" means 2 % in both."""
+    """The board's inputs show edge % and EV as percents and the page sends fractions, as the
+    API reads them; "2%" means 2 % in both."""
     client.force_login(user)
     edges = {e.edge_id: e for e in Edge.objects.filter(status="active")}
     above_2pct = {i for i, e in edges.items() if e.edge_percentage >= 0.02}
@@ -97,12 +97,12 @@ def test_board_filters_read_percents_where_percents_are_shown(client, user, user
     def api_ids(query):
         return {e["edge_id"] for e in user_client.get(f"/api/v1/edges/?{query}").json()["results"]}
 
-    assert board_ids("min_edge=2") == above_2pct
+    assert board_ids("min_edge=0.02") == above_2pct
     assert board_ids("min_edge=2%25") == above_2pct
     assert api_ids("min_edge=0.02") == above_2pct
     assert api_ids("min_edge=2%25") == above_2pct
     # the board shows the filter back as the percent the viewer typed
-    assert 'name="min_edge" value="2"' in client.get("/edges/?min_edge=2").content.decode()
-    # out of range in percent terms: a clear message, the filter ignored
-    text = client.get("/edges/?min_edge=250").content.decode()
+    assert 'data-percent-of="min_edge" value="2"' in client.get("/edges/?min_edge=0.02").content.decode()
+    # out of range: a clear message in percent terms, the filter ignored
+    text = client.get("/edges/?min_edge=2.5").content.decode()
     assert "Enter a rate between -100% and 100%" in text

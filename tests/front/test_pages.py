@@ -13,6 +13,7 @@ from django.utils import timezone
 from edges.models import Edge, Event, Market, Outcome
 from tests.betting.factories import make_edge, make_game, set_price
 from tests.betting.helpers import leg, place
+from tests.factories import PASSWORD
 from tests.wallet.factories import fund_user
 
 pytestmark = pytest.mark.django_db
@@ -142,9 +143,11 @@ def test_a_payment_state_has_one_name(browser):
 
 
 def test_wallet_refusals_sit_beside_their_field(browser):
-    response = browser.post(
-        "/wallet/withdraw/", {"amount": "999999.00", "currency": "USD", "idempotency_key": "w-x"}, follow=True
+    asked = browser.post(
+        "/wallet/withdraw/", {"amount": "999999.00", "currency": "USD", "idempotency_key": "w-x"}
     )
+    assert "/accounts/reauthenticate/" in asked["Location"]  # the password first, then the form resumes
+    response = browser.post(asked["Location"], {"password": PASSWORD}, follow=True)
     html = response.content.decode()
     error = re.search(r'data-testid="withdraw-error" role="alert">([^<]*)<', html).group(1)
     assert error.startswith("Withdrawal refused")

@@ -14,6 +14,7 @@ from betting.models import Bet
 from edges.models import Edge, Sportsbook
 from tests.betting.factories import make_edge, make_game
 from tests.betting.helpers import leg, place
+from tests.factories import PASSWORD
 from tests.front.conftest import axe_violations, login, page_overflow
 from tests.wallet.factories import fund_user
 
@@ -49,7 +50,7 @@ def make_arbitrage(game) -> Edge:
         },
     ]
     return Edge.objects.create(
-        edge_id=f"arb-{home.market_id}",
+        edge_id=f"a{home.market_id:08x}",  # hex, like the finder's ids
         kind=Edge.Kind.ARBITRAGE,
         sport_key=game.event.sport.key,
         event=game.event,
@@ -284,6 +285,9 @@ def test_a_refused_withdrawal_shows_the_error_beside_the_field_and_keeps_the_amo
     assert page.url.endswith("/wallet/")
     page.fill("#withdraw-amount", "999.00")  # more than the balance: refused by the server
     page.click("[data-testid=withdraw-submit]")
+    page.wait_for_url("**/accounts/reauthenticate/**")  # money leaves only after the password
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/wallet/#withdraw")
     assert page.get_by_test_id("withdraw-error").inner_text().startswith("Withdrawal refused")
     assert page.input_value("#withdraw-amount") == "999.00"

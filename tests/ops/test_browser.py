@@ -63,7 +63,7 @@ def test_staff_watch_the_dashboard_refresh_itself(browser_page, live_server, set
     login(page, staff, live_server.url)
 
     page.goto("/admin/")
-    page.get_by_role("link", name="Operations dashboard").click()
+    page.get_by_role("link", name="Operations dashboard", exact=True).click()
     page.wait_for_url("**/admin/ops/dashboard/")
     assert page.get_by_test_id("tile-handle").inner_text().startswith("20.00")
     assert page.get_by_test_id("tile-profit").inner_text().startswith("+5.00")

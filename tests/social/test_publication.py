@@ -68,7 +68,7 @@ def test_an_outbox_replay_writes_no_second_public_bet_or_record_line():
 
 
 def test_settlement_copies_the_result_and_cancellation_too():
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     frank = bettor()
     game = make_game()
     bet = place_and_relay(frank, game, stake=1000)  # home_ml at draftkings 2.20
@@ -144,7 +144,7 @@ def test_follow_limit(settings):
 def test_a_staff_hidden_profile_disappears_and_the_action_is_audited():
     from betthat.core.audit import audit_read
 
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     handle = f"kim_{uuid.uuid4().hex[:10]}"  # the audit store outlives the test database
     kim = bettor(handle=handle)
     services.profile_update(user=kim, bio="buy my picks")

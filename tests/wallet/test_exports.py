@@ -152,7 +152,7 @@ def test_deposit_messages_follow_the_notification_preference(monkeypatch, prefer
     )
     user = UserFactory()
     if preference is not None:
-        user.preferences["notifications"]["deposits"] = preference
+        user.preferences["notify_deposits"] = preference
         user.save(update_fields=["preferences"])
     payment = wallet_deposit_start(user=user, amount_minor=1_000, provider="sandbox")
     wallet_deposit_complete(payment=payment)
