@@ -8,7 +8,7 @@
    back: messages stored per second and deliveries per second, beside bare `group_send`
    frames to the same sockets.
 
-Runs in its own database (bench_chat), created here and dropped at the end; uvicorn is
+Runs in its own database (bench.common.bench_database), dropped at the end; uvicorn is
 started on a free port and stopped by its process group.
 """
 
@@ -22,11 +22,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import BASE_DIR, database_url, line, percentile
+from bench.common import BASE_DIR, bench_database, line, percentile
 
 BENCH_DB = "bench_chat"
 FANOUT_CLIENTS = int(os.environ.get("CHAT_BENCH_FANOUT_CLIENTS", "500"))
@@ -34,28 +33,6 @@ FANOUT_MESSAGES = int(os.environ.get("CHAT_BENCH_FANOUT_MESSAGES", "40"))
 ROOMS = int(os.environ.get("CHAT_BENCH_ROOMS", "50"))
 PER_ROOM = int(os.environ.get("CHAT_BENCH_PER_ROOM", "20"))
 PER_SENDER = int(os.environ.get("CHAT_BENCH_PER_SENDER", "40"))
-
-
-def _admin(url: str) -> str:
-    parsed = urlparse(url)
-    return url.replace(parsed.path, "/postgres", 1) if parsed.path else url + "/postgres"
-
-
-def create_db(url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(_admin(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    parsed = urlparse(url)
-    return url.replace(parsed.path, f"/{BENCH_DB}", 1) if parsed.path else f"{url}/{BENCH_DB}"
-
-
-def drop_db(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_admin(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def _free_port() -> int:
@@ -86,26 +63,20 @@ def _run_clients(plan: dict, driver=None) -> dict:
 
 
 def main() -> int:
-    url = database_url()
-    bench_url = create_db(url)
-    os.environ["DATABASE_URL"] = bench_url
+    # the benchmark's own senders are not throttled: it measures the path, not the limits
     os.environ.update(
-        CHAT_RATE_MESSAGES="100000000",
-        CHAT_SOCKET_FRAMES_PER_SEC="100000",
-        CHAT_DEMO_CHATTER="false",
-        REDIS_KEY_PREFIX=f"benchchat{os.getpid()}",
+        CHAT_RATE_MESSAGES="100000000", CHAT_SOCKET_FRAMES_PER_SEC="100000", CHAT_DEMO_CHATTER="false"
     )
-    from bench.common import setup_django
+    with bench_database("chat"):
+        return run()
 
-    setup_django()
+
+def run() -> int:
     from django.conf import settings
-    from django.core.management import call_command
     from django.test import Client
 
     server = None
     try:
-        print("  migrating bench_chat ...", flush=True)
-        call_command("migrate", verbosity=0)
         from asgiref.sync import async_to_sync
         from channels.layers import get_channel_layer
 
@@ -261,17 +232,12 @@ def main() -> int:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
-        from django.db import connections
+        from betthat.core import redis as bt_redis
 
-        from chat import presence
-
-        r = presence.client()
-        keys = list(r.scan_iter(match=f"*benchchat{os.getpid()}*", count=1000))
+        r = bt_redis.client()
+        keys = list(r.scan_iter(match=f"{bt_redis.key('chat')}:*", count=1000))
         if keys:
             r.delete(*keys)
-        connections.close_all()
-        drop_db(url)
-        print("  dropped bench_chat", flush=True)
 
 
 if __name__ == "__main__":
