@@ -112,7 +112,10 @@ class BetOutputSerializer(serializers.Serializer):
 
     def get_legs(self, bet) -> list[dict]:
         legs = getattr(bet, "placed_legs", None)
-        return BetLegOutputSerializer(legs if legs is not None else bet.legs.all(), many=True).data
+        # many=True builds a ListSerializer whose data is a list (the stubs type it as a dict)
+        return BetLegOutputSerializer(  # type: ignore[return-value]
+            legs if legs is not None else bet.legs.all(), many=True
+        ).data
 
     def get_risk(self, bet) -> dict:
         return {
@@ -167,7 +170,9 @@ class BetListPlaceApi(APIView):
                 max_digits=12, decimal_places=6, min_value=Decimal("1.000001")
             )
 
-        legs = LegSerializer(many=True, allow_empty=True, max_length=settings.BETTING_MAX_LEGS)
+        # DRF passes max_length on to the ListSerializer many=True builds; the stubs' __init__
+        # does not list it.
+        legs = LegSerializer(many=True, allow_empty=True, max_length=settings.BETTING_MAX_LEGS)  # type: ignore[call-arg]
         stake = serializers.CharField(max_length=24)
         currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
         accept_price_change = serializers.ChoiceField(choices=["none", "better", "any"], default="none")

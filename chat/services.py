@@ -63,6 +63,8 @@ def rooms_close_finished() -> int:
 
     closed = 0
     for room in Room.objects.filter(kind=Room.Kind.EVENT, closed_at__isnull=True):
+        if room.event_id is None:
+            continue
         event = edge_selectors.event_get(event_id=room.event_id)
         if event is not None and event.finished_at is not None:
             room_for_event(event_id=room.event_id, title=room.title, finished_at=event.finished_at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -424,11 +425,11 @@ def favourite_sports(*, user: Any) -> tuple[str, ...]:
 
 def pricing_preferences(*, user) -> tuple[str, str]:
     prefs = (getattr(user, "preferences", None) or {}).get("pricing") or {}
-    method = (
-        prefs.get("devig_method") if prefs.get("devig_method") in pricing.DEVIG_METHODS else "multiplicative"
+    method, reference = prefs.get("devig_method"), prefs.get("reference")
+    return (
+        method if isinstance(method, str) and method in pricing.DEVIG_METHODS else "multiplicative",
+        reference if isinstance(reference, str) and reference in pricing.REFERENCES else "sharp",
     )
-    reference = prefs.get("reference") if prefs.get("reference") in pricing.REFERENCES else "sharp"
-    return method, reference
 
 
 # --- used by betting ---
@@ -482,7 +483,7 @@ def sportsbook_exists(*, sportsbook_key: str) -> bool:
     return Sportsbook.objects.filter(key=sportsbook_key).exists()
 
 
-def edge_sizing(*, edge_id: str) -> dict[str, Any] | None:
+def edge_sizing(*, edge_id: str) -> Mapping[str, Any] | None:
     """`{"kelly_fraction": float, "fair_odds_decimal": Decimal}` of an edge, or None."""
     return Edge.objects.filter(edge_id=edge_id).values("kelly_fraction", "fair_odds_decimal").first()
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import F, QuerySet
@@ -115,23 +116,24 @@ def _page(queryset: QuerySet[PublicBet], *, cursor: str | None, limit: int | Non
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=present(rows, now=now), next_cursor=_encode_cursor(rows[-1]) if more and rows else None)
+    profiles = {row.pk: (row.profile_handle, row.profile_mode) for row in rows}
+    return Page(
+        items=present(rows, profiles=profiles, now=now),
+        next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
+    )
 
 
-def present(public_bets: list[PublicBet], *, now: datetime) -> list[dict]:
-    """Items as others see them (`social.presenters`), plus `is_visible` for the owner's view."""
+def present(
+    public_bets: Sequence[PublicBet], *, profiles: Mapping[int, tuple[str, str]], now: datetime
+) -> list[dict[str, Any]]:
+    """Items as others see them (`social.presenters`), plus `is_visible` for the owner's view;
+    `profiles` maps each public bet's id to its author's (handle, stake visibility)."""
     if not public_bets:
         return []
-    profiles = {}
-    if any(not hasattr(pb, "profile_handle") for pb in public_bets):
-        profiles = {
-            p.user_id: (p.handle, p.stake_visibility)
-            for p in Profile.objects.filter(user_id__in={pb.user_id for pb in public_bets})
-        }
     bets = bets_for_public_view(bet_ids=[pb.bet_id for pb in public_bets])
     items = []
     for public_bet in public_bets:
-        handle, mode = profiles.get(public_bet.user_id) or (public_bet.profile_handle, public_bet.profile_mode)
+        handle, mode = profiles[public_bet.pk]
         item = public_bet_item(public_bet, bets[public_bet.bet_id], handle=handle, profile_mode=mode)
         item["is_visible"] = public_bet.visible_from <= now
         items.append(item)

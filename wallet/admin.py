@@ -17,9 +17,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from betthat.core.errors import ApplicationError
+from betthat.users.http import current_user
 from wallet import exports, selectors
 from wallet.health import ledger_report
-from wallet.http import current_user
 from wallet.models import (
     Account,
     Adjustment,

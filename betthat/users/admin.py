@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from betthat.core.errors import ApplicationError
 from betthat.users import services
+from betthat.users.http import current_user
 from betthat.users.models import User
 
 
@@ -56,7 +57,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 def _log(request: HttpRequest, user: User, message: str) -> None:
     LogEntry.objects.log_actions(
-        user_id=request.user.pk,
+        user_id=current_user(request).pk,
         queryset=[user],
         action_flag=CHANGE,
         change_message=message,
@@ -71,7 +72,8 @@ def _bulk(service: Callable[..., User], verb: str, permission: str) -> Callable:
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset:
-            service(user=user, actor=request.user, reason=f"admin action by {request.user.email}")
+            actor = current_user(request)
+            service(user=user, actor=actor, reason=f"admin action by {actor.email}")
             _log(request, user, f"{verb} (admin action)")
             count += 1
         modeladmin.message_user(request, f"{verb} {count} user(s).", messages.SUCCESS)
@@ -212,7 +214,7 @@ class UserAdmin(BaseUserAdmin):
             }
             try:
                 changes = services.user_limits_lower(
-                    user=user, actor=request.user, limits=limits, reason=form.cleaned_data["reason"]
+                    user=user, actor=current_user(request), limits=limits, reason=form.cleaned_data["reason"]
                 )
             except ApplicationError as exc:
                 form.add_error(
