@@ -47,8 +47,7 @@ DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-01234567
 SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set to a secret value when DEBUG is false "
-        "(it is missing or the development key)."
+        "SECRET_KEY must be set to a secret value when DEBUG is false (it is missing or the development key)."
     )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list(

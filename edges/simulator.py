@@ -56,6 +56,7 @@ BOOKS = [
 ]
 LATENCY_TIER = {0.5: "fast", 2.0: "fast", 3.0: "standard", 5.0: "standard", 6.0: "standard"}
 
+
 class SportSpec(TypedDict):
     """A simulated sport: its teams (with a star player each) and the spread of its scores."""
 

@@ -97,7 +97,9 @@ class MeApi(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         preferences = values.pop("preferences", None)
-        user = services.user_update_settings(user=current_user(request), fields=values, preferences=preferences)
+        user = services.user_update_settings(
+            user=current_user(request), fields=values, preferences=preferences
+        )
         return Response(UserOutputSerializer(user).data)
 
 

@@ -20,7 +20,9 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     form = AccountSettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        services.user_update_settings(user=current_user(request), fields=fields, preferences=form.preferences())
+        services.user_update_settings(
+            user=current_user(request), fields=fields, preferences=form.preferences()
+        )
         messages.success(request, "Settings saved.")
         return redirect("users:settings")
     return render(
