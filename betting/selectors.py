@@ -100,22 +100,10 @@ def bet_get_for_user(*, user: User, bet_id: int) -> Bet:
     return bet
 
 
-def _bet_rows(rows: Any) -> list[BetRow]:
-    """`BetRow`s of a `values_list` in BetRow's field order. The sportsbook FK uses
-    to_field="key", so its column holds the book's key (django-stubs types every `_id` as the
-    primary key's int)."""
-    return [
-        BetRow(status, result, stake, odds, net, clv, sport, str(book), market, placed)
-        for status, result, stake, odds, net, clv, sport, book, market, placed in rows.iterator(
-            chunk_size=2000
-        )
-    ]
-
-
-def _rows_for(user: User) -> list[BetRow]:
-    # A bet the venue rejected (or still being placed) was never on: it is no part of the record.
-    placed = Bet.objects.filter(user_id=user.pk).exclude(status__in=[Bet.Status.PLACING, Bet.Status.REJECTED])
-    rows = placed.values_list(
+def _bet_rows(bets: QuerySet[Bet]) -> list[BetRow]:
+    """The `BetRow` of each bet, for the statistics. The sportsbook FK uses to_field="key",
+    so its column holds the book's key (django-stubs types every `_id` as the primary key's int)."""
+    rows = bets.values_list(
         "status",
         "result",
         "stake_minor",
@@ -127,7 +115,18 @@ def _rows_for(user: User) -> list[BetRow]:
         "market_type",
         "placed_at",
     )
-    return _bet_rows(rows)
+    return [
+        BetRow(status, result, stake, odds, net, clv, sport, str(book), market, placed)
+        for status, result, stake, odds, net, clv, sport, book, market, placed in rows.iterator(
+            chunk_size=2000
+        )
+    ]
+
+
+def _rows_for(user: User) -> list[BetRow]:
+    # A bet the venue rejected (or still being placed) was never on: it is no part of the record.
+    placed = Bet.objects.filter(user_id=user.pk).exclude(status__in=[Bet.Status.PLACING, Bet.Status.REJECTED])
+    return _bet_rows(placed)
 
 
 def get_user_bet_statistics(*, user: User) -> dict:
@@ -275,19 +274,7 @@ def bets_for_public_view(*, bet_ids) -> dict[int, Bet]:
 
 
 def _rows_for_ids(bet_ids: Iterable[int]) -> list[BetRow]:
-    rows = Bet.objects.filter(pk__in=bet_ids).values_list(
-        "status",
-        "result",
-        "stake_minor",
-        "odds_decimal",
-        "net_profit_minor",
-        "clv_percent",
-        "sport_key",
-        "sportsbook_id",
-        "market_type",
-        "placed_at",
-    )
-    return _bet_rows(rows)
+    return _bet_rows(Bet.objects.filter(pk__in=bet_ids))
 
 
 def bet_statistics_for_bets(*, bet_ids, timezone_name: str = "UTC") -> dict:

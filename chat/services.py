@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from betthat.core import outbox
+from betthat.core import realtime as core_realtime
 from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
 from betthat.users.models import User
@@ -407,7 +408,7 @@ def user_mute(*, staff: User, user: User, minutes: int, room: Room | None = None
         created_by=staff,
     )
     _audit(staff, "mute", user_id=user.pk, room=room.slug if room else None, minutes=minutes, reason=reason)
-    realtime.notify_user_on_commit(
+    core_realtime.notify(
         user.pk,
         {
             "kind": "chat.muted",

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from betthat.core.errors import ApplicationError
+from betthat.core.money import to_minor
 from betthat.users import services
 from betthat.users.http import current_user
 from betthat.users.models import User
@@ -208,7 +209,7 @@ class UserAdmin(BaseUserAdmin):
         form = LimitsForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             limits = {
-                name: int((form.cleaned_data[name] * 100).to_integral_value())
+                name: to_minor(form.cleaned_data[name], str(getattr(user, name).currency))
                 for name in services.STAFF_LIMIT_FIELDS
                 if form.cleaned_data.get(name) is not None
             }
