@@ -15,6 +15,7 @@ def test_check_deploy_is_clean_with_production_values():
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="bet-that.example.com",
+        PAYMENTS_PROVIDER="stripe",  # production takes real payments (wallet.E001 refuses the sandbox)
         DATABASE_URL=os.environ["DATABASE_URL"],
         REDIS_URL=settings.REDIS_URL,
     )
@@ -118,6 +119,7 @@ def test_hsts_and_secure_cookies_under_deploy_values():
         DEBUG="false",
         ALLOWED_HOSTS="bet-that.example.com",
         SECRET_KEY=secrets.token_urlsafe(60),
+        PAYMENTS_PROVIDER="stripe",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["31536000", "True", "True", "True", "True", "True"]
