@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -176,7 +177,14 @@ class BetListPlaceApi(APIView):
         stake = serializers.CharField(max_length=24)
         currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
         accept_price_change = serializers.ChoiceField(choices=["none", "better", "any"], default="none")
-        edge_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+        # an edge's stable id: 1 to 64 lowercase hex digits (anything else never reaches placement)
+        edge_id = serializers.CharField(
+            max_length=64,
+            required=False,
+            allow_blank=True,
+            default="",
+            validators=[RegexValidator(r"^[0-9a-f]{1,64}$", message="Not an edge id (1 to 64 hex digits).")],
+        )
 
     @extend_schema(
         operation_id="v1_bets_list",
