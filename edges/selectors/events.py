@@ -71,7 +71,12 @@ def event_markets_board(
         rows = []
         for i, outcome in enumerate(outcomes):
             quotes = quotes_by_outcome[outcome.pk]
-            best = max(quotes.values(), key=lambda q: q.price_decimal, default=None)
+            # a suspended quote cannot be bet: it is shown, never the best price
+            best = max(
+                (q for q in quotes.values() if not q.is_suspended),
+                key=lambda q: q.price_decimal,
+                default=None,
+            )
             fair_p = line.probabilities[i] if line else None
             rows.append(
                 {
