@@ -49,7 +49,7 @@ def make_arbitrage(game) -> Edge:
         },
     ]
     return Edge.objects.create(
-        edge_id=f"arb-{home.market_id}",
+        edge_id=f"a{home.market_id:x}",  # hex, like the finder's ids (edge_get refuses others)
         kind=Edge.Kind.ARBITRAGE,
         sport_key=game.event.sport.key,
         event=game.event,
