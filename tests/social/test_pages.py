@@ -26,7 +26,7 @@ def logged_in(user) -> Client:
 
 
 def test_profile_page_shows_the_verified_record_and_a_follow_button(client):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)  # settling needs betting.settle_bet
     star = bettor(handle="page_star", delay=0, stake="rounded")
     services.profile_update(user=star, bio="Closing-line hunter <script>alert(1)</script>")
     game = make_game()

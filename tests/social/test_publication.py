@@ -67,7 +67,7 @@ def test_an_outbox_replay_writes_no_second_public_bet_or_record_line():
 
 
 def test_settlement_copies_the_result_and_cancellation_too():
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)  # settling needs betting.settle_bet
     frank = bettor()
     game = make_game()
     bet = place_and_relay(frank, game, stake=1000)  # home_ml at draftkings 2.20
@@ -143,7 +143,7 @@ def test_follow_limit(settings):
 def test_a_staff_hidden_profile_disappears_and_the_action_is_audited():
     from betthat.core.audit import audit_read
 
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)  # settling needs betting.settle_bet
     kim = bettor(handle="kim_hidden")
     services.profile_update(user=kim, bio="buy my picks")
     with pytest.raises(ApplicationError):

@@ -81,7 +81,7 @@ def test_nothing_before_visible_from_anywhere_then_everything_after():
 
 
 def _place_settle(stake_mode: str):
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)  # settling needs betting.settle_bet
     alice = bettor(handle=f"alice_{stake_mode}", delay=0, stake=stake_mode)
     bob = bettor(handle=f"bob_{stake_mode}")
     services.follow_create(follower=bob, handle=f"alice_{stake_mode}")
@@ -143,7 +143,7 @@ async def test_each_stake_mode_over_the_websocket(stake_mode, ws_headers_for):
 
     bet = await sync_to_async(place_and_relay)(alice, stake=HIDDEN_STAKE)  # no delay: released at once
     arrived = await socket.receive_from(timeout=10)
-    staff = await sync_to_async(UserFactory)(is_staff=True)
+    staff = await sync_to_async(UserFactory)(is_staff=True, is_superuser=True)  # may settle
     await sync_to_async(bet_settle)(bet_id=bet.pk, result="win", staff=staff, reason="test")
     await sync_to_async(relay_outbox)()
     updated = await socket.receive_from(timeout=10)
