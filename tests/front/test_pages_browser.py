@@ -4,6 +4,7 @@ critical accessibility violation."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from betting.models import Bet
 from edges.models import Edge, Sportsbook
 from tests.betting.factories import make_edge, make_game
 from tests.betting.helpers import leg, place
+from tests.factories import PASSWORD
 from tests.front.conftest import axe_violations, login, page_overflow
 from tests.wallet.factories import fund_user
 
@@ -284,6 +286,11 @@ def test_a_refused_withdrawal_shows_the_error_beside_the_field_and_keeps_the_amo
     assert page.url.endswith("/wallet/")
     page.fill("#withdraw-amount", "999.00")  # more than the balance: refused by the server
     page.click("[data-testid=withdraw-submit]")
+    # money leaves only after the password is confirmed (wallet's reauthentication); then the
+    # withdrawal resumes
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/wallet/#withdraw")
     assert page.get_by_test_id("withdraw-error").inner_text().startswith("Withdrawal refused")
     assert page.input_value("#withdraw-amount") == "999.00"
