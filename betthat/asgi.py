@@ -19,15 +19,14 @@ from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from betthat.ops.asgi import WebsocketMetricsMiddleware  # noqa: E402
 from betthat.routing import websocket_urlpatterns  # noqa: E402
 
-HTTP_THREADS = int(os.environ.get("HTTP_THREADS", "8"))
-
 application = ProtocolTypeRouter(
     {
-        "http": WSGIMiddleware(django_wsgi_app, workers=HTTP_THREADS),
+        "http": WSGIMiddleware(django_wsgi_app, workers=settings.HTTP_THREADS),
         "websocket": WebsocketMetricsMiddleware(
             AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),

@@ -1,6 +1,6 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from betthat.core import views as core_views
@@ -13,7 +13,7 @@ admin.site.site_header = "Bet-That staff console"
 admin.site.site_title = "Bet-That admin"
 admin.site.index_title = "Operations"
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", TokenApi.as_view(), name="auth-token"),
     path("auth/tokens/", TokenListApi.as_view(), name="auth-tokens"),
     path("auth/tokens/<int:token_id>/", TokenDetailApi.as_view(), name="auth-token-detail"),

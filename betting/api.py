@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -110,7 +111,10 @@ class BetOutputSerializer(serializers.Serializer):
 
     def get_legs(self, bet) -> list[dict]:
         legs = getattr(bet, "placed_legs", None)
-        return BetLegOutputSerializer(legs if legs is not None else bet.legs.all(), many=True).data
+        # many=True builds a ListSerializer whose data is a list (the stubs type it as a dict)
+        return BetLegOutputSerializer(  # type: ignore[return-value]
+            legs if legs is not None else bet.legs.all(), many=True
+        ).data
 
     def get_risk(self, bet) -> dict:
         return {
@@ -165,11 +169,20 @@ class BetListPlaceApi(APIView):
                 max_digits=12, decimal_places=6, min_value=Decimal("1.000001")
             )
 
-        legs = LegSerializer(many=True, allow_empty=True, max_length=settings.BETTING_MAX_LEGS)
+        # DRF passes max_length on to the ListSerializer many=True builds; the stubs' __init__
+        # does not list it.
+        legs = LegSerializer(many=True, allow_empty=True, max_length=settings.BETTING_MAX_LEGS)  # type: ignore[call-arg]
         stake = serializers.CharField(max_length=24)
         currency = serializers.CharField(max_length=3, default=settings.DEFAULT_CURRENCY)
         accept_price_change = serializers.ChoiceField(choices=["none", "better", "any"], default="none")
-        edge_id = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+        # an edge's stable id: 1 to 64 lowercase hex digits (anything else never reaches placement)
+        edge_id = serializers.CharField(
+            max_length=64,
+            required=False,
+            allow_blank=True,
+            default="",
+            validators=[RegexValidator(r"^[0-9a-f]{1,64}$", message="Not an edge id (1 to 64 hex digits).")],
+        )
 
     @extend_schema(
         operation_id="v1_bets_list",

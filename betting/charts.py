@@ -3,12 +3,15 @@ values and a bar per value around zero. Geometry only; the template draws it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from betthat.core.charts import Bar, Frame, bars_on_zero, y_position
 from wallet.money import format_minor
 
 WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 220, 48, 18
+FRAME = Frame(WIDTH, HEIGHT, PAD_X, PAD_Y)
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class Chart:
     width: int
     height: int
     path: str
-    bars: list[dict]
+    bars: list[Bar]
     zero_y: float
     top_label: str
     bottom_label: str
@@ -31,46 +34,29 @@ def _scale(values: list[float]) -> tuple[float, float]:
     return low, high
 
 
-def _y(value: float, low: float, high: float) -> float:
-    return round(HEIGHT - PAD_Y - (value - low) / (high - low) * (HEIGHT - 2 * PAD_Y), 1)
-
-
-def line_chart(values: list[float], *, label) -> Chart | None:
+def line_chart(values: list[float], *, label: Callable[[float], str]) -> Chart | None:
     """A polyline through `values` in order (e.g. cumulative profit after each bet)."""
     if not values:
         return None
     low, high = _scale(values)
     step = (WIDTH - 2 * PAD_X) / max(1, len(values) - 1)
-    points = [(round(PAD_X + i * step, 1), _y(v, low, high)) for i, v in enumerate(values)]
+    points = [
+        (round(PAD_X + i * step, 1), y_position(v, low=low, high=high, frame=FRAME))
+        for i, v in enumerate(values)
+    ]
     if len(points) == 1:
         points.append((WIDTH - PAD_X, points[0][1]))
     path = "M" + " L".join(f"{x},{y}" for x, y in points)
-    return Chart(
-        WIDTH, HEIGHT, path, [], _y(0, low, high), label(high), label(low), label(values[-1]), len(values)
-    )
+    zero = y_position(0, low=low, high=high, frame=FRAME)
+    return Chart(WIDTH, HEIGHT, path, [], zero, label(high), label(low), label(values[-1]), len(values))
 
 
-def bar_chart(values: list[float], *, label) -> Chart | None:
+def bar_chart(values: list[float], *, label: Callable[[float], str]) -> Chart | None:
     """A bar per value, up for positive and down for negative (e.g. CLV per bet)."""
     if not values:
         return None
     low, high = _scale(values)
-    zero = _y(0, low, high)
-    slot = (WIDTH - 2 * PAD_X) / len(values)
-    width = max(1.0, round(slot * 0.7, 1))
-    bars = []
-    for i, v in enumerate(values):
-        y = _y(v, low, high)
-        bars.append(
-            {
-                "x": round(PAD_X + i * slot + (slot - width) / 2, 1),
-                "y": min(y, zero),
-                "width": width,
-                "height": max(0.5, round(abs(zero - y), 1)),
-                "is_positive": v >= 0,
-                "title": label(v),
-            }
-        )
+    zero, bars = bars_on_zero(values, [label(v) for v in values], low=low, high=high, frame=FRAME)
     return Chart(WIDTH, HEIGHT, "", bars, zero, label(high), label(low), label(values[-1]), len(values))
 
 

@@ -1,10 +1,11 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
 from wallet.money import parse_amount
 
-AMOUNT = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01")}
+AMOUNT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
 class LimitsForm(forms.Form):

@@ -18,11 +18,13 @@ logger = logging.getLogger(__name__)
 
 def _event_id(payload: dict) -> int | None:
     value = payload.get("event_id", payload.get("id"))
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        logger.warning("event payload without an event id: %r", payload)
-        return None
+    if value is not None:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            pass
+    logger.warning("event payload without an event id: %r", payload)
+    return None
 
 
 def _enqueue(task, event_id: int) -> None:

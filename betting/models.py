@@ -123,11 +123,11 @@ class Bet(AuditedModel):
 
     @property
     def stake(self) -> Money:
-        return self._money(self.stake_minor)
+        return Money(minor_to_decimal(self.stake_minor), self.currency)
 
     @property
     def potential_return(self) -> Money:
-        return self._money(self.potential_return_minor)
+        return Money(minor_to_decimal(self.potential_return_minor), self.currency)
 
     @property
     def actual_return(self) -> Money | None:

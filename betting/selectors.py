@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
@@ -28,7 +30,7 @@ from wallet.selectors import wallet_balances_for_user
 
 MAX_ID = 2**63 - 1  # ids are bigints: a larger number names nothing
 
-STATUS_FILTERS = {
+STATUS_FILTERS: dict[str, list[str]] = {
     "open": [Bet.Status.PENDING],
     "settled": [Bet.Status.SETTLED, Bet.Status.VOID],
     **{status.value: [status.value] for status in Bet.Status},
@@ -98,10 +100,10 @@ def bet_get_for_user(*, user: User, bet_id: int) -> Bet:
     return bet
 
 
-def _rows_for(user: User):
-    # A bet the venue rejected (or still being placed) was never on: it is no part of the record.
-    placed = Bet.objects.filter(user_id=user.pk).exclude(status__in=[Bet.Status.PLACING, Bet.Status.REJECTED])
-    rows = placed.values_list(
+def _bet_rows(bets: QuerySet[Bet]) -> list[BetRow]:
+    """The `BetRow` of each bet, for the statistics. The sportsbook FK uses to_field="key",
+    so its column holds the book's key (django-stubs types every `_id` as the primary key's int)."""
+    rows = bets.values_list(
         "status",
         "result",
         "stake_minor",
@@ -113,7 +115,18 @@ def _rows_for(user: User):
         "market_type",
         "placed_at",
     )
-    return [BetRow(*row) for row in rows.iterator(chunk_size=2000)]
+    return [
+        BetRow(status, result, stake, odds, net, clv, sport, str(book), market, placed)
+        for status, result, stake, odds, net, clv, sport, book, market, placed in rows.iterator(
+            chunk_size=2000
+        )
+    ]
+
+
+def _rows_for(user: User) -> list[BetRow]:
+    # A bet the venue rejected (or still being placed) was never on: it is no part of the record.
+    placed = Bet.objects.filter(user_id=user.pk).exclude(status__in=[Bet.Status.PLACING, Bet.Status.REJECTED])
+    return _bet_rows(placed)
 
 
 def get_user_bet_statistics(*, user: User) -> dict:
@@ -260,20 +273,8 @@ def bets_for_public_view(*, bet_ids) -> dict[int, Bet]:
     return {bet.pk: bet for bet in bets}
 
 
-def _rows_for_ids(bet_ids):
-    rows = Bet.objects.filter(pk__in=bet_ids).values_list(
-        "status",
-        "result",
-        "stake_minor",
-        "odds_decimal",
-        "net_profit_minor",
-        "clv_percent",
-        "sport_key",
-        "sportsbook_id",
-        "market_type",
-        "placed_at",
-    )
-    return [BetRow(*row) for row in rows.iterator(chunk_size=2000)]
+def _rows_for_ids(bet_ids: Iterable[int]) -> list[BetRow]:
+    return _bet_rows(Bet.objects.filter(pk__in=bet_ids))
 
 
 def bet_statistics_for_bets(*, bet_ids, timezone_name: str = "UTC") -> dict:
@@ -281,7 +282,7 @@ def bet_statistics_for_bets(*, bet_ids, timezone_name: str = "UTC") -> dict:
     return bet_statistics(_rows_for_ids(bet_ids), timezone_name=timezone_name)
 
 
-def bet_units_series_for_bets(*, bet_ids) -> list[tuple[datetime, Decimal]]:
+def bet_units_series_for_bets(*, bet_ids: Iterable[int]) -> list[tuple[datetime | None, Decimal]]:
     """Cumulative profit in units (each settled bet's profit / its stake) in settlement
     order: a record's shape over time that says nothing about the stakes."""
     settled = (
@@ -306,7 +307,7 @@ def bet_units_chart_for_bets(*, bet_ids):
     return charts.line_chart(values, label=lambda value: f"{value:+.2f}u")
 
 
-def bet_result_for_public_record(*, bet_id: int) -> dict | None:
+def bet_result_for_public_record(*, bet_id: int) -> Mapping[str, Any] | None:
     """The settled facts of one bet (status, result, stake, profit, CLV, settled time)."""
     return (
         Bet.objects.filter(pk=bet_id)

@@ -27,7 +27,3 @@ def send_now(room_id: int, kind: str, body: dict[str, Any]) -> None:
 
 def send_on_commit(room_id: int, kind: str, body: dict[str, Any]) -> None:
     transaction.on_commit(lambda: send_now(room_id, kind, body))
-
-
-def notify_user_on_commit(user_id: int, payload: dict[str, Any]) -> None:
-    core_realtime.notify(user_id, payload)

@@ -31,7 +31,7 @@ def rooms_open(*, now: datetime | None = None) -> list[dict[str, Any]]:
     now = now or timezone.now()
     rooms = list(Room.objects.filter(Q(closed_at__isnull=True) | Q(closed_at__gt=now)))
     counts = presence.counts([r.pk for r in rooms])
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "slug": r.slug,
             "kind": r.kind,

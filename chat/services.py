@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from betthat.core import outbox
+from betthat.core import realtime as core_realtime
 from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
 from betthat.users.models import User
@@ -63,6 +64,8 @@ def rooms_close_finished() -> int:
 
     closed = 0
     for room in Room.objects.filter(kind=Room.Kind.EVENT, closed_at__isnull=True):
+        if room.event_id is None:
+            continue
         event = edge_selectors.event_get(event_id=room.event_id)
         if event is not None and event.finished_at is not None:
             room_for_event(event_id=room.event_id, title=room.title, finished_at=event.finished_at)
@@ -405,7 +408,7 @@ def user_mute(*, staff: User, user: User, minutes: int, room: Room | None = None
         created_by=staff,
     )
     _audit(staff, "mute", user_id=user.pk, room=room.slug if room else None, minutes=minutes, reason=reason)
-    realtime.notify_user_on_commit(
+    core_realtime.notify(
         user.pk,
         {
             "kind": "chat.muted",

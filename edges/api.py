@@ -72,7 +72,8 @@ class OutcomeBoardOutputSerializer(serializers.Serializer):
     @extend_schema_field(QuoteOutputSerializer(many=True))
     def get_quotes(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         quotes = [quote for _book, quote in sorted(row["quotes"].items())]
-        return QuoteOutputSerializer(quotes, many=True).data
+        # many=True builds a ListSerializer whose data is a list (the stubs type it as a dict)
+        return QuoteOutputSerializer(quotes, many=True).data  # type: ignore[return-value]
 
 
 class MarketBoardOutputSerializer(serializers.Serializer):
@@ -118,7 +119,9 @@ class EdgeSchema(serializers.Serializer):
     reference_age_seconds = serializers.FloatField(allow_null=True)
     legs = serializers.ListField(child=serializers.DictField())
     middle_window = serializers.ListField(child=serializers.FloatField(), allow_null=True)
-    context = serializers.DictField()
+    # DRF's metaclass moves declared fields off the class, so this does not shadow
+    # Field.context at run time; the stubs cannot know that.
+    context = serializers.DictField()  # type: ignore[assignment]
     matchup = serializers.CharField()
     commence_time = serializers.DateTimeField()
     oldest_quote_at = serializers.DateTimeField()
@@ -225,7 +228,8 @@ class EventDetailOutputSerializer(EventOutputSerializer):
 
     @extend_schema_field(MarketBoardOutputSerializer(many=True))
     def get_markets(self, event: Event) -> list[dict[str, Any]]:
-        return MarketBoardOutputSerializer(self.context["boards"], many=True).data
+        # many=True builds a ListSerializer whose data is a list (the stubs type it as a dict)
+        return MarketBoardOutputSerializer(self.context["boards"], many=True).data  # type: ignore[return-value]
 
 
 class EventDetailApi(APIView):

@@ -318,7 +318,7 @@ def _middles(
         return []
     # The consensus number, weighted by how many books hang each line: the expected home
     # margin (minus the home handicap) for spreads, the expected total otherwise.
-    weighted = [(float(m.point), quote_counts.get(m.id, 1)) for m in lines]
+    weighted = [(float(m.point), quote_counts.get(m.id, 1)) for m in lines if m.point is not None]
     consensus = sum(p * w for p, w in weighted) / sum(w for _p, w in weighted)
     centre_value = -consensus if key == "spreads" else consensus
     for first_market in lines:

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypedDict
 
 from django.utils import timezone
 
@@ -55,7 +56,20 @@ BOOKS = [
 ]
 LATENCY_TIER = {0.5: "fast", 2.0: "fast", 3.0: "standard", 5.0: "standard", 6.0: "standard"}
 
-SPORTS = {
+
+class SportSpec(TypedDict):
+    """A simulated sport: its teams (with a star player each) and the spread of its scores."""
+
+    title: str
+    teams: list[tuple[str, str]]
+    spread_sd: float
+    total: float
+    total_sd: float
+    prop: tuple[str, float, float]  # (stat key, mean line, standard deviation)
+    points_scale: int
+
+
+SPORTS: dict[str, SportSpec] = {
     "americanfootball_nfl": {
         "title": "NFL",
         "teams": [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -122,27 +122,24 @@ def _page(queryset: QuerySet[PublicBet], *, cursor: str | None, limit: int | Non
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=present(rows, now=now), next_cursor=_encode_cursor(rows[-1]) if more and rows else None)
+    profiles = {row.pk: (row.profile_handle, row.profile_mode) for row in rows}
+    return Page(
+        items=present(rows, profiles=profiles, now=now),
+        next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
+    )
 
 
-def present(public_bets: Sequence[PublicBet], *, now: datetime) -> list[dict]:
-    """Items as others see them (`social.presenters`), plus `is_visible` for the owner's view."""
+def present(
+    public_bets: Sequence[PublicBet], *, profiles: Mapping[int, tuple[str, str]], now: datetime
+) -> list[dict[str, Any]]:
+    """Items as others see them (`social.presenters`), plus `is_visible` for the owner's view;
+    `profiles` maps each public bet's id to its author's (handle, stake visibility)."""
     if not public_bets:
         return []
-    profiles: dict[int, tuple[str, str]] = {}
-    if any(not hasattr(pb, "profile_handle") for pb in public_bets):
-        profiles = {
-            p.user_id: (p.handle, p.stake_visibility)
-            for p in Profile.objects.filter(user_id__in={pb.user_id for pb in public_bets})
-        }
     bets = bets_for_public_view(bet_ids=[pb.bet_id for pb in public_bets])
     items = []
     for public_bet in public_bets:
-        # the feed's query annotates the bettor's handle and stake setting on each row
-        handle, mode = profiles.get(public_bet.user_id) or (
-            getattr(public_bet, "profile_handle"),  # noqa: B009
-            getattr(public_bet, "profile_mode"),  # noqa: B009
-        )
+        handle, mode = profiles[public_bet.pk]
         item = public_bet_item(public_bet, bets[public_bet.bet_id], handle=handle, profile_mode=mode)
         item["is_visible"] = public_bet.visible_from <= now
         items.append(item)

@@ -233,3 +233,28 @@ def browser_page(live_server, monkeypatch):
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def asgi_server(live_server):
+    """The real ASGI app (HTTP and websockets) on a free port, in this process: pytest's
+    live_server speaks WSGI only, and the live pages need their sockets (/ws/...)."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            "betthat.asgi:application", host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -22,8 +22,8 @@ from rest_framework.views import APIView
 from betthat.core.errors import ApplicationError
 from betthat.core.renderers import CsvExportApiView
 from betthat.core.serializers import minor_to_decimal
+from betthat.users.http import current_user
 from wallet import exports, selectors, services
-from wallet.http import current_user
 from wallet.idempotency import idempotent_response
 from wallet.models import DepositLimit, LedgerEntry, Payment, Transaction
 from wallet.money import parse_amount

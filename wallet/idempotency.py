@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from betthat.core.errors import ApplicationError
-from wallet.http import current_user
+from betthat.users.http import current_user
 from wallet.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"

@@ -15,6 +15,8 @@ import re
 from decimal import Decimal
 
 from betthat.core.errors import ApplicationError
+from betthat.core.formatting import format_money
+from betthat.core.money import scale_minor
 from wallet.ledger import MAX_AMOUNT_MINOR
 
 MINOR_PLACES = 2
@@ -73,7 +75,7 @@ def parse_signed_amount(value: object) -> int:
 
 def minor_as_decimal(amount_minor: int) -> Decimal:
     """1250 -> Decimal('12.50'), exactly."""
-    return Decimal(int(amount_minor)).scaleb(-MINOR_PLACES).quantize(Decimal(1).scaleb(-MINOR_PLACES))
+    return scale_minor(int(amount_minor), MINOR_PLACES)
 
 
 def minor_cents(amount_minor: int) -> int:
@@ -82,11 +84,9 @@ def minor_cents(amount_minor: int) -> int:
     return cents
 
 
-def format_minor(amount_minor: int) -> str:
-    """1234567 -> '12,345.67' (for pages)."""
-    sign = "-" if amount_minor < 0 else ""
-    whole, cents = divmod(abs(int(amount_minor)), MINOR_PER_UNIT)
-    return f"{sign}{whole:,}.{cents:0{MINOR_PLACES}d}"
+def format_minor(amount_minor: int, *, signed: bool = False) -> str:
+    """1234567 -> '12,345.67' (for pages); `signed` puts '+' before a positive amount."""
+    return format_money(int(amount_minor), "", signed=signed)
 
 
 def format_plain(amount_minor: int) -> str:

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from betthat.core.errors import ApplicationError, error_body
+from betthat.users.http import current_user
 from wallet import exports, selectors, services
 from wallet.charts import balance_chart_svg
-from wallet.http import current_user
 from wallet.models import DepositLimit, Payment, Transaction
 from wallet.money import format_minor, parse_amount
 from wallet.providers import sandbox, sandbox_is_enabled

@@ -32,5 +32,10 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 def from_minor(amount_minor: int, currency: str) -> Decimal:
     """Minor units to a `Decimal` in major units with the currency's places (1234 -> 12.34)."""
-    places = minor_exponent(currency)
-    return Decimal(int(amount_minor)).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+    return scale_minor(int(amount_minor), minor_exponent(currency))
+
+
+def scale_minor(amount_minor: int, places: int) -> Decimal:
+    """Minor units to a `Decimal` with `places` decimals, exactly (1234, 2 -> 12.34), for the
+    callers that know the places rather than the currency."""
+    return Decimal(amount_minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))

@@ -124,7 +124,7 @@ def nudge_relay_on_commit() -> None:
 
 
 def _nudge_relay() -> None:
-    if getattr(settings, "OUTBOX_NUDGE", True):
+    if settings.OUTBOX_NUDGE:
         from betthat.core.tasks import relay_outbox_task
 
         try:

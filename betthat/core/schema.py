@@ -37,12 +37,12 @@ def paginated(name: str, item: serializers.Serializer) -> serializers.Serializer
 
 def query_parameters(form_class) -> list[OpenApiParameter]:
     """Document a Django form used to validate query parameters."""
-    types = {
+    types: dict[str, type] = {
         "IntegerField": int,
         "FloatField": float,
         "DecimalField": float,
         "BooleanField": bool,
-        "DateField": "date",
+        "DateField": str,
     }
     params = []
     for name, field in form_class.base_fields.items():
@@ -51,7 +51,7 @@ def query_parameters(form_class) -> list[OpenApiParameter]:
         params.append(
             OpenApiParameter(
                 name=name,
-                type={"date": str}.get(kind, kind) if isinstance(kind, str) else kind,
+                type=kind,
                 required=field.required,
                 description=str(field.help_text or field.label or ""),
                 enum=enum,

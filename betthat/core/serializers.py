@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rest_framework import serializers
+
+from betthat.core.money import scale_minor
 
 
 class MoneyOutputSerializer(serializers.Serializer):
@@ -19,4 +19,4 @@ class MoneyOutputSerializer(serializers.Serializer):
 
 def minor_to_decimal(amount_minor: int, places: int = 2) -> str:
     """Integer minor units to a decimal string, exactly (1234 -> "12.34")."""
-    return str((Decimal(amount_minor) / (Decimal(10) ** places)).quantize(Decimal(1).scaleb(-places)))
+    return str(scale_minor(amount_minor, places))

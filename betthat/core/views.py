@@ -1,6 +1,5 @@
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import csrf, defaults
@@ -20,21 +19,6 @@ def landing_or(members_view: View) -> View:
         return render(request, "core/landing.html")
 
     return home
-
-
-def healthz(request):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
-
-
-def empty_section(template: str):
-    def view(request):
-        return render(request, template, {"debug": settings.DEBUG})
-
-    return view
 
 
 # --- Error handlers: paths under /api/ always answer in the public error shape ---------------

@@ -7,19 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from fractions import Fraction
+
+from betthat.core.charts import Bar, Frame, bars_on_zero
 
 WIDTH, HEIGHT, PAD_X, PAD_Y = 640, 200, 48, 16
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    is_positive: bool
-    title: str
+FRAME = Frame(WIDTH, HEIGHT, PAD_X, PAD_Y)
 
 
 @dataclass(frozen=True)
@@ -39,25 +31,6 @@ def bar_chart(points: Sequence[tuple[date, int]], *, label: Callable[[int], str]
     if not any(values):
         return None
     low, high = min(0, *values), max(0, *values)
-    span = high - low
-
-    def y(value: int) -> float:
-        return round(float(HEIGHT - PAD_Y - Fraction(value - low, span) * (HEIGHT - 2 * PAD_Y)), 1)
-
-    zero = y(0)
-    slot = Fraction(WIDTH - 2 * PAD_X, len(points))
-    width = max(1.0, round(float(slot * Fraction(7, 10)), 1))
-    bars = []
-    for index, (day, value) in enumerate(points):
-        top = y(value)
-        bars.append(
-            Bar(
-                x=round(float(PAD_X + index * slot + (slot - Fraction(width)) / 2), 1),
-                y=min(top, zero),
-                width=width,
-                height=max(0.5, round(abs(zero - top), 1)),
-                is_positive=value >= 0,
-                title=f"{day:%a %d %b}: {label(value)}",
-            )
-        )
+    titles = [f"{day:%a %d %b}: {label(value)}" for day, value in points]
+    zero, bars = bars_on_zero(values, titles, low=low, high=high, frame=FRAME)
     return BarChart(zero_y=zero, top_label=label(high), bottom_label=label(low), bars=bars)

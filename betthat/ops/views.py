@@ -90,7 +90,7 @@ def _charts(snapshot: dict[str, Any]) -> dict[str, Any]:
     from wallet.money import format_minor
 
     def signed(value: int) -> str:
-        return ("+" if value > 0 else "") + format_minor(value)
+        return format_minor(value, signed=True)
 
     out: dict[str, Any] = {}
     if snapshot["users"]["ok"]:

@@ -19,7 +19,9 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from betthat.core.errors import ApplicationError
+from betthat.core.money import to_minor
 from betthat.users import services
+from betthat.users.http import current_user
 from betthat.users.models import ApiToken, User
 
 
@@ -56,7 +58,7 @@ class DeletedFilter(admin.SimpleListFilter):
 
 def _log(request: HttpRequest, user: User, message: str) -> None:
     LogEntry.objects.log_actions(
-        user_id=request.user.pk,
+        user_id=current_user(request).pk,
         queryset=[user],
         action_flag=CHANGE,
         change_message=message,
@@ -71,7 +73,8 @@ def _bulk(service: Callable[..., User], verb: str, permission: str) -> Callable:
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset:
-            service(user=user, actor=request.user, reason=f"admin action by {request.user.email}")
+            actor = current_user(request)
+            service(user=user, actor=actor, reason=f"admin action by {actor.email}")
             _log(request, user, f"{verb} (admin action)")
             count += 1
         modeladmin.message_user(request, f"{verb} {count} user(s).", messages.SUCCESS)
@@ -206,13 +209,13 @@ class UserAdmin(BaseUserAdmin):
         form = LimitsForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             limits = {
-                name: int((form.cleaned_data[name] * 100).to_integral_value())
+                name: to_minor(form.cleaned_data[name], str(getattr(user, name).currency))
                 for name in services.STAFF_LIMIT_FIELDS
                 if form.cleaned_data.get(name) is not None
             }
             try:
                 changes = services.user_limits_lower(
-                    user=user, actor=request.user, limits=limits, reason=form.cleaned_data["reason"]
+                    user=user, actor=current_user(request), limits=limits, reason=form.cleaned_data["reason"]
                 )
             except ApplicationError as exc:
                 form.add_error(

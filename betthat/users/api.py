@@ -20,6 +20,7 @@ from betthat.core.authentication import BearerOrTokenAuthentication, IsActiveUse
 from betthat.core.errors import ApplicationError
 from betthat.core.serializers import MoneyOutputSerializer
 from betthat.users import selectors, services
+from betthat.users.http import current_user
 from betthat.users.models import ApiToken, User
 from betthat.users.preferences import PreferencesSerializer
 
@@ -96,7 +97,9 @@ class MeApi(APIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         preferences = values.pop("preferences", None)
-        user = services.user_update_settings(user=request.user, fields=values, preferences=preferences)
+        user = services.user_update_settings(
+            user=current_user(request), fields=values, preferences=preferences
+        )
         return Response(UserOutputSerializer(user).data)
 
 
@@ -245,7 +248,7 @@ class TokenApi(APIView):
             raise ApplicationError(
                 "This request is not authenticated with a token.", code="not_token_authenticated"
             )
-        services.user_token_revoke(user=request.user, token_id=request.auth.pk)
+        services.user_token_revoke(user=current_user(request), token_id=request.auth.pk)
         return Response(status=204)
 
 
@@ -255,13 +258,13 @@ class TokenListApi(APIView):
     @extend_schema(responses=ApiTokenSerializer(many=True))
     def get(self, request: Request) -> Response:
         current = request.auth if isinstance(request.auth, ApiToken) else None
-        return Response([token_output(t, current) for t in selectors.user_tokens(user=request.user)])
+        return Response([token_output(t, current) for t in selectors.user_tokens(user=current_user(request))])
 
 
 class TokenDetailApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, token_id: int) -> Response:
-        services.user_token_revoke(user=request.user, token_id=token_id)
+        services.user_token_revoke(user=current_user(request), token_id=token_id)
         return Response(status=204)
 
 

@@ -45,7 +45,8 @@ class AccountSettingsForm(forms.ModelForm):
         self._preferences: dict[str, Any] = {}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         update = {
             "odds_format": data.get("odds_format"),
             "pricing": {"devig_method": data.get("devig_method"), "reference": data.get("reference")},
@@ -61,7 +62,8 @@ class AccountSettingsForm(forms.ModelForm):
         try:
             self._preferences = schema.validate_update(update)
         except serializers.ValidationError as exc:
-            for field, messages in exc.detail.items():
+            detail = exc.detail if isinstance(exc.detail, dict) else {None: exc.detail}
+            for field, messages in detail.items():
                 target = field if field in self.fields else None
                 for message in _flatten(messages):
                     self.add_error(target, message)

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -24,7 +25,11 @@ def default_preferences() -> dict:
     return defaults()
 
 
-class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
+# Built at module level, where django-stubs' plugin can type a `from_queryset` manager.
+_SoftDeleteUserManager = BaseUserManager.from_queryset(SoftDeleteQuerySet)
+
+
+class UserManager(_SoftDeleteUserManager["User"]):
     """Hides soft-deleted users; `User.all_objects` sees everyone."""
 
     use_in_migrations = True
@@ -53,7 +58,7 @@ class UserManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
         return self._create_user(email, password, **extra)
 
 
-class AllUsersManager(BaseUserManager.from_queryset(SoftDeleteQuerySet)):
+class AllUsersManager(_SoftDeleteUserManager["User"]):
     pass
 
 
@@ -116,7 +121,7 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["-created_at"]

@@ -168,7 +168,7 @@ def read(stored: Any) -> Preferences:
     raw = stored if isinstance(stored, dict) else {}
     if any(key in raw for key in ("ui", "notifications", "sports")):
         raw = {**from_legacy(raw), **{k: v for k, v in raw.items() if k in PreferencesSerializer().fields}}
-    pricing = raw.get("pricing") if isinstance(raw.get("pricing"), dict) else {}
+    pricing = _section(raw, "pricing")
     sports = raw.get("favourite_sports")
     if not (
         isinstance(sports, list)
@@ -192,11 +192,17 @@ def read(stored: Any) -> Preferences:
     )
 
 
+def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    """The nested object `raw[name]`, or an empty one when it is missing or not an object."""
+    value = raw.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def from_legacy(legacy: dict[str, Any]) -> dict[str, Any]:
     """The nested shape stored before this schema (`ui`, `notifications`, `sports`) in the flat one."""
-    ui = legacy.get("ui") if isinstance(legacy.get("ui"), dict) else {}
-    notifications = legacy.get("notifications") if isinstance(legacy.get("notifications"), dict) else {}
-    pricing = legacy.get("pricing") if isinstance(legacy.get("pricing"), dict) else {}
+    ui = _section(legacy, "ui")
+    notifications = _section(legacy, "notifications")
+    pricing = _section(legacy, "pricing")
     converted = {
         "odds_format": ui.get("odds_format", DEFAULTS.odds_format),
         "favourite_sports": legacy.get("sports", []),

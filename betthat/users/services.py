@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from djmoney.money import Money
 
 from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.money import from_minor, to_minor
 from betthat.users import preferences as preference_schema
 from betthat.users.models import ApiToken, User
 
@@ -113,7 +113,10 @@ def user_restore(*, user: User, actor: User | None = None, reason: str = "") -> 
     return user
 
 
-STAFF_LIMIT_FIELDS = ("max_bet_size", "daily_bet_limit", "monthly_bet_limit")
+# The betting limits on the user row: staff lower them here, betting writes them through
+# `user_betting_limits_set` (its cooling-off rules in betting/services/limits.py).
+BETTING_LIMIT_FIELDS = ("max_bet_size", "daily_bet_limit", "monthly_bet_limit")
+STAFF_LIMIT_FIELDS = BETTING_LIMIT_FIELDS
 
 
 @transaction.atomic
@@ -129,6 +132,7 @@ def user_limits_lower(
         raise ApplicationError("A reason is required.", code="reason_required")
     fresh = User.objects.select_for_update().get(pk=user.pk)
     changes: dict[str, dict[str, int]] = {}
+    lowered: dict[str, Money] = {}
     for field, amount_minor in limits.items():
         if field not in STAFF_LIMIT_FIELDS:
             raise ApplicationError(f"{field} is not a betting limit.", code="validation_error")
@@ -137,7 +141,8 @@ def user_limits_lower(
                 "A limit is a positive amount.", code="invalid_amount", details={"field": field}
             )
         current = getattr(fresh, field)
-        current_minor = int((current.amount * 100).to_integral_value())
+        currency = str(current.currency)
+        current_minor = to_minor(current.amount, currency)
         if amount_minor > current_minor:
             raise ApplicationError(
                 "Staff can only lower a limit; a raise is the bettor's, after the cooling-off.",
@@ -145,12 +150,12 @@ def user_limits_lower(
                 details={"field": field, "current_minor": current_minor},
             )
         if amount_minor < current_minor:
-            setattr(fresh, field, Money(Decimal(amount_minor) / 100, current.currency))
+            lowered[field] = Money(from_minor(amount_minor, currency), currency)
             changes[field] = {"from_minor": current_minor, "to_minor": amount_minor}
     if changes:
-        fresh.save(update_fields=[*changes, "updated_at"])
+        saved = user_betting_limits_set(user_id=user.pk, limits=lowered)
         for field in changes:
-            setattr(user, field, getattr(fresh, field))
+            setattr(user, field, getattr(saved, field))
         _audit_staff_action("user_limits_lower", user=user, actor=actor, reason=reason, changes=changes)
     return changes
 
@@ -214,8 +219,6 @@ if TYPE_CHECKING:  # annotations only
 
 # Betting's responsible-gambling rules (cooling-off, never shortening an exclusion) live in
 # betting/services/limits.py; these are the only writes it makes on users.
-
-BETTING_LIMIT_FIELDS = ("max_bet_size", "daily_bet_limit", "monthly_bet_limit")
 
 
 @transaction.atomic

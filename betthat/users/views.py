@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from betthat.core.errors import NotFound
 from betthat.users import selectors, services
 from betthat.users.forms import AccountSettingsForm, TokenCreateForm
+from betthat.users.http import current_user
 
 NEW_TOKEN_SESSION_KEY = "users.new_token"
 
@@ -19,7 +20,9 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     form = AccountSettingsForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        services.user_update_settings(user=request.user, fields=fields, preferences=form.preferences())
+        services.user_update_settings(
+            user=current_user(request), fields=fields, preferences=form.preferences()
+        )
         messages.success(request, "Settings saved.")
         return redirect("users:settings")
     return render(
@@ -28,7 +31,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "token_form": TokenCreateForm(),
-            "tokens": selectors.user_tokens(user=request.user),
+            "tokens": selectors.user_tokens(user=current_user(request)),
             # A new key is shown once, on the page right after it was made.
             "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
             "token_lifetime_days": settings.API_TOKEN_LIFETIME.days,
@@ -43,7 +46,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "The token name is too long (100 characters at most).")
         return redirect("users:settings")
-    key = services.user_token_create(user=request.user, name=form.cleaned_data["name"])
+    key = services.user_token_create(user=current_user(request), name=form.cleaned_data["name"])
     request.session[NEW_TOKEN_SESSION_KEY] = key
     messages.success(request, "Token created. Copy it now: it is not shown again.")
     return redirect("users:settings")
@@ -53,7 +56,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        services.user_token_revoke(user=request.user, token_id=token_id)
+        services.user_token_revoke(user=current_user(request), token_id=token_id)
     except NotFound:
         raise Http404("No such token.") from None
     messages.success(request, "Token revoked.")

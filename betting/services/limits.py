@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -126,7 +126,10 @@ SELECT coalesce(array_agg(currency), '{}'), coalesce(array_agg(month), '{}'), co
 """
 
 
-def _limit_in(money: Money, currency: str) -> int:
+def _limit_in(field_value: Money | Decimal, currency: str) -> int:
+    # djmoney ships no type stubs, so django-stubs types a MoneyField as the DecimalField it
+    # subclasses; what a User's limit field reads back is a Money.
+    money = cast(Money, field_value)
     return convert_minor(money_to_minor(money), str(money.currency), currency, round_up=False)
 
 

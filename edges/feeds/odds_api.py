@@ -35,6 +35,11 @@ class Parsed:
     report: IngestReport
 
 
+def _text(raw: Any) -> str | None:
+    """A non-blank string field, else None (reported missing)."""
+    return raw if isinstance(raw, str) and raw.strip() else None
+
+
 def _time(raw: Any) -> datetime | None:
     if not isinstance(raw, str):
         return None
@@ -114,21 +119,21 @@ def parse_v4(payload: Any, *, odds_format: str = "auto") -> Parsed:
         if not isinstance(raw_event, dict):
             report.problem(where, "event is not an object")
             continue
-        provider_id = raw_event.get("id")
-        home, away = raw_event.get("home_team"), raw_event.get("away_team")
+        provider_id = _text(raw_event.get("id"))
+        home, away = _text(raw_event.get("home_team")), _text(raw_event.get("away_team"))
         commence = _time(raw_event.get("commence_time"))
-        sport_key = raw_event.get("sport_key")
-        missing = [
-            name
-            for name, value in (
-                ("id", provider_id),
-                ("sport_key", sport_key),
-                ("home_team", home),
-                ("away_team", away),
-            )
-            if not isinstance(value, str) or not value.strip()
-        ]
-        if missing:
+        sport_key = _text(raw_event.get("sport_key"))
+        if provider_id is None or sport_key is None or home is None or away is None:
+            missing = [
+                name
+                for name, value in (
+                    ("id", provider_id),
+                    ("sport_key", sport_key),
+                    ("home_team", home),
+                    ("away_team", away),
+                )
+                if value is None
+            ]
             report.problem(where, f"event missing {', '.join(missing)}")
             continue
         if commence is None:
@@ -220,8 +225,9 @@ def _parse_market(market, *, event, book, last_update, odds_format, updates, rep
             continue
         parsed.append((player, name, point, price_decimal, american))
     if key == "spreads":
-        home_points = {p for _pl, n, p, _d, _a in parsed if n == home}
-        away_points = {p for _pl, n, p, _d, _a in parsed if n == away}
+        # (every spread outcome has a point: checked above)
+        home_points = {p for _pl, n, p, _d, _a in parsed if n == home and p is not None}
+        away_points = {p for _pl, n, p, _d, _a in parsed if n == away and p is not None}
         # the line is the home handicap; a lone away quote implies it
         line = next(iter(home_points)) if len(home_points) == 1 else None
         if line is None and len(away_points) == 1 and not home_points:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -183,7 +184,7 @@ def _push_items(public_bets: list[PublicBet], *, frame: str) -> None:
     ):
         followers[followee].append(follower)
     bets = bets_for_public_view(bet_ids=[pb.bet_id for pb in visible])
-    messages: list[tuple[int, dict]] = []
+    messages: list[tuple[int, dict[str, Any]]] = []
     for public_bet in visible:
         profile = profiles[public_bet.user_id]
         item = public_bet_item(

@@ -99,7 +99,7 @@ def test_price_changed_is_409_with_the_current_price(client, funded_user, game):
         ({"currency": "XYZ"}, 400, "validation_error"),
         ({"stake": "6000.00"}, 409, "limit_exceeded"),
         ({"stake": "1000.01"}, 409, "insufficient_funds"),
-        ({"edge_id": "no-such-edge"}, 404, "not_found"),
+        ({"edge_id": "f" * 40}, 404, "not_found"),  # hex, like every edge id, but no such edge
     ],
 )
 def test_bad_requests_are_4xx_in_the_error_shape(client, funded_user, game, change, status, code):

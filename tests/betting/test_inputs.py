@@ -97,6 +97,28 @@ def test_an_outcome_id_beyond_any_id_is_a_400(outcome_id, funded_user, game, tok
     assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
 
 
+@pytest.mark.parametrize("edge_id", ["<script>alert(1)</script>", "ABCDEF", "g" * 10, "a" * 65, "12 34"])
+def test_an_edge_id_that_is_not_hex_is_a_400_that_does_not_echo_it(
+    edge_id, funded_user, game, token_client_for
+):
+    """An edge id is 1 to 64 lowercase hex digits; anything else is refused before placement
+    (which would echo it in a "No edge ..." message)."""
+    client = token_client_for(funded_user)
+    client.raise_request_exception = False
+    outcome = game.o("home_ml")
+    body = {
+        "legs": [{"outcome_id": outcome.pk, "sportsbook": "draftkings", "odds_decimal": "2.2"}],
+        "stake": "1",
+        "edge_id": edge_id,
+    }
+    response = client.post("/api/v1/bets/", body, format="json", HTTP_IDEMPOTENCY_KEY=f"edge-{len(edge_id)}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert "edge_id" in error["details"]
+    assert edge_id not in response.content.decode()
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=bodies.map(_json_safe))
 def test_posting_any_body_is_never_a_server_error(body, funded_user, token_client_for):

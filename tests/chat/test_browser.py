@@ -8,7 +8,6 @@ from django.conf import settings
 from chat import services
 from tests.conftest import session_cookie_for
 from tests.edges.factories import EventFactory
-from tests.edges.test_browser import asgi_server  # noqa: F401  (the ASGI server fixture)
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,7 +19,7 @@ def _login(context, user, base):
     )
 
 
-def test_two_people_chat_live_with_presence_and_reactions(browser_page, asgi_server):  # noqa: F811
+def test_two_people_chat_live_with_presence_and_reactions(browser_page, asgi_server):
     alice, bob = UserFactory(name="Alice Sharp"), UserFactory(name="Bob Value")
     event = EventFactory()
     room = services.room_for_event(event_id=event.pk, title=str(event))

@@ -164,3 +164,29 @@ def test_security_settings_are_declared():
     assert declared.REST_FRAMEWORK["NUM_PROXIES"] == 0
     assert declared.ALLAUTH_TRUSTED_PROXY_COUNT == 0
     assert declared.DATA_UPLOAD_MAX_MEMORY_SIZE == 2_621_440
+
+
+def test_settings_are_read_as_settings_x_only():
+    """Every setting is declared in settings.py and read as `settings.X`: no getattr default
+    and no environment read elsewhere (betthat/embedded.py runs before the settings exist; the
+    entry points only name the settings module)."""
+    import re
+
+    allowed = {"betthat/settings.py", "betthat/embedded.py"}
+    pattern = re.compile(
+        r"getattr\(\s*(?:django_)?settings\b|os\.environ(?!\.setdefault\(\"DJANGO_SETTINGS_MODULE\")|os\.getenv"
+    )
+    offenders = []
+    for app in ("betthat", "wallet", "edges", "betting", "social", "chat"):
+        for path in sorted((BASE_DIR / app).rglob("*.py")):
+            relative = path.relative_to(BASE_DIR).as_posix()
+            if (
+                relative in allowed
+                or "/migrations/" in relative
+                or relative.startswith("betthat/settings_parts/")
+            ):
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                if pattern.search(line):
+                    offenders.append(f"{relative}:{number}: {line.strip()}")
+    assert offenders == []

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from edges.models import Edge, Event, Market
+from edges.models import Edge, Event, Market, OddsQuote, Outcome
 from tests.edges.factories import FILE_TIME, books, load
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +70,19 @@ def test_edge_detail_with_stake_split(user_client, ingested):
     }
     missing = user_client.get("/api/v1/edges/nope/")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_the_event_board_best_price_skips_suspended_quotes(user_client, ingested):
+    """A suspended quote cannot be bet: it is never the board's best price."""
+    chargers = Outcome.objects.get(market__event=ingested, market__key="h2h", name="Los Angeles Chargers")
+    OddsQuote.objects.filter(outcome=chargers, sportsbook__key="draftkings").update(is_suspended=True)
+    open_quotes = OddsQuote.objects.filter(outcome=chargers, is_suspended=False).select_related("sportsbook")
+    expected = max(open_quotes, key=lambda q: q.price_decimal)
+    detail = user_client.get(f"/api/v1/events/{ingested.pk}/").json()
+    h2h = next(m for m in detail["markets"] if m["key"] == "h2h")
+    row = next(o for o in h2h["outcomes"] if o["name"] == "Los Angeles Chargers")
+    assert row["best_sportsbook"] == expected.sportsbook.key != "draftkings"
+    assert Decimal(row["best_price_decimal"]) == expected.price_decimal
 
 
 def test_events_list_detail_and_history(user_client, ingested):

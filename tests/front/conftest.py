@@ -3,10 +3,6 @@ a logged-in page, a recorder of CSP violations and script runs, and axe-core."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,34 +21,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__csp.push({directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample});
 });
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def asgi_server(live_server) -> Iterator[str]:
-    """The real ASGI app (HTTP and websockets) on a free port, in this process."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            "betthat.asgi:application", host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def login(page, user, base_url: str) -> None:

@@ -4,10 +4,6 @@ the delay has passed (the release is run with the clock at visible_from, not sle
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 from django.conf import settings
 
@@ -21,38 +17,6 @@ from tests.factories import UserFactory
 from tests.wallet.factories import fund_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def asgi_server(live_server):
-    """The real ASGI app (HTTP and websockets) in this process: the feed needs /ws/social/."""
-    import uvicorn
-
-    server = uvicorn.Server(
-        uvicorn.Config(
-            "betthat.asgi:application",
-            host="127.0.0.1",
-            port=_free_port(),
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def off_the_loop(func, *args, **kwargs):

@@ -16,5 +16,4 @@ def minor(value: int | str | None) -> str:
 @register.filter
 def signed_minor(value: int | str | None) -> str:
     """1234 -> '+12.34', -1234 -> '-12.34'."""
-    amount = int(value or 0)
-    return ("+" if amount > 0 else "") + format_minor(amount)
+    return format_minor(int(value or 0), signed=True)
