@@ -1,8 +1,12 @@
-"""The Celery app: Redis broker, queues default / odds / settlement.
+"""The Celery app: Redis broker, queues default / odds / settlement / closing.
 
 Tasks that move money (settlement, payments, the outbox relay) are acks_late with
 reject-on-worker-lost, so a worker killed mid-task leaves the message for another run;
 the services they call are idempotent, so a second run changes nothing twice.
+
+The kick-off closing-line capture has its own `closing` queue (and its own worker in
+scripts/run.py): a capture over 100,000 legs can take a while, and it must never starve
+payments (default) or settlement behind it.
 """
 
 import os
@@ -14,11 +18,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
 
 app = Celery("betthat")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue("default"), Queue("odds"), Queue("settlement")]
+app.conf.task_queues = [Queue("default"), Queue("odds"), Queue("settlement"), Queue("closing")]
 app.conf.task_routes = {
     "edges.tasks.*": {"queue": "odds"},
     "betting.tasks.settle_*": {"queue": "settlement"},
-    "betting.tasks.capture_*": {"queue": "settlement"},
+    "betting.tasks.capture_*": {"queue": "closing"},
     "*": {"queue": "default"},
 }
 app.conf.task_default_retry_delay = 2
