@@ -268,6 +268,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") or None
 # API tokens expire after this long (a new one comes from POST /api/v1/auth/token/).
 API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=30))
+# --- Performance: API token -> user cached in Redis (betthat/users/token_cache.py) ---
+# How long a token's (user, token) may be served from Redis; revocation is immediate anyway
+# (a tombstone on delete), and a saved user row drops its entries.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=300)
 # A signed-in browser idle for this long is signed out on its next request.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30))
 # Examples per API operation in tests/core/test_schemathesis.py (CI may raise it).
@@ -385,6 +389,10 @@ REST_FRAMEWORK = {
     },
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# --- Performance: the benchmark's floor (bench/betting) ---
+# Mounts the authenticated no-op POST /api/v1/bench/noop/ (betthat/core/bench_api.py); only
+# the benchmark's own server turns it on.
+BENCH_NOOP_API = env.bool("BENCH_NOOP_API", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bet-That API",
     "DESCRIPTION": "Edges, one wallet, bets and a verified record. Errors: "
