@@ -415,7 +415,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("default", "odds", "settlement")
+CELERY_TASK_QUEUES_NAMES = ("default", "odds", "settlement", "closing")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # The outbox asks a worker to relay right after a commit (off in benchmarks and some tests).
 OUTBOX_NUDGE = env.bool("OUTBOX_NUDGE", default=True)
