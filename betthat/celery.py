@@ -18,7 +18,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
 
 app = Celery("betthat")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue("default"), Queue("odds"), Queue("settlement"), Queue("closing")]
+# Each queue is bound by its own routing key. Declared by name alone, every queue was bound to
+# the default exchange with the routing key "default", and the Redis transport copied each
+# task into all of them: a task ran once per queue a worker listened to, and a queue of its
+# own separated nothing.
+app.conf.task_queues = [
+    Queue(name, routing_key=name) for name in ("default", "odds", "settlement", "closing")
+]
 app.conf.task_routes = {
     "edges.tasks.*": {"queue": "odds"},
     "betting.tasks.settle_*": {"queue": "settlement"},

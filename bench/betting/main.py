@@ -482,6 +482,7 @@ def start_worker(
 ) -> subprocess.Popen:
     env = server_env()
     env["CONN_MAX_AGE"] = "0"
+    log = tempfile.NamedTemporaryFile("w", prefix=f"bench-{name}-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -494,7 +495,7 @@ def start_worker(
             queues,
             *(pool or ["--pool", "solo"]),
             "--loglevel",
-            "WARNING",
+            os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -503,11 +504,17 @@ def start_worker(
         ],
         cwd=BASE_DIR,
         env=env,
-        stdout=subprocess.PIPE,
+        # A file, not a pipe nobody reads: a chatty worker would block on a full pipe.
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    proc.log_path = log.name  # type: ignore[attr-defined]
     return proc
+
+
+def worker_log(proc: subprocess.Popen) -> str:
+    return Path(proc.log_path).read_text(errors="replace")[-4000:]  # type: ignore[attr-defined]
 
 
 def bench_settlement(run: str, baseline: float) -> None:
@@ -533,7 +540,7 @@ def bench_settlement(run: str, baseline: float) -> None:
         settle_due_bets_task.apply_async(kwargs={"event_id": game.event.pk, "batch_size": BATCH})
         while pending.exists():
             if worker.poll() is not None:
-                raise RuntimeError("the settlement worker died:\n" + (worker.stdout.read() or ""))
+                raise RuntimeError("the settlement worker died:\n" + worker_log(worker))
             time.sleep(0.25)
         elapsed = time.perf_counter() - began
     finally:
@@ -658,7 +665,7 @@ def bench_kickoff(run: str) -> None:
         time.sleep(5)  # worker boot
         for worker in (main_worker, closing_worker):
             if worker.poll() is not None:
-                raise RuntimeError("a worker died:\n" + (worker.stdout.read() or ""))
+                raise RuntimeError("a worker died:\n" + worker_log(worker))
         for count in KICKOFF:
             kickoff_once(run, bettors, count)
     finally:
