@@ -31,6 +31,8 @@ PENDING = int(os.environ.get("PROFILE_PENDING", "20000"))
 BATCH = int(os.environ.get("PROFILE_BATCH", "1000"))
 PARTS = set(os.environ.get("PROFILE_PARTS", "placement,settlement").split(","))
 TOP = int(os.environ.get("PROFILE_TOP", "28"))
+# A directory to write the raw profiles to (placement.prof, settlement.prof), for pstats/snakeviz.
+DUMP = os.environ.get("PROFILE_DUMP", "")
 
 
 def main() -> int:
@@ -46,7 +48,9 @@ def measure() -> int:
     return 0
 
 
-def print_profile(profiler: cProfile.Profile) -> None:
+def print_profile(profiler: cProfile.Profile, name: str) -> None:
+    if DUMP:
+        profiler.dump_stats(str(Path(DUMP) / f"{name}.prof"))
     for sort in ("cumulative", "tottime"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(TOP)
@@ -100,7 +104,7 @@ def profile_settlement() -> None:
     elapsed = time.perf_counter() - began
     settled = Bet.objects.filter(pk__range=(low, high)).exclude(status="pending").count()
     print(f"  {settled:,} bets settled in {elapsed:.2f}s in this process: {settled / elapsed:,.0f} bets/s")
-    print_profile(profiler)
+    print_profile(profiler, "settlement")
 
 
 def profile_placement() -> None:
@@ -146,7 +150,7 @@ def profile_placement() -> None:
     profiler.disable()
     elapsed = time.perf_counter() - began
     print(f"  {BETS} placements in {elapsed:.2f}s in one process: {elapsed / BETS * 1000:.2f} ms each")
-    print_profile(profiler)
+    print_profile(profiler, "placement")
 
     connection.force_debug_cursor = True
     with CaptureQueriesContext(connection) as captured:
