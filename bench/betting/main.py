@@ -532,6 +532,10 @@ def bench_settlement(run: str, baseline: float) -> None:
     low, high = seed_pending(run, bettors, game)
     Event.objects.filter(pk=game.event.pk).update(commence_time=game.event.commence_time.replace(year=2000))
     event_record_result(event_id=game.event.pk, home_score=27, away_score=20)
+    # pgbench again, just before the settlement: the machine's load moves within a run.
+    print("  measuring pgbench again, just before the settlement (4 clients, 10 s) ...", flush=True)
+    baseline = pgbench_tps(clients=4, seconds=10)
+    line("pgbench TPC-B-like, just before the settlement", baseline, "tps")
     worker = start_worker()
     try:
         time.sleep(4)  # worker boot

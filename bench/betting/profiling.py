@@ -89,6 +89,7 @@ def profile_settlement() -> None:
     Event.objects.filter(pk=game.event.pk).update(commence_time=game.event.commence_time.replace(year=2000))
     event_record_result(event_id=game.event.pk, home_score=27, away_score=20)
     bet_legs_grade_event(event_id=game.event.pk)
+    explain_settlement()
     connection.force_debug_cursor = True
     with CaptureQueriesContext(connection) as captured:
         began = time.perf_counter()
@@ -105,6 +106,57 @@ def profile_settlement() -> None:
     settled = Bet.objects.filter(pk__range=(low, high)).exclude(status="pending").count()
     print(f"  {settled:,} bets settled in {elapsed:.2f}s in this process: {settled / elapsed:,.0f} bets/s")
     print_profile(profiler, "settlement")
+
+
+def explain(label: str, sql: str, params: object = None) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement, in a transaction rolled back."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = "\n".join("    " + row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    print(f"\n--- EXPLAIN ANALYZE: {label} ---\n{plan}")
+
+
+def explain_settlement() -> None:
+    from betting.models import Bet, BetLeg
+
+    due = (
+        Bet.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Bet.Status.PENDING, settlement_failed_at__isnull=True)
+        .exclude(legs__result="")
+        .order_by("id")[:BATCH]
+    )
+    sql, params = due.query.sql_with_params()
+    explain(f"the batch's due bets, locked ({BATCH})", sql, params)
+    ids = list(
+        Bet.objects.filter(status=Bet.Status.PENDING).order_by("id").values_list("id", flat=True)[:BATCH]
+    )
+    legs = BetLeg.objects.filter(bet_id__in=ids).order_by("bet_id", "position")
+    sql, params = legs.query.sql_with_params()
+    explain(f"their legs ({BATCH} ids)", sql, params)
+
+
+def explain_placement(user_id: int) -> None:
+    from django.utils import timezone
+
+    from betting.services.limits import _HEADROOM_SQL, window_starts
+
+    now = timezone.now()
+    day, month = window_starts(now)
+    explain(
+        "limit headroom (the user's stakes of 30 days, per currency)",
+        _HEADROOM_SQL,
+        {"day": day, "month": month, "user": user_id, "now": now},
+    )
+    explain(
+        "the wallet lock",
+        "SELECT * FROM wallet_account WHERE user_id = %s AND kind IN ('cash', 'holds') AND currency = 'USD' "
+        "ORDER BY id FOR UPDATE",
+        [user_id],
+    )
 
 
 def profile_placement() -> None:
@@ -157,14 +209,9 @@ def profile_placement() -> None:
         began = time.perf_counter()
         place(10_000)
         one = time.perf_counter() - began
-    total_sql = sum(float(q["time"]) for q in captured.captured_queries)
-    print(
-        f"\n--- one placement: {one * 1000:.2f} ms, {len(captured.captured_queries)} statements, "
-        f"{total_sql * 1000:.2f} ms waiting on them ---"
-    )
-    for query in captured.captured_queries:
-        print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:150]}")
-    return 0
+    print_statements(captured, "one placement", one)
+    connection.force_debug_cursor = False
+    explain_placement(bettors[0][0].pk)
 
 
 if __name__ == "__main__":
