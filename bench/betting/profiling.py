@@ -121,6 +121,8 @@ def explain(label: str, sql: str, params: object = None) -> None:
 
 
 def explain_settlement() -> None:
+    from django.db import transaction
+
     from betting.models import Bet, BetLeg
 
     due = (
@@ -129,7 +131,8 @@ def explain_settlement() -> None:
         .exclude(legs__result="")
         .order_by("id")[:BATCH]
     )
-    sql, params = due.query.sql_with_params()
+    with transaction.atomic():  # FOR UPDATE compiles only inside a transaction
+        sql, params = due.query.sql_with_params()
     explain(f"the batch's due bets, locked ({BATCH})", sql, params)
     ids = list(
         Bet.objects.filter(status=Bet.Status.PENDING).order_by("id").values_list("id", flat=True)[:BATCH]
