@@ -45,7 +45,9 @@ def test_a_revoked_token_is_refused_at_once_although_it_was_cached(api_client):
     assert api_client.get(ME).status_code == 401
 
 
-def test_a_fill_after_the_revocation_committed_cannot_bring_the_token_back(api_client, django_capture_on_commit_callbacks):
+def test_a_fill_after_the_revocation_committed_cannot_bring_the_token_back(
+    api_client, django_capture_on_commit_callbacks
+):
     """A request that read the token just before it was deleted caches it just after: the
     tombstone written on commit wins (SET NX), so the next request is still refused."""
     user = UserFactory()
