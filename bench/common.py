@@ -39,6 +39,10 @@ def setup_django() -> None:
     # (inherited by the servers a benchmark starts).
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(60))
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    # The benchmarks fund their bettors through the sandbox provider, which a DEBUG=false site
+    # refuses unless allowed, with a webhook secret of its own (wallet.E001/E002).
+    os.environ.setdefault("SANDBOX_ALLOWED_WITHOUT_DEBUG", "true")
+    os.environ.setdefault("SANDBOX_WEBHOOK_SECRET", secrets.token_urlsafe(32))
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 

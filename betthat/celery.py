@@ -1,8 +1,12 @@
-"""The Celery app: Redis broker, queues default / odds / settlement.
+"""The Celery app: Redis broker, queues default / odds / settlement / closing.
 
 Tasks that move money (settlement, payments, the outbox relay) are acks_late with
 reject-on-worker-lost, so a worker killed mid-task leaves the message for another run;
 the services they call are idempotent, so a second run changes nothing twice.
+
+The kick-off closing-line capture has its own `closing` queue (and its own worker in
+scripts/run.py): a capture over 100,000 legs can take a while, and it must never starve
+payments (default) or settlement behind it.
 """
 
 import os
@@ -14,11 +18,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
 
 app = Celery("betthat")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue("default"), Queue("odds"), Queue("settlement")]
+# Each queue is bound by its own routing key. Declared by name alone, every queue was bound to
+# the default exchange with the routing key "default", and the Redis transport copied each
+# task into all of them: a task ran once per queue a worker listened to, and a queue of its
+# own separated nothing.
+app.conf.task_queues = [
+    Queue(name, routing_key=name) for name in ("default", "odds", "settlement", "closing")
+]
 app.conf.task_routes = {
     "edges.tasks.*": {"queue": "odds"},
     "betting.tasks.settle_*": {"queue": "settlement"},
-    "betting.tasks.capture_*": {"queue": "settlement"},
+    "betting.tasks.capture_*": {"queue": "closing"},
     "*": {"queue": "default"},
 }
 app.conf.task_default_retry_delay = 2

@@ -270,6 +270,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") or None
 # API tokens expire after this long (a new one comes from POST /api/v1/auth/token/).
 API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=30))
+# --- Performance: API token -> user cached in Redis (betthat/users/token_cache.py) ---
+# How long a token's (user, token) may be served from Redis; revocation is immediate anyway
+# (a tombstone on delete), and a saved user row drops its entries.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=300)
 # A signed-in browser idle for this long is signed out on its next request.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30))
 # Examples per API operation in tests/core/test_schemathesis.py (CI may raise it).
@@ -370,6 +374,10 @@ REST_FRAMEWORK = api_settings.rest_framework_settings(
     },
 )
 SPECTACULAR_SETTINGS = api_settings.SPECTACULAR
+# --- Performance: the benchmark's floor (bench/betting) ---
+# Mounts the authenticated no-op POST /api/v1/bench/noop/ (betthat/core/bench_api.py); only
+# the benchmark's own server turns it on.
+BENCH_NOOP_API = env.bool("BENCH_NOOP_API", default=False)
 
 # Celery: Redis broker, three queues; tasks that move money are acks_late.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
@@ -377,7 +385,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("default", "odds", "settlement")
+CELERY_TASK_QUEUES_NAMES = ("default", "odds", "settlement", "closing")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # The outbox asks a worker to relay right after a commit (off in benchmarks and some tests).
 OUTBOX_NUDGE = env.bool("OUTBOX_NUDGE", default=True)

@@ -1,4 +1,5 @@
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -24,6 +25,10 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("social.api_urls")),
     path("", include("chat.api_urls")),
 ]
+if settings.BENCH_NOOP_API:  # the benchmark's floor (bench/betting), never on otherwise
+    from betthat.core.bench_api import NoopPostApi
+
+    api_v1.append(path("bench/noop/", NoopPostApi.as_view(), name="bench-noop"))
 
 urlpatterns = [
     path("", core_views.landing_or(board), name="home"),

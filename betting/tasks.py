@@ -1,6 +1,7 @@
 """Celery tasks of the betting app: thin, id-taking, safe to run twice.
 
-Routed to the `settlement` queue (betthat/celery.py); acks_late with reject-on-worker-lost,
+Settlement is routed to the `settlement` queue, the closing-line capture to its own
+`closing` queue (betthat/celery.py); acks_late with reject-on-worker-lost,
 so a worker killed mid-task leaves the message to be redelivered, and the services they
 call settle or capture each bet once whatever happens.
 """

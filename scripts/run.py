@@ -65,6 +65,24 @@ def processes(host: str, port: int, web_workers: int) -> dict[str, list[str]]:
             "--without-gossip",
             "--without-mingle",
         ],
+        # The closing-line capture at kick-off gets its own process, so a large event's capture
+        # never holds up deposits (default) or settlement (betthat/celery.py).
+        "closing": [
+            str(BIN / "celery"),
+            "-A",
+            "betthat",
+            "worker",
+            "-Q",
+            "closing",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            "closing@%h",
+        ],
         "beat": [
             str(BIN / "celery"),
             "-A",

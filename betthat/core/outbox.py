@@ -123,13 +123,51 @@ def nudge_relay_on_commit() -> None:
     transaction.on_commit(_nudge_relay)
 
 
+# At most one nudge waits in the queue. Every committed transaction with events nudged, so a
+# burst of commits (a settlement run, a kick-off) queued thousands of relay tasks on the
+# default queue ahead of the payments' webhooks, which then waited minutes. A nudge now
+# claims this flag (SET NX); the relay task clears it as it starts, so events committed while
+# it runs nudge again and none waits for more than the periodic relay's second. The TTL
+# (2 s) frees a flag whose task was lost or never consumed.
+NUDGE_FLAG_SECONDS = 2
+
+
+def _nudge_flag() -> str:
+    from betthat.core import redis as bt_redis
+
+    return bt_redis.key("outbox", "nudge-queued")
+
+
+def _claim_nudge() -> bool:
+    """True when no nudge is waiting (or Redis cannot tell: nudge anyway)."""
+    from betthat.core import redis as bt_redis
+
+    try:
+        return bool(bt_redis.client().set(_nudge_flag(), b"1", nx=True, ex=NUDGE_FLAG_SECONDS))
+    except Exception:
+        return True
+
+
+def nudge_taken() -> None:
+    """A relay run is starting: the next commit may nudge again (called by the task first)."""
+    from betthat.core import redis as bt_redis
+
+    try:
+        bt_redis.client().delete(_nudge_flag())
+    except Exception:  # the flag's TTL frees it
+        logger.warning("could not clear the outbox nudge flag", exc_info=True)
+
+
 def _nudge_relay() -> None:
     if settings.OUTBOX_NUDGE:
         from betthat.core.tasks import relay_outbox_task
 
+        if not _claim_nudge():
+            return  # a relay is already queued; it will see these events
         try:
             relay_outbox_task.apply_async(queue="default", ignore_result=True)
         except Exception:  # the periodic relay picks it up within a second
+            nudge_taken()
             logger.warning("could not nudge the outbox relay", exc_info=True)
 
 

@@ -17,8 +17,9 @@ def notify_task(user_id: int, payload: dict) -> None:
 )
 def relay_outbox_task() -> int:
     """Deliver pending outbox events (periodic every second, and nudged on commit)."""
-    from betthat.core.outbox import relay_outbox
+    from betthat.core.outbox import nudge_taken, relay_outbox
 
+    nudge_taken()
     return relay_outbox()
 
 

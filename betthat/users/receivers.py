@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from betthat.users import services
-from betthat.users.models import User
+from betthat.users import services, token_cache
+from betthat.users.models import ApiToken, User
 from betthat.users.signals import password_changed
 
 
@@ -15,3 +16,18 @@ from betthat.users.signals import password_changed
 def revoke_tokens_on_password_change(sender: type, user: User, **kwargs: Any) -> None:
     """A new password (changed, reset or set by staff) ends every API token of the old one."""
     services.user_tokens_revoke_all(user=user)
+
+
+@receiver(post_delete, sender=ApiToken, dispatch_uid="users.token_cache_revoke_on_delete")
+def refuse_deleted_token(sender: type, instance: ApiToken, **kwargs: Any) -> None:
+    """Any deletion of a token (the admin, a user's cascade, the services) is refused by the
+    Redis token cache as soon as it commits."""
+    token_cache.revoke([instance.key_hash])
+
+
+@receiver(post_save, sender=User, dispatch_uid="users.token_cache_forget_on_save")
+def forget_cached_user(sender: type, instance: User, created: bool, **kwargs: Any) -> None:
+    """A saved user row (status, limits, verification, ...) is read afresh by the next API
+    request: its cached tokens are dropped on commit."""
+    if not created:
+        token_cache.forget_user(instance.pk)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -13,6 +14,7 @@ from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.money import from_minor, to_minor
 from betthat.users import preferences as preference_schema
+from betthat.users import token_cache
 from betthat.users.models import ApiToken, User
 
 STAFF_AUDIT_STREAM = "staff"
@@ -99,7 +101,7 @@ def user_soft_delete(*, user: User, actor: User | None = None, reason: str = "")
     user.deleted_at = timezone.now()
     user.is_active = False
     user.save(update_fields=["deleted_at", "is_active", "updated_at"])
-    ApiToken.objects.filter(user=user).delete()
+    _tokens_delete(ApiToken.objects.filter(user=user))
     _audit_staff_action("user_soft_delete", user=user, actor=actor, reason=reason)
     return user
 
@@ -178,15 +180,21 @@ def user_token_get_or_create(*, user: User) -> str:
     return user_token_create(user=user)
 
 
+def _tokens_delete(tokens: QuerySet[ApiToken]) -> int:
+    """Delete tokens and refuse them from the Redis token cache at once (on commit)."""
+    hashes = list(tokens.values_list("key_hash", flat=True))
+    deleted, _ = tokens.delete()
+    token_cache.revoke(hashes)
+    return deleted
+
+
 def user_token_revoke(*, user: User, token_id: int) -> None:
-    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
-    if not deleted:
+    if not _tokens_delete(ApiToken.objects.filter(user=user, pk=token_id)):
         raise NotFound("No such token.")
 
 
 def user_tokens_revoke_all(*, user: User) -> int:
-    deleted, _ = ApiToken.objects.filter(user=user).delete()
-    return deleted
+    return _tokens_delete(ApiToken.objects.filter(user=user))
 
 
 SETTINGS_FIELDS = ("name", "phone", "timezone", "risk_tolerance", "auto_kelly_sizing", "max_kelly_fraction")

@@ -131,3 +131,23 @@ def test_publish_many_writes_one_row_per_payload_and_relays_them(calls, django_c
     assert outbox.publish_many("test.happened", []) == []
     assert outbox.relay_outbox() == 3
     assert [payload for _event_id, payload in calls] == payloads
+
+
+def test_a_burst_of_commits_queues_one_relay_until_it_starts(monkeypatch, settings):
+    """Issue 14: a settlement run commits a batch a second, each nudging the relay; thousands
+    of relay tasks queued on the default queue ahead of the payments' webhooks. One nudge
+    waits at a time; the relay task clears the flag as it starts, so later commits nudge."""
+    from betthat.core.tasks import relay_outbox_task
+
+    settings.OUTBOX_NUDGE = True
+    outbox.nudge_taken()
+    sent = []
+    monkeypatch.setattr(relay_outbox_task, "apply_async", lambda **options: sent.append(options))
+    for _ in range(50):
+        outbox._nudge_relay()
+    assert len(sent) == 1
+    relay_outbox_task()  # the queued relay starts (and delivers what is pending)
+    outbox._nudge_relay()
+    outbox._nudge_relay()
+    assert len(sent) == 2
+    outbox.nudge_taken()

@@ -1,0 +1,221 @@
+"""Where the time goes (docs/performance.md), in a database of its own:
+
+- placement: PROFILE_BETS bets placed through the API in this process (DRF's test client:
+  the same view, auth, throttles and serializers as over HTTP, without the ASGI server),
+  under cProfile; the top functions by cumulative and own time, and the statements of one
+  placement with their times;
+- settlement: PROFILE_PENDING pending bets on a finished event settled by `settle_due_bets`
+  in batches of PROFILE_BATCH under cProfile; the statements of one batch with their times.
+
+    .venv/bin/python bench/betting/profiling.py            # both
+    PROFILE_PARTS=settlement .venv/bin/python bench/betting/profiling.py
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.common import bench_database
+
+BETS = int(os.environ.get("PROFILE_BETS", "300"))
+PENDING = int(os.environ.get("PROFILE_PENDING", "20000"))
+BATCH = int(os.environ.get("PROFILE_BATCH", "1000"))
+PARTS = set(os.environ.get("PROFILE_PARTS", "placement,settlement").split(","))
+TOP = int(os.environ.get("PROFILE_TOP", "28"))
+# A directory to write the raw profiles to (placement.prof, settlement.prof), for pstats/snakeviz.
+DUMP = os.environ.get("PROFILE_DUMP", "")
+
+
+def main() -> int:
+    with bench_database("profile"):
+        return measure()
+
+
+def measure() -> int:
+    if "placement" in PARTS:
+        profile_placement()
+    if "settlement" in PARTS:
+        profile_settlement()
+    return 0
+
+
+def print_profile(profiler: cProfile.Profile, name: str) -> None:
+    if DUMP:
+        profiler.dump_stats(str(Path(DUMP) / f"{name}.prof"))
+    for sort in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(sort).print_stats(TOP)
+        print(f"\n--- top by {sort} ---")
+        print("\n".join(out.getvalue().splitlines()[6:]))
+
+
+def print_statements(captured, label: str, elapsed: float) -> None:
+    total_sql = sum(float(q["time"]) for q in captured.captured_queries)
+    print(
+        f"\n--- {label}: {elapsed * 1000:.2f} ms, {len(captured.captured_queries)} statements, "
+        f"{total_sql * 1000:.2f} ms waiting on them ---"
+    )
+    for query in captured.captured_queries:
+        print(f"  {float(query['time']) * 1000:7.2f} ms  {query['sql'][:160]}")
+
+
+def profile_settlement() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.betting.main import make_bettors, seed_pending
+    from betting.models import Bet
+    from betting.services import bet_legs_grade_event, settle_due_bets
+    from edges.models import Event
+    from edges.services import event_record_result
+    from tests.betting.factories import make_game
+
+    run = uuid.uuid4().hex[:6]
+    bettors = make_bettors(f"{run}s", 50)
+    game = make_game(home=f"ProfSettleHome-{run}", away=f"ProfSettleAway-{run}")
+    print(f"\n=== settlement: writing {PENDING:,} pending bets ===", flush=True)
+    low, high = seed_pending(run, bettors, game, PENDING)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    Event.objects.filter(pk=game.event.pk).update(commence_time=game.event.commence_time.replace(year=2000))
+    event_record_result(event_id=game.event.pk, home_score=27, away_score=20)
+    bet_legs_grade_event(event_id=game.event.pk)
+    explain_settlement()
+    connection.force_debug_cursor = True
+    with CaptureQueriesContext(connection) as captured:
+        began = time.perf_counter()
+        settle_due_bets(batch_size=BATCH, max_batches=1)
+        one = time.perf_counter() - began
+    print_statements(captured, f"one batch of {BATCH}", one)
+    connection.force_debug_cursor = False
+    profiler = cProfile.Profile()
+    began = time.perf_counter()
+    profiler.enable()
+    settle_due_bets(batch_size=BATCH)
+    profiler.disable()
+    elapsed = time.perf_counter() - began
+    settled = Bet.objects.filter(pk__range=(low, high)).exclude(status="pending").count()
+    print(f"  {settled:,} bets settled in {elapsed:.2f}s in this process: {settled / elapsed:,.0f} bets/s")
+    print_profile(profiler, "settlement")
+
+
+def explain(label: str, sql: str, params: object = None) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of one statement, in a transaction rolled back."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = "\n".join("    " + row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
+    print(f"\n--- EXPLAIN ANALYZE: {label} ---\n{plan}")
+
+
+def explain_settlement() -> None:
+    from django.db import transaction
+
+    from betting.models import Bet, BetLeg
+
+    due = (
+        Bet.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Bet.Status.PENDING, settlement_failed_at__isnull=True)
+        .exclude(legs__result="")
+        .order_by("id")[:BATCH]
+    )
+    with transaction.atomic():  # FOR UPDATE compiles only inside a transaction
+        sql, params = due.query.sql_with_params()
+    explain(f"the batch's due bets, locked ({BATCH})", sql, params)
+    ids = list(
+        Bet.objects.filter(status=Bet.Status.PENDING).order_by("id").values_list("id", flat=True)[:BATCH]
+    )
+    legs = BetLeg.objects.filter(bet_id__in=ids).order_by("bet_id", "position")
+    sql, params = legs.query.sql_with_params()
+    explain(f"their legs ({BATCH} ids)", sql, params)
+
+
+def explain_placement(user_id: int) -> None:
+    from django.utils import timezone
+
+    from betting.services.limits import _HEADROOM_SQL, window_starts
+
+    now = timezone.now()
+    day, month = window_starts(now)
+    explain(
+        "limit headroom (the user's stakes of 30 days, per currency)",
+        _HEADROOM_SQL,
+        {"day": day, "month": month, "user": user_id, "now": now},
+    )
+    explain(
+        "the wallet lock",
+        "SELECT * FROM wallet_account WHERE user_id = %s AND kind IN ('cash', 'holds') AND currency = 'USD' "
+        "ORDER BY id FOR UPDATE",
+        [user_id],
+    )
+
+
+def profile_placement() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from bench.betting.main import BENCH_FRESHNESS_SECONDS, make_bettors, placement_body
+    from edges.models import OddsQuote, Sportsbook
+    from tests.betting.factories import make_game
+
+    run = uuid.uuid4().hex[:6]
+    bettors = make_bettors(run, 20)
+    game = make_game(home=f"ProfHome-{run}", away=f"ProfAway-{run}")
+    Sportsbook.objects.update(freshness_seconds=BENCH_FRESHNESS_SECONDS)
+    selections = []
+    for alias in ("home_ml", "away_ml", "over", "under"):
+        quote = OddsQuote.objects.get(outcome=game.o(alias), sportsbook__key="draftkings")
+        selections.append((game.o(alias).pk, "draftkings", str(quote.price_decimal)))
+    clients = []
+    for _user, token in bettors:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        clients.append(client)
+
+    def place(n: int):
+        response = clients[n % len(clients)].post(
+            "/api/v1/bets/",
+            placement_body(selections[n % len(selections)]),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"{run}-{n}",
+        )
+        assert response.status_code == 201, response.content
+        return response
+
+    for n in range(50):  # warm-up: caches, prepared paths
+        place(n)
+    profiler = cProfile.Profile()
+    began = time.perf_counter()
+    profiler.enable()
+    for n in range(50, 50 + BETS):
+        place(n)
+    profiler.disable()
+    elapsed = time.perf_counter() - began
+    print(f"  {BETS} placements in {elapsed:.2f}s in one process: {elapsed / BETS * 1000:.2f} ms each")
+    print_profile(profiler, "placement")
+
+    connection.force_debug_cursor = True
+    with CaptureQueriesContext(connection) as captured:
+        began = time.perf_counter()
+        place(10_000)
+        one = time.perf_counter() - began
+    print_statements(captured, "one placement", one)
+    connection.force_debug_cursor = False
+    explain_placement(bettors[0][0].pk)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
