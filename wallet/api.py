@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from betthat.core.errors import ApplicationError
 from betthat.core.renderers import CsvExportApiView
+from betthat.core.schema import cursor_paginated
 from betthat.core.serializers import minor_to_decimal
 from betthat.users.http import current_user
 from wallet import exports, selectors, services
@@ -151,7 +152,14 @@ class TransactionListApi(APIView):
             entries = getattr(tx, "user_entries", [])  # prefetched by transaction_list_for_user
             return TransactionListApi.EntryOutputSerializer(entries, many=True).data
 
-    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer(many=True))
+    @extend_schema(
+        parameters=[
+            FilterSerializer,
+            OpenApiParameter("cursor", str, description="The `next` or `previous` link's cursor."),
+            OpenApiParameter("page_size", int, description="Transactions per page (1-100, default 25)."),
+        ],
+        responses=cursor_paginated("TransactionPage", OutputSerializer(many=True)),
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

@@ -35,6 +35,18 @@ def paginated(name: str, item: serializers.Serializer) -> serializers.Serializer
     )
 
 
+def cursor_paginated(name: str, item: serializers.Serializer) -> serializers.Serializer:
+    """The page shape of DRF's CursorPagination around `item` (no count: cursors do not count)."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item,
+        },
+    )
+
+
 def query_parameters(form_class) -> list[OpenApiParameter]:
     """Document a Django form used to validate query parameters."""
     types: dict[str, type] = {
