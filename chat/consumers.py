@@ -22,6 +22,7 @@ A bad frame gets an error frame; the socket stays open. Frames are capped in siz
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -38,6 +39,8 @@ from chat.serializers import message_frame, presence_summary
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 15.0
+PRESENCE_EVERY = 0.3  # seconds a presence announcement waits to cover a burst of joins
+_announcements: set[asyncio.Task[None]] = set()  # keeps the pending announcements alive
 TYPING_EVERY = 3.0
 
 
@@ -65,14 +68,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self._beat(force=True)
         await self.send_json(await database_sync_to_async(self._hello)())
-        await database_sync_to_async(self._announce_presence)()
+        await self._announce_presence()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "room"):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
         await database_sync_to_async(presence.leave)(self.room.pk, self.user.pk, self.channel_name)
-        await database_sync_to_async(self._announce_presence)()
+        await self._announce_presence()
 
     # --- frames in --------------------------------------------------------------------
 
@@ -128,7 +131,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def _send_message(self, content: dict[str, Any]) -> None:
-        message, _ = await database_sync_to_async(self._post)(content)
+        # off the consumer's single sync thread: sends from many sockets store in parallel
+        message, _ = await database_sync_to_async(self._post, thread_sensitive=False)(content)
         await self.send_json(
             {
                 "type": "ack",
@@ -235,8 +239,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _presence(self) -> dict[str, Any]:
         return presence_summary(self.room.pk)
 
-    def _announce_presence(self) -> None:
-        realtime.send_now(self.room.pk, "presence", self._presence())
+    async def _announce_presence(self) -> None:
+        """Tell the room who is here, at most once per PRESENCE_EVERY: the first join or leave
+        of a burst claims the announcement and sends the count as it stands a moment later,
+        so 500 people arriving cost a few frames, not 500 x 500."""
+        room_id = self.room.pk
+        if not await database_sync_to_async(presence.claim_announcement)(room_id, PRESENCE_EVERY * 4):
+            return
+
+        def send() -> None:
+            # release first: a join after this point claims its own announcement, and any
+            # join before it is already in the summary (its heartbeat came before its claim)
+            presence.release_announcement(room_id)
+            realtime.send_now(room_id, "presence", presence_summary(room_id))
+
+        async def later() -> None:
+            await asyncio.sleep(PRESENCE_EVERY)
+            await database_sync_to_async(send)()
+
+        task = asyncio.ensure_future(later())
+        _announcements.add(task)
+        task.add_done_callback(_announcements.discard)
 
     def _hello(self) -> dict[str, Any]:
         page = selectors.history(room=self.room)

@@ -102,6 +102,16 @@ def hit_slow_mode(room_id: int, user_id: int, seconds: int) -> float:
     return float(max(1, r.ttl(key)))
 
 
+def claim_announcement(room_id: int, ttl_seconds: float) -> bool:
+    """True for the one caller that will announce the room's presence next (the claim
+    expires by itself should that caller die)."""
+    return bool(client().set(f"{_prefix()}:announce:{room_id}", "1", nx=True, px=int(ttl_seconds * 1000)))
+
+
+def release_announcement(room_id: int) -> None:
+    client().delete(f"{_prefix()}:announce:{room_id}")
+
+
 def next_seq(room_id: int) -> int:
     """The room's frame sequence: every broadcast frame carries the next number, so a client
     that sees a gap knows it missed something and reloads history."""
