@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from betthat.core.errors import ApplicationError
+from betthat.core.formatting import format_money, format_percent
 from betting import exposure
 from betting.models import Bet, BetLeg, LimitChange, SameGameQuote
 from betting.services import bet_settle, bet_void, exposure_rebuild_by_staff
@@ -61,7 +62,7 @@ class BetAdmin(admin.ModelAdmin):
         "status",
         "result",
         "net_profit_display",
-        "clv_percent",
+        "clv_display",
         "placed_at",
         "settle_link",
     )
@@ -88,15 +89,23 @@ class BetAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="stake")
+    @admin.display(description="stake", ordering="stake_minor")
     def stake_display(self, bet):
-        return f"{bet.stake}"
+        return format_money(bet.stake_minor, bet.currency)
 
-    @admin.display(description="net")
+    @admin.display(description="net", ordering="net_profit_minor")
     def net_profit_display(self, bet):
-        return "" if bet.net_profit is None else f"{bet.net_profit}"
+        return (
+            ""
+            if bet.net_profit_minor is None
+            else format_money(bet.net_profit_minor, bet.currency, signed=True)
+        )
 
-    @admin.display(description="")
+    @admin.display(description="CLV %")
+    def clv_display(self, bet):
+        return "" if bet.clv_percent is None else format_percent(bet.clv_percent, 2, signed=True)
+
+    @admin.display(description="action")
     def settle_link(self, bet):
         if bet.status == Bet.Status.PLACING:
             return format_html(

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from betthat.core.formatting import format_percent
 from edges.models import Edge, Event, FeedState, Market, OddsHistory, OddsQuote, Outcome, Sport, Sportsbook
 
 
@@ -14,8 +15,16 @@ class SportAdmin(admin.ModelAdmin):
     list_display = ["key", "title", "is_active"]
 
 
+class FeedWrittenAdmin(admin.ModelAdmin):
+    """Market data that only the feeds (and the edge finder) write: staff read and correct
+    it, but never add rows by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(FeedWrittenAdmin):
     list_display = ["__str__", "sport", "commence_time", "status", "home_score", "away_score"]
     list_filter = ["status", "sport"]
     search_fields = ["provider_id", "home_team", "away_team"]
@@ -24,20 +33,20 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Market)
-class MarketAdmin(admin.ModelAdmin):
+class MarketAdmin(FeedWrittenAdmin):
     list_display = ["__str__", "event", "period", "is_suspended"]
     list_filter = ["key", "is_suspended"]
     raw_id_fields = ["event"]
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(FeedWrittenAdmin):
     list_display = ["__str__", "market"]
     raw_id_fields = ["market"]
 
 
 @admin.register(OddsQuote)
-class OddsQuoteAdmin(admin.ModelAdmin):
+class OddsQuoteAdmin(FeedWrittenAdmin):
     list_display = [
         "outcome",
         "sportsbook",
@@ -52,7 +61,7 @@ class OddsQuoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(OddsHistory)
-class OddsHistoryAdmin(admin.ModelAdmin):
+class OddsHistoryAdmin(FeedWrittenAdmin):
     list_display = ["outcome", "sportsbook", "price_decimal", "recorded_at"]
     raw_id_fields = ["outcome"]
 
@@ -61,21 +70,29 @@ class OddsHistoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Edge)
-class EdgeAdmin(admin.ModelAdmin):
+class EdgeAdmin(FeedWrittenAdmin):
     list_display = [
         "edge_id",
         "kind",
         "status",
         "side",
         "sportsbook",
-        "edge_percentage",
-        "expected_value_per_dollar",
+        "edge_display",
+        "ev_display",
         "discovered_at",
     ]
     list_filter = ["kind", "status", "sport_key", "market_type"]
     search_fields = ["edge_id", "side", "player"]
     raw_id_fields = ["event", "market", "outcome"]
     ordering = ["-discovered_at"]
+
+    @admin.display(description="edge %", ordering="edge_percentage")
+    def edge_display(self, edge):
+        return format_percent(edge.edge_percentage, 2)
+
+    @admin.display(description="EV %", ordering="expected_value_per_dollar")
+    def ev_display(self, edge):
+        return format_percent(edge.expected_value_per_dollar, 2)
 
 
 @admin.register(FeedState)
