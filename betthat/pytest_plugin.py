@@ -10,9 +10,14 @@ exits. CI and developers with a .env point the suite at their own servers instea
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Generator
 
 import pytest
+
+_AUDIT_ROOT_MADE = "_BETTHAT_TEST_AUDIT_ROOT_MADE"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -22,4 +27,15 @@ def pytest_load_initial_conftests(
     from betthat import embedded
 
     embedded.start_for_entry_point()
+    # The suite's audit trail goes to a directory of its own (shared by its xdist workers and
+    # the Celery workers it starts), never into .data/audit of the app beside it.
+    if "AUDIT_ROOT" not in os.environ:
+        os.environ["AUDIT_ROOT"] = os.environ[_AUDIT_ROOT_MADE] = tempfile.mkdtemp(prefix="betthat-audit-")
     return (yield)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The process that made the suite's audit directory (the controller) removes it."""
+    made = os.environ.get(_AUDIT_ROOT_MADE)
+    if made and not hasattr(config, "workerinput"):
+        shutil.rmtree(made, ignore_errors=True)
