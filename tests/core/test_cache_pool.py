@@ -15,12 +15,15 @@ def request(n):
 
 
 def test_requests_in_fresh_contexts_share_one_pool_and_connection():
-    results = [contextvars.Context().run(request, n) for n in range(5)]
+    first = contextvars.Context().run(request, 0)
+    pool = first[1]
+    # the process's shared pool may already hold connections of earlier tests: count growth
+    before = len(pool._available_connections) + len(pool._in_use_connections)
+    results = [first] + [contextvars.Context().run(request, n) for n in range(1, 5)]
     assert [value for value, _pool in results] == [0, 1, 2, 3, 4]
     assert len({id(pool) for _value, pool in results}) == 1
-    pool = results[0][1]
-    # sequential requests reuse one connection instead of opening one each
-    assert len(pool._available_connections) + len(pool._in_use_connections) == 1
+    # sequential requests reuse a connection instead of opening one each
+    assert len(pool._available_connections) + len(pool._in_use_connections) == before >= 1
 
 
 def test_without_the_shared_pool_each_context_gets_its_own_pool(settings):
