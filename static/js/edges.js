@@ -357,7 +357,11 @@
 
     BT.socket("/ws/odds/", {
       open: (ws) => ws.send(JSON.stringify({ action: "subscribe", events: [eventId] })),
-      message: (frame) => { (frame.type === "deltas" ? frame.deltas : [frame]).forEach(handle); },
+      message: (frame) => {
+        // the subscription's snapshot says the live updates now flow (a cue for people and tests)
+        if (frame.type === "snapshot" && frame.scope === "events") root.dataset.live = "true";
+        (frame.type === "deltas" ? frame.deltas : [frame]).forEach(handle);
+      },
     });
   };
 

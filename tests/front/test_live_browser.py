@@ -103,7 +103,7 @@ def test_a_live_price_update_leaves_the_price_clickable_and_a_suspended_price_is
     cell = lambda book: page.locator(f'[data-quote="{home}:{book}"]')  # noqa: E731
     assert cell("draftkings").locator("a.quote-link").count() == 1
     links_before = page.locator("a.quote-link").count()
-    time.sleep(0.5)  # let the socket subscribe (the subscription has no visible cue)
+    page.wait_for_selector("[data-event-grid][data-live=true]", state="attached")  # subscribed
 
     _update(game, "home_ml", "draftkings", "2.30")
     page.wait_for_function(
