@@ -25,17 +25,25 @@ def default_preferences() -> dict:
     return defaults()
 
 
-# Built at module level, where django-stubs' plugin can type a `from_queryset` manager.
-_SoftDeleteUserManager = BaseUserManager.from_queryset(SoftDeleteQuerySet)
+class AllUsersManager(BaseUserManager["User"]):
+    """Every user, soft-deleted or not, as a SoftDeleteQuerySet (`.alive()`, `.deleted()`).
+
+    A plain subclass rather than `BaseUserManager.from_queryset(...)`: django-stubs types a
+    module-level `from_queryset` result only when its plugin analyses the module in one order,
+    so mypy passed or failed depending on the order of a fresh run.
+    """
+
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        return SoftDeleteQuerySet(self.model, using=self._db)
 
 
-class UserManager(_SoftDeleteUserManager["User"]):
+class UserManager(AllUsersManager):
     """Hides soft-deleted users; `User.all_objects` sees everyone."""
 
     use_in_migrations = True
 
-    def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        return super().get_queryset().alive()
 
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
@@ -56,10 +64,6 @@ class UserManager(_SoftDeleteUserManager["User"]):
         extra.setdefault("status", User.Status.ACTIVE)
         extra.setdefault("verification_level", User.VerificationLevel.FULL)
         return self._create_user(email, password, **extra)
-
-
-class AllUsersManager(_SoftDeleteUserManager["User"]):
-    pass
 
 
 class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
