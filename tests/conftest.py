@@ -126,6 +126,15 @@ def session_cookie_for(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+def browser_log_in(page_or_context, user, base_url: str) -> None:
+    """Logs a Playwright page (or browser context) in as `user`, replacing any session."""
+    context = getattr(page_or_context, "context", page_or_context)
+    context.clear_cookies()
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": base_url}]
+    )
+
+
 @pytest.fixture
 def ws_headers_for():
     def make(user=None):

@@ -20,24 +20,10 @@ from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
 from wallet.money import format_plain
+from wallet.selectors import EXPORT_COLUMNS, STAFF_EXPORT_COLUMNS
 
-HEADER = [
-    "id",
-    "created_at",
-    "completed_at",
-    "type",
-    "status",
-    "currency",
-    "amount",
-    "fee",
-    "cash_change",
-    "held_change",
-    "bet_id",
-    "payment_id",
-    "sportsbook",
-    "reason",
-]
-STAFF_HEADER = [*HEADER, "user_id", "user_email", "created_by_id", "external_reference"]
+HEADER = [header for header, _ in EXPORT_COLUMNS]
+STAFF_HEADER = [header for header, _ in STAFF_EXPORT_COLUMNS]
 DEFAULT_DAYS = 30
 # Cells a spreadsheet would run as a formula are prefixed with a quote (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

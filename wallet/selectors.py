@@ -179,23 +179,33 @@ def deposit_limits_for_user(*, user: User, currency: str = "USD") -> list[LimitV
     return views
 
 
-EXPORT_FIELDS = (
-    "id",
-    "created_at",
-    "completed_at",
-    "type",
-    "status",
-    "currency",
-    "amount_minor",
-    "fee_minor",
-    "cash_change_minor",
-    "held_change_minor",
-    "bet_id",
-    "payment_id",
-    "sportsbook_id",
-    "reason",
+# The CSV export's columns: (header, field read by values_list). wallet/exports.py writes
+# the headers; the selectors below read the fields in the same order.
+EXPORT_COLUMNS = (
+    ("id", "id"),
+    ("created_at", "created_at"),
+    ("completed_at", "completed_at"),
+    ("type", "type"),
+    ("status", "status"),
+    ("currency", "currency"),
+    ("amount", "amount_minor"),
+    ("fee", "fee_minor"),
+    ("cash_change", "cash_change_minor"),
+    ("held_change", "held_change_minor"),
+    ("bet_id", "bet_id"),
+    ("payment_id", "payment_id"),
+    ("sportsbook", "sportsbook_id"),
+    ("reason", "reason"),
 )
-STAFF_EXPORT_FIELDS = (*EXPORT_FIELDS, "user_id", "user__email", "created_by_id", "external_reference")
+STAFF_EXPORT_COLUMNS = (
+    *EXPORT_COLUMNS,
+    ("user_id", "user_id"),
+    ("user_email", "user__email"),
+    ("created_by_id", "created_by_id"),
+    ("external_reference", "external_reference"),
+)
+EXPORT_FIELDS = tuple(field for _, field in EXPORT_COLUMNS)
+STAFF_EXPORT_FIELDS = tuple(field for _, field in STAFF_EXPORT_COLUMNS)
 
 
 def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:

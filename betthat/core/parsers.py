@@ -25,6 +25,19 @@ def max_body_bytes() -> int | None:
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
+def _refuse_declared_excess(parser_context: dict | None, limit: int) -> None:
+    """A request whose Content-Length already says it is too big is refused before reading."""
+    request = (parser_context or {}).get("request")
+    if request is None:
+        return
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("Content-Length is not a number.") from None
+    if declared > limit:
+        raise PayloadTooLarge()
+
+
 def read_bounded(stream: Any, parser_context: dict | None) -> bytes:
     """The whole body, or PayloadTooLarge as soon as it is over the limit."""
     limit = max_body_bytes()
@@ -32,14 +45,7 @@ def read_bounded(stream: Any, parser_context: dict | None) -> bytes:
         return b""
     if limit is None:
         return stream.read()
-    request = (parser_context or {}).get("request")
-    if request is not None:
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise exceptions.ParseError("Content-Length is not a number.") from None
-        if declared > limit:
-            raise PayloadTooLarge()
+    _refuse_declared_excess(parser_context, limit)
     body = stream.read(limit + 1)
     if len(body) > limit:
         raise PayloadTooLarge()
@@ -64,12 +70,6 @@ class BoundedMultiPartParser(parsers.MultiPartParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = max_body_bytes()
-        request = (parser_context or {}).get("request")
-        if limit is not None and request is not None:
-            try:
-                declared = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                raise exceptions.ParseError("Content-Length is not a number.") from None
-            if declared > limit:
-                raise PayloadTooLarge()
+        if limit is not None:
+            _refuse_declared_excess(parser_context, limit)
         return super().parse(stream, media_type, parser_context)

@@ -6,22 +6,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.test import Client
 
 from betting.models import Bet
 from tests.betting.factories import make_edge, make_game
+from tests.conftest import browser_log_in
 from tests.wallet.factories import fund_user
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
-
-
-def login(page, user, base_url):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
 
 
 def test_edge_to_slip_to_settled_bet(browser_page, user, tmp_path, live_server):
@@ -29,7 +21,7 @@ def test_edge_to_slip_to_settled_bet(browser_page, user, tmp_path, live_server):
     game = make_game()
     edge = make_edge(game, "home_ml", "draftkings")  # +EV at draftkings 2.20
     fund_user(user, 100_000)
-    login(page, user, live_server.url)
+    browser_log_in(page, user, live_server.url)
 
     page.goto("/")
     row = page.locator(f'tr[data-edge-id="{edge.edge_id}"]')

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from chat import services
-from tests.conftest import session_cookie_for
+from tests.conftest import browser_log_in
 from tests.edges.factories import EventFactory
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(context, user, base):
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": base}]
-    )
 
 
 def test_two_people_chat_live_with_presence_and_reactions(browser_page, asgi_server):
@@ -24,9 +17,9 @@ def test_two_people_chat_live_with_presence_and_reactions(browser_page, asgi_ser
     event = EventFactory()
     room = services.room_for_event(event_id=event.pk, title=str(event))
     page_a = browser_page
-    _login(page_a.context, alice, asgi_server)
+    browser_log_in(page_a.context, alice, asgi_server)
     context_b = page_a.context.browser.new_context(base_url=asgi_server)
-    _login(context_b, bob, asgi_server)
+    browser_log_in(context_b, bob, asgi_server)
     page_b = context_b.new_page()
     page_b.set_default_timeout(15000)
     errors = []

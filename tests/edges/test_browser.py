@@ -5,20 +5,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.conf import settings
 
 from edges import demo
 from edges.simulator import Simulator
-from tests.conftest import session_cookie_for
+from tests.conftest import browser_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_board_updates_live_while_the_feed_runs(browser_page, asgi_server, user):
     page = browser_page
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": asgi_server}]
-    )
+    browser_log_in(page, user, asgi_server)
     demo.seed(users=[user], stdout=open("/dev/null", "w"))  # noqa: SIM115
     page.goto(asgi_server + "/")
     page.wait_for_function("() => document.getElementById('board-status').textContent.startsWith('live')")

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import session_cookie_for
-
 AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe.min.js"
 
 # Runs before any page script (Playwright injects it outside the page's CSP): records every
@@ -21,12 +19,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__csp.push({directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample});
 });
 """
-
-
-def login(page, user, base_url: str) -> None:
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": base_url}]
-    )
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.betting.factories import make_edge, make_game
-from tests.front.conftest import login
+from tests.conftest import browser_log_in
 from tests.wallet.factories import fund_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,7 +42,7 @@ def test_a_script_in_a_url_parameter_never_runs_on_pages_that_reflect_it(watched
     game = make_game()
     edge = make_edge(game, "home_ml", "draftkings")
     fund_user(user, 50_000)
-    login(page, user, asgi_server)
+    browser_log_in(page, user, asgi_server)
     outcome = game.o("home_ml").pk
     pages = {
         "board filters": f"/edges/?sport={Q}&market_type={Q}&sportsbook={Q}&player={Q}&min_edge={Q}&ordering={Q}",
@@ -69,7 +69,7 @@ def test_the_slip_refuses_a_crafted_edge_id_and_shows_server_text_as_text(watche
     game = make_game()
     make_edge(game, "home_ml", "draftkings")
     fund_user(user, 50_000)
-    login(page, user, asgi_server)
+    browser_log_in(page, user, asgi_server)
     outcome = game.o("home_ml").pk
 
     # the server refuses an edge id that is not one it could have issued
@@ -109,7 +109,7 @@ def test_api_docs_and_admin_work_under_the_policy(watched_page, asgi_server, sta
     page = watched_page
     staff_user.is_superuser = True
     staff_user.save(update_fields=["is_superuser"])
-    login(page, staff_user, asgi_server)
+    browser_log_in(page, staff_user, asgi_server)
 
     response = page.goto(asgi_server + "/api/docs/")
     assert response.headers.get("content-security-policy"), "the docs page has a policy too"

@@ -15,7 +15,7 @@ from edges import demo
 from edges.ingest import QuoteUpdate, ingest_updates
 from edges.simulator import Simulator
 from tests.betting.factories import make_game
-from tests.front.conftest import login
+from tests.conftest import browser_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +24,7 @@ VERSIONS = "() => Array.from(document.querySelectorAll('#edge-board tbody tr[dat
 
 def test_a_focused_board_row_keeps_focus_and_place_through_live_updates(browser_page, asgi_server, user):
     page = browser_page
-    login(page, user, asgi_server)
+    browser_log_in(page, user, asgi_server)
     demo.seed(users=[user], stdout=open("/dev/null", "w"))  # noqa: SIM115
     page.goto(asgi_server + "/")
     page.wait_for_function("() => document.getElementById('board-status').textContent.startsWith('live')")
@@ -97,7 +97,7 @@ def test_a_live_price_update_leaves_the_price_clickable_and_a_suspended_price_is
 ):
     page = browser_page
     game = make_game()  # Chiefs moneyline: pinnacle 2.10, draftkings 2.20, fanduel 2.05
-    login(page, user, asgi_server)
+    browser_log_in(page, user, asgi_server)
     page.goto(f"{asgi_server}/events/{game.event.pk}/")
     home = game.o("home_ml").pk
     cell = lambda book: page.locator(f'[data-quote="{home}:{book}"]')  # noqa: E731
@@ -142,7 +142,7 @@ def test_a_live_price_update_leaves_the_price_clickable_and_a_suspended_price_is
 
 def test_held_changes_wait_behind_a_notice_until_the_user_shows_them(browser_page, asgi_server, user):
     page = browser_page
-    login(page, user, asgi_server)
+    browser_log_in(page, user, asgi_server)
     demo.seed(users=[user], stdout=open("/dev/null", "w"))  # noqa: SIM115
     page.goto(asgi_server + "/")
     page.wait_for_function("() => document.getElementById('board-status').textContent.startsWith('live')")

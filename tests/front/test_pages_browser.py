@@ -14,8 +14,9 @@ from betting.models import Bet
 from edges.models import Edge, Sportsbook
 from tests.betting.factories import make_edge, make_game
 from tests.betting.helpers import leg, place
+from tests.conftest import browser_log_in
 from tests.factories import PASSWORD
-from tests.front.conftest import axe_violations, login, page_overflow
+from tests.front.conftest import axe_violations, page_overflow
 from tests.wallet.factories import fund_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -162,12 +163,12 @@ def test_pages_fit_the_screen_and_pass_axe(watched_page, live_server, world, use
 
     for name, path in PUBLIC_PAGES:
         visit(name, path)
-    login(page, user, live_server.url)
+    browser_log_in(page, user, live_server.url)
     for name, path, must_show in BETTOR_PAGES:
         visit(name, path, must_show)
     if width == 1400:
         page.context.clear_cookies()
-        login(page, staff_user, live_server.url)
+        browser_log_in(page, staff_user, live_server.url)
         for name, path in STAFF_PAGES:
             visit(name, path)
     assert not problems, "\n".join(problems)
@@ -176,7 +177,7 @@ def test_pages_fit_the_screen_and_pass_axe(watched_page, live_server, world, use
 def test_the_phone_menu_is_a_named_button_and_the_skip_link_works(browser_page, live_server, user):
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 800})
-    login(page, user, live_server.url)
+    browser_log_in(page, user, live_server.url)
     page.goto("/bets/")
     menu = page.get_by_role("button", name="Menu")
     assert menu.is_visible() and menu.get_attribute("aria-expanded") == "false"
@@ -204,7 +205,7 @@ def test_a_bettor_with_the_keyboard_alone_goes_from_the_board_to_a_placed_bet(
     edge = make_edge(game, "home_ml", "draftkings")
     Sportsbook.objects.filter(key="draftkings").update(title="DraftKings")
     fund_user(user, 100_000)
-    login(page, user, live_server.url)
+    browser_log_in(page, user, live_server.url)
     page.goto("/")
     bet = page.locator(f'tr[data-edge-id="{edge.edge_id}"] [data-testid=bet-edge]')
     for _ in range(80):  # Tab until the row's Bet button has focus
@@ -230,7 +231,7 @@ def test_odds_follow_the_users_format_on_every_page(browser_page, live_server, u
     fund_user(user, 100_000)
     user.preferences = {**user.preferences, "ui": {"odds_format": "fractional"}}
     user.save(update_fields=["preferences"])
-    login(page, user, live_server.url)
+    browser_log_in(page, user, live_server.url)
     page.goto("/")
     row = page.locator(f'tr[data-edge-id="{edge.edge_id}"]')
     assert row.locator('[data-col="price"]').inner_text() == "6/5"
@@ -258,7 +259,7 @@ def test_the_board_filters_take_percents_as_the_table_shows_them(browser_page, l
     page = browser_page
     game = make_game()
     make_edge(game, "home_ml", "draftkings")  # edge 4.5%, EV 10%
-    login(page, user, live_server.url)
+    browser_log_in(page, user, live_server.url)
     page.goto("/edges/")
     page.get_by_label("Min edge (%)").fill("2")
     page.get_by_role("button", name="Apply").click()
@@ -277,7 +278,7 @@ def test_a_refused_withdrawal_shows_the_error_beside_the_field_and_keeps_the_amo
 ):
     page = browser_page
     fund_user(user, 5_000)
-    login(page, user, live_server.url)
+    browser_log_in(page, user, live_server.url)
     page.goto("/wallet/")
     page.fill("#withdraw-amount", "12,5")  # not plain decimal: caught where it is typed
     page.click("[data-testid=withdraw-submit]")

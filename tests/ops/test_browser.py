@@ -6,23 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.test import Client
 from django.utils import timezone
 
 from tests.betting.factories import make_edge, make_game
+from tests.conftest import browser_log_in
 from tests.factories import UserFactory
 from tests.ops.factories import bet
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
-
-
-def login(page, user, base_url):
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
 
 
 def test_staff_watch_the_dashboard_refresh_itself(browser_page, live_server, settings):
@@ -60,7 +52,7 @@ def test_staff_watch_the_dashboard_refresh_itself(browser_page, live_server, set
     )
     game = make_game()
     make_edge(game, "home_ml", "draftkings")
-    login(page, staff, live_server.url)
+    browser_log_in(page, staff, live_server.url)
 
     page.goto("/admin/")
     page.get_by_role("link", name="Operations dashboard", exact=True).click()

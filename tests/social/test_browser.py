@@ -5,14 +5,13 @@ the delay has passed (the release is run with the clock at visible_from, not sle
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from betthat.core.outbox import relay_outbox
 from social import services
 from social.models import Profile, PublicBet
 from tests.betting.factories import make_game
 from tests.betting.helpers import leg, place
-from tests.conftest import session_cookie_for
+from tests.conftest import browser_log_in
 from tests.factories import UserFactory
 from tests.wallet.factories import fund_user
 
@@ -36,13 +35,6 @@ def off_the_loop(func, *args, **kwargs):
         return pool.submit(call).result(timeout=60)
 
 
-def log_in(page, user, base_url) -> None:
-    page.context.clear_cookies()
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie_for(user), "url": base_url}]
-    )
-
-
 def test_a_followed_bettors_delayed_bet_arrives_live_in_the_feed(browser_page, asgi_server, settings):
     settings.OUTBOX_NUDGE = False
     page = browser_page
@@ -51,7 +43,7 @@ def test_a_followed_bettors_delayed_bet_arrives_live_in_the_feed(browser_page, a
     game = make_game()
 
     # A: public, 60-second delay, stakes rounded, in the settings page
-    log_in(page, alice, asgi_server)
+    browser_log_in(page, alice, asgi_server)
     page.goto(asgi_server + "/profile/settings/")
     page.get_by_label("Handle").fill("alice_live")
     page.get_by_label("Public profile").check()
@@ -68,7 +60,7 @@ def test_a_followed_bettors_delayed_bet_arrives_live_in_the_feed(browser_page, a
     )
 
     # B: follows A from A's profile page, opens the feed: nothing yet
-    log_in(page, bob, asgi_server)
+    browser_log_in(page, bob, asgi_server)
     page.goto(asgi_server + "/u/alice_live/")
     page.get_by_test_id("follow-button").click()
     page.get_by_test_id("unfollow-button").wait_for()
