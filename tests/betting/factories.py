@@ -37,25 +37,29 @@ def books() -> dict[str, Sportsbook]:
     return result
 
 
+def _quote_fields(outcome: Outcome, price: Decimal, now, *, suspended: bool = False) -> dict:
+    return {
+        "price_decimal": price,
+        "price_american": decimal_to_american(price),
+        "point": outcome.point,
+        "last_update": now,
+        "version": int(now.timestamp() * 1_000_000) + _next(),
+        "is_suspended": suspended,
+    }
+
+
+def _refresh_snapshot(market_id: int) -> None:
+    cache.snapshot_set(market_id, market_snapshot_build(market_id=market_id))
+
+
 def set_price(outcome: Outcome, book: str, price: str | Decimal, *, suspended: bool = False) -> OddsQuote:
     """Write a quote (a newer version) and refresh the market's hot-cache snapshot."""
-    price = Decimal(price)
-    now = timezone.now()
-    version = int(now.timestamp() * 1_000_000) + _next()
     quote, _ = OddsQuote.objects.update_or_create(
         outcome=outcome,
         sportsbook=Sportsbook.objects.get(key=book),
-        defaults={
-            "price_decimal": price,
-            "price_american": decimal_to_american(price),
-            "point": outcome.point,
-            "last_update": now,
-            "version": version,
-            "is_suspended": suspended,
-        },
+        defaults=_quote_fields(outcome, Decimal(price), timezone.now(), suspended=suspended),
     )
-    snapshot = market_snapshot_build(market_id=outcome.market_id)
-    cache.snapshot_set(outcome.market_id, snapshot)
+    _refresh_snapshot(outcome.market_id)
     return quote
 
 
@@ -72,7 +76,7 @@ class Game:
 def make_game(
     *, starts_in=timedelta(days=2), home="Chiefs", away="Chargers", sport="americanfootball_nfl"
 ) -> Game:
-    books()
+    book_rows = books()
     sport_row, _ = Sport.objects.get_or_create(key=sport, defaults={"title": sport.split("_")[-1].upper()})
     n = _next()
     event = Event.objects.create(
@@ -118,9 +122,16 @@ def make_game(
         game.markets[key] = market
         for alias, name, outcome_point in outcomes:
             game.outcomes[alias] = Outcome.objects.create(market=market, name=name, point=outcome_point)
-        for book, (first, second) in zip(("pinnacle", "draftkings", "fanduel"), prices, strict=True):
-            set_price(game.outcomes[outcomes[0][0]], book, first)
-            set_price(game.outcomes[outcomes[1][0]], book, second)
+        now = timezone.now()
+        first_outcome, second_outcome = game.outcomes[outcomes[0][0]], game.outcomes[outcomes[1][0]]
+        OddsQuote.objects.bulk_create(
+            OddsQuote(
+                outcome=outcome, sportsbook=book_rows[book], **_quote_fields(outcome, Decimal(price), now)
+            )
+            for book, pair in zip(("pinnacle", "draftkings", "fanduel"), prices, strict=True)
+            for outcome, price in zip((first_outcome, second_outcome), pair, strict=True)
+        )
+        _refresh_snapshot(market.pk)
     return game
 
 
