@@ -15,7 +15,10 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from tests import flush
 from tests.factories import UserFactory
+
+flush.install()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
