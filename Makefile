@@ -32,7 +32,7 @@ run: install ## set up everything and start the whole system with demo data
 	@$(PY) scripts/run.py
 
 test: install browser ## set up everything and run the test suite
-	@$(PY) -m pytest -n $${TEST_WORKERS:-2} $(PYTEST_ARGS)
+	@$(PY) -m pytest -n $${TEST_WORKERS:-2} --dist worksteal $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check, import contracts (docs/architecture.md), mypy
 	@$(VENV)/bin/ruff check .

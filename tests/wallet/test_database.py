@@ -24,13 +24,7 @@ def test_an_unbalanced_transaction_cannot_commit():
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute(
-            "INSERT INTO wallet_transaction (user_id, type, status, currency, amount_minor, fee_minor, sportsbook_id,"
-            " processing_attempts, last_error, external_reference, idempotency_key, reason, created_at, updated_at)"
-            " VALUES (%s, 'BONUS', 'completed', 'USD', 100, 0, '', 0, '', '', '', '', now(), now()) RETURNING id",
-            [user.pk],
-        )
-        tx_id = cursor.fetchone()[0]
+        tx_id = _raw_header(cursor, user)
         cursor.execute(
             "INSERT INTO wallet_ledgerentry (transaction_id, account_id, amount_minor, entry_type, ref_type, ref_id,"
             " created_at) VALUES (%s, %s, 100, 'CREDIT', '', '', now())",
@@ -52,13 +46,7 @@ def test_a_balanced_raw_transaction_commits_but_an_unbalanced_currency_pair_does
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        cursor.execute(
-            "INSERT INTO wallet_transaction (user_id, type, status, currency, amount_minor, fee_minor, sportsbook_id,"
-            " processing_attempts, last_error, external_reference, idempotency_key, reason, created_at, updated_at)"
-            " VALUES (%s, 'ADJUSTMENT', 'completed', 'USD', 100, 0, '', 0, '', '', '', '', now(), now()) RETURNING id",
-            [user.pk],
-        )
-        tx_id = cursor.fetchone()[0]
+        tx_id = _raw_header(cursor, user, "ADJUSTMENT")
         for account, amount in ((usd_cash, 100), (eur_cash, -100)):
             cursor.execute(
                 "INSERT INTO wallet_ledgerentry (transaction_id, account_id, amount_minor, entry_type, ref_type,"
@@ -189,12 +177,13 @@ def _entry(cursor, tx_id, account_id, amount):
     )
 
 
-def _bonus_header(cursor, user):
+def _raw_header(cursor, user, kind="BONUS"):
+    """A completed 100-minor USD transaction header written with raw SQL (no entries yet)."""
     cursor.execute(
         "INSERT INTO wallet_transaction (user_id, type, status, currency, amount_minor, fee_minor, sportsbook_id,"
         " processing_attempts, last_error, external_reference, idempotency_key, reason, created_at, updated_at)"
-        " VALUES (%s, 'BONUS', 'completed', 'USD', 100, 0, '', 0, '', '', '', '', now(), now()) RETURNING id",
-        [user.pk],
+        " VALUES (%s, %s, 'completed', 'USD', 100, 0, '', 0, '', '', '', '', now(), now()) RETURNING id",
+        [user.pk, kind],
     )
     return cursor.fetchone()[0]
 
@@ -212,7 +201,7 @@ def test_an_entry_added_after_an_early_check_is_checked_again():
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        tx_id = _bonus_header(cursor, user)
+        tx_id = _raw_header(cursor, user)
         _entry(cursor, tx_id, house.pk, -100)
         _entry(cursor, tx_id, mine["cash"].pk, 100)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # balanced: passes, and is remembered
@@ -227,10 +216,10 @@ def test_balanced_multi_entry_transactions_commit_and_each_is_checked():
     cash = accounts_of(user)["cash"]
     house = Account.objects.get(user__isnull=True, kind="house", currency="USD")
     with transaction.atomic(), connection.cursor() as cursor:
-        first = _bonus_header(cursor, user)
+        first = _raw_header(cursor, user)
         for amount in (-60, -40, 70, 30):
             _entry(cursor, first, house.pk if amount < 0 else cash.pk, amount)
-        second = _bonus_header(cursor, user)
+        second = _raw_header(cursor, user)
         _entry(cursor, second, house.pk, -10)
         _entry(cursor, second, cash.pk, 10)
     assert LedgerEntry.objects.filter(transaction_id__in=[first, second]).count() == 6
@@ -239,10 +228,10 @@ def test_balanced_multi_entry_transactions_commit_and_each_is_checked():
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        third = _bonus_header(cursor, user)
+        third = _raw_header(cursor, user)
         _entry(cursor, third, house.pk, -10)
         _entry(cursor, third, cash.pk, 10)
-        fourth = _bonus_header(cursor, user)
+        fourth = _raw_header(cursor, user)
         _entry(cursor, fourth, house.pk, -10)
         _entry(cursor, fourth, cash.pk, 9)
     assert not LedgerEntry.objects.filter(transaction_id__in=[third, fourth]).exists()
