@@ -228,9 +228,9 @@ BEGIN
 
     -- 7. The hold: cash -> holds, the header, its entries and its outbox event.
     UPDATE wallet_account a
-       SET balance_minor = a.balance_minor + d.delta, updated_at = p_now
-      FROM (VALUES (v_cash_id, -p_stake), (v_holds_id, p_stake)) AS d(id, delta)
-     WHERE a.id = d.id;
+       SET balance_minor = a.balance_minor + CASE WHEN a.id = v_cash_id THEN -p_stake ELSE p_stake END,
+           updated_at = p_now
+     WHERE a.id IN (v_cash_id, v_holds_id);
     INSERT INTO wallet_transaction (
         user_id, currency, created_at, updated_at, type, status, amount_minor, fee_minor, bet_id,
         payment_id, sportsbook_id, processing_attempts, last_error, external_reference,
