@@ -212,6 +212,10 @@ class BetListPlaceApi(APIView):
         # The bet row carries the Idempotency-Key (unique per user): a retry finds the bet and
         # replays it. No transaction wraps the placement, because the venue must be called
         # with no lock held (bet_place commits the reservation before it calls the venue).
+        # The key is looked up only when bet_place refuses: a key already used never places a
+        # second bet (the reservation refuses it under the wallet lock, and the unique index
+        # backs that up), and every refusal of a retry gives way to the first answer. A new
+        # key, nearly every request, costs no lookup.
         key = _idempotency_key(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -222,9 +226,6 @@ class BetListPlaceApi(APIView):
         ]
         stake_minor = parse_amount(values["stake"])
         currency = values["currency"].upper()
-        replay = _replay(request.user, key, legs=legs, stake_minor=stake_minor, currency=currency)
-        if replay is not None:
-            return replay
         try:
             bet = services.bet_place(
                 user=request.user,
@@ -236,9 +237,7 @@ class BetListPlaceApi(APIView):
                 idempotency_key=key,
                 region=request.headers.get("X-Geo-Region", ""),
             )
-        except ApplicationError as error:
-            if error.code != "idempotency_conflict":
-                raise
+        except ApplicationError:
             replay = _replay(request.user, key, legs=legs, stake_minor=stake_minor, currency=currency)
             if replay is None:
                 raise

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from betthat.core.errors import ApplicationError
-from betthat.core.outbox import nudge_relay_on_commit
 from betthat.users.models import User
 from betting.models import Bet, BetLeg
 from betting.services.limits import Headroom, check_limits, fx_rate, limit_changes_apply_due, window_starts
@@ -140,7 +139,9 @@ def bet_reserve(
     headroom = None if headroom_json is None else Headroom(**_headroom_fields(_json(headroom_json)))
     if refusal is not None:
         _refuse(refusal, _json(details), headroom=headroom, bet=bet)
-    nudge_relay_on_commit()
+    # The hold's outbox event is committed; the relay is nudged once, by the booking of the
+    # fill or the rejection that follows at once (the periodic relay covers a process killed
+    # in between).
     assert headroom is not None  # the function computes it before it writes
     bet.pk = bet_id
     bet.limits_in_force = headroom.as_dict()
