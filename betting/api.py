@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from betthat.core.errors import ApplicationError
 from betthat.core.renderers import CsvExportApiView
 from betthat.core.schema import paginated
-from betthat.core.serializers import MoneyOutputSerializer, minor_to_decimal
+from betthat.core.serializers import FieldsBuiltOnceSerializer, MoneyOutputSerializer, minor_to_decimal
 from betting import exports, selectors, services
 from wallet.money import parse_amount
 
@@ -41,7 +41,7 @@ def money(minor: int | None, currency: str) -> dict | None:
     return None if minor is None else {"amount": minor_to_decimal(minor), "currency": currency}
 
 
-class BetLegOutputSerializer(serializers.Serializer):
+class BetLegOutputSerializer(FieldsBuiltOnceSerializer):
     position = serializers.IntegerField()
     event_id = serializers.IntegerField()
     market_id = serializers.IntegerField()
@@ -69,7 +69,7 @@ class BetLegOutputSerializer(serializers.Serializer):
         return leg.attributes.get("matchup", "")
 
 
-class BetOutputSerializer(serializers.Serializer):
+class BetOutputSerializer(FieldsBuiltOnceSerializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -161,7 +161,7 @@ class BetListPlaceApi(APIView):
 
     FilterSerializer = BetFilterSerializer
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(FieldsBuiltOnceSerializer):
         class LegSerializer(serializers.Serializer):
             outcome_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
             sportsbook = serializers.CharField(max_length=40)
