@@ -28,7 +28,9 @@ from urllib.parse import urlparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-PGBENCH_DB = "bench_pgbench"
+# Its own name per session (BENCH_PGBENCH_DB) when several benchmarks share the server: a
+# concurrent `pgbench -i` on the same database drops the tables under a running pgbench.
+PGBENCH_DB = os.environ.get("BENCH_PGBENCH_DB", "bench_pgbench")
 
 
 def setup_django() -> None:

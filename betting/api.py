@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from betthat.core.errors import ApplicationError
 from betthat.core.renderers import CsvExportApiView
 from betthat.core.schema import paginated
-from betthat.core.serializers import MoneyOutputSerializer, minor_to_decimal
+from betthat.core.serializers import FieldsBuiltOnceSerializer, MoneyOutputSerializer, minor_to_decimal
 from betting import exports, selectors, services
 from wallet.money import parse_amount
 
@@ -41,7 +41,7 @@ def money(minor: int | None, currency: str) -> dict | None:
     return None if minor is None else {"amount": minor_to_decimal(minor), "currency": currency}
 
 
-class BetLegOutputSerializer(serializers.Serializer):
+class BetLegOutputSerializer(FieldsBuiltOnceSerializer):
     position = serializers.IntegerField()
     event_id = serializers.IntegerField()
     market_id = serializers.IntegerField()
@@ -69,7 +69,7 @@ class BetLegOutputSerializer(serializers.Serializer):
         return leg.attributes.get("matchup", "")
 
 
-class BetOutputSerializer(serializers.Serializer):
+class BetOutputSerializer(FieldsBuiltOnceSerializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -161,7 +161,7 @@ class BetListPlaceApi(APIView):
 
     FilterSerializer = BetFilterSerializer
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(FieldsBuiltOnceSerializer):
         class LegSerializer(serializers.Serializer):
             outcome_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
             sportsbook = serializers.CharField(max_length=40)
@@ -212,6 +212,10 @@ class BetListPlaceApi(APIView):
         # The bet row carries the Idempotency-Key (unique per user): a retry finds the bet and
         # replays it. No transaction wraps the placement, because the venue must be called
         # with no lock held (bet_place commits the reservation before it calls the venue).
+        # The key is looked up only when bet_place refuses: a key already used never places a
+        # second bet (the reservation refuses it under the wallet lock, and the unique index
+        # backs that up), and every refusal of a retry gives way to the first answer. A new
+        # key, nearly every request, costs no lookup.
         key = _idempotency_key(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -222,9 +226,6 @@ class BetListPlaceApi(APIView):
         ]
         stake_minor = parse_amount(values["stake"])
         currency = values["currency"].upper()
-        replay = _replay(request.user, key, legs=legs, stake_minor=stake_minor, currency=currency)
-        if replay is not None:
-            return replay
         try:
             bet = services.bet_place(
                 user=request.user,
@@ -236,9 +237,7 @@ class BetListPlaceApi(APIView):
                 idempotency_key=key,
                 region=request.headers.get("X-Geo-Region", ""),
             )
-        except ApplicationError as error:
-            if error.code != "idempotency_conflict":
-                raise
+        except ApplicationError:
             replay = _replay(request.user, key, legs=legs, stake_minor=stake_minor, currency=currency)
             if replay is None:
                 raise

@@ -52,6 +52,21 @@ class InsufficientFunds(ApplicationError):
     status = 409
 
 
+def insufficient_funds(
+    *, kind: str, available_minor: int, required_minor: int, currency: str
+) -> InsufficientFunds:
+    """The refusal when the account of `kind` holds less than a booking takes from it."""
+    return InsufficientFunds(
+        "Not enough funds for this operation.",
+        details={
+            "account": kind,
+            "available": minor_to_decimal(available_minor),
+            "required": minor_to_decimal(required_minor),
+            "currency": currency,
+        },
+    )
+
+
 # The journal header's columns that `book` writes.
 _HEADER_COLUMNS = (
     "type status amount_minor fee_minor bet_id payment_id sportsbook_id processing_attempts"
@@ -179,14 +194,8 @@ def _refusal(
         raise NotFound("No stake is held for this bet.", details={"bet_id": requires_hold[0]})
     if short is None:  # pragma: no cover - the statement refuses only for these reasons
         raise RuntimeError("booking refused with sufficient funds")
-    raise InsufficientFunds(
-        "Not enough funds for this operation.",
-        details={
-            "account": short,
-            "available": minor_to_decimal(balances[short]),
-            "required": minor_to_decimal(-net[short]),
-            "currency": currency,
-        },
+    raise insufficient_funds(
+        kind=short, available_minor=balances[short], required_minor=-net[short], currency=currency
     )
 
 

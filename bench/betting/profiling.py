@@ -142,24 +142,39 @@ def explain_settlement() -> None:
     explain(f"their legs ({BATCH} ids)", sql, params)
 
 
-def explain_placement(user_id: int) -> None:
-    from django.utils import timezone
+def explain_placement(place) -> None:
+    """The statements `betting_bet_reserve` runs inside, each with its plan and time (the
+    server's auto_explain, its LOG lines sent to this client), for one placement made in a
+    transaction rolled back."""
+    from django.db import connection, transaction
 
-    from betting.services.limits import _HEADROOM_SQL, window_starts
+    lines: list[str] = []
+    with transaction.atomic():
+        connection.ensure_connection()
+        raw = connection.connection
 
-    now = timezone.now()
-    day, month = window_starts(now)
-    explain(
-        "limit headroom (the user's stakes of 30 days, per currency)",
-        _HEADROOM_SQL,
-        {"day": day, "month": month, "user": user_id, "now": now},
-    )
-    explain(
-        "the wallet lock",
-        "SELECT * FROM wallet_account WHERE user_id = %s AND kind IN ('cash', 'holds') AND currency = 'USD' "
-        "ORDER BY id FOR UPDATE",
-        [user_id],
-    )
+        def collect(diagnostic) -> None:
+            lines.append(diagnostic.message_primary or "")
+
+        raw.add_notice_handler(collect)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("LOAD 'auto_explain'")
+                for setting, value in (
+                    ("auto_explain.log_min_duration", "0"),
+                    ("auto_explain.log_analyze", "on"),
+                    ("auto_explain.log_buffers", "on"),
+                    ("auto_explain.log_nested_statements", "on"),
+                    ("client_min_messages", "log"),
+                ):
+                    cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
+            place(20_000)
+        finally:
+            raw.remove_notice_handler(collect)
+        transaction.set_rollback(True)
+    print("\n--- EXPLAIN ANALYZE: the statements of one placement, betting_bet_reserve's one by one ---")
+    for line in lines:
+        print("    " + line.replace("\n", "\n    "))
 
 
 def profile_placement() -> None:
@@ -214,7 +229,7 @@ def profile_placement() -> None:
         one = time.perf_counter() - began
     print_statements(captured, "one placement", one)
     connection.force_debug_cursor = False
-    explain_placement(bettors[0][0].pk)
+    explain_placement(place)
 
 
 if __name__ == "__main__":

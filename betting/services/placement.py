@@ -4,12 +4,13 @@
 
 1. **Check** (no locks): the account, the verification table, KYC and geo hooks, the slip
    (shape, open markets, fresh quotes, price policy, combined price) and the house's caps.
-2. **Reserve** (one transaction): the user's wallet accounts and user row are locked, so
-   concurrent bets of one user are serialised and a limit or self-exclusion changed a moment
-   ago is what counts; the limits are checked against the sums under that lock; the bet is
-   written as `placing` with its legs and the stake is held. Then it commits.
+2. **Reserve** (one statement, its own transaction: `betting_bet_reserve`, see
+   services/reserve.py): the user's wallet accounts and user row are locked, so concurrent
+   bets of one user are serialised and a limit or self-exclusion changed a moment ago is what
+   counts; the limits are checked against the sums under that lock; the bet is written as
+   `placing` with its legs and the stake is held. Then it commits.
 3. **Execute and book** (no locks while the venue works): the venue fills or rejects the
-   ticket; a second short transaction books the outcome once (`placing` -> `pending` with the
+   ticket; a second short statement books the outcome once (`placing` -> `pending` with the
    venue's ticket and `bet.placed`, or `placing` -> `rejected` with the stake released). A slow
    venue holds no lock; a failing one leaves a rejected bet and the stake back in cash.
 
@@ -20,22 +21,26 @@ shows as "Placing" until staff void it (it is never settled).
 
 from __future__ import annotations
 
+import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, NotFound
-from betthat.core.outbox import publish
+from betthat.core.outbox import nudge_relay_on_commit
 from betthat.users.compliance import check_capability, check_geo, check_kyc
 from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
-from betting.services.limits import Headroom, check_limits, limit_headroom
-from betting.services.records import bet_event_payload, insert_bet_with_legs
+from betting.services.records import bet_event_payload
+from betting.services.reserve import account_suspended, bet_reserve, own_transaction, self_excluded
 from betting.services.slip import (
     PRICE_POLICIES,
     LegRequest,
@@ -47,10 +52,8 @@ from betting.services.slip import (
     price_slip,
 )
 from betting.venues import Execution, Ticket, venue
-from edges import pricing
 from edges.selectors import edge_sizing
-from wallet.locks import lock_user_accounts
-from wallet.services import wallet_hold, wallet_release
+from wallet.services import wallet_release
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +66,6 @@ KELLY_PLACES = Decimal("0.000001")
 class _EdgeSnapshot:
     kelly_fraction: Decimal
     fair_odds_decimal: Decimal | None
-    recommended_stake_minor: int | None = None
 
 
 def check_account(user: User) -> None:
@@ -71,15 +73,9 @@ def check_account(user: User) -> None:
     if not user.is_authenticated:
         raise ApplicationError("Log in to bet.", code="not_authenticated", status=401)
     if not user.is_active or user.status != User.Status.ACTIVE:
-        raise ApplicationError("Your account is not active.", code="account_suspended", status=403)
+        raise account_suspended()
     if user.is_self_excluded:
-        until = user.self_excluded_until
-        raise ApplicationError(
-            "You have excluded yourself from betting.",
-            code="self_excluded",
-            status=403,
-            details={"until": until.isoformat() if until else None},
-        )
+        raise self_excluded(user.self_excluded_until)
 
 
 def _check_stake(stake_minor: int, currency: str) -> None:
@@ -115,16 +111,6 @@ def _edge_snapshot(edge_id: str) -> _EdgeSnapshot | None:
     )
 
 
-def _locked_bettor(user_id: int) -> User:
-    """The user row, locked and read fresh: limits and self-exclusion as they are now (a
-    limit cut or an exclusion that committed a moment ago counts)."""
-    fresh: User | None = User.objects.select_for_update(of=("self",)).filter(pk=user_id).first()
-    if fresh is None:
-        raise ApplicationError("Your account is not active.", code="account_suspended", status=403)
-    check_account(fresh)
-    return fresh
-
-
 def _new_bet(
     *,
     user: User,
@@ -133,7 +119,6 @@ def _new_bet(
     currency: str,
     edge_id: str,
     edge: _EdgeSnapshot | None,
-    headroom: Headroom,
     idempotency_key: str,
     now: datetime,
 ) -> tuple[Bet, list[BetLeg]]:
@@ -156,8 +141,7 @@ def _new_bet(
         placed_at=now,
         kelly_fraction=edge.kelly_fraction if edge else None,
         fair_odds_decimal=edge.fair_odds_decimal if edge else None,
-        recommended_stake_minor=edge.recommended_stake_minor if edge else None,
-        limits_in_force=headroom.as_dict(),
+        limits_in_force={},  # the reserve statement writes the headroom it checked
         idempotency_key=idempotency_key,
         created_by_id=user.pk,
     )
@@ -188,51 +172,20 @@ def _reserve(
     edge: _EdgeSnapshot | None,
     idempotency_key: str,
 ) -> tuple[Bet, list[BetLeg]]:
-    """One transaction: lock, re-read the user, check the limits, write the `placing` bet
-    and hold the stake."""
+    """One statement (`bet_reserve`): lock, re-read the user, check the limits, write the
+    `placing` bet and hold the stake."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            accounts = lock_user_accounts(user_id=user.pk, currency=currency)
-            bettor = _locked_bettor(user.pk)
-            headroom = limit_headroom(user=bettor, currency=currency, now=now)
-            check_limits(headroom=headroom, stake_minor=stake_minor)
-            if edge is not None:
-                edge.recommended_stake_minor = pricing.recommended_stake_minor(
-                    available_minor=accounts.cash.balance_minor,
-                    kelly_fraction=float(edge.kelly_fraction),
-                    risk_tolerance=bettor.risk_tolerance,
-                    max_kelly_fraction=bettor.max_kelly_fraction,
-                    cap_minor=headroom.stake_cap_minor,
-                )
-            bet, legs = _new_bet(
-                user=bettor,
-                slip=slip,
-                stake_minor=stake_minor,
-                currency=currency,
-                edge_id=edge_id,
-                edge=edge,
-                headroom=headroom,
-                idempotency_key=idempotency_key,
-                now=now,
-            )
-            insert_bet_with_legs(bet, legs)
-            wallet_hold(
-                user=bettor,
-                amount_minor=stake_minor,
-                currency=currency,
-                bet_id=bet.pk,
-                sportsbook_id=slip.book,
-                created_by=bettor,
-            )
-    except IntegrityError as error:
-        if idempotency_key and "bet_user_idempotency_uniq" in str(error):
-            raise ApplicationError(
-                "This Idempotency-Key was already used for another bet.",
-                code="idempotency_conflict",
-                status=409,
-            ) from error
-        raise
+    bet, legs = _new_bet(
+        user=user,
+        slip=slip,
+        stake_minor=stake_minor,
+        currency=currency,
+        edge_id=edge_id,
+        edge=edge,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    bet_reserve(user=user, bet=bet, legs=legs, kelly_fraction=edge.kelly_fraction if edge else None, now=now)
     return bet, legs
 
 
@@ -255,31 +208,48 @@ def _execute(bet: Bet, slip: PricedSlip) -> Execution | None:
         return None
 
 
+# The fill, booked once in one statement: `placing` -> `pending` and its `bet.placed` event.
+_FILL_SQL = """
+WITH filled AS (
+    UPDATE betting_bet SET status = 'pending', external_id = %(external_id)s, updated_at = %(now)s
+     WHERE id = %(bet_id)s AND status = 'placing'
+    RETURNING id
+)
+INSERT INTO core_outboxevent (event_id, event_type, payload, created_at, delivered_at, attempts, last_error)
+SELECT %(event_id)s, 'bet.placed', %(payload)s::jsonb, %(now)s, NULL, 0, '' FROM filled
+RETURNING id
+"""
+
+
 def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
     """`placing` -> `pending` with the venue's ticket, `bet.placed` and the exposure."""
     now = timezone.now()
-    with transaction.atomic():
-        updated = Bet.objects.filter(pk=bet.pk, status=Bet.Status.PLACING).update(
-            status=Bet.Status.PENDING, external_id=execution.external_id, updated_at=now
+    bet.status = Bet.Status.PENDING
+    bet.external_id = execution.external_id
+    bet.updated_at = now
+    params: dict[str, Any] = {
+        "bet_id": bet.pk,
+        "external_id": execution.external_id,
+        "now": now,
+        "event_id": uuid.uuid4(),
+        "payload": json.dumps(bet_event_payload(bet, legs), cls=DjangoJSONEncoder),
+    }
+    with own_transaction(), connection.cursor() as cursor:
+        cursor.execute(_FILL_SQL, params)
+        filled = cursor.fetchone()
+    if filled is None:  # staff voided it while the venue worked: the void stands
+        logger.error("bet %s was voided while %s filled it", bet.pk, bet.sportsbook_id)
+        raise ApplicationError("The bet was voided while it was being placed.", code="conflict", status=409)
+    nudge_relay_on_commit()
+    bet.placed_legs = legs  # type: ignore[attr-defined]  # the response needs no second read
+    exposure.exposure_add_on_commit(
+        exposure.deltas_for(
+            [(leg.event_id, leg.market_id) for leg in legs],
+            bet.stake_minor,
+            bet.potential_return_minor - bet.stake_minor,
+            +1,
         )
-        if not updated:  # staff voided it while the venue worked: the void stands
-            logger.error("bet %s was voided while %s filled it", bet.pk, bet.sportsbook_id)
-            raise ApplicationError(
-                "The bet was voided while it was being placed.", code="conflict", status=409
-            )
-        bet.status = Bet.Status.PENDING
-        bet.external_id = execution.external_id
-        bet.updated_at = now
-        bet.placed_legs = legs  # type: ignore[attr-defined]  # the response needs no second read
-        publish("bet.placed", bet_event_payload(bet, legs))
-        exposure.exposure_add_on_commit(
-            exposure.deltas_for(
-                [(leg.event_id, leg.market_id) for leg in legs],
-                bet.stake_minor,
-                bet.potential_return_minor - bet.stake_minor,
-                +1,
-            )
-        )
+    )
     return bet
 
 

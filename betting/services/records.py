@@ -1,70 +1,50 @@
-"""Writing a bet with its legs in one statement, and the payload its events carry."""
+"""A bet and its legs as rows for the placement's statement, and the payload its events carry."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 from betting.models import Bet, BetLeg
 
-_INSERT_FIELDS: dict[type[Model], tuple[list[str], list[Field[Any, Any]]]] = {}
+_INSERT_FIELDS: dict[type[Model], list[Field[Any, Any]]] = {}
 
 
-def _insert_fields(model: type[Model], db: BaseDatabaseWrapper) -> tuple[list[str], list[Field[Any, Any]]]:
-    """(quoted columns, fields) that an INSERT of `model` writes, computed once per model."""
+def _insert_fields(model: type[Model]) -> list[Field[Any, Any]]:
+    """The fields an INSERT of `model` writes (all but the primary key), computed once."""
     if model not in _INSERT_FIELDS:
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        _INSERT_FIELDS[model] = ([db.ops.quote_name(str(f.column)) for f in fields], fields)
+        _INSERT_FIELDS[model] = [f for f in model._meta.concrete_fields if not f.primary_key]
     return _INSERT_FIELDS[model]
 
 
-def _insert_columns(
-    instance: Model, db: BaseDatabaseWrapper, *, skip: str = ""
-) -> tuple[list[str], list[Any]]:
-    """The columns and values `Model.save()` would insert (defaults, auto_now included);
-    `db` is the connection itself (not the `connection` proxy, costly per attribute)."""
-    all_columns, fields = _insert_fields(type(instance), db)
-    columns: list[str] = []
-    values: list[Any] = []
-    for column, field in zip(all_columns, fields, strict=True):
-        if field.attname == skip:
-            continue
-        columns.append(column)
-        values.append(field.get_db_prep_save(field.pre_save(instance, True), db))
-    return columns, values
+def _json_value(value: Any) -> Any:
+    # Exact text for decimals and timestamps (DjangoJSONEncoder cuts microseconds).
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value")
 
 
-def insert_bet_with_legs(bet: Bet, legs: list[BetLeg]) -> None:
-    """Insert the bet and its legs in one statement (a data-modifying CTE) instead of two
-    ORM inserts: one round trip and no query compilation. Sets the primary keys."""
-    db = connections[DEFAULT_DB_ALIAS]
-    bet_columns, params = _insert_columns(bet, db)
-    leg_columns: list[str] = []
-    rows = []
-    for leg in legs:
-        leg_columns, values = _insert_columns(leg, db, skip="bet_id")
-        rows.append("((SELECT id FROM new_bet), " + ", ".join(["%s"] * len(values)) + ")")
-        params.extend(values)
-    sql = (
-        f"WITH new_bet AS (INSERT INTO {Bet._meta.db_table} ({', '.join(bet_columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(bet_columns))}) RETURNING id) "
-        f"INSERT INTO {BetLeg._meta.db_table} (bet_id, {', '.join(leg_columns)}) "
-        f"VALUES {', '.join(rows)} RETURNING id, bet_id"
-    )
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        returned = cursor.fetchall()
-    bet.pk = returned[0][1]
-    bet._state.adding = False
-    bet._state.db = db.alias
-    for leg, (leg_id, _bet_id) in zip(legs, returned, strict=True):
-        leg.pk = leg_id
-        leg.bet = bet
-        leg._state.adding = False
-        leg._state.db = db.alias
+def insert_row_json(instance: Model, *, skip: str = "") -> dict[str, Any]:
+    """{column: value} of what `Model.save()` would insert (defaults and auto_now applied),
+    for `jsonb_populate_record` on the model's table (see `rows_json`)."""
+    return {
+        str(field.column): field.pre_save(instance, True)
+        for field in _insert_fields(type(instance))
+        if field.attname != skip
+    }
+
+
+def rows_json(value: Any) -> str:
+    """JSON text of rows from `insert_row_json`: numbers and booleans as themselves, JSON
+    columns as objects, decimals and timestamps as exact text."""
+    return json.dumps(value, default=_json_value, separators=(",", ":"))
 
 
 def bet_event_payload(bet: Bet, legs: list[BetLeg] | None = None) -> dict[str, Any]:

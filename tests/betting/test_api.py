@@ -15,12 +15,11 @@ from tests.wallet.factories import fund_user
 
 pytestmark = pytest.mark.django_db
 
-# The most queries one placement over the API may take inside a test transaction (so without
-# BEGIN and COMMIT, which are savepoints here): token and user, the Idempotency-Key lookup,
-# outcomes with their quote ages, then the reservation (wallet lock, user lock, limit sums,
-# bet with its legs, the stake hold: at most a savepoint, the booking, the wallet's outbox
-# row, the release), and after the venue the fill (status and ticket, bet.placed).
-PLACEMENT_QUERIES_MAX = 18
+# The statements of one placement inside a test's transaction: the outcomes with their quote
+# ages, the reservation (one call of `betting_bet_reserve`: locks, limit sums, bet with legs,
+# hold, outbox row) in a savepoint, and after the venue the fill (status, ticket and
+# bet.placed in one statement) in a savepoint.
+PLACEMENT_QUERIES_MAX = 7
 
 
 @pytest.fixture
@@ -320,29 +319,28 @@ def test_a_placement_over_http_takes_a_pinned_number_of_queries(client, funded_u
     expected = {
         # the warm-up filled the Redis token cache (betthat/users/token_cache.py)
         "token and user": (lambda sql: "authtoken_token" in sql, 0),
+        # a new key is looked up only if the placement is refused
         "idempotency key lookup": (
-            lambda sql: sql.startswith('SELECT "betting_bet"') and "idempotency_key" in sql,
-            1,
+            lambda sql: "idempotency_key" in sql and "betting_bet_reserve" not in sql,
+            0,
         ),
         "outcomes with market, event, sport, quote age": (lambda sql: "edges_outcome" in sql, 1),
-        "wallet lock": (lambda sql: "wallet_account" in sql and "FOR UPDATE" in sql, 1),
-        "user lock": (lambda sql: sql.startswith('SELECT "users_user"') and "FOR UPDATE" in sql, 1),
-        "limit sums": (lambda sql: "sum(b.stake_minor)" in sql, 1),
-        "bet with its legs": (lambda sql: "INSERT INTO betting_bet " in sql and "betting_betleg" in sql, 1),
-        "filled: status and ticket": (lambda sql: sql.startswith('UPDATE "betting_bet" SET "status"'), 1),
-        "bet.placed": (lambda sql: "core_outboxevent" in sql and "bet.placed" in sql, 1),
+        "the reservation: locks, limits, bet, legs, hold, outbox": (
+            lambda sql: "betting_bet_reserve(" in sql,
+            1,
+        ),
+        "filled: status, ticket and bet.placed": (
+            lambda sql: "UPDATE betting_bet SET status = 'pending'" in sql and "bet.placed" in sql,
+            1,
+        ),
+        "savepoints of the two statements inside the test's transaction": (
+            lambda sql: "SAVEPOINT" in sql,
+            4,
+        ),
     }
-    hold = [
-        sql
-        for sql in statements
-        if not any(match(sql) for match, _count in expected.values())
-        and ("SAVEPOINT" in sql or "wallet_" in sql or "core_outboxevent" in sql)
-    ]
-    # the stake hold (at most 4) and the two transactions' savepoints (4)
-    assert len(hold) <= 8, listing
     for name, (match, count) in expected.items():
         assert sum(bool(match(sql)) for sql in statements) == count, f"{name}:\n{listing}"
-    assert sum(count for _match, count in expected.values()) + len(hold) == len(statements), listing
+    assert sum(count for _match, count in expected.values()) == len(statements), listing
 
 
 def test_legs_are_capped_in_the_serializer_before_any_work(client, funded_user, game):

@@ -12,7 +12,7 @@ payments (provider outcomes), limits (deposit limits), keys (idempotency houseke
 from wallet.services.adjustments import adjustment_approve, adjustment_reject, wallet_adjust
 from wallet.services.batches import CaptureSpec, ReleaseSpec, wallet_capture_many, wallet_release_many
 from wallet.services.deposits import wallet_deposit_start
-from wallet.services.holds import wallet_capture, wallet_hold, wallet_release
+from wallet.services.holds import wallet_capture, wallet_hold, wallet_hold_event, wallet_release
 from wallet.services.house import house_transfer, wallet_bonus, wallet_fee
 from wallet.services.keys import idempotency_keys_prune
 from wallet.services.limits import deposit_limit_set
@@ -36,6 +36,7 @@ __all__ = [
     "wallet_deposit_start",
     "wallet_fee",
     "wallet_hold",
+    "wallet_hold_event",
     "wallet_release",
     "wallet_release_many",
     "wallet_withdraw",

@@ -68,6 +68,22 @@ def wallet_hold(
         raise
 
 
+def wallet_hold_event(*, user_id: int, amount_minor: int, currency: str) -> dict[str, Any]:
+    """For a hold booked in SQL of its own (betting's `betting_bet_reserve`, which writes the
+    BET_PLACED header, its entries and this event in the placement's one statement): the
+    checks of `wallet_hold` and the payload of its `wallet.transaction.completed` event, to
+    which the statement adds `bet_id` and `transaction_id`. The caller nudges the relay."""
+    _check_amount(amount_minor)
+    _check_currency(currency)
+    return _event(
+        user_id=user_id,
+        type=Transaction.Type.BET_PLACED,
+        amount_minor=amount_minor,
+        currency=currency,
+        bet_id=None,
+    )[1]
+
+
 def _close_hold(
     *, user: User, bet_id: int, currency: str, stake_minor: int, legs: list[Leg], conflict: str, **header: Any
 ) -> Transaction:
