@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from betthat.core.db import binding_cursor
 from betthat.core.errors import ApplicationError, Conflict, NotFound
 from betthat.core.outbox import publish
 from betthat.core.serializers import minor_to_decimal
-from wallet.ledger import MAX_AMOUNT_MINOR, binding_cursor
+from wallet.ledger import MAX_AMOUNT_MINOR
 from wallet.models import Account, LedgerEntry, Transaction
 
 CASH = Account.Kind.CASH.value
