@@ -110,28 +110,18 @@ def _quotes(scope: Scope, books_by_id: dict[int, finder.BookInfo]) -> Quotes:
     quotes = Quotes()
     with binding_cursor() as cursor:
         cursor.execute(_QUOTES_SQL, [list(scope.markets)], binary=True)
-        for (
-            outcome_id,
-            market_id,
-            name,
-            point,
-            book_id,
-            price,
-            american,
-            last_update,
-            version,
-            suspended,
-        ) in cursor:
-            if market_id in scope.touched:
-                quotes.snapshots[market_id].append(
-                    (outcome_id, books_by_id[book_id].key, price, version, suspended)
+        rows = cursor.fetchall()
+    touched = scope.touched
+    snapshots, by_market = quotes.snapshots, quotes.by_market
+    for outcome_id, market_id, name, point, book_id, price, american, last_update, version, suspended in rows:
+        if market_id in touched:
+            snapshots[market_id].append((outcome_id, books_by_id[book_id].key, price, version, suspended))
+        if not suspended:
+            by_market[market_id].append(
+                finder.QuoteRow(
+                    outcome_id, market_id, name, point, book_id, price, american, last_update, version
                 )
-            if not suspended:
-                quotes.by_market[market_id].append(
-                    finder.QuoteRow(
-                        outcome_id, market_id, name, point, book_id, price, american, last_update, version
-                    )
-                )
+            )
     return quotes
 
 

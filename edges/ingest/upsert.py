@@ -171,11 +171,12 @@ def resolve_identities(
 
 
 # Arrays through unnest(): nine parameters whatever the batch size, so the driver does not
-# bind (and the server does not parse) tens of thousands of placeholders per statement.
+# bind (and the server does not parse) tens of thousands of placeholders per statement; in
+# binary (`%b`), which the driver dumps without escaping each value as text.
 _UPSERT = """
 WITH incoming AS (
-  SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::int[], %s::numeric[],
-                       %s::timestamptz[], %s::timestamptz[], %s::bigint[], %s::bool[])
+  SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::numeric[], %b::int[], %b::numeric[],
+                       %b::timestamptz[], %b::timestamptz[], %b::bigint[], %b::bool[])
     AS t (outcome_id, sportsbook_id, price_decimal, price_american, point, last_update,
           received_at, version, is_suspended)
 ),
@@ -214,7 +215,7 @@ def upsert_quotes(rows: list[QuoteRowIn]) -> list[AcceptedRow]:
 _SUSPEND = """
 UPDATE edges_oddsquote AS q SET is_suspended = true
 FROM edges_outcome o, edges_market m,
-     unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[])
+     unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::text[], %b::bigint[])
        AS cur (book_id, event_id, key, player, period, market_id)
 WHERE q.outcome_id = o.id AND o.market_id = m.id AND q.sportsbook_id = cur.book_id
   AND m.event_id = cur.event_id AND m.key = cur.key AND m.player = cur.player AND m.period = cur.period
