@@ -305,8 +305,7 @@ class Booking:
 
 @dataclass(frozen=True, slots=True)
 class BookedTransaction:
-    """A completed journal header written by `book_many`, as the caller reads it back (no
-    model instance: a settlement batch books a thousand)."""
+    """A header written by `book_many`, as read back (no model instance: a batch has 1,000)."""
 
     pk: int
     user_id: int
@@ -463,12 +462,7 @@ def book_many(
         nudge_relay_on_commit()
     return [
         BookedTransaction(
-            pk=tx_id,
-            user_id=booking.user_id,
-            currency=currency,
-            type=booking.type,
-            amount_minor=booking.amount_minor,
-            bet_id=booking.bet_id,
+            tx_id, booking.user_id, currency, booking.type, booking.amount_minor, booking.bet_id
         )
         for tx_id, booking in zip(tx_ids, bookings, strict=True)
     ]
