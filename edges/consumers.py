@@ -30,6 +30,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -346,15 +347,16 @@ class BoardHub:
                     if consumer.filters is not None:
                         by_filters.setdefault(consumer.filters, []).append(consumer)
                 self.evict_unused()
+                sends: list[Awaitable[None]] = []
                 for filters, consumers in by_filters.items():
                     frame = self._frame(filters, deltas, now_ts, batch["at"])
-                    if frame is None:
-                        continue
-                    for consumer in consumers:
-                        try:
-                            await consumer.send(text_data=frame)
-                        except Exception:
-                            logger.warning("odds hub delivery failed", exc_info=True)
+                    if frame is not None:
+                        sends.extend(consumer.send(text_data=frame) for consumer in consumers)
+                # Every socket at once: a send waits while its socket's buffer is full, and one
+                # after another a single slow reader held up every socket after it.
+                for result in await asyncio.gather(*sends, return_exceptions=True):
+                    if isinstance(result, Exception):
+                        logger.warning("odds hub delivery failed", exc_info=result)
         finally:
             ready.set()
             # Bounded: this runs while the task is being cancelled (last subscriber gone, or

@@ -18,16 +18,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from betthat.core.db import binding_cursor
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import nudge_relay_on_commit
 from betthat.core.serializers import minor_to_decimal
@@ -294,27 +292,9 @@ def system_account(*, kind: str, currency: str) -> Account:
     return account
 
 
-PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
-
-
 def _one_row(cursor: Any) -> tuple[Any, ...]:
     row: tuple[Any, ...] = cursor.fetchone()  # the booking statements always return one row
     return row
-
-
-@contextmanager
-def binding_cursor() -> Iterator[psycopg.Cursor[Any]]:
-    """A cursor that binds parameters server-side (Django's binds them into the SQL text on
-    the client, which for arrays of a thousand elements costs more than the statement), with
-    Django's error translation (IntegrityError etc.), in the current transaction."""
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django turns psycopg's automatic preparation off (for transaction poolers); only the
-        # statements executed here with prepare=True are prepared (once per connection).
-        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        yield cursor
 
 
 @dataclass(frozen=True)
@@ -332,10 +312,22 @@ class Booking:
     ref_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class BookedTransaction:
+    """A header written by `book_many`, as read back (no model instance: a batch has 1,000)."""
+
+    pk: int
+    user_id: int
+    currency: str
+    type: str
+    amount_minor: int
+    bet_id: int | None
+
+
 # One statement for a whole batch: lock every involved account in the global order (user
 # accounts by pk, then system accounts by pk), check that no user account would go negative
-# after the batch's net deltas, move each account's balance once, and write every header and
-# every entry, all or nothing. Header ids are drawn from the sequence first, so each entry
+# after the batch's net deltas, move each account's balance once, and write every header,
+# every entry and (optionally) one outbox event per header, all or nothing. Header ids are drawn from the sequence first, so each entry
 # joins its own header by the booking's position.
 _BOOK_MANY_SQL = f"""
 WITH bk AS MATERIALIZED (
@@ -391,18 +383,36 @@ lines AS (
                   AND coalesce(m.user_id, 0) = CASE WHEN e.kind = ANY(%(user_kinds)s) THEN b.user_id ELSE 0 END
      ORDER BY e.position
     RETURNING id
+),
+event AS (
+    INSERT INTO core_outboxevent (event_id, event_type, payload, created_at, delivered_at, attempts, last_error)
+    SELECT gen_random_uuid(), %(event_type)s::text, p.payload::jsonb || jsonb_build_object('transaction_id', b.tx_id),
+           %(now)s, NULL, 0, ''
+      FROM unnest(%(event_payloads)b::text[]) WITH ORDINALITY AS p(payload, ord)
+      JOIN bk b ON b.ord = p.ord
+     WHERE (SELECT count(*) FROM moved) = %(net_count)s
+     ORDER BY p.ord
+    RETURNING id
 )
 SELECT (SELECT count(*) FROM header), (SELECT count(*) FROM lines),
-       (SELECT array_agg(tx_id ORDER BY ord) FROM bk)
+       (SELECT array_agg(tx_id ORDER BY ord) FROM bk), (SELECT count(*) FROM event)
 """
 
 
-def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
+def book_many(
+    *, currency: str, bookings: list[Booking], events: tuple[str, list[dict[str, Any]]] | None = None
+) -> list[BookedTransaction]:
     """Book every one of `bookings` (each balanced) in one statement, in the current database
     transaction, all or nothing; returns their headers in order. Raises InsufficientFunds
-    (409) and changes nothing if a user account would go negative after the batch."""
+    (409) and changes nothing if a user account would go negative after the batch.
+
+    `events=(event_type, payloads)`, one payload per booking: write an outbox event for each
+    header in the same statement, with its id added as `transaction_id`, and nudge the relay
+    on commit (as `book(event=...)` does for one)."""
     if not bookings:
         return []
+    if events is not None and len(events[1]) != len(bookings):
+        raise ValueError("one event payload per booking")
     now = timezone.now()
     net: dict[tuple[int | None, str], int] = defaultdict(int)
     entries: list[tuple[int, Leg]] = []
@@ -415,6 +425,7 @@ def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
                 raise ValueError(f"unknown account kind {leg.kind!r}")
             net[(booking.user_id if leg.kind in USER_KINDS else None, leg.kind)] += leg.amount_minor
             entries.append((position, leg))
+    event_texts = [json.dumps(payload, cls=DjangoJSONEncoder) for payload in events[1]] if events else []
     # Every touched account is locked and updated, by zero if its net delta is zero.
     moving = list(net.items())
     kinds = {kind for (_user, kind) in net}
@@ -440,36 +451,30 @@ def book_many(*, currency: str, bookings: list[Booking]) -> list[Transaction]:
         "e_kinds": [leg.kind for _position, leg in entries],
         "e_amounts": [leg.amount_minor for _position, leg in entries],
         "e_types": [str(leg.entry_type) for _position, leg in entries],
+        "event_type": events[0] if events else None,
+        "event_payloads": [json.dumps(payload, cls=DjangoJSONEncoder) for payload in events[1]]
+        if events
+        else [],
     }
     with binding_cursor() as cursor:
         for _attempt in range(2):
             cursor.execute(_BOOK_MANY_SQL, params, binary=True)
-            headers, lines, tx_ids = _one_row(cursor)
+            headers, lines, tx_ids, published = _one_row(cursor)
             if headers == len(bookings):
                 break
             _refusal_many(cursor=cursor, currency=currency, params=params)
         else:  # pragma: no cover - ensure_accounts makes the second attempt find them
             raise RuntimeError("wallet accounts could not be created")
-    if lines != len(entries):  # pragma: no cover - the statement writes all lines or none
-        raise RuntimeError(f"booked {lines} of {len(entries)} entries")
-    booked = []
-    for tx_id, booking in zip(tx_ids, bookings, strict=True):
-        values = {
-            **HEADER_DEFAULTS,
-            "type": booking.type,
-            "status": Transaction.Status.COMPLETED,
-            "amount_minor": booking.amount_minor,
-            "bet_id": booking.bet_id,
-            "created_by_id": booking.created_by_id,
-            "completed_at": now,
-        }
-        tx = Transaction(
-            id=tx_id, user_id=booking.user_id, currency=currency, created_at=now, updated_at=now, **values
+    if lines != len(entries) or published != len(event_texts):  # pragma: no cover - all or none
+        raise RuntimeError(f"booked {lines} of {len(entries)} entries and {published} events")
+    if events:
+        nudge_relay_on_commit()
+    return [
+        BookedTransaction(
+            tx_id, booking.user_id, currency, booking.type, booking.amount_minor, booking.bet_id
         )
-        tx._state.adding = False
-        tx._state.db = connection.alias
-        booked.append(tx)
-    return booked
+        for tx_id, booking in zip(tx_ids, bookings, strict=True)
+    ]
 
 
 def _refusal_many(*, cursor: Any, currency: str, params: dict[str, Any]) -> None:

@@ -121,25 +121,11 @@ def explain(label: str, sql: str, params: object = None) -> None:
 
 
 def explain_settlement() -> None:
-    from django.db import transaction
+    from betting.services.settlement import _DUE_BATCH_SQL
 
-    from betting.models import Bet, BetLeg
-
-    due = (
-        Bet.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(status=Bet.Status.PENDING, settlement_failed_at__isnull=True)
-        .exclude(legs__result="")
-        .order_by("id")[:BATCH]
-    )
-    with transaction.atomic():  # FOR UPDATE compiles only inside a transaction
-        sql, params = due.query.sql_with_params()
-    explain(f"the batch's due bets, locked ({BATCH})", sql, params)
-    ids = list(
-        Bet.objects.filter(status=Bet.Status.PENDING).order_by("id").values_list("id", flat=True)[:BATCH]
-    )
-    legs = BetLeg.objects.filter(bet_id__in=ids).order_by("bet_id", "position")
-    sql, params = legs.query.sql_with_params()
-    explain(f"their legs ({BATCH} ids)", sql, params)
+    # The statement of a batch: the due ids from the partial index (top-N), the rows locked
+    # by id, their legs.
+    explain(f"the batch's due bets, locked, with their legs ({BATCH})", _DUE_BATCH_SQL, {"limit": BATCH})
 
 
 def explain_placement(place) -> None:

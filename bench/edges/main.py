@@ -173,6 +173,8 @@ def bench_latency(
             "--no-access-log",
             "--log-level",
             "warning",
+            # e.g. BENCH_UVICORN_ARGS="--ws-per-message-deflate false" to weigh compression
+            *os.environ.get("BENCH_UVICORN_ARGS", "").split(),
         ],
         cwd=BASE_DIR,
         env=env,

@@ -72,13 +72,15 @@ def _ingest(
     if not updates:
         return report
     books = book_infos(updates)
-    identified, lines = resolve_identities(open_event_ids(updates, report), books)
+    identified, lines, market_of = resolve_identities(open_event_ids(updates, report), books)
     rows = latest_rows(identified, now=now, report=report)
     accepted = upsert_quotes(rows)
     report.quotes_accepted += len(accepted)
     report.quotes_ignored += len(rows) - len(accepted)
     if accepted:
         suspend_moved_lines(accepted, lines)
-        recompute(accepted=accepted, books=books, now=now, report=report, batch_at=batch_at)
+        recompute(
+            accepted=accepted, market_of=market_of, books=books, now=now, report=report, batch_at=batch_at
+        )
     report.seconds += time.perf_counter() - started
     return report

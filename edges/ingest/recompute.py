@@ -11,13 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from betthat.core.db import binding_cursor
 from edges import cache, finder, realtime
 from edges.ingest.normalise import IngestReport
 from edges.ingest.store import store_edges
 from edges.ingest.upsert import AcceptedRow
-from edges.models import Edge, Event, Market, Outcome
+from edges.models import Edge
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +28,15 @@ SnapshotRow = tuple[int, str, Decimal, int, bool]  # outcome, book key, price, v
 
 @dataclass
 class Scope:
-    """What one batch touched: the markets with a new quote and every line of their families."""
+    """What one batch touched: the markets with a new quote and every line of their families,
+    with what their cache snapshots show of each market and its event."""
 
     touched: set[int]
     families: dict[Family, list[finder.MarketInfo]] = field(default_factory=dict)
     markets: dict[int, finder.MarketInfo] = field(default_factory=dict)
     events: dict[int, finder.EventInfo] = field(default_factory=dict)
+    # market -> (market suspended, event status)
+    states: dict[int, tuple[bool, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,13 +51,15 @@ class Quotes:
 def recompute(
     *,
     accepted: list[AcceptedRow],
+    market_of: dict[int, int],
     books: dict[str, finder.BookInfo],
     now: datetime,
     report: IngestReport,
     batch_at: float,
 ) -> None:
+    """`market_of`: the market of each accepted quote's outcome."""
     books_by_id = {b.id: b for b in books.values()}
-    scope = _scope(accepted)
+    scope = _scope({market_of[row[0]] for row in accepted})
     report.markets_touched += len(scope.touched)
     quotes = _quotes(scope, books_by_id)
     found = _find(scope, quotes, books_by_id, now)
@@ -63,28 +69,33 @@ def recompute(
     report.edges_upserted += len(upserted)
     report.edges_removed += len(removed)
     _refresh_cache_on_commit(scope, quotes, now)
-    _publish(accepted, scope, books_by_id, upserted, removed, batch_at)
+    _publish(accepted, market_of, scope, books_by_id, upserted, removed, batch_at)
 
 
-def _scope(accepted: list[AcceptedRow]) -> Scope:
-    outcome_ids = {row[0] for row in accepted}
-    touched = set(Outcome.objects.filter(pk__in=outcome_ids).values_list("market_id", flat=True).distinct())
+# Every line of the touched markets' families, with its event: one statement.
+_SCOPE_SQL = """
+SELECT m.id, m.event_id, m.key, m.player, m.period, m.point, m.is_suspended,
+       e.status, s.key, e.home_team, e.away_team, e.commence_time
+  FROM edges_market m
+  JOIN edges_event e ON e.id = m.event_id
+  JOIN edges_sport s ON s.id = e.sport_id
+ WHERE (m.event_id, m.key, m.player, m.period) IN (
+        SELECT t.event_id, t.key, t.player, t.period FROM edges_market t WHERE t.id = ANY(%s))
+"""
+
+
+def _scope(touched: set[int]) -> Scope:
     scope = Scope(touched=touched)
-    families = set(Market.objects.filter(pk__in=touched).values_list("event_id", "key", "player", "period"))
-    event_ids = {family[0] for family in families}
-    for pk, event_id, key, player, period, point in Market.objects.filter(event_id__in=event_ids).values_list(
-        "id", "event_id", "key", "player", "period", "point"
-    ):
-        if (event_id, key, player, period) in families:
-            info = finder.MarketInfo(pk, event_id, key, player, period, point)
-            scope.families.setdefault((event_id, key, player, period), []).append(info)
-            scope.markets[pk] = info
-    scope.events = {
-        pk: finder.EventInfo(pk, sport_key, home, away, commence)
-        for pk, sport_key, home, away, commence in Event.objects.filter(pk__in=event_ids).values_list(
-            "id", "sport__key", "home_team", "away_team", "commence_time"
-        )
-    }
+    with binding_cursor() as cursor:
+        cursor.execute(_SCOPE_SQL, [list(touched)], binary=True)
+        rows = cursor.fetchall()
+    for pk, event_id, key, player, period, point, suspended, status, sport_key, home, away, commence in rows:
+        info = finder.MarketInfo(pk, event_id, key, player, period, point)
+        scope.families.setdefault((event_id, key, player, period), []).append(info)
+        scope.markets[pk] = info
+        scope.states[pk] = (suspended, status)
+        if event_id not in scope.events:
+            scope.events[event_id] = finder.EventInfo(event_id, sport_key, home, away, commence)
     return scope
 
 
@@ -97,30 +108,20 @@ _QUOTES_SQL = (
 
 def _quotes(scope: Scope, books_by_id: dict[int, finder.BookInfo]) -> Quotes:
     quotes = Quotes()
-    with connection.cursor() as cursor:
-        cursor.execute(_QUOTES_SQL, [list(scope.markets)])
-        for (
-            outcome_id,
-            market_id,
-            name,
-            point,
-            book_id,
-            price,
-            american,
-            last_update,
-            version,
-            suspended,
-        ) in cursor:
-            if market_id in scope.touched:
-                quotes.snapshots[market_id].append(
-                    (outcome_id, books_by_id[book_id].key, price, version, suspended)
+    with binding_cursor() as cursor:
+        cursor.execute(_QUOTES_SQL, [list(scope.markets)], binary=True)
+        rows = cursor.fetchall()
+    touched = scope.touched
+    snapshots, by_market = quotes.snapshots, quotes.by_market
+    for outcome_id, market_id, name, point, book_id, price, american, last_update, version, suspended in rows:
+        if market_id in touched:
+            snapshots[market_id].append((outcome_id, books_by_id[book_id].key, price, version, suspended))
+        if not suspended:
+            by_market[market_id].append(
+                finder.QuoteRow(
+                    outcome_id, market_id, name, point, book_id, price, american, last_update, version
                 )
-            if not suspended:
-                quotes.by_market[market_id].append(
-                    finder.QuoteRow(
-                        outcome_id, market_id, name, point, book_id, price, american, last_update, version
-                    )
-                )
+            )
     return quotes
 
 
@@ -139,13 +140,22 @@ def _find(
 
 
 def _refresh_cache_on_commit(scope: Scope, quotes: Quotes, now: datetime) -> None:
-    from edges.selectors import snapshot_from_rows
+    from edges.selectors import snapshot_of
 
-    market_objs = Market.objects.select_related("event").in_bulk(scope.touched)
     snapshots = [
-        (pk, snapshot_from_rows(market=market_objs[pk], rows=quotes.snapshots[pk], now=now))
+        (
+            pk,
+            snapshot_of(
+                market_id=pk,
+                market_suspended=scope.states[pk][0],
+                event_status=scope.states[pk][1],
+                commence_time=scope.events[scope.markets[pk].event_id].commence_time,
+                rows=quotes.snapshots[pk],
+                now=now,
+            ),
+        )
         for pk in scope.touched
-        if pk in market_objs
+        if pk in scope.markets
     ]
 
     def after_commit() -> None:
@@ -159,6 +169,7 @@ def _refresh_cache_on_commit(scope: Scope, quotes: Quotes, now: datetime) -> Non
 
 def _publish(
     accepted: list[AcceptedRow],
+    market_of: dict[int, int],
     scope: Scope,
     books_by_id: dict[int, finder.BookInfo],
     upserted: list[Edge],
@@ -166,12 +177,9 @@ def _publish(
     batch_at: float,
 ) -> None:
     """One fan-out message per group for the whole batch, after commit."""
-    outcome_market = dict(
-        Outcome.objects.filter(pk__in={row[0] for row in accepted}).values_list("id", "market_id")
-    )
     quotes_by_event: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for outcome_id, book_id, price, version, suspended in accepted:
-        market = scope.markets.get(outcome_market[outcome_id])
+        market = scope.markets.get(market_of[outcome_id])
         if market is None:
             continue
         quotes_by_event[market.event_id].append(

@@ -36,6 +36,7 @@ from edges.selectors.quotes import (
     quote_price_current,
     sharp_book_keys,
     snapshot_from_rows,
+    snapshot_of,
 )
 from edges.selectors.search import (
     ORDERINGS,
@@ -86,6 +87,7 @@ __all__ = [
     "search_edges",
     "sharp_book_keys",
     "snapshot_from_rows",
+    "snapshot_of",
     "sportsbook_exists",
     "viewer_sizing",
 ]

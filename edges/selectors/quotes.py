@@ -40,6 +40,22 @@ def market_snapshot_build(*, market_id: int, now: datetime | None = None) -> dic
 
 
 def snapshot_from_rows(*, market: Market, rows, now: datetime) -> dict[str, Any]:
+    return snapshot_of(
+        market_id=market.pk,
+        market_suspended=market.is_suspended,
+        event_status=market.event.status,
+        commence_time=market.event.commence_time,
+        rows=rows,
+        now=now,
+    )
+
+
+def snapshot_of(
+    *, market_id: int, market_suspended: bool, event_status: str, commence_time: datetime, rows, now: datetime
+) -> dict[str, Any]:
+    """A market's cache snapshot from its quote rows (outcome, book key, price, version,
+    suspended) and the few fields of the market and event it shows (no model instances: an
+    ingest batch builds hundreds)."""
     prices: dict[str, dict[str, list]] = defaultdict(dict)
     suspensions = set()
     version = 0
@@ -48,15 +64,14 @@ def snapshot_from_rows(*, market: Market, rows, now: datetime) -> dict[str, Any]
         version = max(version, int(quote_version))
         if is_suspended:
             suspensions.add(book)
-    event = market.event
-    if event.status != Event.Status.SCHEDULED or event.commence_time <= now:
+    if event_status != Event.Status.SCHEDULED or commence_time <= now:
         status = "closed"
-    elif market.is_suspended:
+    elif market_suspended:
         status = "suspended"
     else:
         status = "open"
     return {
-        "market_id": market.pk,
+        "market_id": market_id,
         "version": version,
         "as_of": now.isoformat(),
         "status": status,

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from betthat.core.errors import Conflict
-from betthat.core.outbox import publish_many
-from wallet.ledger import Booking, InsufficientFunds, Leg, book_many
+from wallet.ledger import BookedTransaction, Booking, InsufficientFunds, Leg, book_many
 from wallet.models import Transaction
 from wallet.services.common import (
     CASH,
@@ -17,7 +16,7 @@ from wallet.services.common import (
     Entry,
     _check_amount,
     _check_currency,
-    _completed_payload,
+    _event,
     _unique_bet_violation,
     check_closings,
 )
@@ -46,20 +45,32 @@ class ReleaseSpec:
 
 def _close_many(
     *, currency: str, bookings: list[Booking], closing: list[tuple[int, int, int]]
-) -> list[Transaction]:
+) -> list[BookedTransaction]:
     if len({booking.bet_id for booking in bookings}) != len(bookings):
         raise ValueError("a bet appears twice in one batch")
     _check_currency(currency)
     try:
         with transaction.atomic():
             try:
-                booked = book_many(currency=currency, bookings=bookings)
+                # Each header's `wallet.transaction.completed` is written by the same statement.
+                payloads = [
+                    _event(
+                        user_id=booking.user_id,
+                        type=booking.type,
+                        amount_minor=booking.amount_minor,
+                        currency=currency,
+                        bet_id=booking.bet_id,
+                    )[1]
+                    for booking in bookings
+                ]
+                booked = book_many(
+                    currency=currency, bookings=bookings, events=("wallet.transaction.completed", payloads)
+                )
             except InsufficientFunds:
                 # Usually "no such hold" or "already closed": say so rather than "insufficient funds".
                 check_closings(closing=closing, currency=currency, booked=False)
                 raise
             check_closings(closing=closing, currency=currency)
-            publish_many("wallet.transaction.completed", [_completed_payload(tx) for tx in booked])
             return booked
     except IntegrityError as error:
         if _unique_bet_violation(error):
@@ -67,10 +78,10 @@ def _close_many(
         raise
 
 
-def wallet_capture_many(*, captures: list[CaptureSpec], currency: str) -> list[Transaction]:
+def wallet_capture_many(*, captures: list[CaptureSpec], currency: str) -> list[BookedTransaction]:
     """`wallet_capture` for a batch of bets, all or nothing: one BET_PAYOUT transaction per
-    bet (the same four entries), booked in one statement, checked in one query, published in
-    one insert. Returns the transactions in the order of `captures`. A bet already settled
+    bet (the same four entries) and its event, booked in one statement, checked in one
+    query. Returns the transactions in the order of `captures`. A bet already settled
     refuses the whole batch (409 `conflict`; the unique `(bet_id, type)` backs it)."""
     for spec in captures:
         _check_amount(spec.stake_minor)
@@ -97,7 +108,7 @@ def wallet_capture_many(*, captures: list[CaptureSpec], currency: str) -> list[T
     return _close_many(currency=currency, bookings=bookings, closing=closing)
 
 
-def wallet_release_many(*, releases: list[ReleaseSpec], currency: str) -> list[Transaction]:
+def wallet_release_many(*, releases: list[ReleaseSpec], currency: str) -> list[BookedTransaction]:
     """`wallet_release` for a batch of bets, all or nothing (one BET_REFUND per bet)."""
     for spec in releases:
         _check_amount(spec.amount_minor)

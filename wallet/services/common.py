@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from betthat.core.db import binding_cursor
 from betthat.core.errors import ApplicationError, Conflict, NotFound
 from betthat.core.outbox import publish
 from betthat.core.serializers import minor_to_decimal
-from wallet.ledger import MAX_AMOUNT_MINOR, binding_cursor
+from wallet.ledger import MAX_AMOUNT_MINOR
 from wallet.models import Account, LedgerEntry, Transaction
 
 CASH = Account.Kind.CASH.value
@@ -117,15 +118,19 @@ def staff_audit(record: dict[str, Any]) -> None:
     transaction.on_commit(append)
 
 
+# One index probe per bet (a lateral subquery cannot become a hash join): over `bet_id =
+# ANY(...)` with stale statistics the planner chose to read the whole journal.
 _CLOSINGS_SQL = """
-SELECT bet_id,
-       max(user_id) FILTER (WHERE type = 'BET_PLACED'),
-       max(currency) FILTER (WHERE type = 'BET_PLACED'),
-       max(amount_minor) FILTER (WHERE type = 'BET_PLACED'),
-       count(*) FILTER (WHERE type IN ('BET_REFUND', 'BET_PAYOUT'))
-  FROM wallet_transaction
- WHERE bet_id = ANY(%s)
- GROUP BY bet_id
+SELECT i.bet_id, s.user_id, s.currency, s.held, s.closings
+  FROM unnest(%s::bigint[]) AS i(bet_id)
+ CROSS JOIN LATERAL (
+    SELECT max(t.user_id) FILTER (WHERE t.type = 'BET_PLACED') AS user_id,
+           max(t.currency) FILTER (WHERE t.type = 'BET_PLACED') AS currency,
+           max(t.amount_minor) FILTER (WHERE t.type = 'BET_PLACED') AS held,
+           count(*) FILTER (WHERE t.type IN ('BET_REFUND', 'BET_PAYOUT')) AS closings
+      FROM wallet_transaction t
+     WHERE t.bet_id = i.bet_id
+ ) s
 """
 
 
