@@ -17,12 +17,14 @@ import contextlib
 import os
 import re
 import secrets
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -172,6 +174,52 @@ def pgbench_tps(*, clients: int = 4, seconds: int = 10, scale: int = 10, url: st
     if not match:
         raise RuntimeError("pgbench printed no tps:\n" + result.stdout + result.stderr)
     return float(match.group(1))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_uvicorn(
+    env: dict[str, str], *, workers: int = 1, extra_args: Sequence[str] = (), timeout: float = 60
+) -> tuple[subprocess.Popen, int]:
+    """The project's ASGI app under uvicorn on a free port, in a process group of its own,
+    returned once it answers HTTP; stop it with `stop_group`."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "betthat.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+         *extra_args],
+        cwd=BASE_DIR,
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return proc, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop_group(proc)
+    raise RuntimeError("uvicorn did not start")
+
+
+def stop_group(proc: subprocess.Popen, *, timeout: float = 20) -> None:
+    """SIGTERM to the process group `proc` leads (started with a session of its own), then
+    SIGKILL if it has not ended within `timeout`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -41,7 +41,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import BASE_DIR, bench_database, line, percentile, pgbench_tps
+from bench.common import BASE_DIR, bench_database, line, percentile, pgbench_tps, start_uvicorn, stop_group
 
 USERS = int(os.environ.get("BENCH_USERS", "200"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
@@ -73,12 +72,6 @@ BENCH_FRESHNESS_SECONDS = 24 * 3600
 NOOP_PATH = "/api/v1/bench/noop/"
 BETS_PATH = "/api/v1/bets/"
 STAKE_MINOR = 100
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_env() -> dict:
@@ -129,39 +122,10 @@ def make_bettors(run: str, count: int):
 # --- placement over HTTP ------------------------------------------------------------------
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server() -> tuple[subprocess.Popen, int]:
     env = server_env()
     env["HTTP_THREADS"] = str(HTTP_THREADS)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "betthat.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(UVICORN_WORKERS),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("uvicorn did not start")
+    return start_uvicorn(env, workers=UVICORN_WORKERS)
 
 
 def placement_body(selection) -> dict:
@@ -322,15 +286,13 @@ def bench_placement(run: str, baseline: float) -> None:
     baseline = pgbench_tps(clients=CLIENTS, seconds=10)
     line(f"pgbench TPC-B-like, {CLIENTS} clients", baseline, "tps")
     bettor_ids = [user.pk for user, _token in bettors]
-    port = free_port()
-    server = start_server(port)
+    server, port = start_server()
     try:
         # The floor first, then the placements: same server, clients, tokens and bodies.
         floor = run_load(port, bettors, selections, f"{run}n", NOOP_PATH)
         result = run_load(port, bettors, selections, run, BETS_PATH)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_group(server)
     floor_ok = floor["statuses"].get(200, 0)
     floor_rate = floor_ok / floor["seconds"]
     floor_p50, floor_p99 = floor["p50_us"] / 1000, floor["p99_us"] / 1000

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import BASE_DIR, bench_database, line, percentile
+from bench.common import bench_database, line, percentile, start_uvicorn, stop_group
 
 BENCH_DB = "bench_chat"
 FANOUT_CLIENTS = int(os.environ.get("CHAT_BENCH_FANOUT_CLIENTS", "500"))
@@ -33,12 +31,6 @@ FANOUT_MESSAGES = int(os.environ.get("CHAT_BENCH_FANOUT_MESSAGES", "40"))
 ROOMS = int(os.environ.get("CHAT_BENCH_ROOMS", "50"))
 PER_ROOM = int(os.environ.get("CHAT_BENCH_PER_ROOM", "20"))
 PER_SENDER = int(os.environ.get("CHAT_BENCH_PER_SENDER", "40"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run_clients(plan: dict, driver=None) -> dict:
@@ -103,29 +95,7 @@ def run() -> int:
             )
             for i in range(max(ROOMS, 1))
         ]
-        port = _free_port()
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "uvicorn"),
-                "betthat.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=BASE_DIR,
-            env=dict(os.environ, LOG_LEVEL="WARNING"),
-            start_new_session=True,
-        )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
+        server, port = start_uvicorn(dict(os.environ, LOG_LEVEL="WARNING"))
         base = f"ws://127.0.0.1:{port}"
         common = {
             "base": base,
@@ -227,11 +197,7 @@ def run() -> int:
         return 0
     finally:
         if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            stop_group(server)
         from betthat.core import redis as bt_redis
 
         r = bt_redis.client()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import BASE_DIR, bench_database, line, percentile, pgbench_tps
+from common import BASE_DIR, bench_database, line, percentile, pgbench_tps, start_uvicorn, stop_group
 
 BOOKS = ["pinnacle", "draftkings", "fanduel", "betmgm", "caesars", "pointsbet", "bovada", "betrivers"]
 PREFIX = "bench-edges-"
@@ -141,12 +140,6 @@ def bench_ingest(feed: Feed, *, total: int = 40_000, batch: int = 2000) -> float
     return total / (time.perf_counter() - started)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def bench_latency(
     feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: float = 12.0
 ) -> tuple[float, float, int]:
@@ -160,35 +153,14 @@ def bench_latency(
     browser = Client()
     browser.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
-    port = _free_port()
     env = dict(os.environ, LOG_LEVEL="WARNING")
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "uvicorn"),
-            "betthat.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            # e.g. BENCH_UVICORN_ARGS="--ws-per-message-deflate false" to weigh compression
-            *os.environ.get("BENCH_UVICORN_ARGS", "").split(),
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        start_new_session=True,
+    server, port = start_uvicorn(
+        env,
+        # e.g. BENCH_UVICORN_ARGS="--ws-per-message-deflate false" to weigh compression
+        extra_args=os.environ.get("BENCH_UVICORN_ARGS", "").split(),
     )
     client_proc = None
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         client_proc = subprocess.Popen(
             [
                 sys.executable,
@@ -241,8 +213,7 @@ def bench_latency(
     finally:
         if client_proc and client_proc.poll() is None:
             client_proc.kill()
-        os.killpg(server.pid, 9)
-        server.wait(timeout=10)
+        stop_group(server)
 
 
 def main() -> int:

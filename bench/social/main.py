@@ -18,7 +18,6 @@ SOCIAL_BENCH_USERS / SOCIAL_BENCH_BETS / SOCIAL_BENCH_FOLLOWING / SOCIAL_BENCH_R
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import BASE_DIR, database_url, line, percentile
+from bench.common import database_url, line, percentile, start_uvicorn, stop_group
 
 BENCH_DB = "bench_social"
 USERS = int(os.environ.get("SOCIAL_BENCH_USERS", "10000"))
@@ -225,15 +224,7 @@ def bench_leaderboards(now) -> None:
     print(f"  worst board / bare GROUP BY: {max(ratios):.2f}x")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int, url: str) -> subprocess.Popen:
-    import httpx
-
+def start_server(url: str) -> tuple[subprocess.Popen, int]:
     env = dict(os.environ)
     env.update(
         {
@@ -247,22 +238,7 @@ def start_server(port: int, url: str) -> subprocess.Popen:
             "HTTP_THREADS": "2",
         }
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "betthat.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log", "--log-level", "warning"],
-        cwd=BASE_DIR,
-        env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("uvicorn did not start")
+    return start_uvicorn(env)
 
 
 def bench_feed(url: str, reader: int, bettors: list[int]) -> None:
@@ -277,8 +253,7 @@ def bench_feed(url: str, reader: int, bettors: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE social_follow")  # as autovacuum would after the follows
     token = user_token_get_or_create(user=User.objects.get(pk=reader))
-    port = free_port()
-    server = start_server(port, url)
+    server, port = start_server(url)
     try:
         with httpx.Client(
             base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Token {token}"}
@@ -307,8 +282,7 @@ def bench_feed(url: str, reader: int, bettors: list[int]) -> None:
                 paged.append((time.perf_counter() - began) * 1000)
                 cursor = response.json()["next_cursor"] or first.json()["next_cursor"]
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
+        stop_group(server)
     from social import selectors
 
     reader_user = User.objects.get(pk=reader)
