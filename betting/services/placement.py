@@ -162,33 +162,6 @@ def _new_bet(
     return bet, legs
 
 
-def _reserve(
-    *,
-    user: User,
-    slip: PricedSlip,
-    stake_minor: int,
-    currency: str,
-    edge_id: str,
-    edge: _EdgeSnapshot | None,
-    idempotency_key: str,
-) -> tuple[Bet, list[BetLeg]]:
-    """One statement (`bet_reserve`): lock, re-read the user, check the limits, write the
-    `placing` bet and hold the stake."""
-    now = timezone.now()
-    bet, legs = _new_bet(
-        user=user,
-        slip=slip,
-        stake_minor=stake_minor,
-        currency=currency,
-        edge_id=edge_id,
-        edge=edge,
-        idempotency_key=idempotency_key,
-        now=now,
-    )
-    bet_reserve(user=user, bet=bet, legs=legs, kelly_fraction=edge.kelly_fraction if edge else None, now=now)
-    return bet, legs
-
-
 def _execute(bet: Bet, slip: PricedSlip) -> Execution | None:
     """Ask the venue to fill the ticket (no transaction open, no row locked). None when the
     venue could not be reached (a connector that raises did not fill it)."""
@@ -313,7 +286,8 @@ def bet_place(
         price=slip.price, potential_return_minor=grading.potential_return_minor(stake_minor, slip.price)
     )
     edge = _edge_snapshot(edge_id)
-    bet, bet_legs = _reserve(
+    now = timezone.now()
+    bet, bet_legs = _new_bet(
         user=user,
         slip=slip,
         stake_minor=stake_minor,
@@ -321,6 +295,12 @@ def bet_place(
         edge_id=edge_id,
         edge=edge,
         idempotency_key=idempotency_key,
+        now=now,
+    )
+    # One statement: lock, re-read the user, check the limits, write the `placing` bet and
+    # hold the stake.
+    bet_reserve(
+        user=user, bet=bet, legs=bet_legs, kelly_fraction=edge.kelly_fraction if edge else None, now=now
     )
     execution = _execute(bet, slip)
     if execution is None or not execution.is_accepted:
