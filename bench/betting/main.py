@@ -41,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -445,6 +446,7 @@ def start_worker(
     env = server_env()
     env["CONN_MAX_AGE"] = "0"
     log = tempfile.NamedTemporaryFile("w", prefix=f"bench-{name}-", suffix=".log", delete=False)  # noqa: SIM115
+    nodename = f"bench-{name}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -462,7 +464,7 @@ def start_worker(
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"bench-{name}-{uuid.uuid4().hex[:6]}@%h",
+            nodename,
         ],
         cwd=BASE_DIR,
         env=env,
@@ -472,7 +474,33 @@ def start_worker(
         text=True,
     )
     proc.log_path = log.name  # type: ignore[attr-defined]
+    _wait_until_ready(proc, nodename)
     return proc
+
+
+def _wait_until_ready(proc: subprocess.Popen, nodename: str, timeout: float = 60) -> None:
+    """Until the worker answers a control ping (it consumes its queues by then)."""
+    from betthat.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the worker {nodename} died while starting:\n" + worker_log(proc))
+        if app.control.ping(destination=[nodename], timeout=0.5):
+            return
+    stop_workers(proc)
+    raise RuntimeError(f"the worker {nodename} did not answer within {timeout:.0f} s:\n" + worker_log(proc))
+
+
+def stop_workers(*workers: subprocess.Popen) -> None:
+    """Warm shutdown (SIGTERM) of each worker, then SIGKILL for any still running after 20 s."""
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def worker_log(proc: subprocess.Popen) -> str:
@@ -500,7 +528,6 @@ def bench_settlement(run: str, baseline: float) -> None:
     line("pgbench TPC-B-like, just before the settlement", baseline, "tps")
     worker = start_worker()
     try:
-        time.sleep(4)  # worker boot
         pending = Bet.objects.filter(pk__range=(low, high), status="pending")
         began = time.perf_counter()
         settle_due_bets_task.apply_async(kwargs={"event_id": game.event.pk, "batch_size": BATCH})
@@ -510,11 +537,7 @@ def bench_settlement(run: str, baseline: float) -> None:
             time.sleep(0.25)
         elapsed = time.perf_counter() - began
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_workers(worker)
     settled = Bet.objects.filter(pk__range=(low, high)).exclude(status="pending").count()
     rate = settled / elapsed
     print(
@@ -629,22 +652,16 @@ def bench_kickoff(run: str) -> None:
     bettors = make_bettors(f"{run}k", 50)
     # The workers of scripts/run.py: payments and settlement on one, the capture on its own.
     main_worker = start_worker("default,odds,settlement", ["--concurrency", "2"], "main")
-    closing_worker = start_worker("closing", ["--pool", "solo"], "closing")
     try:
-        time.sleep(5)  # worker boot
-        for worker in (main_worker, closing_worker):
-            if worker.poll() is not None:
-                raise RuntimeError("a worker died:\n" + worker_log(worker))
+        closing_worker = start_worker("closing", ["--pool", "solo"], "closing")
+    except RuntimeError:
+        stop_workers(main_worker)
+        raise
+    try:
         for count in KICKOFF:
             kickoff_once(run, bettors, count)
     finally:
-        for worker in (main_worker, closing_worker):
-            worker.terminate()
-        for worker in (main_worker, closing_worker):
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop_workers(main_worker, closing_worker)
 
 
 def main() -> int:
