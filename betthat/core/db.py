@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -28,3 +28,10 @@ def binding_cursor() -> Iterator[psycopg.Cursor[Any]]:
         raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
     with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         yield cursor
+
+
+def single_statement_transaction() -> AbstractContextManager[Any]:
+    """The transaction around a service's single statement: a savepoint inside the caller's
+    transaction; in autocommit the statement is its own transaction (all or nothing), which
+    saves the BEGIN and COMMIT round trips of `atomic()`."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()

@@ -28,12 +28,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from betthat.core.db import binding_cursor
 from betthat.core.models import OutboxEvent, ProcessedEvent
 
 logger = logging.getLogger(__name__)
@@ -105,9 +105,7 @@ def publish_batch(event_type: str, payloads: list[dict[str, Any]]) -> None:
 
 def _insert_many(event_type: str, event_ids: list[uuid.UUID], texts: list[str], *, now: Any) -> list[int]:
     params = {"event_type": event_type, "now": now, "event_ids": event_ids, "payloads": texts}
-    connection = transaction.get_connection()
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    with binding_cursor() as cursor:
         cursor.execute(_INSERT_MANY_SQL, params, binary=True)
         ids = sorted(row[0] for row in cursor.fetchall())
     nudge_relay_on_commit()

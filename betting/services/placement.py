@@ -33,6 +33,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from betthat.core.db import single_statement_transaction
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import nudge_relay_on_commit
 from betthat.users.compliance import check_capability, check_geo, check_kyc
@@ -40,7 +41,7 @@ from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, BetLeg
 from betting.services.records import bet_event_payload
-from betting.services.reserve import account_suspended, bet_reserve, own_transaction, self_excluded
+from betting.services.reserve import account_suspended, bet_reserve, self_excluded
 from betting.services.slip import (
     PRICE_POLICIES,
     LegRequest,
@@ -207,7 +208,7 @@ def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
         "event_id": uuid.uuid4(),
         "payload": json.dumps(bet_event_payload(bet, legs), cls=DjangoJSONEncoder),
     }
-    with own_transaction(), connection.cursor() as cursor:
+    with single_statement_transaction(), connection.cursor() as cursor:
         cursor.execute(_FILL_SQL, params)
         filled = cursor.fetchone()
     if filled is None:  # staff voided it while the venue worked: the void stands

@@ -8,14 +8,14 @@ placement always gave."""
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 
+from betthat.core.db import single_statement_transaction
 from betthat.core.errors import ApplicationError
 from betthat.users.models import User
 from betting.models import Bet, BetLeg
@@ -91,15 +91,9 @@ def _refuse(refusal: str, details: dict[str, Any] | None, *, headroom: Headroom 
     raise RuntimeError(f"betting_bet_reserve refused with {refusal!r}")  # pragma: no cover
 
 
-def own_transaction() -> AbstractContextManager[Any]:
-    """Around a single statement: in autocommit the statement is its own transaction (no
-    BEGIN and COMMIT round trips); inside the caller's transaction, a savepoint."""
-    return transaction.atomic() if connection.in_atomic_block else nullcontext()
-
-
 def _call(params: dict[str, Any]) -> tuple[Any, ...]:
     try:
-        with own_transaction(), connection.cursor() as cursor:
+        with single_statement_transaction(), connection.cursor() as cursor:
             cursor.execute(_RESERVE_SQL, params)
             row: tuple[Any, ...] = cursor.fetchone()
     except IntegrityError as error:

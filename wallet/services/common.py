@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -73,13 +72,6 @@ def _bet_conflict(error: IntegrityError, *, bet_id: int | None, message: str) ->
     if "wallet_transaction_bet_closed_once" in str(error):
         message = "This bet's stake was already released or captured."
     return Conflict(message, details={"bet_id": bet_id})
-
-
-def _one_transaction() -> AbstractContextManager[Any]:
-    """A service's own transaction around a single booking statement: a savepoint inside the
-    caller's transaction; in autocommit the statement is its own transaction (all or
-    nothing), which saves the BEGIN and COMMIT round trips of `atomic()`."""
-    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
 
 
 def _event(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError
 
+from betthat.core.db import single_statement_transaction
 from betthat.core.errors import NotFound
 from wallet.ledger import InsufficientFunds, Leg, book
 from wallet.models import Transaction
@@ -18,7 +19,6 @@ from wallet.services.common import (
     _check_amount,
     _check_currency,
     _event,
-    _one_transaction,
     _unique_bet_violation,
     check_closings,
 )
@@ -42,7 +42,7 @@ def wallet_hold(
     _check_amount(amount_minor)
     _check_currency(currency)
     try:
-        with _one_transaction():
+        with single_statement_transaction():
             return book(
                 user_id=user.pk,
                 currency=currency,
@@ -90,7 +90,7 @@ def _close_hold(
     """Release or capture a bet's hold in one statement (the booking, its guard on the hold
     and its outbox event), as one transaction of its own."""
     try:
-        with _one_transaction():
+        with single_statement_transaction():
             try:
                 return book(
                     user_id=user.pk,
