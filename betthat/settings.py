@@ -183,7 +183,7 @@ REDIS_HEALTH_CHECK_INTERVAL = env.int("REDIS_HEALTH_CHECK_INTERVAL", default=30)
 TEST_PREFIX = env("REDIS_KEY_PREFIX", default="") + os.environ.get("PYTEST_XDIST_WORKER", "")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "betthat.core.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"bt{TEST_PREFIX}",
         # One pool per process: without it every HTTP request opened a Redis connection.

@@ -61,6 +61,7 @@ WARMUP = float(os.environ.get("BENCH_WARMUP", "5"))
 # 2 cores: one uvicorn process per core; a few threads each overlap the database round trips.
 UVICORN_WORKERS = int(os.environ.get("BENCH_UVICORN_WORKERS", "2"))
 HTTP_THREADS = int(os.environ.get("BENCH_HTTP_THREADS", "4"))
+WRK_THREADS = min(2, CLIENTS)
 LOADGEN = os.environ.get("BENCH_LOADGEN", "wrk" if shutil.which("wrk") else "httpx")
 PENDING = int(os.environ.get("BENCH_PENDING", "100000"))
 BATCH = int(os.environ.get("BENCH_SETTLE_BATCH", "1000"))
@@ -143,6 +144,10 @@ WRK_SCRIPT = """
 local tokens = {%(tokens)s}
 local bodies = {%(bodies)s}
 local threads = {}
+-- setup() runs in the main Lua state; each thread has a state of its own, where `threads` stays
+-- empty: the thread count is written into the script, so thread k sends requests k, k + T, ...
+-- and the requests go round every bettor and every body, not one of each per thread.
+local thread_count = %(threads)d
 function setup(thread)
   table.insert(threads, thread)
   thread:set("id", #threads)
@@ -154,7 +159,7 @@ function init(args)
 end
 function request()
   counter = counter + 1
-  local n = counter * #threads + id
+  local n = (counter - 1) * thread_count + id
   return wrk.format("POST", "%(path)s", {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Token " .. tokens[(n %% #tokens) + 1],
@@ -163,6 +168,10 @@ function request()
 end
 function response(status, headers, body)
   codes[status] = (codes[status] or 0) + 1
+  if status >= 400 and not shown then
+    shown = true
+    io.stderr:write("wrk: first answer ", status, ": ", body, "\\n")
+  end
 end
 function done(summary, latency, requests)
   local parts = {}
@@ -186,7 +195,7 @@ def wrk_run(script: str, port: int, seconds: float, salt: str) -> dict:
         [
             "wrk",
             "-t",
-            str(min(2, CLIENTS)),
+            str(WRK_THREADS),
             "-c",
             str(CLIENTS),
             "-d",
@@ -203,6 +212,8 @@ def wrk_run(script: str, port: int, seconds: float, salt: str) -> dict:
         text=True,
         check=True,
     )
+    for row in result.stderr.splitlines()[:4]:
+        print(f"  {row[:300]}", flush=True)
     match = re.search(r"WRK_RESULT (.*)", result.stdout)
     if not match:
         raise RuntimeError("wrk printed no result:\n" + result.stdout + result.stderr)
@@ -219,7 +230,7 @@ def load_wrk(port: int, bettors, selections, run: str, path: str = BETS_PATH) ->
     tokens = ", ".join(json.dumps(token) for _user, token in bettors)
     bodies = ", ".join("[[" + json.dumps(placement_body(s), separators=(",", ":")) + "]]" for s in selections)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(WRK_SCRIPT % {"tokens": tokens, "bodies": bodies, "path": path})
+        handle.write(WRK_SCRIPT % {"tokens": tokens, "bodies": bodies, "path": path, "threads": WRK_THREADS})
         script = handle.name
     try:
         wrk_run(script, port, WARMUP, f"{run}w")

@@ -32,6 +32,7 @@ from django.conf import settings
 
 _pools: dict[tuple[str, tuple[tuple[str, Any], ...]], redis.ConnectionPool] = {}
 _clients: dict[tuple[str, bool], redis.Redis] = {}
+_pool_clients: dict[int, tuple[redis.ConnectionPool, redis.Redis]] = {}
 _lock = threading.Lock()
 
 
@@ -69,6 +70,20 @@ def client(*, decode_responses: bool = False) -> redis.Redis:
     pool = shared_pool(url, decode_responses=decode_responses)
     with _lock:
         return _clients.setdefault((url, decode_responses), redis.Redis(connection_pool=pool))
+
+
+def client_for_pool(pool: redis.ConnectionPool) -> redis.Redis:
+    """The process's one client on `pool`. A `redis.Redis` is cheap to use and dear to build
+    (redis-py 8 fills a case-insensitive table of about 170 reply callbacks in `__init__`),
+    and it is thread-safe over its pool, so it is built once per pool, not once per call."""
+    found = _pool_clients.get(id(pool))
+    if found is not None and found[0] is pool:
+        return found[1]
+    with _lock:
+        found = _pool_clients.get(id(pool))
+        if found is None or found[0] is not pool:
+            found = _pool_clients[id(pool)] = (pool, redis.Redis(connection_pool=pool))
+        return found[1]
 
 
 def async_client() -> redis.asyncio.Redis:

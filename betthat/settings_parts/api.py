@@ -28,8 +28,8 @@ def rest_framework_settings(
         ],
         "NUM_PROXIES": num_proxies,
         "DEFAULT_THROTTLE_CLASSES": [
-            "rest_framework.throttling.AnonRateThrottle",
-            "rest_framework.throttling.UserRateThrottle",
+            "betthat.core.throttling.AnonRateThrottle",
+            "betthat.core.throttling.UserRateThrottle",
         ],
         "DEFAULT_THROTTLE_RATES": throttle_rates,
         "COERCE_DECIMAL_TO_STRING": True,

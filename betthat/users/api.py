@@ -13,12 +13,12 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from betthat.core.authentication import BearerOrTokenAuthentication, IsActiveUser
 from betthat.core.errors import ApplicationError
 from betthat.core.serializers import MoneyOutputSerializer
+from betthat.core.throttling import ScopedRateThrottle
 from betthat.users import selectors, services
 from betthat.users.http import current_user
 from betthat.users.models import ApiToken, User

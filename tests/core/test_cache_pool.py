@@ -93,3 +93,20 @@ def test_every_redis_client_of_ours_uses_the_pool_settings(settings, monkeypatch
         assert pool.connection_kwargs["socket_timeout"] == 4.5
     assert exposure.client() is bt_redis.client(decode_responses=True)
     assert cache.client() is bt_redis.client()
+
+
+def test_requests_in_fresh_contexts_share_one_redis_client():
+    """Django's backend built a `redis.Redis` for every cache call (dearer than the call);
+    ours hands out the process's one client per pool, across contexts and calls."""
+    import redis
+
+    def client_of_a_request():
+        backend = caches["default"]
+        return backend._cache.get_client(write=True), backend._cache.get_client(write=False), backend
+
+    results = [contextvars.Context().run(client_of_a_request) for _ in range(3)]
+    clients = {id(writer) for writer, _reader, _backend in results} | {id(r) for _w, r, _b in results}
+    assert len(clients) == 1
+    assert len({id(backend) for _w, _r, backend in results}) == 3  # new backends, one client
+    assert isinstance(results[0][0], redis.Redis)
+    assert results[0][2].redis_client() is results[0][0]
