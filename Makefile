@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 CMD ?= help
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run test lint fmt bench chaos manage migrate shell services-down clean
+.PHONY: help install browser loadgen run test lint fmt bench chaos manage migrate shell services-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1mmake %-14s\033[0m %s\n", $$1, $$2}'
@@ -45,7 +45,10 @@ fmt: install ## format and auto-fix
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
 
-bench: install ## run the benchmarks under bench/ (prints figures beside pgbench)
+loadgen: ## install Debian's wrk for the HTTP benchmarks (where apt is available)
+	@bash scripts/install_loadgen.sh
+
+bench: install loadgen ## run the benchmarks under bench/ (prints figures beside pgbench)
 	@$(PY) bench/run.py
 
 chaos: install ## under load, restart Redis and PostgreSQL, SIGKILL a worker and a web process; check nothing is lost
