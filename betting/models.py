@@ -42,10 +42,15 @@ class Bet(AuditedModel):
         PARLAY = "parlay", "Parlay"
         SAME_GAME = "same_game", "Same-game parlay"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bets")
+    # No single-column indexes on user and event: bet_user_placed_idx and bet_event_status_idx
+    # lead with them, and every index is written again by each placement and settlement
+    # (status is indexed, so a bet's updates are never HOT; docs/performance.md).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bets", db_index=False
+    )
     # The event of a straight bet or a same-game parlay; null for a parlay across events.
     event = models.ForeignKey(
-        "edges.Event", on_delete=models.PROTECT, null=True, blank=True, related_name="bets"
+        "edges.Event", on_delete=models.PROTECT, null=True, blank=True, related_name="bets", db_index=False
     )
     edge_id = models.CharField(
         max_length=40, blank=True, default="", help_text="The edge it was placed from."
@@ -68,6 +73,7 @@ class Bet(AuditedModel):
         db_column="sportsbook_id",
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # bet_sportsbook_idx: a plain index, without the LIKE one nothing used
     )
     external_id = models.CharField(max_length=80, blank=True, default="", help_text="The venue's ticket.")
     placed_at = models.DateTimeField(default=timezone.now)
@@ -104,6 +110,7 @@ class Bet(AuditedModel):
             models.Index(fields=["user", "status", "-placed_at"], name="bet_user_status_idx"),
             models.Index(fields=["id"], name="bet_pending_idx", condition=Q(status="pending")),
             models.Index(fields=["event", "status"], name="bet_event_status_idx"),
+            models.Index(fields=["sportsbook"], name="bet_sportsbook_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -159,9 +166,11 @@ class BetLeg(models.Model):
         SAME_GAME = "same_game", "Same-game leg"
         PROP = "prop", "Player prop"
 
-    bet = models.ForeignKey(Bet, on_delete=models.CASCADE, related_name="legs")
+    # bet and event: no indexes of their own, betleg_one_per_market (bet, market) and
+    # betleg_event_outcome_idx (event, outcome) lead with them.
+    bet = models.ForeignKey(Bet, on_delete=models.CASCADE, related_name="legs", db_index=False)
     position = models.PositiveSmallIntegerField(default=0)
-    event = models.ForeignKey("edges.Event", on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey("edges.Event", on_delete=models.PROTECT, related_name="+", db_index=False)
     market = models.ForeignKey("edges.Market", on_delete=models.PROTECT, related_name="+")
     outcome = models.ForeignKey("edges.Outcome", on_delete=models.PROTECT, related_name="+")
     price_decimal = models.DecimalField(max_digits=12, decimal_places=6)

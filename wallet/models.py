@@ -99,6 +99,7 @@ class Transaction(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="wallet_transactions",
+        db_index=False,  # wallet_tx_user_id_idx (user, -id) leads with it
     )
     # A plain id, not a foreign key: the wallet must not depend on the betting app.
     bet_id = models.BigIntegerField(null=True, blank=True)
@@ -163,7 +164,8 @@ class LedgerEntry(models.Model):
         FEE = "FEE", "Fee"
 
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # wallet_entry_account_time_idx (account, created_at) leads with account: no index of its own
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     amount_minor = models.BigIntegerField()
     entry_type = models.CharField(max_length=8, choices=EntryType.choices)
     ref_type = models.CharField(max_length=16, blank=True, default="")
