@@ -20,7 +20,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
+from betthat.core.gc import freeze_startup_objects  # noqa: E402
 from betthat.ops.asgi import WebsocketMetricsMiddleware  # noqa: E402
 from betthat.routing import websocket_urlpatterns  # noqa: E402
 
@@ -32,3 +34,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Every URL module imported now (Django would on the first request), then the start-up
+# objects frozen out of the collector's full scans (betthat/core/gc.py).
+get_resolver().url_patterns  # noqa: B018
+freeze_startup_objects()

@@ -12,6 +12,7 @@ payments (default) or settlement behind it.
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "betthat.settings")
@@ -35,3 +36,14 @@ app.conf.task_default_retry_delay = 2
 app.conf.broker_connection_retry_on_startup = True
 app.autodiscover_tasks(["betthat.core", "betthat.users"])
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+@worker_process_init.connect
+def _freeze_startup_objects(**_kwargs: object) -> None:
+    """The worker's start-up objects out of the collector's full scans (betthat/core/gc.py):
+    a settlement batch makes enough objects to trigger them. `worker_ready` covers the solo
+    pool; `worker_process_init` each forked child of the prefork pool."""
+    from betthat.core.gc import freeze_startup_objects
+
+    freeze_startup_objects()

@@ -10,6 +10,7 @@
     .venv/bin/python bench/betting/profiling.py            # both
     PROFILE_PARTS=settlement .venv/bin/python bench/betting/profiling.py
     PROFILE_CLOCK=cpu PROFILE_PARTS=placement .venv/bin/python bench/betting/profiling.py  # CPU time only
+    PROFILE_PARTS=cpu .venv/bin/python bench/betting/profiling.py   # CPU ms per no-op POST / placement
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.common import bench_database
+
+# The no-op POST (betthat/core/bench_api.py) is mounted only where this is on.
+os.environ.setdefault("BENCH_NOOP_API", "true")
+NOOP_PATH = "/api/v1/bench/noop/"
 
 BETS = int(os.environ.get("PROFILE_BETS", "300"))
 PENDING = int(os.environ.get("PROFILE_PENDING", "20000"))
@@ -53,6 +58,8 @@ def measure() -> int:
         profile_placement()
     if "settlement" in PARTS:
         profile_settlement()
+    if "cpu" in PARTS:
+        profile_cpu()
     return 0
 
 
@@ -171,9 +178,9 @@ def explain_placement(place) -> None:
         print("    " + line.replace("\n", "\n    "))
 
 
-def profile_placement() -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def placement_clients(bettors: int = 20):
+    """Funded bettors' API clients, a game's selections, and `place(n)` (one bet, asserted
+    201) for the placement profiles."""
     from rest_framework.test import APIClient
 
     from bench.betting.main import BENCH_FRESHNESS_SECONDS, make_bettors, placement_body
@@ -181,7 +188,7 @@ def profile_placement() -> None:
     from tests.betting.factories import make_game
 
     run = uuid.uuid4().hex[:6]
-    bettors = make_bettors(run, 20)
+    users = make_bettors(run, bettors)
     game = make_game(home=f"ProfHome-{run}", away=f"ProfAway-{run}")
     Sportsbook.objects.update(freshness_seconds=BENCH_FRESHNESS_SECONDS)
     selections = []
@@ -189,20 +196,70 @@ def profile_placement() -> None:
         quote = OddsQuote.objects.get(outcome=game.o(alias), sportsbook__key="draftkings")
         selections.append((game.o(alias).pk, "draftkings", str(quote.price_decimal)))
     clients = []
-    for _user, token in bettors:
+    for _user, token in users:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         clients.append(client)
 
-    def place(n: int):
+    def place(n: int, path: str = "/api/v1/bets/", status: int = 201):
         response = clients[n % len(clients)].post(
-            "/api/v1/bets/",
+            path,
             placement_body(selections[n % len(selections)]),
             format="json",
             HTTP_IDEMPOTENCY_KEY=f"{run}-{n}",
         )
-        assert response.status_code == 201, response.content
+        assert response.status_code == status, response.content
         return response
+
+    return place
+
+
+def backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far (/proc: same machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profile_cpu() -> None:
+    """CPU time of this process per request (time.process_time: no profiler, waits not
+    counted), for the no-op POST and for a placement, PROFILE_BETS of each, twice, in turn:
+    what the Python of a request costs, whatever the rest of the machine is doing; and the
+    CPU its PostgreSQL backend spent on them (requests one at a time: no lock waits)."""
+    import statistics
+
+    place = placement_clients()
+    for n in range(30):  # warm-up
+        place(n)
+        place(n, NOOP_PATH, 200)
+    print(f"\n=== CPU per request in this process ({BETS} each, median; mean) ===")
+    offset = 1000
+    for round_ in (1, 2):
+        for label, path, status in (("no-op POST", NOOP_PATH, 200), ("placement", "/api/v1/bets/", 201)):
+            cpu = []
+            backend_before = backend_cpu()
+            for n in range(offset, offset + BETS):
+                began = time.process_time()
+                place(n, path, status)
+                cpu.append((time.process_time() - began) * 1000)
+            backend = (backend_cpu() - backend_before) / BETS * 1000
+            offset += BETS
+            print(
+                f"  round {round_}: {label:<11} {statistics.median(cpu):6.2f} ms; {statistics.fmean(cpu):6.2f} ms"
+                f"   (PostgreSQL's backend: {backend:5.2f} ms)",
+                flush=True,
+            )
+
+
+def profile_placement() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    place = placement_clients()
 
     for n in range(50):  # warm-up: caches, prepared paths
         place(n)
