@@ -81,13 +81,16 @@ def snapshot_set_many(snapshots: Iterable[tuple[int, dict[str, Any]]]) -> None:
     """Pipelined `snapshot_set` for a batch of markets (one round trip)."""
     redis_client = client()
     pipe = redis_client.pipeline(transaction=False)
+    # One script object for the batch: the pipeline checks (SCRIPT EXISTS) each distinct one
+    # before it runs, and registering one per market hashed the source each time.
+    script = redis_client.register_script(_CAS)
     count = 0
     for market_id, snapshot in snapshots:
         version, payload, ttl = _encode(snapshot)
-        _cas(
+        script(
             keys=[market_key(market_id), _floor_key(market_id)],
             args=[version, payload, ttl, FLOOR_TTL_MS],
-            pipe=pipe,
+            client=pipe,
         )
         count += 1
     if count:
