@@ -160,7 +160,8 @@ def store_edges(
 
 def _stored_edges(market_ids: list[int], edge_ids: list[str]) -> Stored:
     with binding_cursor() as cursor:
-        cursor.execute(_STORED_SQL, [market_ids, edge_ids])
+        # in binary: psycopg's C loaders (Django's timestamptz loader for text is pure Python)
+        cursor.execute(_STORED_SQL, [market_ids, edge_ids], binary=True)
         return {
             edge_id: (pk, status, discovered, version)
             for edge_id, pk, status, discovered, version in cursor.fetchall()
@@ -260,17 +261,14 @@ def _expire_not_found(stored: Stored, found_ids: set[str], now: datetime) -> lis
     if not gone:
         return []
     with binding_cursor() as cursor:
-        cursor.execute(_EXPIRE_SQL, [now, version_of(now), gone])
+        cursor.execute(_EXPIRE_SQL, [now, version_of(now), gone], binary=True)
         rows = cursor.fetchall()
     width = len(_COLUMNS)
     expired = []
     for row in rows:
-        # jsonb arrives as text here (Django's loader; JSONField decodes it with json.loads)
-        values = [
-            json.loads(v) if c in _JSON_COLUMNS else v for c, v in zip(_COLUMNS, row[:width], strict=True)
-        ]
+        # in binary, jsonb arrives decoded (json.loads, as JSONField decodes it)
+        edge = dict(zip(_COLUMNS, row[:width], strict=True))
         home, away, commence, book_key, book_title, sharp, freshness = row[width:]
-        edge = dict(zip(_COLUMNS, values, strict=True))
         event = finder.EventInfo(edge["event_id"], edge["sport_key"], home, away, commence)
         book = (
             None
