@@ -185,9 +185,10 @@ def _market_view(market: MarketInfo, rows: list[QuoteRow], books: dict[int, Book
         view.row_at[(key, position[row.outcome_name])] = row
         current = view.best.get(row.outcome_name)
         # the best price; on a tie, the older quote (it has stood longer)
-        if current is None or (row.price_decimal, -row.last_update.timestamp()) > (
-            current.price_decimal,
-            -current.last_update.timestamp(),
+        if (
+            current is None
+            or row.price_decimal > current.price_decimal
+            or (row.price_decimal == current.price_decimal and row.last_update < current.last_update)
         ):
             view.best[row.outcome_name] = row
     return view

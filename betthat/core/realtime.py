@@ -139,6 +139,11 @@ async def _deliver(groups: Sequence[GroupMessage], hubs: Sequence[HubMessage]) -
     by_group: dict[str, list[dict[str, Any]]] = {}
     for group, message in groups:
         by_group.setdefault(group, []).append(message)
+    if len(by_group) > 1 and hasattr(layer, "groups_with_members"):
+        # only the groups someone is in: most of a batch's groups (an odds tick's events)
+        # have nobody watching, and finding that out costs `group_send` two round trips each
+        watched = await layer.groups_with_members(by_group)
+        by_group = {group: messages for group, messages in by_group.items() if group in watched}
 
     async def send_in_order(group: str, messages: list[dict[str, Any]]) -> None:
         for message in messages:

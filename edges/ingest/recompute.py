@@ -16,9 +16,8 @@ from django.db import transaction
 from betthat.core.db import binding_cursor
 from edges import cache, finder, realtime
 from edges.ingest.normalise import IngestReport
-from edges.ingest.store import store_edges
+from edges.ingest.store import EdgeRow, store_edges
 from edges.ingest.upsert import AcceptedRow
-from edges.models import Edge
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +63,12 @@ def recompute(
     quotes = _quotes(scope, books_by_id)
     found = _find(scope, quotes, books_by_id, now)
     upserted, removed = store_edges(
-        found=found, market_ids=list(scope.markets), markets=scope.markets, events=scope.events, now=now
+        found=found,
+        market_ids=list(scope.markets),
+        markets=scope.markets,
+        events=scope.events,
+        books=books_by_id,
+        now=now,
     )
     report.edges_upserted += len(upserted)
     report.edges_removed += len(removed)
@@ -172,8 +176,8 @@ def _publish(
     market_of: dict[int, int],
     scope: Scope,
     books_by_id: dict[int, finder.BookInfo],
-    upserted: list[Edge],
-    removed: list[Edge],
+    upserted: list[EdgeRow],
+    removed: list[EdgeRow],
     batch_at: float,
 ) -> None:
     """One fan-out message per group for the whole batch, after commit."""

@@ -184,3 +184,30 @@ def test_a_batch_is_one_on_commit_hand_off_and_nothing_when_rolled_back(
         realtime.notify_many({1: {"n": 1}, 2: {"n": 2}, 3: {"n": 3}})
         realtime.broadcast_many([])  # an empty batch registers nothing
     assert len(callbacks) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_groups_with_members_names_only_the_groups_a_send_would_reach():
+    """The sender skips the groups nobody is in (an odds tick names hundreds of events'
+    groups): a group counts when it has a member that has not expired."""
+    import time
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("watched.one", channel)
+    await layer.group_add("watched.two", channel)
+    await layer.group_add("expired.one", channel)
+    connection = layer.connection(layer.consistent_hash("expired.one"))
+    # a member last refreshed longer ago than group_expiry: group_send would discard it
+    await connection.zadd(
+        layer._group_key("expired.one"), {channel: int(time.time()) - layer.group_expiry - 5}
+    )
+    try:
+        names = ["watched.one", "nobody.here", "expired.one", "watched.two"]
+        assert await layer.groups_with_members(names) == {"watched.one", "watched.two"}
+        assert await layer.groups_with_members([]) == set()
+    finally:
+        for group in ("watched.one", "watched.two", "expired.one"):
+            await layer.group_discard(group, channel)

@@ -220,3 +220,54 @@ def test_moved_line_withdraws_the_books_old_line():
     )
     assert old.count() == 2 and all(q.is_suspended for q in old)
     assert Edge.objects.get(kind="middle", side="Over 47.5 / Under 48.5").status == "expired"
+
+
+def test_batch_deltas_show_the_stored_edges(monkeypatch):
+    """The websocket frames of a batch: every upserted and expired edge serialised as the API
+    serialises the stored row, on the board and on its event's group."""
+    from edges import realtime
+
+    sent: list[dict] = []
+    monkeypatch.setattr(realtime, "send_groups", lambda groups, **kwargs: sent.append(dict(groups)))
+    books()
+    payload = load("nfl_decimal.json")
+    ingest_v4(payload, now=FILE_TIME)
+
+    def stored(edge_id):
+        return realtime.edge_to_dict(Edge.objects.select_related("event", "sportsbook").get(edge_id=edge_id))
+
+    (groups,) = sent
+    board = groups[realtime.BOARD_GROUP]
+    assert {d["type"] for d in board} == {"edge.updated"}
+    assert len(board) == Edge.objects.count() == 5
+    for delta in board:
+        edge = delta["edge"]
+        assert delta["version"] == edge["version"]
+        assert edge == stored(edge["edge_id"])
+        assert delta in groups[realtime.event_group(edge["event_id"])]
+    event_id = board[0]["edge"]["event_id"]
+    quotes = [d for d in groups[realtime.event_group(event_id)] if d["type"] == "quote.updated"]
+    assert len(quotes) == 18
+    assert set(quotes[0]["quote"]) == {
+        "outcome_id", "market_id", "sportsbook", "price_decimal", "version", "is_suspended"
+    }  # fmt: skip
+
+    sent.clear()
+    newer = copy.deepcopy(payload)
+    dk = newer[0]["bookmakers"][1]
+    dk["markets"][0]["last_update"] = "2030-01-01T12:00:20Z"
+    dk["markets"][0]["outcomes"][1]["price"] = 2.30  # the Chargers' +EV is gone
+    ingest_v4(newer, now=FILE_TIME)
+    (groups,) = sent
+    removed = [d for d in groups[realtime.BOARD_GROUP] if d["type"] == "edge.removed"]
+    gone = Edge.objects.get(kind="positive_ev", side="Los Angeles Chargers")
+    assert gone.edge_id in {d["edge_id"] for d in removed}
+    assert {d["edge_id"] for d in removed} == set(
+        Edge.objects.filter(status="expired").values_list("edge_id", flat=True)
+    )
+    for delta in removed:
+        expired = Edge.objects.get(edge_id=delta["edge_id"])
+        assert delta["edge"] == stored(expired.edge_id)
+        assert delta["edge"]["status"] == "expired" and delta["version"] == expired.version
+        assert (delta["event_id"], delta["reason"]) == (expired.event_id, "gone")
+        assert delta in groups[realtime.event_group(expired.event_id)]

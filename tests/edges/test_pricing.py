@@ -194,3 +194,39 @@ def test_arbitrage_split_adds_up_and_keeps_guarantee(total, ds):
     # when the margin covers the rounding (a cent per leg at the largest price), no result loses
     if margin * total > float(max(ds)) * len(ds) + 1:
         assert split.guaranteed_profit_minor >= 0
+
+
+def test_best_price_of_an_outcome_is_the_highest_and_on_a_tie_the_older_quote():
+    from datetime import UTC, datetime, timedelta
+
+    from edges import finder
+
+    at = datetime(2030, 1, 1, tzinfo=UTC)
+    books = {i: finder.BookInfo(i, f"book{i}", f"Book {i}", i == 1, 60) for i in range(1, 5)}
+    market = finder.MarketInfo(7, 1, "h2h", "", "", None)
+
+    def row(book, name, price, seconds):
+        return finder.QuoteRow(
+            book * 10 + len(name),
+            7,
+            name,
+            None,
+            book,
+            Decimal(price),
+            100,
+            at + timedelta(seconds=seconds),
+            1,
+        )
+
+    rows = [
+        row(1, "Home", "2.00", 5),
+        row(2, "Home", "2.00", 2),  # the same price, posted earlier: it has stood longer
+        row(3, "Home", "2.00", 2),  # as old as book 2's: the first one seen stays
+        row(4, "Home", "1.90", 0),
+        row(1, "Away", "1.80", 0),
+        row(2, "Away", "1.85", 9),  # higher, however new
+    ]
+    view = finder._market_view(market, rows, books)
+    assert view is not None
+    assert (view.best["Home"].book_id, view.best["Away"].book_id) == (2, 2)
+    assert finder._market_view(market, list(reversed(rows)), books).best["Home"].book_id == 3

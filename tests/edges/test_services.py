@@ -142,6 +142,33 @@ def test_cache_versions_only_move_forward():
     assert 7_000 < ttl <= 15_000
 
 
+def test_cache_batch_write_keeps_each_markets_versions_moving_forward(monkeypatch):
+    monkeypatch.setattr(cache, "CAS_MANY_CHUNK", 2)  # 5 markets: calls of 2, 2 and 1
+
+    def snap(version):
+        return {
+            "version": version,
+            "status": "open",
+            "prices": {"1": {"b": ["2.0", version, False]}},
+            "suspensions": [],
+        }
+
+    assert cache.snapshot_set(51, snap(10))
+    assert cache.snapshot_set(53, snap(30))
+    cache.client().delete(cache.market_key(53))  # expired; its floor stays
+    written = cache.snapshot_set_many(
+        [(50, snap(5)), (51, snap(9)), (52, snap(7)), (53, snap(29)), (54, snap(1))]
+    )
+    assert written == 3
+    assert [cache.snapshot_version(m) for m in (50, 51, 52, 53, 54)] == [5, 10, 7, 30, 1]
+    assert cache.snapshot_get(51)[0]["version"] == 10 and cache.snapshot_get(53)[0] is None
+    assert cache.snapshot_get(52)[0]["prices"] == {"1": {"b": ["2.0", 7, False]}}
+    assert 7_000 < cache.client().pttl(cache.market_key(54)) <= 15_000
+    assert cache.client().pttl(cache._floor_key(54)) > 3_000_000
+    assert cache.snapshot_set_many([(51, snap(11))]) == 1 and cache.snapshot_version(51) == 11
+    assert cache.snapshot_set_many([]) == 0
+
+
 def test_fair_probability_for_outcome_methods():
     _ingest()
     outcome = Outcome.objects.get(market__key="h2h", name="Los Angeles Chargers")
