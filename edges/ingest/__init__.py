@@ -60,6 +60,20 @@ def ingest_updates(
         return _ingest(updates=updates, events=events or [], now=now, report=report)
 
 
+def _commit_without_waiting_for_the_disk() -> None:
+    """Odds are market data, not money: a batch commits without waiting for its WAL to reach
+    the disk (`synchronous_commit = off` for this transaction only). A database crash can
+    lose the last few hundred milliseconds of committed batches, which the feed replaces
+    with newer prices seconds later (versions only grow), and it never corrupts anything.
+    The wait it saves was 55-90 ms of a batch's 530-730 ms here (docs/performance.md).
+    Only when the batch is its own transaction: inside a caller's transaction the setting
+    would cover the caller's writes too, and those may be money."""
+    connection = transaction.get_connection()
+    if len(connection.atomic_blocks) == 1:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 @transaction.atomic
 def _ingest(
     *, updates: list[QuoteUpdate], events: list[EventData], now: datetime | None, report: IngestReport
@@ -67,6 +81,7 @@ def _ingest(
     started = time.perf_counter()
     batch_at = time.time()
     now = now or timezone.now()
+    _commit_without_waiting_for_the_disk()
     report.events += ensure_events(events)
     report.quotes_received += len(updates)
     if not updates:

@@ -271,3 +271,37 @@ def test_batch_deltas_show_the_stored_edges(monkeypatch):
         assert delta["edge"]["status"] == "expired" and delta["version"] == expired.version
         assert (delta["event_id"], delta["reason"]) == (expired.event_id, "gone")
         assert delta in groups[realtime.event_group(expired.event_id)]
+
+
+def _synchronous_commit_settings(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "synchronous_commit" in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_its_own_commits_without_waiting_for_the_disk():
+    """Odds are market data: a batch that is its own transaction turns synchronous commit off
+    for itself alone; the next transaction (money, say) waits for the disk as ever."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    books()
+    with CaptureQueriesContext(connection) as captured:
+        report = ingest_v4(load("nfl_decimal.json"), now=FILE_TIME)
+    assert report.quotes_accepted == 18
+    assert _synchronous_commit_settings(captured) == ["SET LOCAL synchronous_commit = off"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+
+
+def test_a_batch_inside_a_callers_transaction_leaves_its_commit_alone():
+    """Inside a caller's transaction (here the test's own) the setting would cover the
+    caller's writes too, which may be money: it is not touched."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    books()
+    with CaptureQueriesContext(connection) as captured:
+        report = ingest_v4(load("nfl_decimal.json"), now=FILE_TIME)
+    assert report.quotes_accepted == 18
+    assert _synchronous_commit_settings(captured) == []
