@@ -167,10 +167,13 @@ def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: 
     browser.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
     env = dict(os.environ, LOG_LEVEL="WARNING")
+    from betthat.websocket_protocol import UVICORN_WS
+
     server, port = start_uvicorn(
         env,
-        # e.g. BENCH_UVICORN_ARGS="--ws-per-message-deflate false" to weigh compression
-        extra_args=os.environ.get("BENCH_UVICORN_ARGS", "").split(),
+        # as scripts/run.py runs it; BENCH_UVICORN_ARGS comes after and wins, e.g.
+        # "--ws websockets-sansio" (uvicorn's own) or "--ws-per-message-deflate false"
+        extra_args=["--ws", UVICORN_WS, *os.environ.get("BENCH_UVICORN_ARGS", "").split()],
     )
     client_proc = None
     try:
