@@ -6,7 +6,9 @@
    monotonic versions, history, edges recomputed for the touched markets) in batches.
 3. Latency: a real ASGI server (uvicorn, started here on a free port), BENCH_WS_CLIENTS (500)
    websocket clients on the board, quote updates ingested at 1,000/s; ingest-to-client
-   latency p50/p99.
+   latency p50/p99, split into the tick's ingest and ingest-returned-to-client, and the CPU
+   of the feeder, the server and the clients (per frame and socket for the last two).
+   BENCH_EDGES_PARTS=latency runs it alone; BENCH_WS_PYSPY=<dir> writes py-spy profiles.
 
 Targets (issue 14): >= 10,000 quote updates/s with edges current; p99 < 150 ms with 500
 clients. Baselines before it: 6,449/s, and p99 114 ms with 200 clients.
@@ -39,11 +41,12 @@ PARTS = set(os.environ.get("BENCH_EDGES_PARTS", "pricing,ingest,latency").split(
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of process `pid` (all its threads), from /proc/<pid>/stat."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """utime and stime (user and kernel CPU) of process `pid`, all its threads, from
+    /proc/<pid>/stat."""
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
 def bench_pricing() -> tuple[float, float]:
@@ -236,7 +239,9 @@ def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: 
             sent += per_tick
             time.sleep(max(0.0, tick - (time.monotonic() - t0)))
         elapsed = time.monotonic() - begin
-        cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
+        cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu = {name: (sum(cpu_after[name]) - sum(cpu_before[name])) / elapsed for name in pids}
+        kernel = {name: (cpu_after[name][1] - cpu_before[name][1]) / elapsed for name in pids}
         for profiler in profilers:
             profiler.wait(timeout=60)
         time.sleep(2)
@@ -274,6 +279,7 @@ def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: 
             "connected": ready["ready"],
             "achieved": sent / elapsed,
             "cpu": cpu,
+            "kernel": kernel,
         }
     finally:
         if client_proc and client_proc.poll() is None:
@@ -331,6 +337,11 @@ def measure() -> int:
             line("latency run: a frame's length", result["frame_chars"], "characters")
             for name, cores in result["cpu"].items():
                 line(f"latency run: CPU of the {name} process", cores * 100, "% of a core")
+                line(
+                    f"latency run: of which in the kernel ({name})",
+                    result["kernel"][name] * 100,
+                    "% of a core",
+                )
             # per frame and socket: the fan-out's cost, whatever the machine's load
             socket_frames = result["frames_per_client_s"] * result["connected"]
             for name in ("server", "clients"):
