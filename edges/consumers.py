@@ -346,7 +346,9 @@ class BoardHub:
                 for consumer in list(self.subscribers):
                     if consumer.filters is not None:
                         by_filters.setdefault(consumer.filters, []).append(consumer)
-                self.evict_unused()
+                # the filter sets in use are by_filters' keys: no second pass over the sockets
+                for unused in [f for f in self.visible if f not in by_filters]:
+                    del self.visible[unused]
                 sends: list[Awaitable[None]] = []
                 for filters, consumers in by_filters.items():
                     frame = self._frame(filters, deltas, now_ts, batch["at"])

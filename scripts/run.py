@@ -48,6 +48,10 @@ def processes(host: str, port: int, web_workers: int) -> dict[str, list[str]]:
             "--workers",
             str(web_workers),
             "--no-access-log",
+            # permessage-deflate compressed once per message, not once per socket
+            # (betthat/websocket_protocol.py; docs/performance.md, "Ingest -> websocket")
+            "--ws",
+            "betthat.websocket_protocol:WebSocketProtocol",
             "--timeout-graceful-shutdown",
             "3",
         ],

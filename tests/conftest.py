@@ -255,9 +255,16 @@ def asgi_server(live_server):
 
     import uvicorn
 
+    from betthat.websocket_protocol import UVICORN_WS
+
     server = uvicorn.Server(
         uvicorn.Config(
-            "betthat.asgi:application", host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            "betthat.asgi:application",
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            ws=UVICORN_WS,  # as scripts/run.py serves it
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

@@ -6,7 +6,9 @@
    monotonic versions, history, edges recomputed for the touched markets) in batches.
 3. Latency: a real ASGI server (uvicorn, started here on a free port), BENCH_WS_CLIENTS (500)
    websocket clients on the board, quote updates ingested at 1,000/s; ingest-to-client
-   latency p50/p99.
+   latency p50/p99, split into the tick's ingest and ingest-returned-to-client, and the CPU
+   of the feeder, the server and the clients (per frame and socket for the last two).
+   BENCH_EDGES_PARTS=latency runs it alone; BENCH_WS_PYSPY=<dir> writes py-spy profiles.
 
 Targets (issue 14): >= 10,000 quote updates/s with edges current; p99 < 150 ms with 500
 clients. Baselines before it: 6,449/s, and p99 114 ms with 200 clients.
@@ -16,6 +18,7 @@ It runs in a database of its own (common.bench_database), dropped at the end.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import random
@@ -32,6 +35,18 @@ from common import BASE_DIR, bench_database, line, percentile, pgbench_tps, star
 BOOKS = ["pinnacle", "draftkings", "fanduel", "betmgm", "caesars", "pointsbet", "bovada", "betrivers"]
 PREFIX = "bench-edges-"
 WS_CLIENTS = int(os.environ.get("BENCH_WS_CLIENTS", "500"))
+WS_SECONDS = float(os.environ.get("BENCH_WS_SECONDS", "12"))
+# e.g. BENCH_EDGES_PARTS=latency to run only the websocket latency (after the setup)
+PARTS = set(os.environ.get("BENCH_EDGES_PARTS", "pricing,ingest,latency").split(","))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """utime and stime (user and kernel CPU) of process `pid`, all its threads, from
+    /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
 def bench_pricing() -> tuple[float, float]:
@@ -140,9 +155,10 @@ def bench_ingest(feed: Feed, *, total: int = 40_000, batch: int = 2000) -> float
     return total / (time.perf_counter() - started)
 
 
-def bench_latency(
-    feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: float = 12.0
-) -> tuple[float, float, int]:
+def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: float = 12.0) -> dict:
+    """Latency from a batch's start (before its ingest) to each client's receipt, the rate the
+    feeder reached, and the CPU (cores busy) of the feeder, the server and the clients over
+    the feed's window."""
     from django.conf import settings
     from django.test import Client
 
@@ -154,10 +170,13 @@ def bench_latency(
     browser.force_login(user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
     env = dict(os.environ, LOG_LEVEL="WARNING")
+    from betthat.websocket_protocol import UVICORN_WS
+
     server, port = start_uvicorn(
         env,
-        # e.g. BENCH_UVICORN_ARGS="--ws-per-message-deflate false" to weigh compression
-        extra_args=os.environ.get("BENCH_UVICORN_ARGS", "").split(),
+        # as scripts/run.py runs it; BENCH_UVICORN_ARGS comes after and wins, e.g.
+        # "--ws websockets-sansio" (uvicorn's own) or "--ws-per-message-deflate false"
+        extra_args=["--ws", UVICORN_WS, *os.environ.get("BENCH_UVICORN_ARGS", "").split()],
     )
     client_proc = None
     try:
@@ -184,12 +203,47 @@ def bench_latency(
         tick = 0.1
         per_tick = int(rate * tick)
         sent = 0
+        ticks: list[tuple[float, float]] = []  # each tick's ingest: began, returned (committed)
+        pids = {"feeder": os.getpid(), "server": server.pid, "clients": client_proc.pid}
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        profilers = []
+        if os.environ.get("BENCH_WS_PYSPY"):  # a directory: py-spy flame graphs of the server and clients
+            out_dir = Path(os.environ["BENCH_WS_PYSPY"])
+            profilers = [
+                subprocess.Popen(
+                    [
+                        str(Path(sys.executable).parent / "py-spy"),
+                        "record",
+                        "--pid",
+                        str(pids[name]),
+                        "--duration",
+                        str(int(seconds)),
+                        "--rate",
+                        "200",
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(out_dir / f"ws-{name}.txt"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for name in ("server", "clients")
+            ]
         begin = time.monotonic()
         while time.monotonic() - begin < seconds:
             t0 = time.monotonic()
+            started = time.time()
             ingest_updates(updates=feed.updates(per_tick))
+            ticks.append((started, time.time()))
             sent += per_tick
             time.sleep(max(0.0, tick - (time.monotonic() - t0)))
+        elapsed = time.monotonic() - begin
+        cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu = {name: (sum(cpu_after[name]) - sum(cpu_before[name])) / elapsed for name in pids}
+        kernel = {name: (cpu_after[name][1] - cpu_before[name][1]) / elapsed for name in pids}
+        for profiler in profilers:
+            profiler.wait(timeout=60)
         time.sleep(2)
         out = None
         client_proc.stdin.write("stop\n")
@@ -198,18 +252,35 @@ def bench_latency(
             out_text, _ = client_proc.communicate(timeout=60)
             for row in out_text.splitlines():
                 data = json.loads(row)
-                if "latencies_ms" in data:
-                    out = data["latencies_ms"]
+                if "frames" in data:
+                    out = data["frames"]
         except subprocess.TimeoutExpired:
             client_proc.kill()
-        latencies = out or []
-        return (
-            percentile(latencies, 50),
-            percentile(latencies, 99),
-            len(latencies),
-            ready["ready"],
-            sent / seconds,
-        )
+        frames = out or []
+        begins = [begin for begin, _end in ticks]
+        latencies: list[float] = []  # one per edge update delivered, from the batch's start
+        after_commit: list[float] = []  # the same deliveries, from the tick's ingest returning
+        for at, received, updates, _length in frames:
+            latencies.extend([(received - at) * 1000] * updates)
+            index = bisect.bisect_right(begins, at) - 1  # the tick whose ingest stamped `at`
+            if index >= 0 and at <= ticks[index][1]:
+                after_commit.extend([(received - ticks[index][1]) * 1000] * updates)
+        ingest_ms = [(end - begin) * 1000 for begin, end in ticks]
+        return {
+            "p50": percentile(latencies, 50),
+            "p99": percentile(latencies, 99),
+            "after_commit_p50": percentile(after_commit, 50),
+            "after_commit_p99": percentile(after_commit, 99),
+            "ingest_p50": percentile(ingest_ms, 50),
+            "ingest_p99": percentile(ingest_ms, 99),
+            "frames_per_client_s": len(frames) / max(1, ready["ready"]) / elapsed,
+            "frame_chars": sum(f[3] for f in frames) / max(1, len(frames)),
+            "samples": len(latencies),
+            "connected": ready["ready"],
+            "achieved": sent / elapsed,
+            "cpu": cpu,
+            "kernel": kernel,
+        }
     finally:
         if client_proc and client_proc.poll() is None:
             client_proc.kill()
@@ -223,34 +294,62 @@ def main() -> int:
 
 def measure() -> int:
     print("edges: pricing engine and the odds path", flush=True)
-    two, three = bench_pricing()
-    line("pricing: 2-way markets re-priced (8 books)", two, "markets/s")
-    line("pricing: 3-way markets re-priced (8 books)", three, "markets/s")
+    if "pricing" in PARTS:
+        two, three = bench_pricing()
+        line("pricing: 2-way markets re-priced (8 books)", two, "markets/s")
+        line("pricing: 3-way markets re-priced (8 books)", three, "markets/s")
     tps = pgbench_tps(clients=2, seconds=8)
     line("pgbench TPC-B-like (reference)", tps, "tps")
     feed = Feed(events=300)
     cleanup()
     setup(feed)
     try:
-        rate = bench_ingest(feed)
-        line(
-            "ingest: quote updates with edges kept current",
-            rate,
-            "updates/s",
-            baseline=tps,
-            target=">= 10,000/s",
-            ok=rate >= 10_000,
-        )
-        p50, p99, samples, connected, achieved = bench_latency(feed, clients=WS_CLIENTS)
-        line(f"latency: ingest -> websocket client p50 ({connected} clients)", p50, "ms")
-        line(
-            f"latency: ingest -> websocket client p99 ({samples} deliveries)",
-            p99,
-            "ms",
-            target=f"< 150 ms at 1,000/s, {WS_CLIENTS} clients",
-            ok=p99 < 150 and connected >= WS_CLIENTS,
-        )
-        line("latency run: quote updates ingested", achieved, "updates/s")
+        if "ingest" in PARTS:
+            rate = bench_ingest(feed)
+            line(
+                "ingest: quote updates with edges kept current",
+                rate,
+                "updates/s",
+                baseline=tps,
+                target=">= 10,000/s",
+                ok=rate >= 10_000,
+            )
+        if "latency" in PARTS:
+            result = bench_latency(feed, clients=WS_CLIENTS, seconds=WS_SECONDS)
+            line(
+                f"latency: ingest -> websocket client p50 ({result['connected']} clients)",
+                result["p50"],
+                "ms",
+            )
+            line(
+                f"latency: ingest -> websocket client p99 ({result['samples']} deliveries)",
+                result["p99"],
+                "ms",
+                target=f"< 150 ms at 1,000/s, {WS_CLIENTS} clients",
+                ok=result["p99"] < 150 and result["connected"] >= WS_CLIENTS,
+            )
+            line("latency run: quote updates ingested", result["achieved"], "updates/s")
+            line("latency run: a tick's ingest p50", result["ingest_p50"], "ms")
+            line("latency run: a tick's ingest p99", result["ingest_p99"], "ms")
+            line("latency run: ingest returned -> client p50", result["after_commit_p50"], "ms")
+            line("latency run: ingest returned -> client p99", result["after_commit_p99"], "ms")
+            line("latency run: frames a client received", result["frames_per_client_s"], "/s")
+            line("latency run: a frame's length", result["frame_chars"], "characters")
+            for name, cores in result["cpu"].items():
+                line(f"latency run: CPU of the {name} process", cores * 100, "% of a core")
+                line(
+                    f"latency run: of which in the kernel ({name})",
+                    result["kernel"][name] * 100,
+                    "% of a core",
+                )
+            # per frame and socket: the fan-out's cost, whatever the machine's load
+            socket_frames = result["frames_per_client_s"] * result["connected"]
+            for name in ("server", "clients"):
+                line(
+                    f"latency run: {name} CPU per frame and socket",
+                    result["cpu"][name] / socket_frames * 1e6,
+                    "us",
+                )
     finally:
         cleanup()
     return 0
