@@ -26,6 +26,8 @@ class SlidingWindowThrottle(throttling.SimpleRateThrottle):
     throttles below put it after themselves in their bases, so their own `allow_request`
     (the scoped throttle's, which finds its scope and rate on the view) still runs first."""
 
+    num_requests: int
+    duration: int
     _held: int
     _oldest: float | None
 
