@@ -30,10 +30,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from betthat.core.db import single_statement_transaction
+from betthat.core.db import prepared_cursor, single_statement_transaction
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import nudge_relay_on_commit
 from betthat.users.compliance import check_capability, check_geo, check_kyc
@@ -208,7 +208,7 @@ def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
         "event_id": uuid.uuid4(),
         "payload": json.dumps(bet_event_payload(bet, legs), cls=DjangoJSONEncoder),
     }
-    with single_statement_transaction(), connection.cursor() as cursor:
+    with single_statement_transaction(), prepared_cursor() as cursor:
         cursor.execute(_FILL_SQL, params)
         filled = cursor.fetchone()
     if filled is None:  # staff voided it while the venue worked: the void stands

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection
 
-from betthat.core.db import single_statement_transaction
+from betthat.core.db import prepared_cursor, single_statement_transaction
 from betthat.core.errors import ApplicationError
 from betthat.users.models import User
 from betting.models import Bet, BetLeg
@@ -93,7 +93,7 @@ def _refuse(refusal: str, details: dict[str, Any] | None, *, headroom: Headroom 
 
 def _call(params: dict[str, Any]) -> tuple[Any, ...]:
     try:
-        with single_statement_transaction(), connection.cursor() as cursor:
+        with single_statement_transaction(), prepared_cursor() as cursor:
             cursor.execute(_RESERVE_SQL, params)
             row: tuple[Any, ...] = cursor.fetchone()
     except IntegrityError as error:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 
+from betthat.core.db import prepared_cursor
 from edges.models import Edge, Event, Market, OddsQuote, Outcome, Sport, Sportsbook
 
 # The fields loaded of each model, in the statement's column order (the model's field order,
@@ -39,7 +40,7 @@ def outcomes_for_placement(*, outcome_ids: list[int], sportsbook_key: str) -> di
     `book_freshness_seconds` (a quote older than that is stale). Written by hand (the same
     instances `select_related(...).only(...)` would build) because compiling that queryset
     cost more than running it, on every bet placed."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_PLACEMENT_SQL, {"book": sportsbook_key, "ids": sorted(set(outcome_ids))})
         rows = cursor.fetchall()
     outcomes: dict[int, Outcome] = {}
