@@ -196,7 +196,19 @@ def bench_latency(feed: Feed, *, clients: int = 200, rate: int = 1000, seconds: 
             cwd=BASE_DIR,
             env=env,
         )
-        ready = json.loads(client_proc.stdout.readline())
+        first_line = client_proc.stdout.readline()
+        if not first_line:
+            raise RuntimeError("the websocket clients' process ended before connecting (its error is above)")
+        ready = json.loads(first_line)
+        print(
+            f"  latency run: {ready['ready']} of {clients} clients connected and subscribed"
+            + (
+                f"; {ready['failed']} failed, the first with {ready['first_failure']}"
+                if ready["failed"]
+                else ""
+            ),
+            flush=True,
+        )
         start = time.time()
         client_proc.stdin.write(f"{start}\n")
         client_proc.stdin.flush()
