@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 import zlib
 
 import pytest
@@ -13,6 +12,7 @@ import uvicorn
 import websockets
 
 from betthat import websocket_protocol
+from tests.conftest import wait_until
 
 BOARD_FRAME = json.dumps(
     {
@@ -52,10 +52,7 @@ def server_url():
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
+    wait_until(lambda: server.started, timeout=20, what="uvicorn to start")
     yield f"ws://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/"
     server.should_exit = True
     thread.join(timeout=10)
