@@ -30,7 +30,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Container
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -320,10 +320,12 @@ class BoardHub:
             self.task.cancel()
             self.task = None
 
-    def evict_unused(self) -> None:
+    def evict_unused(self, in_use: Container[selectors.EdgeFilters] | None = None) -> None:
         """Per-filter state lives only while a socket uses that filter set, so the hub's
-        memory is bounded by its sockets, not by every filter ever asked for."""
-        in_use = {consumer.filters for consumer in self.subscribers if consumer.filters is not None}
+        memory is bounded by its sockets, not by every filter ever asked for. `in_use`: the
+        filter sets in use, when the caller has them (else read off the sockets)."""
+        if in_use is None:
+            in_use = {consumer.filters for consumer in self.subscribers if consumer.filters is not None}
         for filters in [f for f in self.visible if f not in in_use]:
             del self.visible[filters]
 
@@ -347,8 +349,7 @@ class BoardHub:
                     if consumer.filters is not None:
                         by_filters.setdefault(consumer.filters, []).append(consumer)
                 # the filter sets in use are by_filters' keys: no second pass over the sockets
-                for unused in [f for f in self.visible if f not in by_filters]:
-                    del self.visible[unused]
+                self.evict_unused(in_use=by_filters)
                 sends: list[Awaitable[None]] = []
                 for filters, consumers in by_filters.items():
                     frame = self._frame(filters, deltas, now_ts, batch["at"])
