@@ -27,26 +27,9 @@ SWR_RANGE_MS = (2_000, 3_000)
 FLOOR_TTL_MS = 3_600_000
 REBUILD_LOCK_MS = 3_000
 
-# KEYS[1] snapshot, KEYS[2] version floor; ARGV: version, payload, ttl_ms, floor_ttl_ms.
-_CAS = """
-local floor = redis.call('GET', KEYS[2])
-if floor and tonumber(floor) > tonumber(ARGV[1]) then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[4])
-return 1
-"""
-
 
 def client() -> redis.Redis:
     return bt_redis.client()
-
-
-def _cas(*, keys: list[str], args: list[Any], pipe: Any = None) -> Any:
-    redis_client = client()
-    script = redis_client.register_script(_CAS)  # the source and its SHA; loaded on NOSCRIPT
-    return script(keys=keys, args=args, client=pipe if pipe is not None else redis_client)
 
 
 def market_key(market_id: int) -> str:
@@ -71,13 +54,11 @@ def _encode(snapshot: dict[str, Any]) -> tuple[int, str, int]:
 
 def snapshot_set(market_id: int, snapshot: dict[str, Any]) -> bool:
     """Write `snapshot` unless a newer version is already there; True if written."""
-    version, payload, ttl = _encode(snapshot)
-    return bool(
-        _cas(keys=[market_key(market_id), _floor_key(market_id)], args=[version, payload, ttl, FLOOR_TTL_MS])
-    )
+    return snapshot_set_many([(market_id, snapshot)]) == 1
 
 
-# The same compare-and-set for many markets in one call. KEYS: each market's snapshot and
+# The compare-and-set, for one market or many in one call: a market's snapshot is written
+# unless its version floor (the newest version written) is above the snapshot's. KEYS: each market's snapshot and
 # version floor in turn; ARGV[1] floor_ttl_ms, then each market's version, payload, ttl_ms.
 # Returns how many were written.
 _CAS_MANY = """
@@ -99,7 +80,7 @@ CAS_MANY_CHUNK = 200
 
 
 def snapshot_set_many(snapshots: Iterable[tuple[int, dict[str, Any]]]) -> int:
-    """`snapshot_set` for a batch of markets, a few hundred per script call, in one round
+    """Each snapshot written unless a newer version is there, a few hundred per script call, in one round
     trip (one call per market cost more in redis-py than the work in Redis). Returns how
     many snapshots were written (the others had a newer version there)."""
     redis_client = client()
