@@ -80,9 +80,9 @@ CAS_MANY_CHUNK = 200
 
 
 def snapshot_set_many(snapshots: Iterable[tuple[int, dict[str, Any]]]) -> int:
-    """Each snapshot written unless a newer version is there, a few hundred per script call, in one round
-    trip (one call per market cost more in redis-py than the work in Redis). Returns how
-    many snapshots were written (the others had a newer version there)."""
+    """Each snapshot written unless a newer version is there, a few hundred markets per
+    script call, in one round trip (one call per market cost more in redis-py than the work
+    in Redis). Returns how many snapshots were written (the others had a newer version)."""
     redis_client = client()
     script = redis_client.register_script(_CAS_MANY)
     pipe = redis_client.pipeline(transaction=False)
