@@ -20,15 +20,22 @@ def binding_cursor() -> Iterator[psycopg.Cursor[Any]]:
     """A cursor that binds parameters server-side (Django's binds them into the SQL text on
     the client, which for arrays of a thousand elements costs more than the statement), with
     Django's error translation (IntegrityError etc.), in the current transaction."""
+    connection, raw = _connection()
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        yield cursor
+
+
+def _connection() -> tuple[Any, psycopg.Connection[Any]]:
+    """The current Django connection, open, and its psycopg connection, set to prepare the
+    statements asked to be prepared."""
     connection = transaction.get_connection()
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:
         # Django turns psycopg's automatic preparation off (for transaction poolers); only the
-        # statements executed here with prepare=True are prepared (once per connection).
+        # statements executed with prepare=True are prepared (once per connection).
         raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        yield cursor
+    return connection, raw
 
 
 class _StatementText:
@@ -62,11 +69,7 @@ def prepared_cursor() -> Iterator[Any]:
     (the slip's outcomes join: 0.85 ms of the backend's CPU a bet, most of it planning).
     Use it for a fixed statement text only: each distinct text is prepared and kept for the
     connection's life."""
-    connection = transaction.get_connection()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    connection, raw = _connection()
     # _prepare_cursor: what connection.cursor() does with a new cursor (thread check, debug
     # or plain wrapper), given ours
     with connection._prepare_cursor(_PreparingCursor(raw)) as cursor:  # type: ignore[attr-defined]
