@@ -31,7 +31,6 @@ import redis.asyncio
 from django.conf import settings
 
 _pools: dict[tuple[str, tuple[tuple[str, Any], ...]], redis.ConnectionPool] = {}
-_clients: dict[tuple[str, bool], redis.Redis] = {}
 _pool_clients: dict[int, tuple[redis.ConnectionPool, redis.Redis]] = {}
 _lock = threading.Lock()
 
@@ -62,14 +61,7 @@ def shared_pool(
 
 def client(*, decode_responses: bool = False) -> redis.Redis:
     """The process's Redis client for settings.REDIS_URL (bytes, or str replies)."""
-    url = settings.REDIS_URL
-    with _lock:
-        found = _clients.get((url, decode_responses))
-    if found is not None:
-        return found
-    pool = shared_pool(url, decode_responses=decode_responses)
-    with _lock:
-        return _clients.setdefault((url, decode_responses), redis.Redis(connection_pool=pool))
+    return client_for_pool(shared_pool(settings.REDIS_URL, decode_responses=decode_responses))
 
 
 def client_for_pool(pool: redis.ConnectionPool) -> redis.Redis:

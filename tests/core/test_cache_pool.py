@@ -52,7 +52,7 @@ def test_the_redis_client_is_built_once_by_racing_threads(monkeypatch):
 
     from betthat.core import redis as bt_redis
 
-    monkeypatch.setattr(bt_redis, "_clients", {})
+    monkeypatch.setattr(bt_redis, "_pool_clients", {})
     monkeypatch.setattr(bt_redis, "_pools", {})
     build = redis.ConnectionPool.from_url.__func__
 
@@ -83,7 +83,7 @@ def test_every_redis_client_of_ours_uses_the_pool_settings(settings, monkeypatch
     from betting import exposure
     from edges import cache
 
-    monkeypatch.setattr(bt_redis, "_clients", {})
+    monkeypatch.setattr(bt_redis, "_pool_clients", {})
     monkeypatch.setattr(bt_redis, "_pools", {})
     settings.REDIS_MAX_CONNECTIONS = 77
     settings.REDIS_SOCKET_TIMEOUT = 4.5
