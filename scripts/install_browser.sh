@@ -1,13 +1,8 @@
 #!/usr/bin/env bash
 # Debian's Chromium for the Playwright browser tests (Playwright's own download cannot work here).
 set -u
-if command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then
+if [ -x /usr/bin/chromium ] || bash "$(dirname "$0")/apt_install.sh" chromium chromium "for the browser tests"; then
   exit 0
-fi
-if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
-  echo "==> installing Debian's chromium for the browser tests"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-    && exit 0
 fi
 cat >&2 <<'MSG'
 ########################################################################
