@@ -9,7 +9,8 @@ Client -> server:
 The board's filters read min_edge / min_ev as the REST API and the board page send them:
 fractions (0.02 is 2 %; "2%" works too); add "units": "percent" to send "2" for 2 %. With no sport chosen, the
 viewer's favourite sports are the default, as on the page; "sport": "all" is every sport.
-Server -> client: {"type": "snapshot", "edges": [...]} after each subscribe, then frames
+Server -> client: {"type": "snapshot", "edges": [...]} after each subscribe (an events
+subscription's snapshot also carries "quotes": every current quote of those events), then frames
 {"type": "deltas", "deltas": [...]} (one per ingest batch) of typed deltas
 {"type": "edge.updated" | "edge.removed" | "quote.updated" | "event.status", "version": v, ...}. Versions only grow per edge / quote, so a client drops any delta older
 than what it holds. On reconnect the client subscribes again and gets a fresh snapshot to
@@ -198,9 +199,11 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
         for event_id in ids:
             self.events.add(event_id)
             await self._join(realtime.event_group(event_id))
-        edges = await database_sync_to_async(self._event_snapshot)(ids)
+        edges, quotes = await database_sync_to_async(self._event_snapshot)(ids)
         self.visible.update(e["edge_id"] for e in edges)
-        await self.send_json({"type": "snapshot", "scope": "events", "events": ids, "edges": edges})
+        await self.send_json(
+            {"type": "snapshot", "scope": "events", "events": ids, "edges": edges, "quotes": quotes}
+        )
 
     async def _unsubscribe(self, content: dict[str, Any]) -> None:
         ids = content.get("events", [])
@@ -219,12 +222,28 @@ class OddsConsumer(AsyncJsonWebsocketConsumer):
         return [realtime.edge_to_dict(e) for e in selectors.search_edges(filters=filters)[:SNAPSHOT_LIMIT]]
 
     @staticmethod
-    def _event_snapshot(ids: list[int]) -> list[dict]:
+    def _event_snapshot(ids: list[int]) -> tuple[list[dict], list[dict]]:
+        """The events' active edges and every current quote: a page rendered before the
+        subscription took effect catches up on the prices that moved in between."""
         filters = selectors.EdgeFilters(status="active")
-        return [
+        edges = [
             realtime.edge_to_dict(e)
             for e in selectors.search_edges(filters=filters).filter(event_id__in=ids)[:SNAPSHOT_LIMIT]
         ]
+        quotes = [
+            realtime.quote_dict(
+                outcome_id=outcome_id,
+                market_id=market_id,
+                sportsbook=book,
+                price=price,
+                version=version,
+                suspended=suspended,
+            )
+            for outcome_id, market_id, book, price, version, suspended in selectors.event_quote_rows(
+                event_ids=ids
+            )
+        ]
+        return edges, quotes
 
     async def odds_deltas(self, message):
         """Deltas of the events this socket subscribed to (its own group membership), as

@@ -133,6 +133,20 @@ def edges_removed(edges: Iterable, *, reason: str) -> None:
     edges_deltas([], edges, reason=reason)
 
 
+def quote_dict(
+    *, outcome_id: int, market_id: int, sportsbook: str, price, version: int, suspended: bool
+) -> dict[str, Any]:
+    """A quote as a `quote.updated` delta and an event snapshot carry it."""
+    return {
+        "outcome_id": outcome_id,
+        "market_id": market_id,
+        "sportsbook": sportsbook,
+        "price_decimal": str(price),
+        "version": int(version),
+        "is_suspended": bool(suspended),
+    }
+
+
 def quote_groups(quotes_by_event: dict[int, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """`quote.updated` deltas, for each event's group."""
     return {

@@ -187,14 +187,14 @@ def _publish(
         if market is None:
             continue
         quotes_by_event[market.event_id].append(
-            {
-                "outcome_id": outcome_id,
-                "market_id": market.id,
-                "sportsbook": books_by_id[book_id].key,
-                "price_decimal": str(price),
-                "version": version,
-                "is_suspended": suspended,
-            }
+            realtime.quote_dict(
+                outcome_id=outcome_id,
+                market_id=market.id,
+                sportsbook=books_by_id[book_id].key,
+                price=price,
+                version=version,
+                suspended=suspended,
+            )
         )
     groups = realtime.quote_groups(quotes_by_event)
     realtime.edge_groups(upserted, removed, reason="gone", into=groups)

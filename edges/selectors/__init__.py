@@ -29,6 +29,7 @@ from edges.selectors.for_betting import (
     sportsbook_exists,
 )
 from edges.selectors.quotes import (
+    event_quote_rows,
     fair_probability_for_outcome,
     market_quotes,
     market_snapshot_build,
@@ -68,6 +69,7 @@ __all__ = [
     "event_get",
     "event_list",
     "event_markets_board",
+    "event_quote_rows",
     "fair_probability_for_outcome",
     "favourite_sports",
     "get_active_edges",

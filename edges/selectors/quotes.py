@@ -143,6 +143,18 @@ def market_quotes(*, market_id: int) -> tuple[list[Outcome], dict[str, list[floa
     return outcomes, quotes
 
 
+def event_quote_rows(*, event_ids: list[int]) -> list[tuple[int, int, str, Decimal, int, bool]]:
+    """Every current quote of the events: (outcome, market, book key, price, version,
+    suspended), as an event subscription's snapshot carries them."""
+    return list(
+        OddsQuote.objects.filter(outcome__market__event_id__in=event_ids)
+        .order_by("outcome_id", "sportsbook_id")
+        .values_list(
+            "outcome_id", "outcome__market_id", "sportsbook__key", "price_decimal", "version", "is_suspended"
+        )
+    )
+
+
 def fair_probability_for_outcome(
     *, outcome_id: int, method: str = "multiplicative", reference: str = "sharp"
 ) -> float | None:

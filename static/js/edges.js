@@ -347,6 +347,9 @@
         versions.set(key, msg.version);
         const cell = root.querySelector('[data-quote="' + CSS.escape(key) + '"]');
         if (!cell) return;
+        const same = cell.dataset.price !== undefined && Number(cell.dataset.price) === Number(q.price_decimal) &&
+          cell.dataset.suspended === (q.is_suspended ? "true" : "false");
+        if (same) return; // nothing moved (a snapshot of what the page shows): no cue
         render(cell, q);
         bestOf(cell.closest("tr"));
       } else if (msg.type === "event.status") {
@@ -358,8 +361,13 @@
     BT.socket("/ws/odds/", {
       open: (ws) => ws.send(JSON.stringify({ action: "subscribe", events: [eventId] })),
       message: (frame) => {
-        // the subscription's snapshot says the live updates now flow (a cue for people and tests)
-        if (frame.type === "snapshot" && frame.scope === "events") root.dataset.live = "true";
+        if (frame.type === "snapshot" && frame.scope === "events") {
+          // prices that moved between the page's render and the subscription catch up here
+          (frame.quotes || []).forEach((q) => handle({ type: "quote.updated", version: q.version, quote: q }));
+          // the subscription's snapshot says the live updates now flow (a cue for people and tests)
+          root.dataset.live = "true";
+          return;
+        }
         (frame.type === "deltas" ? frame.deltas : [frame]).forEach(handle);
       },
     });

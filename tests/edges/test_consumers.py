@@ -101,6 +101,26 @@ async def test_event_subscription_gets_quote_updates(ws_headers_for):
     await ws.send_json_to({"action": "subscribe", "events": [event.pk]})
     snapshot = await ws.receive_json_from(timeout=5)
     assert snapshot["scope"] == "events" and len(snapshot["edges"]) == 2
+    # the snapshot carries every current quote of the event, shaped as quote.updated carries one
+    from edges.models import OddsQuote
+
+    def current() -> list[tuple]:
+        rows = OddsQuote.objects.filter(outcome__market__event=event).select_related("outcome", "sportsbook")
+        return sorted(
+            (
+                q.outcome_id,
+                q.outcome.market_id,
+                q.sportsbook.key,
+                str(q.price_decimal),
+                q.version,
+                q.is_suspended,
+            )
+            for q in rows
+        )
+
+    fields = ("outcome_id", "market_id", "sportsbook", "price_decimal", "version", "is_suspended")
+    sent = sorted(tuple(q[f] for f in fields) for q in snapshot["quotes"])
+    assert len(sent) > 2 and sent == await sync_to_async(current)()
     payload = copy.deepcopy(load("nba_american.json"))
     payload[0]["bookmakers"][2]["last_update"] = "2030-01-01T12:00:20Z"
     payload[0]["bookmakers"][2]["markets"][0]["outcomes"][0]["price"] = -135

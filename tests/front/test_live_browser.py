@@ -4,6 +4,7 @@ best nor bettable) as quotes change."""
 
 from __future__ import annotations
 
+import re
 import time
 from decimal import Decimal
 
@@ -132,12 +133,56 @@ def test_a_live_price_update_leaves_the_price_clickable_and_a_suspended_price_is
     assert "best" in cell("draftkings").get_attribute("class")
 
     # back from suspension: bettable again, with its link
+    # the reloaded page subscribed
+    page.wait_for_selector("[data-event-grid][data-live=true]", state="attached")
     _update(game, "home_ml", "fanduel", "2.25")
-    time.sleep(0.5)
     page.wait_for_function(
         f"() => document.querySelector('[data-quote=\"{home}:fanduel\"]').dataset.suspended === 'false'"
     )
     assert cell("fanduel").locator("a.quote-link").count() == 1
+
+
+def test_a_price_that_moves_before_the_page_subscribes_catches_up_from_the_snapshot(
+    browser_page, asgi_server, user
+):
+    """The page renders, then its socket subscribes: a price that moves in between is not in
+    the page and was published before the socket listened. The subscription's snapshot brings
+    it, and prices that did not move get no change cue."""
+    page = browser_page
+    game = make_game()  # Chiefs moneyline: pinnacle 2.10, draftkings 2.20, fanduel 2.05
+    browser_log_in(page, user, asgi_server)
+    held: dict = {"sent": []}
+
+    def hold(route):  # the page's socket opens, but reaches the server only when we say
+        held["route"] = route
+        route.on_message(lambda message: held["sent"].append(message))
+
+    page.route_web_socket(re.compile(r"/ws/odds/$"), hold)
+    page.goto(f"{asgi_server}/events/{game.event.pk}/")
+    home = game.o("home_ml").pk
+    deadline = time.monotonic() + 10
+    while not held["sent"] and time.monotonic() < deadline:
+        page.wait_for_timeout(20)  # lets Playwright deliver the page's subscribe to `hold`
+    assert held["sent"] and '"subscribe"' in held["sent"][0]
+    assert page.locator(f'[data-quote="{home}:draftkings"]').get_attribute("data-price") == "2.200000"
+
+    _update(game, "home_ml", "draftkings", "2.40")  # published to nobody: the page is not subscribed yet
+    _update(game, "home_ml", "fanduel", "3.00", suspended=True)
+    server = held["route"].connect_to_server()
+    for message in held["sent"]:
+        server.send(message)
+    held["route"].on_message(lambda message: server.send(message))
+    page.wait_for_selector("[data-event-grid][data-live=true]", state="attached")
+
+    draftkings = page.locator(f'[data-quote="{home}:draftkings"]')
+    assert draftkings.get_attribute("data-price") == "2.400000"
+    assert draftkings.locator("a.quote-link").inner_text() == "+140"
+    assert "best" in draftkings.get_attribute("class")
+    fanduel = page.locator(f'[data-quote="{home}:fanduel"]')
+    assert fanduel.get_attribute("data-suspended") == "true" and fanduel.locator("a").count() == 0
+    # only the two moved prices got the change cue
+    changed = page.locator("[data-quote].changed").evaluate_all("cs => cs.map(c => c.dataset.quote).sort()")
+    assert changed == sorted([f"{home}:draftkings", f"{home}:fanduel"])
 
 
 def test_held_changes_wait_behind_a_notice_until_the_user_shows_them(browser_page, asgi_server, user):
