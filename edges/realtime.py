@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from betthat.core import realtime
@@ -134,7 +135,7 @@ def edges_removed(edges: Iterable, *, reason: str) -> None:
 
 
 def quote_dict(
-    *, outcome_id: int, market_id: int, sportsbook: str, price, version: int, suspended: bool
+    *, outcome_id: int, market_id: int, sportsbook: str, price: Decimal, version: int, suspended: bool
 ) -> dict[str, Any]:
     """A quote as a `quote.updated` delta and an event snapshot carry it."""
     return {
@@ -142,8 +143,8 @@ def quote_dict(
         "market_id": market_id,
         "sportsbook": sportsbook,
         "price_decimal": str(price),
-        "version": int(version),
-        "is_suspended": bool(suspended),
+        "version": version,
+        "is_suspended": suspended,
     }
 
 
