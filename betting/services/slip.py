@@ -125,26 +125,39 @@ def _check_open(outcome: Outcome, now: datetime) -> None:
         )
 
 
-def _check_fresh(outcome: Outcome, book: str, now: datetime) -> None:
-    """A quote older than its book's freshness is no price to take (the feed may have
+def _check_age(
+    last_update: datetime | None, freshness: int | None, *, book: str, now: datetime, details: dict[str, Any]
+) -> None:
+    """One stale-price rule for every price a bet can take (a leg's quote, a same-game
+    parlay's price): older than the book's freshness is no price to take (the feed may have
     stopped while the world moved on)."""
+    if freshness is None:
+        return  # no such book: the price lookup refuses it as closed
+    if last_update is None:
+        age = None
+    else:
+        age = now - last_update
+        if age <= timedelta(seconds=int(freshness)):
+            return
+    raise ApplicationError(
+        f"{book}'s price on this selection is out of date.",
+        code="stale_price",
+        status=409,
+        details={
+            **details,
+            "sportsbook": book,
+            "age_seconds": int(age.total_seconds()) if age is not None else None,
+            "freshness_seconds": int(freshness),
+        },
+    )
+
+
+def _check_fresh(outcome: Outcome, book: str, now: datetime) -> None:
     last_update: datetime | None = getattr(outcome, "quote_last_update", None)
-    freshness = getattr(outcome, "book_freshness_seconds", None)
-    if last_update is None or freshness is None:
+    if last_update is None:
         return  # no quote row: the price lookup refuses it as closed
-    age = now - last_update
-    if age > timedelta(seconds=int(freshness)):
-        raise ApplicationError(
-            f"{book}'s price on this outcome is out of date.",
-            code="stale_price",
-            status=409,
-            details={
-                "outcome_id": outcome.pk,
-                "sportsbook": book,
-                "age_seconds": int(age.total_seconds()),
-                "freshness_seconds": int(freshness),
-            },
-        )
+    freshness = getattr(outcome, "book_freshness_seconds", None)
+    _check_age(last_update, freshness, book=book, now=now, details={"outcome_id": outcome.pk})
 
 
 def _price_moved(requested: Decimal, current: Decimal, policy: str) -> bool:
@@ -191,8 +204,12 @@ def price_legs(
     return priced
 
 
-def combined_price(priced: list[PricedLeg], book: str) -> tuple[Decimal, str]:
-    """The bet's price and kind. Legs of one game need the venue's same-game price."""
+def combined_price(
+    priced: list[PricedLeg], book: str, now: datetime | None = None
+) -> tuple[Decimal, str]:
+    """The bet's price and kind. Legs of one game need the venue's same-game price, and
+    that price must be fresh (the same rule as each leg's quote)."""
+    now = now or timezone.now()
     if len(priced) == 1:
         return priced[0].price, Bet.Kind.STRAIGHT
     by_event: dict[int, list[PricedLeg]] = {}
@@ -213,6 +230,14 @@ def combined_price(priced: list[PricedLeg], book: str) -> tuple[Decimal, str]:
                 code="sgp_not_offered",
                 details={"event_id": event_id, "outcome_ids": [p.outcome.pk for p in group]},
             )
+        # the venue's same-game price is a price like any other: it goes stale with its book
+        _check_age(
+            quote.updated_at,
+            getattr(group[0].outcome, "book_freshness_seconds", None),
+            book=book,
+            now=now,
+            details={"event_id": event_id, "outcome_ids": [p.outcome.pk for p in group]},
+        )
         parts.append(quote.price_decimal)
     price = grading.combined_price(parts)
     if price <= 1:

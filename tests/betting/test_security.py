@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
 from betthat.users.models import User
-from betting.models import Bet
+from betting.models import Bet, SameGameQuote
 from betting.services import bet_cancel, user_limits_update
 from edges.models import OddsQuote
-from tests.betting.factories import make_game
+from tests.betting.factories import make_game, same_game_quote
 from tests.betting.helpers import leg, place, state
 from tests.factories import UserFactory
 from tests.wallet.factories import fund_user
@@ -109,6 +109,36 @@ def test_a_quote_older_than_its_books_freshness_is_refused(funded_user, game):
     )
     error = refused(funded_user, "stale_price", leg(game.o("home_ml")))
     assert error.status == 409 and error.details["outcome_id"] == game.o("home_ml").pk
+
+
+@pytest.mark.parametrize("age_seconds", [91, 3600])
+def test_a_stale_same_game_parlay_price_is_refused(funded_user, game, age_seconds):
+    """Issue 18 item 5: the venue's same-game price goes stale like any quote (on the old
+    code a same-game price an hour old was taken, every leg's quote being fresh)."""
+    sgp = same_game_quote(game, ["home_ml", "over"], price="3.60")
+    SameGameQuote.objects.filter(pk=sgp.pk).update(updated_at=timezone.now() - timedelta(seconds=age_seconds))
+    error = refused(funded_user, "stale_price", leg(game.o("home_ml")), leg(game.o("over")))
+    assert error.status == 409
+    assert error.details["event_id"] == game.event.pk
+    assert sorted(error.details["outcome_ids"]) == sorted([game.o("home_ml").pk, game.o("over").pk])
+    assert error.details["freshness_seconds"] == 90 and error.details["age_seconds"] >= age_seconds
+
+
+def test_a_fresh_same_game_parlay_price_is_taken(funded_user, game):
+    same_game_quote(game, ["home_ml", "over"], price="3.60")
+    SameGameQuote.objects.update(updated_at=timezone.now() - timedelta(seconds=89))
+    bet = place(funded_user, leg(game.o("home_ml")), leg(game.o("over")))
+    assert (bet.kind, bet.odds_decimal) == ("same_game", Decimal("3.60"))
+
+
+def test_a_stale_leg_inside_a_same_game_parlay_is_refused(funded_user, game):
+    """Every leg's quote, not only the first, and not only of straight bets."""
+    same_game_quote(game, ["home_ml", "over"], price="3.60")
+    OddsQuote.objects.filter(outcome=game.o("over"), sportsbook__key="draftkings").update(
+        last_update=timezone.now() - timedelta(seconds=91)
+    )
+    error = refused(funded_user, "stale_price", leg(game.o("home_ml")), leg(game.o("over")))
+    assert error.details["outcome_id"] == game.o("over").pk
 
 
 def test_a_pending_bet_cannot_be_cancelled_after_the_grace_period(funded_user, game, settings):
