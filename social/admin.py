@@ -54,6 +54,9 @@ class ProfileAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_moderate_profile_permission(self, request):
+        return request.user.has_perm("social.moderate_profile")
+
     def _with_reason(self, request, queryset, title: str, action: str, apply):
         if "apply" in request.POST:
             form = ReasonForm(request.POST)
@@ -82,7 +85,9 @@ class ProfileAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Hide selected profiles (from everyone but their owner)")
+    @admin.action(
+        description="Hide selected profiles (from everyone but their owner)", permissions=["moderate_profile"]
+    )
     def hide_profiles(self, request, queryset):
         return self._with_reason(
             request,
@@ -92,14 +97,19 @@ class ProfileAdmin(admin.ModelAdmin):
             lambda p, reason: profile_hide(actor=request.user, profile_id=p.pk, reason=reason),
         )
 
-    @admin.action(description="Restore selected hidden profiles")
+    @admin.action(description="Restore selected hidden profiles", permissions=["moderate_profile"])
     def restore_profiles(self, request, queryset):
+        done = 0
         for profile in queryset:
-            profile_restore(actor=request.user, profile_id=profile.pk)
-        self.message_user(request, f"Restored {queryset.count()} profile(s).", messages.SUCCESS)
+            try:
+                profile_restore(actor=request.user, profile_id=profile.pk)
+                done += 1
+            except ApplicationError as error:
+                self.message_user(request, f"@{profile.handle}: {error.message}", messages.ERROR)
+        self.message_user(request, f"Restored {done} profile(s).", messages.SUCCESS)
         return redirect(request.get_full_path())
 
-    @admin.action(description="Reset the bio of selected profiles")
+    @admin.action(description="Reset the bio of selected profiles", permissions=["moderate_profile"])
     def reset_bios(self, request, queryset):
         return self._with_reason(
             request,

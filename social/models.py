@@ -67,6 +67,9 @@ class Profile(models.Model):
                 fields=["user"], name="profile_public_user_idx", condition=Q(is_public=True, hidden_at=None)
             )
         ]
+        # Hiding, restoring and resetting a bio are staff actions with their own permission
+        # (checked in social.services.moderation, so every way in honours it).
+        permissions = [("moderate_profile", "Can hide and restore profiles and reset bios")]
 
     def __str__(self) -> str:
         return f"@{self.handle}"

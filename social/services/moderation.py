@@ -1,4 +1,6 @@
-"""Staff actions on profiles, each audited in the audit store (stream "social-staff")."""
+"""Staff actions on profiles. Each needs `social.moderate_profile` (checked here, so the
+admin and any other way in hold the same rule) and is audited in the audit store (stream
+"social-staff": who, what, which profile, why), as chat's moderation is in "chat"."""
 
 from __future__ import annotations
 
@@ -8,12 +10,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from betthat.core.audit import audit_append
-from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
 from social.models import Profile
 from social.services.profiles import push_removal
 
 if TYPE_CHECKING:
     from betthat.users.models import User
+
+
+MODERATE_PERMISSION = "social.moderate_profile"
+
+
+def _require_moderator(actor: User) -> None:
+    """Only active staff holding the permission moderate profiles."""
+    if not (actor.is_authenticated and actor.is_active and actor.is_staff and actor.has_perm(MODERATE_PERMISSION)):
+        raise PermissionDenied("You need the profile moderation permission.")
 
 
 def _audit(actor: User, action: str, profile: Profile, **details) -> None:
@@ -39,6 +50,7 @@ def _locked(profile_id: int) -> Profile:
 
 def profile_hide(*, actor: User, profile_id: int, reason: str) -> Profile:
     """Hide a profile from everyone but its owner (its bets leave every feed and board)."""
+    _require_moderator(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError("Give a reason for hiding the profile.", code="validation_error")
@@ -53,6 +65,7 @@ def profile_hide(*, actor: User, profile_id: int, reason: str) -> Profile:
 
 
 def profile_restore(*, actor: User, profile_id: int) -> Profile:
+    _require_moderator(actor)
     with transaction.atomic():
         profile = _locked(profile_id)
         profile.hidden_at = None
@@ -63,6 +76,7 @@ def profile_restore(*, actor: User, profile_id: int) -> Profile:
 
 
 def profile_reset_bio(*, actor: User, profile_id: int, reason: str = "") -> Profile:
+    _require_moderator(actor)
     with transaction.atomic():
         profile = _locked(profile_id)
         old = profile.bio
