@@ -204,9 +204,7 @@ def price_legs(
     return priced
 
 
-def combined_price(
-    priced: list[PricedLeg], book: str, now: datetime | None = None
-) -> tuple[Decimal, str]:
+def combined_price(priced: list[PricedLeg], book: str, now: datetime | None = None) -> tuple[Decimal, str]:
     """The bet's price and kind. Legs of one game need the venue's same-game price, and
     that price must be fresh (the same rule as each leg's quote)."""
     now = now or timezone.now()

@@ -23,7 +23,9 @@ MODERATE_PERMISSION = "social.moderate_profile"
 
 def _require_moderator(actor: User) -> None:
     """Only active staff holding the permission moderate profiles."""
-    if not (actor.is_authenticated and actor.is_active and actor.is_staff and actor.has_perm(MODERATE_PERMISSION)):
+    if not (
+        actor.is_authenticated and actor.is_active and actor.is_staff and actor.has_perm(MODERATE_PERMISSION)
+    ):
         raise PermissionDenied("You need the profile moderation permission.")
 
 

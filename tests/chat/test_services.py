@@ -166,6 +166,79 @@ def test_blocked_words_and_links(lobby, user, settings):
     assert services.message_post(user=user, room=lobby, text="rules at https://bet-that.example/help")[1]
 
 
+# Issue 18 item 11: every way of writing a link that a reader (or a browser) follows is
+# refused; ordinary betting talk is not. `host` is the first host the filter names.
+LINKS_REFUSED = [
+    ("example.com", "example.com"),
+    ("evil.co/x", "evil.co"),
+    ("visit evil.casino now", "evil.casino"),
+    ("EVIL.RU", "evil.ru"),
+    ("sub.evil.io/path?q=1", "sub.evil.io"),
+    ("so.much.fun", "so.much.fun"),
+    ("пример.рф", "xn--e1afmkfd.xn--p1ai"),
+    ("user@evil.com", "evil.com"),
+    ("user\\@evil.com", "evil.com"),
+    ("user\uff20evil.com", "evil.com"),  # fullwidth @
+    ("user\ufe6bevil.com", "evil.com"),  # small @
+    ("evil\uff0ecom", "evil.com"),  # fullwidth full stop
+    ("evil\u3002com", "evil.com"),  # ideographic full stop
+    ("evil\\.com", "evil.com"),
+    ("evil[.]com", "evil.com"),
+    ("evil (dot) com", "evil.com"),
+    ("e\u200dvil.com", "evil.com"),  # zero-width joiner
+    ("evil\u200b.com", "evil.com"),  # zero-width space
+    ("evil.c\u00adom", "evil.com"),  # soft hyphen
+    ("https://\uff45\uff56\uff49\uff4c.com", "evil.com"),  # fullwidth letters
+    ("hxxp://evil.com", "evil.com"),
+    ("//evil.com", "evil.com"),
+    ("http:\\\\evil.com", "evil.com"),
+    ("http://evil", "evil"),
+    ("http://10.0.0.1:8080/x", "10.0.0.1"),
+    ("see 192.168.1.1", "192.168.1.1"),
+    ("https://evil.com\\@bet-that.example/", "evil.com"),  # a browser goes to evil.com
+    ("https://bet-that.example@evil.com/", "evil.com"),
+    ("https://bet-that.example/see evil.com", "evil.com"),
+]
+TEXT_ALLOWED = [
+    "1.91 odds at 3.5 units, 45.5 total",
+    "e.g. the over",
+    "nice.lets go",
+    "w/ my mates, and/or the under",
+    "I said 1.2.3 go",
+    "rules at https://bet-that.example/help",
+    "mail help@bet-that.example",
+    "www.bet-that.example/rules",
+]
+
+
+@pytest.mark.parametrize(("text", "host"), LINKS_REFUSED)
+def test_links_however_written_are_refused(lobby, user, settings, generous_limits, text, host):
+    """On the old code bare domains outside a short TLD list, `\\@`, look-alike @ and dots,
+    zero-width characters and escaped dots all passed (e.g. `evil.casino`, `evil\\u3002com`)."""
+    settings.CHAT_LINK_POLICY = "block"
+    settings.CHAT_ALLOWED_LINK_DOMAINS = ["bet-that.example"]
+    with pytest.raises(ApplicationError) as problem:
+        services.check_policy(text, user=user)
+    assert (problem.value.code, problem.value.details) == ("link_not_allowed", {"host": host})
+
+
+@pytest.mark.parametrize("text", TEXT_ALLOWED)
+def test_betting_talk_and_allowed_links_pass(lobby, user, settings, generous_limits, text):
+    settings.CHAT_LINK_POLICY = "block"
+    settings.CHAT_ALLOWED_LINK_DOMAINS = ["bet-that.example"]
+    message, created = services.message_post(user=user, room=lobby, text=text)
+    assert created and message.text == text
+
+
+def test_a_refused_link_stores_nothing(lobby, user, settings):
+    settings.CHAT_LINK_POLICY = "block"
+    settings.CHAT_ALLOWED_LINK_DOMAINS = []
+    assert _codes(lambda: services.message_post(user=user, room=lobby, text="go evil.casino")) == (
+        "link_not_allowed"
+    )
+    assert Message.objects.filter(user=user).count() == 0
+
+
 def test_rate_limit_counts_per_user_and_says_when(lobby, user, settings):
     settings.CHAT_RATE_MESSAGES, settings.CHAT_RATE_WINDOW_SEC = 3, 10
     for i in range(3):

@@ -27,7 +27,9 @@ ACTIONS = {
 
 def _staff(*codenames: str):
     staff = UserFactory(is_staff=True)
-    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="social", codename__in=codenames))
+    staff.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="social", codename__in=codenames)
+    )
     return type(staff).objects.get(pk=staff.pk)  # a fresh instance: no cached permissions
 
 
