@@ -216,6 +216,21 @@ CHAT_PARTITIONS_AHEAD = env.int("CHAT_PARTITIONS_AHEAD", default=2)
 CHAT_RETENTION_DAYS = env.int("CHAT_RETENTION_DAYS", default=0)
 CHAT_RATE_MESSAGES = env.int("CHAT_RATE_MESSAGES", default=5)  # per user, per window
 CHAT_RATE_WINDOW_SEC = env.int("CHAT_RATE_WINDOW_SEC", default=10)
+# Every other kind of chat write has its own per-user limit (a sliding window in Redis, so it
+# holds across a user's sockets, ASGI processes and the API): "kind=count/seconds,...";
+# kinds not named keep the default below.
+CHAT_WRITE_LIMITS: dict[str, tuple[int, int]] = {
+    "reaction": (20, 10),
+    "report": (5, 60),
+    "typing": (10, 30),
+    "delete": (10, 60),
+    "history": (20, 60),
+}
+for _kind, _limit in (part.split("=", 1) for part in env.list("CHAT_WRITE_LIMITS", default=[]) if part):
+    _count, _seconds = _limit.split("/", 1)
+    if _kind.strip() not in CHAT_WRITE_LIMITS or int(_count) < 1 or int(_seconds) < 1:
+        raise ImproperlyConfigured(f"CHAT_WRITE_LIMITS: {_kind}={_limit} is not kind=count/seconds.")
+    CHAT_WRITE_LIMITS[_kind.strip()] = (int(_count), int(_seconds))
 CHAT_ROOM_CLOSE_AFTER_HOURS = env.int("CHAT_ROOM_CLOSE_AFTER_HOURS", default=6)
 CHAT_BLOCKED_WORDS = env.list("CHAT_BLOCKED_WORDS", default=[])
 # Links in messages: "block" refuses them unless their host is in CHAT_ALLOWED_LINK_DOMAINS;

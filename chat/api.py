@@ -52,8 +52,11 @@ class MessageListApi(APIView):
         limit = request.query_params.get("limit")
         if limit is not None and not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 100):
             raise ApplicationError("limit is 1 to 100.", code="validation_error", details={"field": "limit"})
-        page = selectors.history(
-            room=room, before=request.query_params.get("before") or None, limit=int(limit) if limit else None
+        page = services.history_request(
+            user=request.user,
+            room=room,
+            before=request.query_params.get("before") or None,
+            limit=int(limit) if limit else None,
         )
         return Response(
             {

@@ -188,8 +188,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if now - self.last_typing < TYPING_EVERY:
             return
         self.last_typing = now
-        body = {"user": {"id": self.user.pk, "name": self.user.display_name}}
-        await database_sync_to_async(realtime.send_now)(self.room.pk, "typing", body)
+        try:
+            await database_sync_to_async(services.typing_signal)(user=self.user, room=self.room)
+        except ApplicationError:
+            # refused by the write rules (muted, limit, ...): the room hears nothing, and the
+            # typist is not told off for every keystroke; their send says why
+            return
 
     async def _ping(self, content: dict[str, Any]) -> None:
         await self._beat(force=True)
@@ -199,7 +203,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         before = content.get("before")
         if not isinstance(before, str):
             raise ApplicationError("before is a cursor string.", code="validation_error")
-        page = await database_sync_to_async(selectors.history)(room=self.room, before=before)
+        page = await database_sync_to_async(services.history_request)(
+            user=self.user, room=self.room, before=before
+        )
         await self.send_json(
             {
                 "type": "history",

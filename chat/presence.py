@@ -1,4 +1,4 @@
-"""Who is in each room, and the per-user send limits, in Redis (shared by every ASGI process).
+"""Who is in each room, and each room's slow mode, in Redis (shared by every ASGI process).
 
 Presence is a sorted set per room: member "<user_id>:<connection>", score the time of its
 last heartbeat. A socket refreshes its member on every frame and every 15 s; a member older
@@ -8,7 +8,6 @@ without anybody removing it. Counts and lists read only live members.
 
 from __future__ import annotations
 
-import os
 import time
 
 from django.conf import settings
@@ -64,31 +63,6 @@ def counts(room_ids: list[int]) -> dict[int, int]:
         room_id: len({m.split(b":", 1)[0] for m in members})
         for room_id, members in zip(room_ids, results, strict=True)
     }
-
-
-# Sliding window in one atomic step: drop old sends, refuse if `limit` remain (returning the
-# oldest send's time), else record this one.
-_RATE_SCRIPT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
-end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]) + 1)
-return ''
-"""
-
-
-def hit_rate_limit(user_id: int, *, limit: int, window_sec: int) -> float:
-    """Record one send; return 0 if within `limit` per sliding `window_sec`, else the seconds
-    to wait. A refused send is not counted."""
-    now = time.time()
-    oldest = client().eval(
-        _RATE_SCRIPT, 1, f"{_prefix()}:rate:{user_id}", now, window_sec, limit, f"{now:.6f}:{os.getpid()}"
-    )
-    if not oldest:
-        return 0.0
-    return max(0.1, round(float(oldest) + window_sec - now, 1))
 
 
 def hit_slow_mode(room_id: int, user_id: int, seconds: int) -> float:

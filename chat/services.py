@@ -24,7 +24,7 @@ from betthat.core import realtime as core_realtime
 from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
 from betthat.users.models import User
-from chat import links, presence, realtime
+from chat import limits, links, presence, realtime, selectors
 from chat.models import REACTIONS, Message, MessageKey, Mute, Reaction, Report, Room
 from chat.serializers import message_frame
 
@@ -94,10 +94,7 @@ def active_mute(*, user: User, room: Room, now: datetime | None = None) -> Mute 
 def ensure_can_write(*, user: User, room: Room, now: datetime | None = None) -> None:
     """Only active, verified users who are not self-excluded or muted write, in open rooms."""
     now = now or timezone.now()
-    if not user.is_authenticated:
-        raise ApplicationError("Log in to chat.", code="not_authenticated", status=401)
-    if not user.is_active or user.status == User.Status.SUSPENDED or user.deleted_at is not None:
-        raise PermissionDenied("Your account is suspended.", code="account_suspended")
+    _ensure_account(user)
     if user.verification_level < User.VerificationLevel.EMAIL:
         raise PermissionDenied("Verify your email address to chat.", code="verification_required")
     if user.self_excluded_until and user.self_excluded_until > now:
@@ -117,6 +114,55 @@ def ensure_can_write(*, user: User, room: Room, now: datetime | None = None) -> 
         )
     if room.is_closed(now):
         raise ApplicationError("This room is closed for new messages.", code="room_closed", status=409)
+
+
+# --- one rule set for every write ------------------------------------------------------
+
+# The kinds that speak in the room (a message, a reaction, a report, a typing signal) follow
+# every "who may write" rule; deleting one's own message and reading history need only a
+# usable account (a muted or self-excluded user may still take their words down and scroll
+# back, and a closed room keeps its history). Every kind has its per-user limit.
+SPEAKING_KINDS = frozenset({"message", "reaction", "report", "typing"})
+ACCOUNT_KINDS = frozenset({"delete", "history"})
+_KIND_NAMES = {
+    "message": "messages",
+    "reaction": "reactions",
+    "report": "reports",
+    "typing": "typing signals",
+    "delete": "deletions",
+    "history": "history pages",
+}
+
+
+def _ensure_account(user: User) -> None:
+    if not user.is_authenticated:
+        raise ApplicationError("Log in to chat.", code="not_authenticated", status=401)
+    if not user.is_active or user.status == User.Status.SUSPENDED or user.deleted_at is not None:
+        raise PermissionDenied("Your account is suspended.", code="account_suspended")
+
+
+def chat_write_check(*, user: User, room: Room, kind: str, now: datetime | None = None) -> None:
+    """The one rule set every chat write passes before it does anything, whichever way it
+    came (socket, API, demo): the "who may write" rules for its kind (`ensure_can_write`
+    for the speaking kinds, a usable account for the others), then the user's limit for the
+    kind, counted in Redis across all their sockets, processes and the API (`chat.limits`).
+    Refusals: the codes of `ensure_can_write`, and `rate_limited` (429, `retry_after`)."""
+    if kind in SPEAKING_KINDS:
+        ensure_can_write(user=user, room=room, now=now)
+    elif kind in ACCOUNT_KINDS:
+        _ensure_account(user)
+    else:
+        raise ValueError(f"unknown chat write kind {kind!r}")
+    wait = limits.hit(user.pk, kind)
+    if wait:
+        count, seconds = limits.limit_for(kind)
+        raise ApplicationError(
+            f"Slow down: at most {count} {_KIND_NAMES[kind]} every {seconds} seconds. "
+            f"Try again in {wait:g} s.",
+            code="rate_limited",
+            status=429,
+            details={"retry_after": wait, "kind": kind, "limit": count, "window_sec": seconds},
+        )
 
 
 def clean_text(raw: Any) -> str:
@@ -159,18 +205,7 @@ def check_policy(text: str, *, user: User) -> None:
         )
 
 
-def _throttle(user: User, room: Room) -> None:
-    wait = presence.hit_rate_limit(
-        user.pk, limit=settings.CHAT_RATE_MESSAGES, window_sec=settings.CHAT_RATE_WINDOW_SEC
-    )
-    if wait:
-        raise ApplicationError(
-            f"Slow down: at most {settings.CHAT_RATE_MESSAGES} messages every "
-            f"{settings.CHAT_RATE_WINDOW_SEC} seconds. Try again in {wait:g} s.",
-            code="rate_limited",
-            status=429,
-            details={"retry_after": wait},
-        )
+def _slow_mode(user: User, room: Room) -> None:
     wait = presence.hit_slow_mode(room.pk, user.pk, room.slow_mode_sec)
     if wait:
         raise ApplicationError(
@@ -204,10 +239,10 @@ def message_post(
         replay = _replay(user, client_id)
         if replay is not None:
             return replay, False
-    ensure_can_write(user=user, room=room, now=now)
+    chat_write_check(user=user, room=room, kind="message", now=now)
     cleaned = clean_text(text)
     check_policy(cleaned, user=user)
-    _throttle(user, room)
+    _slow_mode(user, room)
     message = Message(
         msg_id=uuid.uuid4(),
         ts=now or timezone.now(),
@@ -271,12 +306,11 @@ def _updated(message: Message) -> None:
 
 def message_react(*, user: User, message: Message, emoji: Any) -> tuple[Message, bool]:
     """Toggle the user's `emoji` on the message; returns (message, now_on)."""
+    chat_write_check(user=user, room=message.room, kind="reaction")
     if emoji not in REACTIONS:
         raise ApplicationError(
             "Unknown reaction.", code="validation_error", details={"allowed": list(REACTIONS)}
         )
-    if not user.is_authenticated or user.status == User.Status.SUSPENDED or not user.is_active:
-        raise PermissionDenied("Your account cannot react.", code="account_suspended")
     if not message.is_visible:
         raise ApplicationError("That message is not shown any more.", code="message_unavailable", status=409)
     with transaction.atomic():
@@ -296,6 +330,8 @@ def message_react(*, user: User, message: Message, emoji: Any) -> tuple[Message,
 
 
 def message_report(*, user: User, message: Message, reason: str = "") -> Report:
+    """Report someone else's message to the moderators (once per reporter and message)."""
+    chat_write_check(user=user, room=message.room, kind="report")
     if message.user_id == user.pk:
         raise ApplicationError("You cannot report your own message.", code="validation_error")
     if not isinstance(reason, str) or len(reason) > 200:
@@ -321,9 +357,25 @@ def message_report(*, user: User, message: Message, reason: str = "") -> Report:
 
 def message_delete(*, user: User, message: Message) -> Message:
     """The author takes their message down (a tombstone stays in the history)."""
+    chat_write_check(user=user, room=message.room, kind="delete")
     if message.user_id != user.pk:
         raise PermissionDenied("You can delete only your own messages.")
     return _set_flag(message, "deleted", True)
+
+
+def typing_signal(*, user: User, room: Room) -> None:
+    """Tell the room the user is typing (a frame now, nothing stored)."""
+    chat_write_check(user=user, room=room, kind="typing")
+    realtime.send_now(room.pk, "typing", {"user": {"id": user.pk, "name": user.display_name}})
+
+
+def history_request(
+    *, user: User, room: Room, before: str | None = None, limit: int | None = None
+) -> selectors.HistoryPage:
+    """A history page the user asked for (socket or API): counted against their history
+    limit, since each page is a database query on request."""
+    chat_write_check(user=user, room=room, kind="history")
+    return selectors.history(room=room, before=before, limit=limit)
 
 
 def _set_flag(message: Message, flag: str, on: bool) -> Message:

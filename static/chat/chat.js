@@ -197,11 +197,14 @@
       socket.send({ action: "send", text: text, client_id: id });
       input.value = "";
     });
+    let lastTyping = 0;
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) {
         e.preventDefault();
         form.requestSubmit();
-      } else {
+      } else if (Date.now() - lastTyping > 3000) {
+        // the server hears one typing signal per 3 s per socket and counts them per user
+        lastTyping = Date.now();
         socket.send({ action: "typing" });
       }
     });

@@ -150,7 +150,7 @@ def test_exactly_500_characters_and_newlines_are_fine(lobby, user):
     assert message.text.startswith("a\n\nb") and len(message.text) == 498
 
 
-def test_blocked_words_and_links(lobby, user, settings):
+def test_blocked_words_and_links(lobby, user, settings, generous_limits):
     settings.CHAT_BLOCKED_WORDS = ["scam"]
     settings.CHAT_ALLOWED_LINK_DOMAINS = ["bet-that.example"]
     assert (
