@@ -56,4 +56,3 @@ def hit(user_id: int, kind: str) -> float:
     if not oldest:
         return 0.0
     return max(0.1, round(float(oldest) + window - now, 1))
-
