@@ -422,6 +422,13 @@ SOCIAL_RELEASE_INTERVAL_SEC = env.int("SOCIAL_RELEASE_INTERVAL_SEC", default=5)
 SOCIAL_RELEASE_ETA_MAX_SEC = env.int("SOCIAL_RELEASE_ETA_MAX_SEC", default=240)
 SOCIAL_FEED_PAGE_SIZE = env.int("SOCIAL_FEED_PAGE_SIZE", default=20)
 SOCIAL_MAX_FOLLOWING = env.int("SOCIAL_MAX_FOLLOWING", default=2000)
+# How shared spaces (chat) name a user: their public handle, read through this function
+# (`(*, user_ids) -> {user_id: handle}`, only users anyone may see), else a stable anonymous
+# label. A setting, so the users app names social's reader without importing social.
+USERS_PUBLIC_HANDLES = "social.selectors.public_handles"
+# A handle change is a question "is this handle free?": each user may ask it this many times
+# an hour, so nobody can walk the handle space to find private profiles.
+SOCIAL_HANDLE_CHANGES_PER_HOUR = env.int("SOCIAL_HANDLE_CHANGES_PER_HOUR", default=10)
 # Periodic tasks, declared in one place; django-celery-beat copies them into the database
 # where staff can edit them in the admin.
 CELERY_BEAT_SCHEDULE = beat_schedule(

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from betthat.core.errors import ApplicationError
 from chat import cards, selectors, services
 from chat.models import REACTIONS
-from chat.serializers import MessageSerializer, RoomSerializer, message_frame
+from chat.serializers import MessageSerializer, RoomSerializer, message_frame, message_frames
 
 
 class RoomListApi(APIView):
@@ -60,7 +60,7 @@ class MessageListApi(APIView):
         )
         return Response(
             {
-                "messages": [message_frame(m, room=room)["message"] for m in page.messages],
+                "messages": message_frames(page.messages, room=room),
                 "before": page.before,
             }
         )

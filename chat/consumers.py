@@ -35,7 +35,7 @@ from django.conf import settings
 from betthat.core.errors import ApplicationError
 from chat import cards, presence, realtime, selectors, services
 from chat.models import Room
-from chat.serializers import message_frame, presence_summary
+from chat.serializers import message_frame, message_frames, presence_summary
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 15.0
@@ -133,13 +133,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _send_message(self, content: dict[str, Any]) -> None:
         # off the consumer's single sync thread: sends from many sockets store in parallel
         message, _ = await database_sync_to_async(self._post, thread_sensitive=False)(content)
-        await self.send_json(
-            {
-                "type": "ack",
-                "client_id": content.get("client_id"),
-                **message_frame(message, user=self.user, room=self.room),
-            }
+        # the frame names the author by their public name, a database read
+        frame = await database_sync_to_async(message_frame, thread_sensitive=False)(
+            message, user=self.user, room=self.room
         )
+        await self.send_json({"type": "ack", "client_id": content.get("client_id"), **frame})
 
     def _post(self, content: dict[str, Any]) -> Any:
         self.user.refresh_from_db()  # a suspension or verification since connect counts
@@ -209,7 +207,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(
             {
                 "type": "history",
-                "messages": [message_frame(m, room=self.room)["message"] for m in page.messages],
+                "messages": await database_sync_to_async(message_frames)(page.messages, room=self.room),
                 "before": page.before,
             }
         )
@@ -278,7 +276,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "type": "hello",
             "room": {"slug": self.room.slug, "title": self.room.title, "kind": self.room.kind},
             "seq": presence.current_seq(self.room.pk),
-            "messages": [message_frame(m, room=self.room)["message"] for m in page.messages],
+            "messages": message_frames(page.messages, room=self.room),
             "before": page.before,
             "presence": self._presence(),
             "can_write": refusal is None,

@@ -24,6 +24,7 @@ from betthat.core import realtime as core_realtime
 from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
 from betthat.users.models import User
+from betthat.users.selectors import user_public_name
 from chat import limits, links, presence, realtime, selectors
 from chat.models import REACTIONS, Message, MessageKey, Mute, Reaction, Report, Room
 from chat.serializers import message_frame
@@ -366,7 +367,8 @@ def message_delete(*, user: User, message: Message) -> Message:
 def typing_signal(*, user: User, room: Room) -> None:
     """Tell the room the user is typing (a frame now, nothing stored)."""
     chat_write_check(user=user, room=room, kind="typing")
-    realtime.send_now(room.pk, "typing", {"user": {"id": user.pk, "name": user.display_name}})
+    name = user_public_name(user_id=user.pk)
+    realtime.send_now(room.pk, "typing", {"user": {"id": user.pk, "name": name}})
 
 
 def history_request(

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from betthat.core.errors import ApplicationError
 from chat import selectors, services
 from chat.models import REACTIONS, Room
-from chat.serializers import message_frame, presence_summary
+from chat.serializers import message_frames, presence_summary
 
 
 @login_required
@@ -60,7 +60,7 @@ def room(request, slug: str):
         "chat/room.html",
         {
             "room": chat_room,
-            "messages": [message_frame(m, room=chat_room)["message"] for m in page.messages],
+            "messages": message_frames(page.messages, room=chat_room),
             "before": page.before,
             "presence": presence_summary(chat_room.pk),
             "refusal": refusal,

@@ -304,3 +304,22 @@ def record_for_profile(*, profile: Profile, viewer: Viewer, now: datetime | None
             break
         entries.append(entry)
     return entries
+
+
+def public_handles(*, user_ids: Sequence[int]) -> dict[int, str]:
+    """`{user_id: handle}` for the users whose profile anyone may see (public, not hidden by
+    staff, the account active): the names other apps may show for them. A private, hidden,
+    suspended or deleted user is simply absent (`betthat.users.selectors.user_public_names`
+    gives them an anonymous label), so nothing here tells a private handle apart from none.
+    Injected into the users app by `settings.USERS_PUBLIC_HANDLES`."""
+    ids = sorted({int(i) for i in user_ids})
+    if not ids:
+        return {}
+    rows = Profile.objects.filter(
+        user_id__in=ids,
+        is_public=True,
+        hidden_at__isnull=True,
+        user__is_active=True,
+        user__deleted_at__isnull=True,
+    ).exclude(user__status="suspended")
+    return dict(rows.values_list("user_id", "handle"))
