@@ -168,7 +168,10 @@ class MyProfileApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses=ProfileOutputSerializer,
-        description="Errors: validation_error, invalid_handle (shape or reserved word), handle_taken (409).",
+        description=(
+            "Errors: validation_error, invalid_handle (shape or reserved word), handle_taken (409: not "
+            "available, whoever holds it), rate_limited (429: SOCIAL_HANDLE_CHANGES_PER_HOUR new handles an hour)."
+        ),
     )
     def patch(self, request):
         data = self.InputSerializer(data=request.data)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from betthat.core import redis as bt_redis
 from betthat.core.errors import ApplicationError, Conflict
 from social.handles import MAX_LENGTH, handle_base_from, handle_validate
 from social.models import MAX_DELAY_SEC, Follow, Profile, StakeVisibility
@@ -53,6 +54,38 @@ def profile_create_for_user(*, user: User) -> Profile:
             if existing is not None:
                 return existing  # created concurrently
     raise Conflict("Could not choose a handle; try again.", code="handle_taken")
+
+
+def _handle_not_available() -> Conflict:
+    # One answer whoever holds the handle (a public profile, a private one, a hidden one):
+    # the answer says only that this user cannot have it now.
+    return Conflict(
+        "This handle is not available.",
+        code="handle_taken",
+        details={"handle": ["This handle is not available."]},
+    )
+
+
+def _count_handle_question(user_id: int) -> None:
+    """Asking for a new handle tells the asker whether someone holds it, private profiles
+    included; each user may ask SOCIAL_HANDLE_CHANGES_PER_HOUR times an hour (a fixed
+    window in Redis), so the handle space cannot be walked to find private bettors."""
+    limit = int(settings.SOCIAL_HANDLE_CHANGES_PER_HOUR)
+    key = bt_redis.key("social", "handle_questions", str(user_id))
+    client = bt_redis.client()
+    pipe = client.pipeline()
+    pipe.set(key, 0, ex=3600, nx=True)  # the window starts with the first question
+    pipe.incr(key)
+    pipe.ttl(key)
+    _, count, ttl = pipe.execute()
+    if int(count) > limit:
+        wait = max(1, int(ttl))
+        raise ApplicationError(
+            f"You can try at most {limit} new handles an hour. Try again in {wait // 60 + 1} minutes.",
+            code="rate_limited",
+            status=429,
+            details={"retry_after": wait},
+        )
 
 
 def _clean_bio(bio: str) -> str:
@@ -102,12 +135,9 @@ def profile_update(
         if handle is not None:
             new_handle = handle_validate(handle)
             if new_handle != profile.handle:
+                _count_handle_question(user.pk)
                 if Profile.objects.filter(handle__iexact=new_handle).exclude(pk=profile.pk).exists():
-                    raise Conflict(
-                        "This handle is taken.",
-                        code="handle_taken",
-                        details={"handle": ["This handle is taken."]},
-                    )
+                    raise _handle_not_available()
                 profile.handle = new_handle
                 changed.append("handle")
         if stake_visibility is not None:
@@ -136,11 +166,7 @@ def profile_update(
                 with transaction.atomic():
                     profile.save(update_fields=[*changed, "updated_at"])
             except IntegrityError as error:  # a concurrent rename took the handle
-                raise Conflict(
-                    "This handle is taken.",
-                    code="handle_taken",
-                    details={"handle": ["This handle is taken."]},
-                ) from error
+                raise _handle_not_available() from error
         if went_private:
             push_removal(profile)
     return profile

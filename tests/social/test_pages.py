@@ -86,7 +86,7 @@ def test_settings_page_is_labelled_and_saves_or_explains(client):
         "bio": "hi",
     }
     response = page.post("/profile/settings/", form)
-    assert response.status_code == 200 and "This handle is taken." in response.content.decode()
+    assert response.status_code == 200 and "This handle is not available." in response.content.decode()
     assert profile(me).handle == "page_me" and not profile(me).is_public
     response = page.post("/profile/settings/", {**form, "live_delay_sec": "90000"})
     assert 'data-testid="error-live_delay_sec"' in response.content.decode()

@@ -110,3 +110,64 @@ def test_going_public_stamps_the_time_and_going_private_clears_it():
     assert profile(user).public_since is not None
     services.profile_update(user=user, is_public=False)
     assert profile(user).public_since is None and not profile(user).is_public
+
+
+# --- issue 18 item 3: a handle change is no oracle for private profiles -----------------------
+
+
+def test_a_held_handle_gets_one_answer_whoever_holds_it():
+    """On the old code the answer was "This handle is taken." for private profiles too, as
+    often as anyone liked to ask."""
+    private, public, asker = UserFactory(), UserFactory(), UserFactory()
+    services.profile_update(user=private, handle="quiet_one", is_public=False)
+    services.profile_update(user=public, handle="loud_one", is_public=True)
+    answers = []
+    for wanted in ("quiet_one", "loud_one"):
+        with pytest.raises(ApplicationError) as error:
+            services.profile_update(user=asker, handle=wanted)
+        answers.append((error.value.code, error.value.status, error.value.message, error.value.details))
+    assert (
+        answers[0]
+        == answers[1]
+        == (
+            "handle_taken",
+            409,
+            "This handle is not available.",
+            {"handle": ["This handle is not available."]},
+        )
+    )
+
+
+def test_handle_questions_are_limited_per_user(settings):
+    settings.SOCIAL_HANDLE_CHANGES_PER_HOUR = 3
+    holder, asker, other = UserFactory(), UserFactory(), UserFactory()
+    services.profile_update(user=holder, handle="hidden_gem", is_public=False)
+    before = profile(asker).handle
+    for attempt in ("hidden_gem", "free_one_a", "hidden_gem"):
+        try:
+            services.profile_update(user=asker, handle=attempt)
+        except ApplicationError as error:
+            assert error.code == "handle_taken"
+    assert profile(asker).handle == "free_one_a"
+    with pytest.raises(ApplicationError) as error:
+        services.profile_update(user=asker, handle="free_two_b", bio="not saved either")
+    assert (error.value.code, error.value.status) == ("rate_limited", 429)
+    assert 0 < error.value.details["retry_after"] <= 3600
+    assert (profile(asker).handle, profile(asker).bio) == ("free_one_a", "")
+    # keeping one's handle, or changing other fields, asks nothing
+    services.profile_update(user=asker, handle="free_one_a", bio="still here")
+    assert profile(asker).bio == "still here" and before != "free_one_a"
+    # the limit is per asker
+    services.profile_update(user=other, handle="free_three_c")
+    assert profile(other).handle == "free_three_c"
+
+
+def test_the_api_refuses_the_question_past_the_limit_in_the_error_shape(settings, token_client_for):
+    settings.SOCIAL_HANDLE_CHANGES_PER_HOUR = 1
+    asker = UserFactory()
+    client = token_client_for(asker)
+    assert client.patch("/api/v1/me/profile/", {"handle": "first_try"}, format="json").status_code == 200
+    refused = client.patch("/api/v1/me/profile/", {"handle": "second_try"}, format="json")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert profile(asker).handle == "first_try"
