@@ -125,6 +125,7 @@ def ensure_can_write(*, user: User, room: Room, now: datetime | None = None) -> 
 # back, and a closed room keeps its history). Every kind has its per-user limit.
 SPEAKING_KINDS = frozenset({"message", "reaction", "report", "typing"})
 ACCOUNT_KINDS = frozenset({"delete", "history"})
+_STANDING_FIELDS = ["is_active", "status", "deleted_at", "verification_level", "self_excluded_until"]
 _KIND_NAMES = {
     "message": "messages",
     "reaction": "reactions",
@@ -147,13 +148,18 @@ def chat_write_check(*, user: User, room: Room, kind: str, now: datetime | None 
     came (socket, API, demo): the "who may write" rules for its kind (`ensure_can_write`
     for the speaking kinds, a usable account for the others), then the user's limit for the
     kind, counted in Redis across all their sockets, processes and the API (`chat.limits`).
-    Refusals: the codes of `ensure_can_write`, and `rate_limited` (429, `retry_after`)."""
+    Refusals: the codes of `ensure_can_write`, and `rate_limited` (429, `retry_after`).
+
+    The user's standing is re-read first: a socket holds the user object it connected with,
+    and a suspension or self-exclusion since then must count on its next write."""
+    if kind not in SPEAKING_KINDS and kind not in ACCOUNT_KINDS:
+        raise ValueError(f"unknown chat write kind {kind!r}")
+    if user.is_authenticated:
+        user.refresh_from_db(fields=_STANDING_FIELDS)
     if kind in SPEAKING_KINDS:
         ensure_can_write(user=user, room=room, now=now)
-    elif kind in ACCOUNT_KINDS:
-        _ensure_account(user)
     else:
-        raise ValueError(f"unknown chat write kind {kind!r}")
+        _ensure_account(user)
     wait = limits.hit(user.pk, kind)
     if wait:
         count, seconds = limits.limit_for(kind)

@@ -263,6 +263,23 @@ async def test_a_muted_user_cannot_react_report_or_type_over_the_socket(ws_heade
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["self_excluded", "suspended"])
+async def test_a_change_since_connecting_counts_on_the_next_reaction(ws_headers_for, settings, change):
+    """The socket holds the user it connected with; the rule set re-reads their standing."""
+    settings.CHAT_RATE_MESSAGES = 1000
+    lobby = await sync_to_async(services.room_lobby)()
+    author, fan = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
+    message, _ = await sync_to_async(services.message_post)(user=author, room=lobby, text="lock of the day")
+    ws = await _join(await sync_to_async(ws_headers_for)(fan))
+    fresh = await sync_to_async(type(fan).objects.get)(pk=fan.pk)
+    await sync_to_async(CONDITIONS[change][0])(fresh, lobby)
+    await ws.send_json_to({"action": "react", "id": str(message.msg_id), "emoji": "🔥"})
+    assert (await _next(ws, "error"))["error"]["code"] == CONDITIONS[change][1]
+    assert await sync_to_async(Reaction.objects.count)() == 0
+    await ws.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_typing_is_heard_from_a_user_who_may_write(ws_headers_for, settings):
     lobby = await sync_to_async(services.room_lobby)()
     alice, bob = await sync_to_async(UserFactory)(), await sync_to_async(UserFactory)()
