@@ -47,10 +47,14 @@ def top_level_domains() -> frozenset[str]:
 
 
 def _fold_keeping_backslashes(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text)
-    folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
-    folded = folded.translate(_DOT_LOOKALIKES)
-    return _WRITTEN_DOT.sub(".", folded)
+    folded = text
+    if not text.isascii():  # NFKC and the look-alikes change only non-ASCII text
+        folded = unicodedata.normalize("NFKC", folded)
+        folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+        folded = folded.translate(_DOT_LOOKALIKES)
+    if "[" in folded or "(" in folded or "{" in folded:
+        folded = _WRITTEN_DOT.sub(".", folded)
+    return folded
 
 
 def fold(text: str) -> str:
@@ -76,12 +80,15 @@ def _authority_host(authority: str) -> str:
 def link_hosts(text: str) -> list[str]:
     """Every host the text points at, lower case, IDNA-encoded, in order, once each."""
     folded = fold(text)
+    if "." not in folded and "/" not in folded and "\\" not in text:
+        return []  # no domain, address or authority without one of these
     found: list[str] = []
     # the authority as a browser reads it (a backslash ends it) and as written without escapes
-    for version in (_fold_keeping_backslashes(text), folded):
-        found.extend(_authority_host(match.group(1)) for match in _AUTHORITY.finditer(version))
-    for match in _WWW.finditer(folded):
-        found.append(f"www.{match.group(1)}")
+    if "/" in folded or "\\" in text:
+        for version in (_fold_keeping_backslashes(text), folded):
+            found.extend(_authority_host(match.group(1)) for match in _AUTHORITY.finditer(version))
+    if "www." in folded.lower():
+        found.extend(f"www.{match.group(1)}" for match in _WWW.finditer(folded))
     tlds = top_level_domains()
     for match in _DOMAIN.finditer(folded):
         if _ascii_host(match.group(2)) in tlds:
