@@ -14,8 +14,31 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from betthat.users.models import User
+
+SUSPENDED = User.Status.SUSPENDED.value
 HANDLE_PATTERN = r"^[a-z0-9_]{3,30}$"
 MAX_DELAY_SEC = 24 * 60 * 60
+
+
+def listed_q(*, profile: str = "", user: str = "user__") -> Q:
+    """The one rule for who appears on a public surface, as a filter: the profile is public
+    and not hidden by staff, and its user is neither soft-deleted nor suspended (nor made
+    inactive). `profile` and `user` are the lookup paths from the queried model to the
+    Profile and to the User ("" and "user__" from Profile; "user__social_profile__" and
+    "user__" from PublicBet, LeaderboardRank or any model with a `user`). Every selector
+    a non-owner reaches applies it, so a suspension or a soft delete takes the bettor off
+    every page, endpoint and board at the next read, and a restore brings them back."""
+    return (
+        Q(**{f"{profile}is_public": True, f"{profile}hidden_at__isnull": True})
+        & Q(**{f"{user}deleted_at__isnull": True, f"{user}is_active": True})
+        & ~Q(**{f"{user}status": SUSPENDED})
+    )
+
+
+def user_is_listed(user) -> bool:
+    """`listed_q`'s user half for a loaded user."""
+    return user.deleted_at is None and user.is_active and user.status != SUSPENDED
 
 
 class StakeVisibility(models.TextChoices):
@@ -77,7 +100,8 @@ class Profile(models.Model):
 
     @property
     def is_visible_to_others(self) -> bool:
-        return self.is_public and self.hidden_at is None
+        """`listed_q` for one profile (loads the user unless select_related)."""
+        return self.is_public and self.hidden_at is None and user_is_listed(self.user)
 
 
 class PublicBet(models.Model):
@@ -99,6 +123,11 @@ class PublicBet(models.Model):
     stake_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="USD")
     net_profit_minor = models.BigIntegerField(null=True, blank=True)
+    # Profit per unit staked from the price and the result only (win: price - 1, loss: -1,
+    # push and void: 0; betting.selectors.bet_result_per_unit), never net profit / stake:
+    # a payout floored to the cent makes that ratio's last digits depend on the stake.
+    # `result` is likewise the stake-free result. Every public number is made from these.
+    profit_units = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
     clv_percent = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     sport_key = models.CharField(max_length=60, blank=True, default="")
     settled_at = models.DateTimeField(null=True, blank=True)
