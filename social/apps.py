@@ -10,10 +10,15 @@ class SocialConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from social import handlers  # noqa: F401  (registers the outbox handlers)
-        from social.signals import create_profile_for_new_user
+        from social.signals import create_profile_for_new_user, drop_unlisted_user_from_open_feeds
 
         post_save.connect(
             create_profile_for_new_user,
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="social_profile_for_new_user",
+        )
+        post_save.connect(
+            drop_unlisted_user_from_open_feeds,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="social_unlisted_user_leaves_open_feeds",
         )
