@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -293,10 +293,12 @@ def bet_result_per_unit(
     if status != Bet.Status.SETTLED or not result:
         return result, None
     graded = [(grading.Result(leg_result), price) for leg_result, price in legs if leg_result]
-    if len(legs) > 1 and len(graded) == len(legs):
-        if grading.settle(stake_minor, graded).result == result:
-            public_result, factor = grading.settle_per_unit(graded)
-            return public_result.value, (factor - 1).quantize(UNIT_PLACES)
+    is_engine_settled_parlay = (
+        len(legs) > 1 and len(graded) == len(legs) and grading.settle(stake_minor, graded).result == result
+    )
+    if is_engine_settled_parlay:
+        public_result, factor = grading.settle_per_unit(graded)
+        return public_result.value, (factor - 1).quantize(UNIT_PLACES)
     factor = grading.leg_factor(grading.Result(result), odds_decimal)
     return result, (factor - 1).quantize(UNIT_PLACES)
 
@@ -348,4 +350,6 @@ def units_chart(*, cumulative_units: list[Decimal]):
     series in units."""
     from betting import charts
 
-    return charts.line_chart([float(units) for units in cumulative_units], label=lambda value: f"{value:+.2f}u")
+    return charts.line_chart(
+        [float(units) for units in cumulative_units], label=lambda value: f"{value:+.2f}u"
+    )

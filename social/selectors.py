@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, Min, QuerySet, Window
 from django.db.models.functions import Rank
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -22,6 +22,7 @@ from betthat.core.errors import ApplicationError, NotFound
 from betting.selectors import bet_clv_for_bets, bets_for_public_view, units_chart
 from social.handles import handle_normalise
 from social.models import (
+    SUSPENDED,
     Follow,
     LeaderboardMetric,
     LeaderboardRank,
@@ -29,7 +30,6 @@ from social.models import (
     Profile,
     PublicBet,
     RecordEntry,
-    SUSPENDED,
     listed_q,
 )
 from social.presenters import public_bet_item
@@ -311,7 +311,9 @@ def leaderboard(*, window: str, metric: str, limit: int = 100) -> list[dict]:
     # Ranked again among the bettors still listed, so one who went private, was hidden,
     # suspended or deleted since the last recompute leaves at once and leaves no gap.
     rows = (
-        LeaderboardRank.objects.filter(listed_q(profile="user__social_profile__"), window=window, metric=metric)
+        LeaderboardRank.objects.filter(
+            listed_q(profile="user__social_profile__"), window=window, metric=metric
+        )
         .annotate(shown_rank=Window(Rank(), order_by=F("value").desc()))
         .order_by("shown_rank", "user__social_profile__handle")
         .values("shown_rank", "value", "n_bets", "updated_at", "user__social_profile__handle")[:limit]
@@ -328,18 +330,52 @@ def leaderboard(*, window: str, metric: str, limit: int = 100) -> list[dict]:
     ]
 
 
-def record_for_profile(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> list[RecordEntry]:
-    """The record lines others can check: the longest run from line 1 whose bets are all
-    visible now (a later line visible earlier, after a delay was shortened, waits for the
-    lines before it, so the published part is always a whole chain from the start)."""
+RECORD_PAGE_SIZE = 500
+RECORD_PAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    entries: list[RecordEntry]
+    count: int  # lines in the served chain (line 1 to the last one shown to others now)
+    head: str | None  # the hash of that last line: where a verifier must arrive
+    next_after: int | None  # the `after` of the next page, None on the last one
+
+
+def record_page_for_profile(
+    *,
+    profile: Profile,
+    viewer: Viewer,
+    after: int = 0,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> RecordPage:
+    """A page of the record lines others can check: lines `after + 1` onwards, at most
+    `limit`, within the longest run from line 1 whose bets are all visible now (a later line
+    visible earlier, after a delay was shortened, waits for the lines before it, so what is
+    served is always a whole chain from the start). Each line carries its predecessor's
+    hash, so pages chain like lines: a page's first `previous_hash` is the hash of the line
+    before it (docs/social.md, "The verifiable record")."""
     now = now or timezone.now()
+    limit = RECORD_PAGE_SIZE if limit is None else limit
+    if not 1 <= limit <= RECORD_PAGE_MAX:
+        raise ApplicationError(
+            f"The limit is from 1 to {RECORD_PAGE_MAX}.",
+            code="validation_error",
+            details={"limit": [f"1 to {RECORD_PAGE_MAX}."]},
+        )
+    if after < 0:
+        raise ApplicationError(
+            "after is a line number (0 for the start).", code="validation_error", details={"after": [">= 0."]}
+        )
     if not profile.is_visible_to_others and not _is_owner(profile, viewer):
-        return []
-    entries = []
-    for entry in (
-        RecordEntry.objects.filter(user_id=profile.user_id).order_by("sequence").iterator(chunk_size=1000)
-    ):
-        if entry.visible_from > now:
-            break
-        entries.append(entry)
-    return entries
+        return RecordPage([], 0, None, None)
+    lines = RecordEntry.objects.filter(user_id=profile.user_id)
+    first_hidden = lines.filter(visible_from__gt=now).aggregate(first=Min("sequence"))["first"]
+    count = first_hidden - 1 if first_hidden is not None else lines.count()
+    if count == 0:
+        return RecordPage([], 0, None, None)
+    head = lines.filter(sequence=count).values_list("hash", flat=True).first()
+    entries = list(lines.filter(sequence__gt=after, sequence__lte=count).order_by("sequence")[:limit])
+    more = bool(entries) and entries[-1].sequence < count
+    return RecordPage(entries, count, head, entries[-1].sequence if more else None)

@@ -150,7 +150,14 @@ def public_bet_from_result_event(*, payload: dict) -> PublicBet | None:
         public_bet.clv_percent = facts["clv_percent"]
         public_bet.settled_at = facts["settled_at"] or facts["cancelled_at"]
         public_bet.save(
-            update_fields=["status", "result", "profit_units", "net_profit_minor", "clv_percent", "settled_at"]
+            update_fields=[
+                "status",
+                "result",
+                "profit_units",
+                "net_profit_minor",
+                "clv_percent",
+                "settled_at",
+            ]
         )
         if public_bet.released_at is not None:
             _push_items([public_bet], frame="feed.update")

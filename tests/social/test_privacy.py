@@ -40,7 +40,17 @@ HANDLES = ("priv_ann", "priv_ben", "priv_cat")
 MODES = ("hidden", "rounded", "exact")
 # Straights, parlays across the two games, a quarter line (half results), a prop that is
 # void (no player stats are recorded), at three books.
-ALIASES = ("home_ml", "away_ml", "home_spread", "away_spread", "over", "under", "q_home", "q_away", "prop_over")
+ALIASES = (
+    "home_ml",
+    "away_ml",
+    "home_spread",
+    "away_spread",
+    "over",
+    "under",
+    "q_home",
+    "q_away",
+    "prop_over",
+)
 BOOKS = ("draftkings", "fanduel", "pinnacle")
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -78,7 +88,10 @@ bet_ops = st.builds(
     profile=st.integers(0, 2),
     book=st.sampled_from(BOOKS),
     legs=st.lists(
-        st.tuples(st.integers(0, 1), st.sampled_from(ALIASES)), min_size=1, max_size=2, unique_by=lambda x: x[0]
+        st.tuples(st.integers(0, 1), st.sampled_from(ALIASES)),
+        min_size=1,
+        max_size=2,
+        unique_by=lambda x: x[0],
     ).map(tuple),
     stake=st.integers(100, 30_000),
     other=st.integers(100, 30_000),

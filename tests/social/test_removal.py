@@ -70,7 +70,9 @@ def test_a_removed_user_leaves_every_public_surface_and_comes_back_on_restore(wa
     for user, profit in ((alice, 1000), (dan, 0)):  # alice ahead of dan on ROI
         for _ in range(3):
             result = "win" if profit else "push"
-            settled_public_bet(user, profit=profit, result=result, settled_at=now - timedelta(hours=1), game=game)
+            settled_public_bet(
+                user, profit=profit, result=result, settled_at=now - timedelta(hours=1), game=game
+            )
     services.leaderboards_recompute(now=now)
     before = public_view("rm_alice", follower=bob, followee=carol)
     assert before == {
@@ -124,14 +126,19 @@ async def test_open_feeds_drop_a_removed_user_at_once(way, ws_headers_for):
     alice = await sync_to_async(bettor)(handle=f"rmws_alice_{way}", delay=0)
     bob = await sync_to_async(bettor)(handle=f"rmws_bob_{way}")
     await sync_to_async(services.follow_create)(follower=bob, handle=f"rmws_alice_{way}")
-    socket = WebsocketCommunicator(application, "/ws/social/", headers=await sync_to_async(ws_headers_for)(bob))
+    socket = WebsocketCommunicator(
+        application, "/ws/social/", headers=await sync_to_async(ws_headers_for)(bob)
+    )
     assert (await socket.connect(timeout=5))[0]
     assert await socket.receive_json_from(timeout=5) == {"type": "hello"}
     bet = await sync_to_async(place_and_relay)(alice)
     assert (await socket.receive_json_from(timeout=10))["type"] == "feed.item"
 
     await sync_to_async(take_off)(user=alice, reason="test")
-    assert await socket.receive_json_from(timeout=10) == {"type": "feed.remove", "handle": f"rmws_alice_{way}"}
+    assert await socket.receive_json_from(timeout=10) == {
+        "type": "feed.remove",
+        "handle": f"rmws_alice_{way}",
+    }
     # the bet's result, settled while they are off, is not sent either
     staff = await sync_to_async(UserFactory)(is_staff=True, is_superuser=True)
     await sync_to_async(bet_settle)(bet_id=bet.pk, result="win", staff=staff, reason="test")
