@@ -407,6 +407,8 @@ SOCIAL_RELEASE_INTERVAL_SEC = env.int("SOCIAL_RELEASE_INTERVAL_SEC", default=5)
 SOCIAL_RELEASE_ETA_MAX_SEC = env.int("SOCIAL_RELEASE_ETA_MAX_SEC", default=240)
 SOCIAL_FEED_PAGE_SIZE = env.int("SOCIAL_FEED_PAGE_SIZE", default=20)
 SOCIAL_MAX_FOLLOWING = env.int("SOCIAL_MAX_FOLLOWING", default=2000)
+# A handle given up (renamed away from, or deleted with its account) is held this long.
+SOCIAL_HANDLE_COOLING_DAYS = env.int("SOCIAL_HANDLE_COOLING_DAYS", default=90)
 # Periodic tasks, declared in one place; django-celery-beat copies them into the database
 # where staff can edit them in the admin.
 CELERY_BEAT_SCHEDULE = beat_schedule(

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from betthat.users.models import User
+from social.handles import handle_skeleton_sql
 
 SUSPENDED = User.Status.SUSPENDED.value
 HANDLE_PATTERN = r"^[a-z0-9_]{3,30}$"
@@ -88,7 +89,9 @@ class Profile(models.Model):
         indexes = [
             models.Index(
                 fields=["user"], name="profile_public_user_idx", condition=Q(is_public=True, hidden_at=None)
-            )
+            ),
+            # Look-alike checks (social.handles): one skeleton, one handle.
+            models.Index(handle_skeleton_sql(), name="profile_handle_skeleton_idx"),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +105,27 @@ class Profile(models.Model):
     def is_visible_to_others(self) -> bool:
         """`listed_q` for one profile (loads the user unless select_related)."""
         return self.is_public and self.hidden_at is None and user_is_listed(self.user)
+
+
+class HandleRelease(models.Model):
+    """A handle an account stopped using (renamed away from, or deleted with the account):
+    for SOCIAL_HANDLE_COOLING_DAYS nobody else may take it or a look-alike of it, so a
+    newcomer cannot pick up the old name's followers' trust (links, mentions, screenshots).
+    The account that gave it up may take it back. A soft-deleted account keeps its profile,
+    so its handle stays taken until the profile row itself goes."""
+
+    handle = models.CharField(max_length=30)
+    # Null when the account was deleted: then nobody may take the handle until it cools.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reason = models.CharField(max_length=10, choices=[("renamed", "Renamed"), ("deleted", "Deleted")])
+    released_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-released_at"]
+        indexes = [models.Index(fields=["released_at"], name="handlerelease_released_idx")]
+
+    def __str__(self) -> str:
+        return f"@{self.handle} released {self.released_at:%Y-%m-%d}"
 
 
 class PublicBet(models.Model):

@@ -35,3 +35,11 @@ def drop_unlisted_user_from_open_feeds(
     profile = Profile.objects.filter(user_id=instance.pk).first()
     if profile is not None:
         push_removal(profile)
+
+
+def hold_handle_of_deleted_profile(sender, instance, **kwargs) -> None:
+    """A profile row deleted (its user deleted for good: the cascade runs outside social's
+    services) gives its handle up: nobody takes it, or a look-alike, until it has cooled."""
+    from social.models import HandleRelease
+
+    HandleRelease.objects.create(handle=instance.handle, user=None, reason="deleted")
