@@ -3,7 +3,7 @@ look-alike of a handle in use, and no handle another account gave up within the 
 period.
 
 A handle typed as "Alice_Sharp" is stored as "alice_sharp" (handles are shown and matched
-in lower case, after NFKC, so a full-width "ａｌｉｃｅ" is "alice"), so "ALICE_SHARP" and
+in lower case, after NFKC, so full-width letters are plain ones), so "ALICE_SHARP" and
 "alice_sharp" are the same handle.
 
 Look-alikes: two handles with the same *skeleton* are one handle to a reader. The skeleton
@@ -46,10 +46,10 @@ def handle_normalise(raw: str) -> str:
 # confusables list), then ASCII look-alikes. Applied in this order, then MULTI.
 _SCRIPT_LOOKALIKES = str.maketrans(
     {
-        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "к": "k",
-        "м": "m", "т": "t", "н": "h", "в": "b", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-        "ɡ": "g", "α": "a", "ο": "o", "ρ": "p", "ν": "v", "ι": "i", "κ": "k", "τ": "t",
-        "υ": "u", "χ": "x", "ε": "e",
+        "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0445": "x", "\u0443": "y", "\u043a": "k",
+        "\u043c": "m", "\u0442": "t", "\u043d": "h", "\u0432": "b", "\u0456": "i", "\u0458": "j", "\u0455": "s", "\u0501": "d",
+        "\u0261": "g", "\u03b1": "a", "\u03bf": "o", "\u03c1": "p", "\u03bd": "v", "\u03b9": "i", "\u03ba": "k", "\u03c4": "t",
+        "\u03c5": "u", "\u03c7": "x", "\u03b5": "e",
     }
 )  # fmt: skip
 ASCII_FROM, ASCII_TO = "01i", "oll"
