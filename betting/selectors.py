@@ -307,7 +307,7 @@ def bet_result_for_public_record(*, bet_id: int) -> Mapping[str, Any] | None:
     """The settled facts of one bet (status, result, stake, profit, CLV, settled time), and
     `public_result` and `profit_units`: its result and profit per unit staked from prices
     and results only (`bet_result_per_unit`), what a public record may show."""
-    facts = (
+    values = (
         Bet.objects.filter(pk=bet_id)
         .values(
             "user_id",
@@ -325,8 +325,9 @@ def bet_result_for_public_record(*, bet_id: int) -> Mapping[str, Any] | None:
         )
         .first()
     )
-    if facts is None:
+    if values is None:
         return None
+    facts: dict[str, Any] = dict(values)
     legs = list(
         BetLeg.objects.filter(bet_id=bet_id).order_by("position").values_list("result", "price_decimal")
     )

@@ -170,7 +170,9 @@ class MyProfileApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses=ProfileOutputSerializer,
-        description="Errors: validation_error, invalid_handle (shape or reserved word), handle_taken (409).",
+        description="Errors: validation_error, invalid_handle (shape or reserved word), handle_taken, "
+        "handle_confusable (looks like a handle in use), handle_cooling (given up by another account "
+        "within SOCIAL_HANDLE_COOLING_DAYS), all 409.",
     )
     def patch(self, request):
         data = self.InputSerializer(data=request.data)

@@ -260,8 +260,8 @@ def profile_units_series(*, profile: Profile, viewer: Viewer, now: datetime | No
         .values_list("profit_units", flat=True)
     )
     series, running = [], Decimal(0)
-    for units in settled:
-        running += units
+    for units in settled:  # never None: filtered above
+        running += units or 0
         series.append(running.quantize(UNIT_PLACES))
     return series
 

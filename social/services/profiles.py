@@ -40,7 +40,7 @@ def _cooling_since(now: datetime) -> datetime:
     return now - timedelta(days=settings.SOCIAL_HANDLE_COOLING_DAYS)
 
 
-def handle_claim_check(*, handle: str, user_id: int | None, now: datetime | None = None) -> None:
+def handle_claim_check(*, handle: str, user_id: int, now: datetime | None = None) -> None:
     """Refuse `handle` (valid, normalised) for `user_id` if it is in use by another
     profile (handle_taken), looks like one in use (handle_confusable), or another account
     gave it or a look-alike up within SOCIAL_HANDLE_COOLING_DAYS (handle_cooling). Call
