@@ -48,15 +48,15 @@ def handle_claim_check(*, handle: str, user_id: int, now: datetime | None = None
     now = now or timezone.now()
     skeleton = handle_skeleton(handle)
     _lock_skeleton(skeleton)
-    same = (
+    same = set(
         Profile.objects.annotate(skeleton=handle_skeleton_sql())
         .filter(skeleton=skeleton)
         .exclude(user_id=user_id)
         .values_list("handle", flat=True)
     )
-    for other in same:
-        if other == handle:
-            raise _handle_conflict("handle_taken", "This handle is taken.")
+    if handle in same:
+        raise _handle_conflict("handle_taken", "This handle is taken.")
+    if same:
         raise _handle_conflict("handle_confusable", "This handle looks like one already in use.")
     released = (
         HandleRelease.objects.annotate(skeleton=handle_skeleton_sql())
