@@ -135,3 +135,46 @@ def test_a_new_users_handle_is_numbered_past_look_alikes_and_cooling_handles():
     renamer = bettor(handle="sharp_sam")
     services.profile_update(user=renamer, handle="sam_elsewhere")
     assert profile(UserFactory(name="Sharp Sam")).handle == "sharp_sam2"
+
+
+LOOK_ALIKE_RENAMES = [
+    "sharp_alice",
+    "sharp_a1ice",
+    "sharp_allce",
+    "sharp__alice",
+    "sharp_alice_",
+    "sharp_al1ce",
+    "sharp_ailce",
+    "sharp_a11ce",
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_look_alike_renames_let_exactly_one_through():
+    """Eight bettors rename at the same moment to eight spellings of one skeleton; the
+    advisory lock on the skeleton lets exactly one through."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    users = [bettor(handle=f"racer_{index}", fund=0) for index in range(len(LOOK_ALIKE_RENAMES))]
+    barrier = threading.Barrier(len(users))
+
+    def rename(index: int) -> str:
+        try:
+            barrier.wait(timeout=30)
+            services.profile_update(user=users[index], handle=LOOK_ALIKE_RENAMES[index])
+            return "ok"
+        except ApplicationError as error:
+            return error.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        results = list(pool.map(rename, range(len(users))))
+    assert results.count("ok") == 1
+    assert set(results) - {"ok"} <= {"handle_confusable", "handle_taken"}
+    skeletons = {handle_skeleton(p.handle) for p in Profile.objects.filter(user__in=users)}
+    assert handle_skeleton("sharp_alice") in skeletons
+    assert sum(handle_skeleton(p.handle) == handle_skeleton("sharp_alice") for p in Profile.objects.all()) == 1
