@@ -177,4 +177,6 @@ def test_concurrent_look_alike_renames_let_exactly_one_through():
     assert set(results) - {"ok"} <= {"handle_confusable", "handle_taken"}
     skeletons = {handle_skeleton(p.handle) for p in Profile.objects.filter(user__in=users)}
     assert handle_skeleton("sharp_alice") in skeletons
-    assert sum(handle_skeleton(p.handle) == handle_skeleton("sharp_alice") for p in Profile.objects.all()) == 1
+    assert (
+        sum(handle_skeleton(p.handle) == handle_skeleton("sharp_alice") for p in Profile.objects.all()) == 1
+    )
