@@ -13,8 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, Min, QuerySet, Window
-from django.db.models.functions import Rank
+from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -309,25 +308,29 @@ def leaderboard(*, window: str, metric: str, limit: int = 100) -> list[dict]:
             details={"metric": [f"One of {LeaderboardMetric.values}."]},
         )
     # Ranked again among the bettors still listed, so one who went private, was hidden,
-    # suspended or deleted since the last recompute leaves at once and leaves no gap.
+    # suspended or deleted since the last recompute leaves at once and leaves no gap. The
+    # rows come in stored-rank order (the board's index), and every listed bettor with a
+    # higher value comes before a row, so RANK() over the listed rows is a running count.
     rows = (
         LeaderboardRank.objects.filter(
             listed_q(profile="user__social_profile__"), window=window, metric=metric
         )
-        .annotate(shown_rank=Window(Rank(), order_by=F("value").desc()))
-        .order_by("shown_rank", "user__social_profile__handle")
-        .values("shown_rank", "value", "n_bets", "updated_at", "user__social_profile__handle")[:limit]
+        .order_by("rank", "user__social_profile__handle")
+        .values("value", "n_bets", "updated_at", "user__social_profile__handle")[:limit]
     )
-    return [
-        {
-            "rank": row["shown_rank"],
-            "handle": row["user__social_profile__handle"],
-            "value": row["value"],
-            "n_bets": row["n_bets"],
-            "updated_at": row["updated_at"],
-        }
-        for row in rows
-    ]
+    board: list[dict] = []
+    for position, row in enumerate(rows, start=1):
+        tied = board and board[-1]["value"] == row["value"]
+        board.append(
+            {
+                "rank": board[-1]["rank"] if tied else position,
+                "handle": row["user__social_profile__handle"],
+                "value": row["value"],
+                "n_bets": row["n_bets"],
+                "updated_at": row["updated_at"],
+            }
+        )
+    return board
 
 
 RECORD_PAGE_SIZE = 500
