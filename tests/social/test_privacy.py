@@ -276,3 +276,26 @@ def test_a_hidden_12_34_won_at_1_91_shows_0_91_units_whatever_the_stake():
         assert (record["roi"], record["by_sport"]["americanfootball_nfl"]["roi"]) == ("0.9100", "0.9100")
     # The money moved is still exact: the bettor was paid 23.56 on 12.34.
     assert PublicBet.objects.get(user=shown[1234]).net_profit_minor == 1122
+
+
+@pytest.mark.django_db
+def test_the_migration_fills_units_and_results_of_bets_settled_before_it():
+    """Migration 0003 computes units for the public bets already settled, by the same rule."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("social.migrations.0003_publicbet_profit_units")
+    game = make_game()
+    user = bettor(handle="mig_units", stake="hidden")
+    won = place(user, leg(game.o("home_spread"), "fanduel"), stake=1234)  # 1.91
+    lost = place(user, leg(game.o("over"), "fanduel"), stake=777)
+    relay_outbox()
+    event_record_result(event_id=game.event.pk, home_score=30, away_score=10)  # total 40: under
+    settle_due_bets()
+    relay_outbox()
+    PublicBet.objects.filter(user=user).update(profit_units=None, result="")  # as before 0003
+    migration.fill_units(apps, None)
+    filled = dict(PublicBet.objects.filter(user=user).values_list("bet_id", "profit_units"))
+    assert filled == {won.pk: Decimal("0.91"), lost.pk: Decimal("-1")}
+    assert set(PublicBet.objects.filter(user=user).values_list("result", flat=True)) == {"win", "loss"}
