@@ -429,6 +429,8 @@ USERS_PUBLIC_HANDLES = "social.selectors.public_handles"
 # A handle change is a question "is this handle free?": each user may ask it this many times
 # an hour, so nobody can walk the handle space to find private profiles.
 SOCIAL_HANDLE_CHANGES_PER_HOUR = env.int("SOCIAL_HANDLE_CHANGES_PER_HOUR", default=10)
+# A handle given up (renamed away from, or deleted with its account) is held this long.
+SOCIAL_HANDLE_COOLING_DAYS = env.int("SOCIAL_HANDLE_COOLING_DAYS", default=90)
 # Periodic tasks, declared in one place; django-celery-beat copies them into the database
 # where staff can edit them in the admin.
 CELERY_BEAT_SCHEDULE = beat_schedule(

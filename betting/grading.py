@@ -307,6 +307,35 @@ def settle(stake_minor: int, legs: list[tuple[Result, Decimal]]) -> Settlement:
     return Settlement(result, payout, factor)
 
 
+def settle_per_unit(legs: list[tuple[Result, Decimal]]) -> tuple[Result, Decimal]:
+    """`settle` for one unit of stake: the bet's result and factor from the legs' results
+    and prices only. `settle` names a parlay's result from the rounded payout (a payout
+    that rounds down to the stake is a push), so its result can depend on the stake; here
+    it depends on the factor, which never does. This is what public records show."""
+    if not legs:
+        raise GradingError("a bet has at least one leg")
+    if len(legs) == 1:
+        result, price = legs[0]
+        return Result(result), leg_factor(Result(result), _decimal(price))
+    results = [Result(result) for result, _ in legs]
+    if Result.LOSS in results:
+        return Result.LOSS, Decimal(0)
+    if all(result == Result.VOID for result in results):
+        return Result.VOID, ONE
+    if all(result in (Result.PUSH, Result.VOID) for result in results):
+        return Result.PUSH, ONE
+    factor = ONE
+    for result, price in zip(results, (price for _, price in legs), strict=True):
+        factor *= leg_factor(result, _decimal(price))
+    factor = factor.quantize(ODDS_PLACES, rounding=ROUND_DOWN)
+    has_half = Result.HALF_WIN in results or Result.HALF_LOSS in results
+    if factor == ONE:
+        return Result.PUSH, factor
+    if factor > ONE:
+        return (Result.HALF_WIN if has_half else Result.WIN), factor
+    return Result.HALF_LOSS, factor
+
+
 # Odds conversions (exact, for display and storage) -----------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -273,49 +273,48 @@ def bets_for_public_view(*, bet_ids) -> dict[int, Bet]:
     return {bet.pk: bet for bet in bets}
 
 
-def _rows_for_ids(bet_ids: Iterable[int]) -> list[BetRow]:
-    return _bet_rows(Bet.objects.filter(pk__in=bet_ids))
+UNIT_PLACES = Decimal("0.00000001")
 
 
-def bet_statistics_for_bets(*, bet_ids, timezone_name: str = "UTC") -> dict:
-    """`get_user_bet_statistics`' numbers (same definitions) over the bets with `bet_ids`."""
-    return bet_statistics(_rows_for_ids(bet_ids), timezone_name=timezone_name)
+def bet_result_per_unit(
+    *, status: str, result: str, odds_decimal: Decimal, stake_minor: int, legs: list[tuple[str, Decimal]]
+) -> tuple[str, Decimal | None]:
+    """A settled bet's result and profit per unit staked, from prices and results only, so
+    neither says anything about the stake: win price - 1, loss -1, push and void 0, half
+    results half of those, a parlay from its legs' results (`grading.settle_per_unit`).
 
-
-def bet_units_series_for_bets(*, bet_ids: Iterable[int]) -> list[tuple[datetime | None, Decimal]]:
-    """Cumulative profit in units (each settled bet's profit / its stake) in settlement
-    order: a record's shape over time that says nothing about the stakes."""
-    settled = (
-        Bet.objects.filter(pk__in=bet_ids, status__in=[Bet.Status.SETTLED, Bet.Status.VOID])
-        .order_by("settled_at", "id")
-        .values_list("settled_at", "net_profit_minor", "stake_minor")
+    A bet settled by the engine has every leg graded and its result is what `grading.settle`
+    gives for its legs; a bet settled by staff has one result for the whole bet at the bet's
+    price (`betting.services.staff`), which is then what it was paid on. (The stake is only
+    used to tell the two apart: for an engine-settled bet the answer is the same at any
+    stake.) Not settled: (result, None)."""
+    if status == Bet.Status.VOID or result == grading.Result.VOID:
+        return grading.Result.VOID.value, Decimal(0)
+    if status != Bet.Status.SETTLED or not result:
+        return result, None
+    graded = [(grading.Result(leg_result), price) for leg_result, price in legs if leg_result]
+    is_engine_settled_parlay = (
+        len(legs) > 1 and len(graded) == len(legs) and grading.settle(stake_minor, graded).result == result
     )
-    series = []
-    running = Decimal(0)
-    for when, net, stake in settled:
-        running += Decimal(net or 0) / Decimal(stake)
-        series.append((when, running.quantize(Decimal("0.0001"))))
-    return series
-
-
-def bet_units_chart_for_bets(*, bet_ids):
-    """The betting statistics page's line chart (`betting/_chart.html`) of
-    `bet_units_series_for_bets`."""
-    from betting import charts
-
-    values = [float(units) for _, units in bet_units_series_for_bets(bet_ids=bet_ids)]
-    return charts.line_chart(values, label=lambda value: f"{value:+.2f}u")
+    if is_engine_settled_parlay:
+        public_result, factor = grading.settle_per_unit(graded)
+        return public_result.value, (factor - 1).quantize(UNIT_PLACES)
+    factor = grading.leg_factor(grading.Result(result), odds_decimal)
+    return result, (factor - 1).quantize(UNIT_PLACES)
 
 
 def bet_result_for_public_record(*, bet_id: int) -> Mapping[str, Any] | None:
-    """The settled facts of one bet (status, result, stake, profit, CLV, settled time)."""
-    return (
+    """The settled facts of one bet (status, result, stake, profit, CLV, settled time), and
+    `public_result` and `profit_units`: its result and profit per unit staked from prices
+    and results only (`bet_result_per_unit`), what a public record may show."""
+    values = (
         Bet.objects.filter(pk=bet_id)
         .values(
             "user_id",
             "status",
             "result",
             "stake_minor",
+            "odds_decimal",
             "currency",
             "net_profit_minor",
             "clv_percent",
@@ -325,4 +324,33 @@ def bet_result_for_public_record(*, bet_id: int) -> Mapping[str, Any] | None:
             "placed_at",
         )
         .first()
+    )
+    if values is None:
+        return None
+    facts: dict[str, Any] = dict(values)
+    legs = list(
+        BetLeg.objects.filter(bet_id=bet_id).order_by("position").values_list("result", "price_decimal")
+    )
+    facts["public_result"], facts["profit_units"] = bet_result_per_unit(
+        status=facts["status"],
+        result=facts["result"],
+        odds_decimal=facts["odds_decimal"],
+        stake_minor=facts["stake_minor"],
+        legs=legs,
+    )
+    return facts
+
+
+def bet_clv_for_bets(*, bet_ids) -> dict[int, Decimal | None]:
+    """Each bet's closing line value (taken / closing - 1), None while unknown."""
+    return dict(Bet.objects.filter(pk__in=bet_ids).values_list("id", "clv_percent"))
+
+
+def units_chart(*, cumulative_units: list[Decimal]):
+    """The betting statistics page's line chart (`betting/_chart.html`) of a cumulative
+    series in units."""
+    from betting import charts
+
+    return charts.line_chart(
+        [float(units) for units in cumulative_units], label=lambda value: f"{value:+.2f}u"
     )

@@ -5,6 +5,8 @@ Reads of public profiles, their bets and record, and the leaderboards are open t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -170,7 +172,9 @@ class MyProfileApi(APIView):
         responses=ProfileOutputSerializer,
         description=(
             "Errors: validation_error, invalid_handle (shape or reserved word), handle_taken (409: not "
-            "available, whoever holds it), rate_limited (429: SOCIAL_HANDLE_CHANGES_PER_HOUR new handles an hour)."
+            "available, whoever holds it), handle_confusable (409: looks like a handle in use), handle_cooling "
+            "(409: given up by another account within SOCIAL_HANDLE_COOLING_DAYS), rate_limited (429: "
+            "SOCIAL_HANDLE_CHANGES_PER_HOUR new handles an hour)."
         ),
     )
     def patch(self, request):
@@ -225,7 +229,26 @@ class RecordEntryOutputSerializer(serializers.Serializer):
 class ProfileRecordApi(APIView):
     permission_classes = [AllowAny]
 
+    class QuerySerializer(serializers.Serializer):
+        after = serializers.IntegerField(required=False, min_value=0, default=0)
+        limit = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=selectors.RECORD_PAGE_MAX,
+            default=selectors.RECORD_PAGE_SIZE,
+        )
+
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "after", int, description="Serve the lines after this one (0, the default: from line 1)."
+            ),
+            OpenApiParameter(
+                "limit",
+                int,
+                description=f"Lines per page, 1 to {selectors.RECORD_PAGE_MAX} (default {selectors.RECORD_PAGE_SIZE}).",
+            ),
+        ],
         responses=inline_serializer(
             "ProfileRecord",
             {
@@ -233,26 +256,45 @@ class ProfileRecordApi(APIView):
                 "algorithm": serializers.CharField(),
                 "line_format": serializers.CharField(),
                 "genesis": serializers.CharField(),
+                "count": serializers.IntegerField(),
                 "head": serializers.CharField(allow_null=True),
                 "entries": RecordEntryOutputSerializer(many=True),
+                "next_after": serializers.IntegerField(allow_null=True),
+                "next": serializers.CharField(allow_null=True),
             },
         ),
         description="The hash-chained record of the profile's public bets, from line 1 up to the last "
-        "line whose bet is visible. Recompute each hash as sha256 of the line format; docs/social.md.",
+        "line whose bet is visible (`count` lines ending at `head`), a page at a time: follow `next` "
+        "until it is null. Recompute each hash as sha256 of the line format; a page's first "
+        "previous_hash is the last hash of the page before (the genesis on the first); docs/social.md.",
     )
     def get(self, request, handle: str):
         from social.record import GENESIS
 
+        params = self.QuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         profile = selectors.profile_get_for_viewer(handle=handle, viewer=request.user)
-        entries = selectors.record_for_profile(profile=profile, viewer=request.user)
+        page = selectors.record_page_for_profile(
+            profile=profile,
+            viewer=request.user,
+            after=params.validated_data["after"],
+            limit=params.validated_data["limit"],
+        )
+        next_url = None
+        if page.next_after is not None:
+            query = urlencode({"after": page.next_after, "limit": params.validated_data["limit"]})
+            next_url = request.build_absolute_uri(f"{request.path}?{query}")
         return Response(
             {
                 "handle": profile.handle,
                 "algorithm": "sha256",
                 "line_format": "{previous_hash}|{bet_id}|{market}|{price}|{stake_mode}|{placed_at}",
                 "genesis": GENESIS,
-                "head": entries[-1].hash if entries else None,
-                "entries": RecordEntryOutputSerializer(entries, many=True).data,
+                "count": page.count,
+                "head": page.head,
+                "entries": RecordEntryOutputSerializer(page.entries, many=True).data,
+                "next_after": page.next_after,
+                "next": next_url,
             }
         )
 

@@ -14,8 +14,32 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from betthat.users.models import User
+from social.handles import handle_skeleton_sql
+
+SUSPENDED = User.Status.SUSPENDED.value
 HANDLE_PATTERN = r"^[a-z0-9_]{3,30}$"
 MAX_DELAY_SEC = 24 * 60 * 60
+
+
+def listed_q(*, profile: str = "", user: str = "user__") -> Q:
+    """The one rule for who appears on a public surface, as a filter: the profile is public
+    and not hidden by staff, and its user is neither soft-deleted nor suspended (nor made
+    inactive). `profile` and `user` are the lookup paths from the queried model to the
+    Profile and to the User ("" and "user__" from Profile; "user__social_profile__" and
+    "user__" from PublicBet, LeaderboardRank or any model with a `user`). Every selector
+    a non-owner reaches applies it, so a suspension or a soft delete takes the bettor off
+    every page, endpoint and board at the next read, and a restore brings them back."""
+    return (
+        Q(**{f"{profile}is_public": True, f"{profile}hidden_at__isnull": True})
+        & Q(**{f"{user}deleted_at__isnull": True, f"{user}is_active": True})
+        & ~Q(**{f"{user}status": SUSPENDED})
+    )
+
+
+def user_is_listed(user) -> bool:
+    """`listed_q`'s user half for a loaded user."""
+    return user.deleted_at is None and user.is_active and user.status != SUSPENDED
 
 
 class StakeVisibility(models.TextChoices):
@@ -65,7 +89,9 @@ class Profile(models.Model):
         indexes = [
             models.Index(
                 fields=["user"], name="profile_public_user_idx", condition=Q(is_public=True, hidden_at=None)
-            )
+            ),
+            # Look-alike checks (social.handles): one skeleton, one handle.
+            models.Index(handle_skeleton_sql(), name="profile_handle_skeleton_idx"),
         ]
         # Hiding, restoring and resetting a bio are staff actions with their own permission
         # (checked in social.services.moderation, so every way in honours it).
@@ -80,7 +106,29 @@ class Profile(models.Model):
 
     @property
     def is_visible_to_others(self) -> bool:
-        return self.is_public and self.hidden_at is None
+        """`listed_q` for one profile (loads the user unless select_related)."""
+        return self.is_public and self.hidden_at is None and user_is_listed(self.user)
+
+
+class HandleRelease(models.Model):
+    """A handle an account stopped using (renamed away from, or deleted with the account):
+    for SOCIAL_HANDLE_COOLING_DAYS nobody else may take it or a look-alike of it, so a
+    newcomer cannot pick up the old name's followers' trust (links, mentions, screenshots).
+    The account that gave it up may take it back. A soft-deleted account keeps its profile,
+    so its handle stays taken until the profile row itself goes."""
+
+    handle = models.CharField(max_length=30)
+    # Null when the account was deleted: then nobody may take the handle until it cools.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reason = models.CharField(max_length=10, choices=[("renamed", "Renamed"), ("deleted", "Deleted")])
+    released_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-released_at"]
+        indexes = [models.Index(fields=["released_at"], name="handlerelease_released_idx")]
+
+    def __str__(self) -> str:
+        return f"@{self.handle} released {self.released_at:%Y-%m-%d}"
 
 
 class PublicBet(models.Model):
@@ -102,6 +150,11 @@ class PublicBet(models.Model):
     stake_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="USD")
     net_profit_minor = models.BigIntegerField(null=True, blank=True)
+    # Profit per unit staked from the price and the result only (win: price - 1, loss: -1,
+    # push and void: 0; betting.selectors.bet_result_per_unit), never net profit / stake:
+    # a payout floored to the cent makes that ratio's last digits depend on the stake.
+    # `result` is likewise the stake-free result. Every public number is made from these.
+    profit_units = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
     clv_percent = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     sport_key = models.CharField(max_length=60, blank=True, default="")
     settled_at = models.DateTimeField(null=True, blank=True)

@@ -56,14 +56,17 @@ def market_text(bet) -> str:
 
 def public_bet_item(public_bet: PublicBet, bet, *, handle: str, profile_mode: str) -> dict:
     """What may be shown of `public_bet`. The stake mode shown is the stricter of the
-    bet's and the profile's; money other than the stake (profit, return) only when exact."""
+    bet's and the profile's; money other than the stake (profit, return) only when exact;
+    `profit_units` and `result` are stake-free for every mode."""
     mode = stricter(public_bet.stake_mode, profile_mode)
     legs = [leg_description(leg) for leg in bet.legs.all()]
     event = bet.event
     is_settled = public_bet.status in ("settled", "void")
+    # Units from the price and the result only (`PublicBet.profit_units`): net profit / stake
+    # would carry the payout's rounding to the cent, and with it the stake.
     units = None
-    if is_settled and public_bet.net_profit_minor is not None:
-        units = f"{(Decimal(public_bet.net_profit_minor) / Decimal(public_bet.stake_minor)).quantize(UNITS)}"
+    if is_settled and public_bet.profit_units is not None:
+        units = f"{public_bet.profit_units.quantize(UNITS)}"
     item = {
         "id": public_bet.pk,
         "bet_id": public_bet.bet_id,

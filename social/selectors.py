@@ -1,5 +1,6 @@
 """Reads of the social app. Every read a non-owner can reach filters on
-`visible_from <= now` and on the profile being public and not hidden, in the query."""
+`visible_from <= now` and on `social.models.listed_q` (the profile public and not hidden,
+its user neither soft-deleted nor suspended), in the query."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from betthat.core.errors import ApplicationError, NotFound
-from betting.selectors import bet_statistics_for_bets, bet_units_chart_for_bets, bets_for_public_view
+from betting.selectors import bet_clv_for_bets, bets_for_public_view, units_chart
 from social.handles import handle_normalise
 from social.models import (
+    SUSPENDED,
     Follow,
     LeaderboardMetric,
     LeaderboardRank,
@@ -26,9 +29,11 @@ from social.models import (
     Profile,
     PublicBet,
     RecordEntry,
+    listed_q,
 )
 from social.presenters import public_bet_item
 from social.services.profiles import profile_create_for_user
+from social.statistics import PublicRow, public_statistics
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
     Viewer = User | AnonymousUser | None
 
 MAX_PAGE = 100
+UNIT_PLACES = Decimal("0.0001")
 
 
 def profile_for_user(*, user: User) -> Profile:
@@ -166,27 +172,39 @@ def feed_for_user(
     """The public bets of the bettors `user` follows that are visible now, newest first."""
     now = now or timezone.now()
     queryset = PublicBet.objects.filter(
+        listed_q(profile="user__social_profile__"),
         user_id__in=Follow.objects.filter(follower_id=user.pk).values("followee_id"),
-        user__social_profile__is_public=True,
-        user__social_profile__hidden_at__isnull=True,
         visible_from__lte=now,
     )
     return _page(queryset, cursor=cursor, limit=limit, now=now)
 
 
-def _visible_bet_ids(profile: Profile, viewer: Viewer, now: datetime) -> QuerySet:
+def _visible_rows(profile: Profile, viewer: Viewer, now: datetime) -> QuerySet[PublicBet]:
     if _is_owner(profile, viewer) and not profile.is_visible_to_others:
         # The owner previews what others would see once public.
-        return PublicBet.objects.filter(user_id=profile.user_id, visible_from__lte=now).values("bet_id")
-    return visible_public_bets(profile=profile, viewer=None, now=now).values("bet_id")
+        return PublicBet.objects.filter(user_id=profile.user_id, visible_from__lte=now)
+    return visible_public_bets(profile=profile, viewer=None, now=now)
+
+
+def _public_rows(profile: Profile, viewer: Viewer, now: datetime) -> list[PublicRow]:
+    rows = list(
+        _visible_rows(profile, viewer, now).values_list(
+            "bet_id", "status", "result", "profit_units", "sport_key"
+        )
+    )
+    clv = bet_clv_for_bets(bet_ids=[row[0] for row in rows])
+    return [
+        PublicRow(status, result, units, clv.get(bet_id), sport)
+        for bet_id, status, result, units, sport in rows
+    ]
 
 
 def profile_summary(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> dict:
     """The header of a profile: handle, bio, counts, whether `viewer` follows, and the
-    verified record over the bets others can see now (ROI, win rate, CLV, by sport)."""
+    verified record over the bets others can see now (ROI, win rate, CLV, by sport), every
+    number stake-free (`social.statistics`)."""
     now = now or timezone.now()
-    bet_ids = _visible_bet_ids(profile, viewer, now)
-    stats = bet_statistics_for_bets(bet_ids=bet_ids)
+    stats = public_statistics(_public_rows(profile, viewer, now))
     is_following = bool(
         viewer is not None
         and getattr(viewer, "is_authenticated", False)
@@ -199,7 +217,7 @@ def profile_summary(*, profile: Profile, viewer: Viewer, now: datetime | None = 
         "stake_visibility": profile.stake_visibility,
         "live_delay_sec": profile.live_delay_sec,
         "member_since": profile.created_at,
-        "followers_count": Follow.objects.filter(followee_id=profile.user_id).count(),
+        "followers_count": _followers(profile.user_id).count(),
         "following_count": following_queryset(user_id=profile.user_id).count(),
         "is_following": is_following,
         "is_owner": _is_owner(profile, viewer),
@@ -231,30 +249,52 @@ def profile_summary(*, profile: Profile, viewer: Viewer, now: datetime | None = 
     }
 
 
+def profile_units_series(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> list[Decimal]:
+    """Cumulative profit in units (each bet's `profit_units`, from its price and result) in
+    settlement order: the record's shape, the same at any stakes."""
+    settled = (
+        _visible_rows(profile, viewer, now or timezone.now())
+        .filter(status__in=["settled", "void"], profit_units__isnull=False)
+        .order_by("settled_at", "id")
+        .values_list("profit_units", flat=True)
+    )
+    series, running = [], Decimal(0)
+    for units in settled:  # never None: filtered above
+        running += units or 0
+        series.append(running.quantize(UNIT_PLACES))
+    return series
+
+
 def profile_units_chart(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> Any:
-    return bet_units_chart_for_bets(bet_ids=_visible_bet_ids(profile, viewer, now or timezone.now()))
+    return units_chart(cumulative_units=profile_units_series(profile=profile, viewer=viewer, now=now))
+
+
+def _followers(user_id: int) -> QuerySet[Follow]:
+    # A soft-deleted or suspended follower is not counted anywhere.
+    return Follow.objects.filter(
+        followee_id=user_id,
+        follower__deleted_at__isnull=True,
+        follower__is_active=True,
+    ).exclude(follower__status=SUSPENDED)
 
 
 def following_queryset(*, user_id: int) -> QuerySet[Profile]:
     """The public profiles `user_id` follows (private or hidden ones are left out)."""
-    return Profile.objects.filter(
-        user__followers__follower_id=user_id, is_public=True, hidden_at__isnull=True
-    ).order_by("handle")
+    return Profile.objects.filter(listed_q(), user__followers__follower_id=user_id).order_by("handle")
 
 
 def followers_queryset(*, user_id: int) -> QuerySet[Profile]:
     """The public profiles that follow `user_id` (private followers are only counted)."""
-    return Profile.objects.filter(
-        user__following__followee_id=user_id, is_public=True, hidden_at__isnull=True
-    ).order_by("handle")
+    return Profile.objects.filter(listed_q(), user__following__followee_id=user_id).order_by("handle")
 
 
 def followers_private_count(*, user_id: int) -> int:
-    return Follow.objects.filter(followee_id=user_id).count() - followers_queryset(user_id=user_id).count()
+    return _followers(user_id).count() - followers_queryset(user_id=user_id).count()
 
 
 def leaderboard(*, window: str, metric: str, limit: int = 100) -> list[dict]:
-    """A board's rows for bettors still public (a profile made private leaves at once)."""
+    """A board's rows for bettors still listed (`listed_q`): a profile made private or
+    hidden, a suspended or soft-deleted user, leaves at once."""
     if window not in LeaderboardWindow.values:
         raise ApplicationError(
             "window is 7d or 30d.",
@@ -267,43 +307,81 @@ def leaderboard(*, window: str, metric: str, limit: int = 100) -> list[dict]:
             code="validation_error",
             details={"metric": [f"One of {LeaderboardMetric.values}."]},
         )
+    # Ranked again among the bettors still listed, so one who went private, was hidden,
+    # suspended or deleted since the last recompute leaves at once and leaves no gap. The
+    # rows come in stored-rank order (the board's index), and every listed bettor with a
+    # higher value comes before a row, so RANK() over the listed rows is a running count.
     rows = (
         LeaderboardRank.objects.filter(
-            window=window,
-            metric=metric,
-            user__social_profile__is_public=True,
-            user__social_profile__hidden_at__isnull=True,
+            listed_q(profile="user__social_profile__"), window=window, metric=metric
         )
         .order_by("rank", "user__social_profile__handle")
-        .values("rank", "value", "n_bets", "updated_at", "user__social_profile__handle")[:limit]
+        .values("value", "n_bets", "updated_at", "user__social_profile__handle")[:limit]
     )
-    return [
-        {
-            "rank": row["rank"],
-            "handle": row["user__social_profile__handle"],
-            "value": row["value"],
-            "n_bets": row["n_bets"],
-            "updated_at": row["updated_at"],
-        }
-        for row in rows
-    ]
+    board: list[dict] = []
+    for position, row in enumerate(rows, start=1):
+        tied = board and board[-1]["value"] == row["value"]
+        board.append(
+            {
+                "rank": board[-1]["rank"] if tied else position,
+                "handle": row["user__social_profile__handle"],
+                "value": row["value"],
+                "n_bets": row["n_bets"],
+                "updated_at": row["updated_at"],
+            }
+        )
+    return board
 
 
-def record_for_profile(*, profile: Profile, viewer: Viewer, now: datetime | None = None) -> list[RecordEntry]:
-    """The record lines others can check: the longest run from line 1 whose bets are all
-    visible now (a later line visible earlier, after a delay was shortened, waits for the
-    lines before it, so the published part is always a whole chain from the start)."""
+RECORD_PAGE_SIZE = 500
+RECORD_PAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    entries: list[RecordEntry]
+    count: int  # lines in the served chain (line 1 to the last one shown to others now)
+    head: str | None  # the hash of that last line: where a verifier must arrive
+    next_after: int | None  # the `after` of the next page, None on the last one
+
+
+def record_page_for_profile(
+    *,
+    profile: Profile,
+    viewer: Viewer,
+    after: int = 0,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> RecordPage:
+    """A page of the record lines others can check: lines `after + 1` onwards, at most
+    `limit`, within the longest run from line 1 whose bets are all visible now (a later line
+    visible earlier, after a delay was shortened, waits for the lines before it, so what is
+    served is always a whole chain from the start). Each line carries its predecessor's
+    hash, so pages chain like lines: a page's first `previous_hash` is the hash of the line
+    before it (docs/social.md, "The verifiable record")."""
     now = now or timezone.now()
+    limit = RECORD_PAGE_SIZE if limit is None else limit
+    if not 1 <= limit <= RECORD_PAGE_MAX:
+        raise ApplicationError(
+            f"The limit is from 1 to {RECORD_PAGE_MAX}.",
+            code="validation_error",
+            details={"limit": [f"1 to {RECORD_PAGE_MAX}."]},
+        )
+    if after < 0:
+        raise ApplicationError(
+            "after is a line number (0 for the start).", code="validation_error", details={"after": [">= 0."]}
+        )
     if not profile.is_visible_to_others and not _is_owner(profile, viewer):
-        return []
-    entries = []
-    for entry in (
-        RecordEntry.objects.filter(user_id=profile.user_id).order_by("sequence").iterator(chunk_size=1000)
-    ):
-        if entry.visible_from > now:
-            break
-        entries.append(entry)
-    return entries
+        return RecordPage([], 0, None, None)
+    lines = RecordEntry.objects.filter(user_id=profile.user_id)
+    first_hidden = lines.filter(visible_from__gt=now).aggregate(first=Min("sequence"))["first"]
+    count = first_hidden - 1 if first_hidden is not None else lines.count()
+    if count == 0:
+        return RecordPage([], 0, None, None)
+    head = lines.filter(sequence=count).values_list("hash", flat=True).first()
+    entries = list(lines.filter(sequence__gt=after, sequence__lte=count).order_by("sequence")[:limit])
+    more = bool(entries) and entries[-1].sequence < count
+    return RecordPage(entries, count, head, entries[-1].sequence if more else None)
 
 
 def public_handles(*, user_ids: Sequence[int]) -> dict[int, str]:

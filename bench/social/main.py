@@ -110,14 +110,17 @@ SELECT b.id, 0, b.event_id, %(market)s, %(outcome)s, b.odds_decimal, 0, 'straigh
 
 PUBLIC_SQL = """
 INSERT INTO social_publicbet (bet_id, user_id, visible_from, stake_mode, placed_at, created_at, released_at,
-    status, result, stake_minor, currency, net_profit_minor, clv_percent, sport_key, settled_at)
+    status, result, stake_minor, currency, net_profit_minor, profit_units, clv_percent, sport_key, settled_at)
 SELECT b.id, b.user_id, b.placed_at, 'exact', b.placed_at, b.placed_at, b.placed_at, b.status, b.result,
-       b.stake_minor, b.currency, b.net_profit_minor, b.clv_percent, b.sport_key, b.settled_at
+       b.stake_minor, b.currency, b.net_profit_minor,
+       CASE b.result WHEN 'win' THEN b.odds_decimal - 1 WHEN 'loss' THEN -1
+                     WHEN 'half_win' THEN (b.odds_decimal - 1) / 2 WHEN 'half_loss' THEN -0.5 ELSE 0 END,
+       b.clv_percent, b.sport_key, b.settled_at
   FROM betting_bet b
 """
 
 BASELINE_SQL = """
-SELECT user_id, count(*), sum(stake_minor), sum(net_profit_minor)
+SELECT user_id, count(*), avg(profit_units)
   FROM social_publicbet
  WHERE status = 'settled' AND settled_at > %(since)s AND settled_at <= %(now)s
  GROUP BY user_id

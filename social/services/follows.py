@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def _public_profile(handle: str) -> Profile:
-    profile = Profile.objects.filter(handle__iexact=handle_normalise(handle)).first()
+    profile = Profile.objects.filter(handle__iexact=handle_normalise(handle)).select_related("user").first()
     if profile is None or not profile.is_visible_to_others:
         raise NotFound("No public profile with this handle.", details={"handle": handle_normalise(handle)})
     return profile

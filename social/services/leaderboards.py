@@ -1,13 +1,17 @@
 """Leaderboards: one set-based statement per window and metric, run by a beat task.
 
 Each statement aggregates the public bets settled in the window (settled_at in
-(now - window, now], visible by now) of public, unhidden profiles, keeps the bettors with
-at least SOCIAL_LEADERBOARD_MIN_BETS bets in the metric's sample, ranks them with RANK()
+(now - window, now], visible by now) of listed bettors (public, unhidden profiles of users
+neither soft-deleted nor suspended; the read filters the same way, `listed_q`), keeps the
+bettors with at least SOCIAL_LEADERBOARD_MIN_BETS bets in the metric's sample, ranks them
+with RANK()
 (ties share a rank, the next rank skips) on the value rounded to 6 places, and replaces
-that board's rows, all inside one transaction per board. Definitions match the betting
-statistics (betting/statistics.py):
+that board's rows, all inside one transaction per board. Definitions match the public
+record's (social/statistics.py):
 
-- roi: sum(profit) / sum(stake) over settled bets that are not void; n = those bets.
+- roi: flat-stake ROI, the average profit per unit staked (`profit_units`, from each bet's
+  price and result) over settled bets that are not void; n = those bets. Never
+  stake-weighted: successive stake-weighted values would give away each bet's stake.
 - win_pct: won / (won + lost), won = win + half win, lost = loss + half loss; n = won + lost.
 - clv: the average CLV (taken / closing - 1) over settled bets whose close is known; n = those.
 """
@@ -21,7 +25,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from social.models import LeaderboardMetric, LeaderboardRun, LeaderboardWindow
+from betthat.users.models import User
+from social.models import SUSPENDED, LeaderboardMetric, LeaderboardRun, LeaderboardWindow
 
 WINDOWS = {LeaderboardWindow.DAYS_7: timedelta(days=7), LeaderboardWindow.DAYS_30: timedelta(days=30)}
 
@@ -29,8 +34,7 @@ _WON = "pb.result IN ('win', 'half_win')"
 _DECIDED = "pb.result IN ('win', 'half_win', 'loss', 'half_loss')"
 METRIC_SQL = {
     LeaderboardMetric.ROI: (
-        "SUM(pb.net_profit_minor) FILTER (WHERE pb.result <> 'void')::numeric"
-        " / NULLIF(SUM(pb.stake_minor) FILTER (WHERE pb.result <> 'void'), 0)",
+        "AVG(pb.profit_units) FILTER (WHERE pb.result <> 'void')",
         "COUNT(*) FILTER (WHERE pb.result <> 'void')",
     ),
     LeaderboardMetric.WIN_PCT: (
@@ -55,13 +59,14 @@ INSERT INTO social_leaderboardrank ("window", metric, rank, user_id, value, n_be
 SELECT %(window)s, %(metric)s, RANK() OVER (ORDER BY t.value DESC), t.user_id, t.value, t.n_bets, %(now)s
   FROM totals t
   JOIN social_profile p ON p.user_id = t.user_id AND p.is_public AND p.hidden_at IS NULL
+  JOIN {user_table} u ON u.id = t.user_id AND u.deleted_at IS NULL AND u.is_active AND u.status <> %(suspended)s
  WHERE t.n_bets >= %(min_bets)s AND t.value IS NOT NULL
 """
 
 
 def board_sql(metric: str) -> str:
     value, count = METRIC_SQL[LeaderboardMetric(metric)]
-    return _BOARD_SQL.format(value=value, count=count)
+    return _BOARD_SQL.format(value=value, count=count, user_table=User._meta.db_table)
 
 
 def leaderboard_recompute_board(*, window: str, metric: str, now: datetime, min_bets: int) -> int:
@@ -78,6 +83,7 @@ def leaderboard_recompute_board(*, window: str, metric: str, now: datetime, min_
                 "since": now - WINDOWS[LeaderboardWindow(window)],
                 "now": now,
                 "min_bets": min_bets,
+                "suspended": SUSPENDED,
             },
         )
         return cursor.rowcount

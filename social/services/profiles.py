@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from betthat.core import redis as bt_redis
 from betthat.core.errors import ApplicationError, Conflict
-from social.handles import MAX_LENGTH, handle_base_from, handle_validate
-from social.models import MAX_DELAY_SEC, Follow, Profile, StakeVisibility
+from social.handles import MAX_LENGTH, handle_base_from, handle_skeleton, handle_skeleton_sql, handle_validate
+from social.models import MAX_DELAY_SEC, Follow, HandleRelease, Profile, StakeVisibility
 from social.push import push_on_commit
 
 if TYPE_CHECKING:
@@ -22,21 +22,86 @@ BIO_MAX = 280
 _UNSET = object()
 
 
-def _free_handle(base: str) -> str:
-    taken = set(Profile.objects.filter(handle__startswith=base).values_list("handle", flat=True))
-    if base not in taken:
+class HandleUnavailable(Conflict):
+    pass
+
+
+def _handle_conflict(code: str, message: str) -> HandleUnavailable:
+    return HandleUnavailable(message, code=code, details={"handle": [message]})
+
+
+def _lock_skeleton(skeleton: str) -> None:
+    """Serialise claims of one skeleton until the transaction ends: the database cannot
+    hold a uniqueness rule for look-alikes (handles that predate it may share one)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"social.handle:{skeleton}"])
+
+
+def _cooling_since(now: datetime) -> datetime:
+    return now - timedelta(days=settings.SOCIAL_HANDLE_COOLING_DAYS)
+
+
+def handle_claim_check(*, handle: str, user_id: int, now: datetime | None = None) -> None:
+    """Refuse `handle` (valid, normalised) for `user_id` if it is in use by another
+    profile (handle_taken), looks like one in use (handle_confusable), or another account
+    gave it or a look-alike up within SOCIAL_HANDLE_COOLING_DAYS (handle_cooling). Call
+    inside the transaction that saves the handle: it locks the handle's skeleton."""
+    now = now or timezone.now()
+    skeleton = handle_skeleton(handle)
+    _lock_skeleton(skeleton)
+    same = set(
+        Profile.objects.annotate(skeleton=handle_skeleton_sql())
+        .filter(skeleton=skeleton)
+        .exclude(user_id=user_id)
+        .values_list("handle", flat=True)
+    )
+    if handle in same:
+        raise _handle_not_available()
+    if same:
+        raise _handle_conflict("handle_confusable", "This handle looks like one already in use.")
+    released = (
+        HandleRelease.objects.annotate(skeleton=handle_skeleton_sql())
+        .filter(skeleton=skeleton, released_at__gt=_cooling_since(now))
+        .exclude(user_id=user_id)
+        .order_by("-released_at")
+        .first()
+    )
+    if released is not None:
+        free_from = released.released_at + timedelta(days=settings.SOCIAL_HANDLE_COOLING_DAYS)
+        raise _handle_conflict(
+            "handle_cooling",
+            f"This handle (or one like it) was in use until recently; it is held until {free_from:%Y-%m-%d}.",
+        )
+
+
+def _free_handle(base: str, *, now: datetime) -> str:
+    """`base`, or `base` with the smallest number from 2 that makes it unlike any handle in
+    use or cooling (the numbers only lengthen the skeleton: base is trimmed of underscores
+    and leaves room for five digits)."""
+    prefix = handle_skeleton(base)
+    taken = set(
+        Profile.objects.annotate(skeleton=handle_skeleton_sql())
+        .filter(skeleton__startswith=prefix)
+        .values_list("skeleton", flat=True)
+    ) | set(
+        HandleRelease.objects.annotate(skeleton=handle_skeleton_sql())
+        .filter(skeleton__startswith=prefix, released_at__gt=_cooling_since(now))
+        .values_list("skeleton", flat=True)
+    )
+    if handle_skeleton(base) not in taken:
         return base
     for number in range(2, 100_000):
         suffix = str(number)
         candidate = f"{base[: MAX_LENGTH - len(suffix)]}{suffix}"
-        if candidate not in taken:
+        if handle_skeleton(candidate) not in taken:
             return candidate
     raise RuntimeError("no free handle")  # pragma: no cover - 100,000 namesakes
 
 
 def profile_create_for_user(*, user: User) -> Profile:
     """The user's profile, created on first call with a handle derived from the name
-    (then the email), made unique by a number. Private, stake hidden, default delay."""
+    (then the email), made unique (and unlike any handle in use or cooling) by a number.
+    Private, stake hidden, default delay."""
     existing = Profile.objects.filter(user_id=user.pk).first()
     if existing is not None:
         return existing
@@ -44,12 +109,13 @@ def profile_create_for_user(*, user: User) -> Profile:
     for _attempt in range(5):
         try:
             with transaction.atomic():
+                now = timezone.now()
+                handle = _free_handle(base, now=now)
+                handle_claim_check(handle=handle, user_id=user.pk, now=now)
                 return Profile.objects.create(
-                    user_id=user.pk,
-                    handle=_free_handle(base),
-                    live_delay_sec=settings.SOCIAL_DEFAULT_DELAY_SEC,
+                    user_id=user.pk, handle=handle, live_delay_sec=settings.SOCIAL_DEFAULT_DELAY_SEC
                 )
-        except IntegrityError:
+        except (IntegrityError, HandleUnavailable):
             existing = Profile.objects.filter(user_id=user.pk).first()
             if existing is not None:
                 return existing  # created concurrently
@@ -136,8 +202,11 @@ def profile_update(
             new_handle = handle_validate(handle)
             if new_handle != profile.handle:
                 _count_handle_question(user.pk)
-                if Profile.objects.filter(handle__iexact=new_handle).exclude(pk=profile.pk).exists():
-                    raise _handle_not_available()
+                handle_claim_check(handle=new_handle, user_id=user.pk, now=now)
+                # The old handle cools before anyone else may take it (or a look-alike).
+                HandleRelease.objects.create(
+                    handle=profile.handle, user_id=user.pk, reason="renamed", released_at=now
+                )
                 profile.handle = new_handle
                 changed.append("handle")
         if stake_visibility is not None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from betting.selectors import bet_result_for_public_record, bets_for_public_view
-from social.models import Follow, Profile, PublicBet, RecordEntry
+from social.models import Follow, Profile, PublicBet, RecordEntry, listed_q
 from social.presenters import market_text, public_bet_item
 from social.push import push_on_commit
 from social.record import GENESIS, placed_at_text, record_hash, record_line
@@ -50,9 +50,13 @@ def public_bet_from_placed_event(*, payload: dict, now: datetime | None = None) 
         # The profile row lock serialises one bettor's publications: the record's
         # sequence has no gaps and a bet is published once.
         profile = Profile.objects.select_for_update().filter(user_id=user_id).first()
+        # The profile's own setting decides publication (a bet placed while public and
+        # relayed after a suspension stays in the record, shown again on a restore); who
+        # may see it is decided at every read (`listed_q`).
         if (
             profile is None
-            or not profile.is_visible_to_others
+            or not profile.is_public
+            or profile.is_hidden
             or profile.public_since is None
             or placed_at < profile.public_since
         ):
@@ -138,11 +142,23 @@ def public_bet_from_result_event(*, payload: dict) -> PublicBet | None:
         if facts is None:
             return None
         public_bet.status = facts["status"]
-        public_bet.result = facts["result"]
+        # The stake-free result and units (a parlay's own result is named from its rounded
+        # payout, so at a few cents it can depend on the stake).
+        public_bet.result = facts["public_result"]
+        public_bet.profit_units = facts["profit_units"]
         public_bet.net_profit_minor = facts["net_profit_minor"]
         public_bet.clv_percent = facts["clv_percent"]
         public_bet.settled_at = facts["settled_at"] or facts["cancelled_at"]
-        public_bet.save(update_fields=["status", "result", "net_profit_minor", "clv_percent", "settled_at"])
+        public_bet.save(
+            update_fields=[
+                "status",
+                "result",
+                "profit_units",
+                "net_profit_minor",
+                "clv_percent",
+                "settled_at",
+            ]
+        )
         if public_bet.released_at is not None:
             _push_items([public_bet], frame="feed.update")
     return public_bet
@@ -172,8 +188,7 @@ def public_bets_release(
 def _push_items(public_bets: list[PublicBet], *, frame: str) -> None:
     profiles = {
         p.user_id: p
-        for p in Profile.objects.filter(user_id__in={pb.user_id for pb in public_bets})
-        if p.is_visible_to_others
+        for p in Profile.objects.filter(listed_q(), user_id__in={pb.user_id for pb in public_bets})
     }
     visible = [pb for pb in public_bets if pb.user_id in profiles]
     if not visible:

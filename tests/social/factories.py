@@ -17,6 +17,15 @@ from tests.betting.helpers import leg, place
 from tests.factories import UserFactory
 from tests.wallet.factories import fund_user
 
+# Profit per unit staked at the price these rows use (2.0), by result.
+UNITS_AT_EVENS = {
+    "win": Decimal(1),
+    "loss": Decimal(-1),
+    "push": Decimal(0),
+    "void": Decimal(0),
+    "half_win": Decimal("0.5"),
+    "half_loss": Decimal("-0.5"),
+}
 HIDDEN_STAKE = 98_765  # 987.65: digits that appear nowhere else in a page or frame
 
 
@@ -103,6 +112,7 @@ def settled_public_bet(
         result=result,
         stake_minor=stake,
         net_profit_minor=profit,
+        profit_units=UNITS_AT_EVENS[result],
         clv_percent=None if clv is None else Decimal(clv),
         sport_key=game.event.sport.key,
         settled_at=settled_at,

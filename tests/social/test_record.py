@@ -121,3 +121,50 @@ def test_the_documented_snippet_verifies_the_served_chain(chain):
     broken["entries"][0]["price"] = "3.000000"
     with pytest.raises(ValueError, match="line 1"):
         namespace["verify"](broken)
+
+
+def _snippet() -> dict:
+    code = re.search(r"```python\n(# verify_record\.py.*?)```", DOCS.read_text(), re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code.split("if __name__")[0], "verify_record.py", "exec"), namespace)
+    return namespace
+
+
+def test_the_record_is_served_in_pages_that_chain_and_the_snippet_follows_them(chain):
+    _alice, bets, whole = chain
+    client = APIClient()
+    first = client.get("/api/v1/profiles/rec_alice/record/?limit=2").json()
+    assert [e["sequence"] for e in first["entries"]] == [1, 2]
+    assert (first["count"], first["head"], first["next_after"]) == (3, whole["head"], 2)
+    assert first["next"] == "http://testserver/api/v1/profiles/rec_alice/record/?after=2&limit=2"
+    second = client.get(first["next"]).json()
+    assert [e["sequence"] for e in second["entries"]] == [3]
+    assert (second["next_after"], second["next"], second["head"]) == (None, None, whole["head"])
+    # a page's first line links to the previous page's last hash
+    assert second["entries"][0]["previous_hash"] == first["entries"][-1]["hash"]
+    verify = _snippet()["verify"]
+    assert verify([first, second]) == whole["head"]
+    with pytest.raises(ValueError, match="line 1"):
+        verify([second, first])  # out of order
+    with pytest.raises(ValueError, match="before its head"):
+        verify([first])  # stopped early
+    # a verifier who kept line 2's hash checks only what is new
+    newer = client.get("/api/v1/profiles/rec_alice/record/?after=2").json()["entries"]
+    assert [e["bet_id"] for e in newer] == [bets[2].pk]
+    assert newer[0]["previous_hash"] == first["entries"][1]["hash"]
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "after=-1", "after=two", "limit=x"])
+def test_bad_record_page_parameters_are_a_400(chain, query):
+    response = APIClient().get(f"/api/v1/profiles/rec_alice/record/?{query}")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
+
+
+def test_after_never_reaches_past_the_visible_prefix():
+    bea = bettor(handle="rec_skip", delay=3600)
+    game = make_game()
+    place_and_relay(bea, game)  # line 1: an hour away
+    services.profile_update(user=bea, live_delay_sec=0)
+    place_and_relay(bea, game, alias="over")  # line 2: visible at once
+    body = APIClient().get("/api/v1/profiles/rec_skip/record/?after=1").json()
+    assert (body["entries"], body["count"], body["head"], body["next"]) == ([], 0, None, None)
