@@ -262,6 +262,12 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bet-That] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Bet-That"
+# Security (auth): sensitive steps need the password (or a two-factor code) confirmed within
+# this many seconds: email add / make primary / remove (allauth), two-factor changes (allauth.mfa),
+# and ours through betthat/users/reauth.py (API tokens, withdrawals).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT_SECONDS", default=300)
 # Security (auth): client addresses. Forwarded headers are trusted only from this many proxies
 # of our own in front of the app (0: the socket address, whatever X-Forwarded-For says); DRF's
 # throttles (NUM_PROXIES below) and allauth's rate limits read the same number.
