@@ -273,7 +273,10 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT_SEC
 # throttles (NUM_PROXIES below) and allauth's rate limits read the same number.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
-ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") or None
+TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="")
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+# Both are read through one function, betthat.core.client_ip.client_ip: allauth (the adapter),
+# the API's throttles, /metrics and /readyz, and the geo check all see the same address.
 # API tokens expire after this long (a new one comes from POST /api/v1/auth/token/).
 API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=30))
 # --- Performance: API token -> user cached in Redis (betthat/users/token_cache.py) ---
@@ -479,6 +482,9 @@ WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS",
 KYC_CHECK = env("KYC_CHECK", default="betthat.users.compliance.allow_kyc")
 GEO_CHECK = env("GEO_CHECK", default="betthat.users.compliance.allow_geo")
 GEO_DENY_LIST = env.list("GEO_DENY_LIST", default=[])
+# The default geo hook's address-to-region table ({"203.0.113.0/24": "XX"}); a real deployment
+# points GEO_CHECK at its GeoIP provider instead. The region never comes from the client.
+GEO_IP_REGIONS = env.dict("GEO_IP_REGIONS", default={})
 
 DEFAULT_CURRENCY = "USD"
 CURRENCIES = ("USD", "EUR", "GBP")
