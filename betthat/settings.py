@@ -285,6 +285,9 @@ API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=3
 API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=300)
 # A signed-in browser idle for this long is signed out on its next request.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30))
+# Open websockets re-check their session (expired, deleted) at least this often, besides at
+# its idle deadline, on every frame they receive, and when it ends (betthat/users/sockets.py).
+SOCKET_SESSION_RECHECK_SECONDS = env.int("SOCKET_SESSION_RECHECK_SECONDS", default=300)
 # Examples per API operation in tests/core/test_schemathesis.py (CI may raise it).
 SCHEMATHESIS_EXAMPLES = env.int("SCHEMATHESIS_EXAMPLES", default=10)
 LOGIN_REDIRECT_URL = "/"
