@@ -4,7 +4,6 @@ the real Redis channel layer and the project's ASGI application."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from importlib import import_module
 
 import pytest
