@@ -477,6 +477,10 @@ SANDBOX_ALLOWED_WITHOUT_DEBUG = env.bool("SANDBOX_ALLOWED_WITHOUT_DEBUG", defaul
 WALLET_WEBHOOK_MAX_BYTES = env.int("WALLET_WEBHOOK_MAX_BYTES", default=64 * 1024)
 # A staff adjustment above this many minor units needs a second staff member's approval.
 WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = env.int("WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR", default=50_000)
+# What one staff member grants, and what one account receives, without a second approver
+# (adjustments booked at once, manual settlement winnings) counts over this many rolling hours
+# against the same threshold (wallet/services/staff_grants.py).
+WALLET_STAFF_GRANT_WINDOW_HOURS = env.int("WALLET_STAFF_GRANT_WINDOW_HOURS", default=24)
 # A withdrawal whose provider call failed ambiguously is resubmitted (same idempotency key)
 # by a periodic task, at most this many times, before staff are left to look at it.
 WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS", default=10)
