@@ -74,8 +74,8 @@ def _hash_matches(session_hash: Any, user: User) -> bool:
         return False
     if constant_time_compare(session_hash, user.get_session_auth_hash()):
         return True
-    fallbacks = getattr(user, "get_session_auth_fallback_hash", None)
-    return bool(fallbacks) and any(constant_time_compare(session_hash, h) for h in fallbacks())
+    # Sessions signed with a key of SECRET_KEY_FALLBACKS stay valid, as in django.contrib.auth.
+    return any(constant_time_compare(session_hash, h) for h in user.get_session_auth_fallback_hash())
 
 
 def socket_session_check(*, session_key: str | None, user_id: int | None) -> SocketSession | None:
