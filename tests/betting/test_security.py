@@ -457,3 +457,34 @@ def test_small_manual_wins_count_in_the_rolling_totals_with_adjustments(funded_u
     # A loss pays nothing and needs nobody.
     lost = place(other, leg(game.o("home_ml")), stake=500)
     assert bet_settle(bet_id=lost.pk, result="loss", staff=staff, reason="lost").status == "settled"
+
+
+def test_the_admin_queues_a_big_manual_win_and_a_colleague_approves_it(funded_user, game, settings):
+    from django.test import Client
+
+    from betting.models import ManualSettlement
+
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    bet = place(funded_user, leg(game.o("home_ml")), stake=1_000)
+    first, second = _settler("view_bet"), _settler("view_bet")
+    browsers = {}
+    for member in (first, second):
+        browsers[member.pk] = Client()
+        browsers[member.pk].force_login(member)
+    asked = browsers[first.pk].post(
+        f"/admin/betting/bet/{bet.pk}/settle/", {"result": "win", "reason": "Graded"}
+    )
+    assert asked.status_code == 302 and asked["Location"] == "/admin/betting/manualsettlement/"
+    waiting = ManualSettlement.objects.get(bet=bet)
+    changelist = "/admin/betting/manualsettlement/"
+    assert browsers[first.pk].get(changelist).status_code == 200
+    browsers[first.pk].post(changelist, {"action": "approve", "_selected_action": [waiting.pk]})
+    assert (Bet.objects.get(pk=bet.pk).status, ManualSettlement.objects.get(pk=waiting.pk).status) == (
+        "pending",
+        "pending",
+    )
+    browsers[second.pk].post(changelist, {"action": "approve", "_selected_action": [waiting.pk]})
+    assert (Bet.objects.get(pk=bet.pk).result, ManualSettlement.objects.get(pk=waiting.pk).status) == (
+        "win",
+        "approved",
+    )
