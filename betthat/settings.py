@@ -277,12 +277,21 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key", "signup": "20/m/ip"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Bet-That] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Bet-That"
+# Security (auth): sensitive steps need the password (or a two-factor code) confirmed within
+# this many seconds: email add / make primary / remove (allauth), two-factor changes (allauth.mfa),
+# and ours through betthat/users/reauth.py (API tokens, withdrawals).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT_SECONDS", default=300)
 # Security (auth): client addresses. Forwarded headers are trusted only from this many proxies
 # of our own in front of the app (0: the socket address, whatever X-Forwarded-For says); DRF's
 # throttles (NUM_PROXIES below) and allauth's rate limits read the same number.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
-ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="") or None
+TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="")
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+# Both are read through one function, betthat.core.client_ip.client_ip: allauth (the adapter),
+# the API's throttles, /metrics and /readyz, and the geo check all see the same address.
 # API tokens expire after this long (a new one comes from POST /api/v1/auth/token/).
 API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=30))
 # --- Performance: API token -> user cached in Redis (betthat/users/token_cache.py) ---
@@ -291,6 +300,9 @@ API_TOKEN_LIFETIME = timedelta(days=env.int("API_TOKEN_LIFETIME_DAYS", default=3
 API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=300)
 # A signed-in browser idle for this long is signed out on its next request.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30))
+# Open websockets re-check their session (expired, deleted) at least this often, besides at
+# its idle deadline, on every frame they receive, and when it ends (betthat/users/sockets.py).
+SOCKET_SESSION_RECHECK_SECONDS = env.int("SOCKET_SESSION_RECHECK_SECONDS", default=300)
 # Examples per API operation in tests/core/test_schemathesis.py (CI may raise it).
 SCHEMATHESIS_EXAMPLES = env.int("SCHEMATHESIS_EXAMPLES", default=10)
 LOGIN_REDIRECT_URL = "/"
@@ -489,6 +501,10 @@ SANDBOX_ALLOWED_WITHOUT_DEBUG = env.bool("SANDBOX_ALLOWED_WITHOUT_DEBUG", defaul
 WALLET_WEBHOOK_MAX_BYTES = env.int("WALLET_WEBHOOK_MAX_BYTES", default=64 * 1024)
 # A staff adjustment above this many minor units needs a second staff member's approval.
 WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = env.int("WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR", default=50_000)
+# What one staff member grants, and what one account receives, without a second approver
+# (adjustments booked at once, manual settlement winnings) counts over this many rolling hours
+# against the same threshold (wallet/services/staff_grants.py).
+WALLET_STAFF_GRANT_WINDOW_HOURS = env.int("WALLET_STAFF_GRANT_WINDOW_HOURS", default=24)
 # A withdrawal whose provider call failed ambiguously is resubmitted (same idempotency key)
 # by a periodic task, at most this many times, before staff are left to look at it.
 WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS", default=10)
@@ -497,6 +513,9 @@ WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS",
 KYC_CHECK = env("KYC_CHECK", default="betthat.users.compliance.allow_kyc")
 GEO_CHECK = env("GEO_CHECK", default="betthat.users.compliance.allow_geo")
 GEO_DENY_LIST = env.list("GEO_DENY_LIST", default=[])
+# The default geo hook's address-to-region table ({"203.0.113.0/24": "XX"}); a real deployment
+# points GEO_CHECK at its GeoIP provider instead. The region never comes from the client.
+GEO_IP_REGIONS = env.dict("GEO_IP_REGIONS", default={})
 
 DEFAULT_CURRENCY = "USD"
 CURRENCIES = ("USD", "EUR", "GBP")

@@ -4,6 +4,7 @@ services), and the exposure per event and market from the Redis aggregates."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -14,8 +15,14 @@ from django.utils.html import format_html
 from betthat.core.errors import ApplicationError
 from betthat.core.formatting import format_money, format_percent
 from betting import exposure
-from betting.models import Bet, BetLeg, LimitChange, SameGameQuote
-from betting.services import bet_settle, bet_void, exposure_rebuild_by_staff
+from betting.models import Bet, BetLeg, LimitChange, ManualSettlement, SameGameQuote
+from betting.services import (
+    bet_settle,
+    bet_void,
+    exposure_rebuild_by_staff,
+    manual_settlement_approve,
+    manual_settlement_reject,
+)
 from edges.models import Event, Market
 
 
@@ -150,12 +157,21 @@ class BetAdmin(admin.ModelAdmin):
                 if form.cleaned_data["result"] == Bet.Result.VOID:
                     bet_void(bet_id=bet.pk, staff=request.user, reason=form.cleaned_data["reason"])
                 else:
-                    bet_settle(
+                    settled = bet_settle(
                         bet_id=bet.pk,
                         result=form.cleaned_data["result"],
                         staff=request.user,
                         reason=form.cleaned_data["reason"],
                     )
+                    if settled.status == Bet.Status.PENDING:
+                        messages.warning(
+                            request,
+                            f"Bet #{bet.pk}: the winnings need a second staff member's approval "
+                            "(their size, or your or this account's staff grants of the last "
+                            f"{settings.WALLET_STAFF_GRANT_WINDOW_HOURS} hours). It waits under "
+                            "Manual settlements.",
+                        )
+                        return redirect("admin:betting_manualsettlement_changelist")
             except ApplicationError as error:
                 messages.error(request, error.message)
             else:
@@ -238,3 +254,63 @@ class LimitChangeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ManualSettlement)
+class ManualSettlementAdmin(admin.ModelAdmin):
+    """Manual settlements whose winnings wait for a second staff member (betting.settle_bet)."""
+
+    list_display = (
+        "id",
+        "bet",
+        "result",
+        "winnings",
+        "approval_reason",
+        "status",
+        "requested_by",
+        "decided_by",
+        "created_at",
+    )
+    list_filter = ("status", "approval_reason")
+    list_select_related = ("bet", "requested_by", "decided_by")
+    readonly_fields = [f.name for f in ManualSettlement._meta.fields]
+    actions = ["approve", "reject"]
+
+    @admin.display(description="winnings", ordering="winnings_minor")
+    def winnings(self, request_row):
+        return format_money(request_row.winnings_minor, request_row.bet.currency)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # requested from the bet's settle page, through the service
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.has_perm("betting.settle_bet") or super().has_view_permission(request, obj))
+
+    def has_settle_permission(self, request):
+        return bool(request.user.has_perm("betting.settle_bet"))
+
+    def _decide(self, request, queryset, decide, verb: str) -> None:
+        done = 0
+        for row in queryset.order_by("pk"):
+            try:
+                decide(settlement_id=row.pk, staff=request.user)
+            except ApplicationError as error:
+                self.message_user(request, f"Manual settlement #{row.pk}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} manual settlement(s) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Approve and settle (second staff member)", permissions=["settle"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, manual_settlement_approve, "approved and settled")
+
+    @admin.action(description="Reject (the bet stays pending)", permissions=["settle"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, manual_settlement_reject, "rejected")

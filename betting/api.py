@@ -14,6 +14,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from betthat.core.client_ip import client_ip
 from betthat.core.errors import ApplicationError
 from betthat.core.renderers import CsvExportApiView
 from betthat.core.schema import paginated
@@ -150,9 +151,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     required=True,
     description="A unique key per intended bet; a retry with the same key replays the first response.",
 )
-GEO_REGION = OpenApiParameter(
-    "X-Geo-Region", str, OpenApiParameter.HEADER, required=False, description="Region for the geo check."
-)
 
 
 class BetListPlaceApi(APIView):
@@ -202,7 +200,7 @@ class BetListPlaceApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses={201: BetOutputSerializer},
-        parameters=[IDEMPOTENCY_KEY, GEO_REGION],
+        parameters=[IDEMPOTENCY_KEY],
         description="Place a straight bet or a parlay. Errors: price_changed, stale_price, market_closed, "
         "limit_exceeded, max_payout_exceeded, max_price_exceeded, insufficient_funds, self_excluded, "
         "verification_required, kyc_required, geo_blocked, invalid_parlay, sgp_not_offered, "
@@ -235,7 +233,7 @@ class BetListPlaceApi(APIView):
                 accept_price_change=values["accept_price_change"],
                 edge_id=values["edge_id"],
                 idempotency_key=key,
-                region=request.headers.get("X-Geo-Region", ""),
+                client_ip=client_ip(request),
             )
         except ApplicationError:
             replay = _replay(request.user, key, legs=legs, stake_minor=stake_minor, currency=currency)

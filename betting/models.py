@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -259,3 +259,45 @@ class LimitChange(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.applied_at is None and self.cancelled_at is None
+
+
+class ManualSettlement(models.Model):
+    """A staff settlement by hand that pays winnings needing a second approver: above
+    WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR on their own, or past the requester's or the
+    account's rolling total of grants without one (wallet/services/staff_grants.py). The bet
+    stays pending until a different staff member with `betting.settle_bet` approves (the
+    settlement is booked) or rejects it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a second approval"
+        APPROVED = "approved", "Approved and booked"
+        REJECTED = "rejected", "Rejected"
+
+    bet = models.ForeignKey(Bet, on_delete=models.PROTECT, related_name="manual_settlements")
+    result = models.CharField(max_length=12)
+    reason = models.TextField()
+    # The winnings (payout less stake) the requested result pays, in the bet's currency.
+    winnings_minor = models.BigIntegerField()
+    approval_reason = models.CharField(max_length=20)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bet"], condition=Q(status="pending"), name="manual_settlement_one_pending_per_bet"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="manual_settlement_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Manual settlement #{self.pk} of bet {self.bet_id}: {self.result} ({self.status})"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.users.models import User
 from betting import grading
-from betting.models import Bet, BetLeg, LimitChange
+from betting.models import Bet, BetLeg, LimitChange, ManualSettlement
 from betting.services.limits import limit_headroom, user_zone
 from betting.statistics import BetRow, bet_statistics
 from edges import pricing
@@ -353,4 +353,13 @@ def units_chart(*, cumulative_units: list[Decimal]):
 
     return charts.line_chart(
         [float(units) for units in cumulative_units], label=lambda value: f"{value:+.2f}u"
+    )
+
+
+def manual_settlement_pending_id(*, bet_id: int) -> int | None:
+    """The manual settlement of this bet waiting for a second staff member, if any."""
+    return (
+        ManualSettlement.objects.filter(bet_id=bet_id, status=ManualSettlement.Status.PENDING)
+        .values_list("pk", flat=True)
+        .first()
     )

@@ -33,6 +33,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from betthat.core.errors import ApplicationError
+from betthat.users.sockets import SessionBoundConsumerMixin
 from chat import cards, presence, realtime, selectors, services
 from chat.models import Room
 from chat.serializers import message_frame, message_frames, presence_summary
@@ -44,7 +45,7 @@ _announcements: set[asyncio.Task[None]] = set()  # keeps the pending announcemen
 TYPING_EVERY = 3.0
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
     room: Room
 
     async def connect(self) -> None:

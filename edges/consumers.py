@@ -40,6 +40,7 @@ from django.conf import settings
 
 from betthat.core import redis as bt_redis
 from betthat.core.channel_layer import cancellation_requested
+from betthat.users.sockets import SessionBoundConsumerMixin
 from edges import realtime, selectors
 from edges.forms import EdgeFilterForm
 from edges.models import Event
@@ -51,7 +52,7 @@ SEEN_MAX = 20_000
 logger = logging.getLogger(__name__)
 
 
-class OddsConsumer(AsyncJsonWebsocketConsumer):
+class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from betthat.users.sockets import SessionBoundConsumerMixin
 from social.push import feed_group
 
 
-class FeedConsumer(AsyncJsonWebsocketConsumer):
+class FeedConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

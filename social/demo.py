@@ -18,7 +18,8 @@ from django.conf import settings
 
 from betthat.core.errors import ApplicationError
 from betthat.core.outbox import relay_outbox
-from betting.services import LegRequest, bet_place, bet_settle
+from betting.selectors import manual_settlement_pending_id
+from betting.services import LegRequest, bet_place, bet_settle, manual_settlement_approve
 from edges.selectors import event_list, event_markets_board
 from social import services
 from social.models import PublicBet
@@ -68,7 +69,11 @@ def _place(user, prices, index: int, key: str):
 
 
 def seed(*, users, stdout) -> None:
-    staff = next((u for u in users if u.is_staff), None)
+    staff_members = [u for u in users if u.is_staff]
+    staff = staff_members[0] if staff_members else None
+    # Winnings past the staff-grant threshold wait for a second staff member (betting's staff
+    # services): the demo's reviewer approves them, as a colleague would.
+    approver = staff_members[1] if len(staff_members) > 1 else None
     bettors = [u for u in users if not u.is_staff][: len(PLANS)]
     if staff is None or not bettors:
         stdout.write("social: no demo bettors")
@@ -86,7 +91,12 @@ def seed(*, users, stdout) -> None:
                 if bet is None or bet.status != "pending":
                     continue
                 relay_outbox()  # publish it (PublicBet and record line) as the worker would
-                bet_settle(bet_id=bet.pk, result=results[index % 10], staff=staff, reason="demo history")
+                bet = bet_settle(
+                    bet_id=bet.pk, result=results[index % 10], staff=staff, reason="demo history"
+                )
+                waiting = manual_settlement_pending_id(bet_id=bet.pk) if bet.status == "pending" else None
+                if waiting is not None and approver is not None:
+                    manual_settlement_approve(settlement_id=waiting, staff=approver)
                 placed += 1
                 settled += 1
             relay_outbox()

@@ -158,10 +158,17 @@ class AccountAdmin(ReadOnlyAdminMixin, ModelAdmin):
                         messages.SUCCESS,
                     )
                     return redirect("admin:wallet_transaction_change", adjustment.transaction_id)
+                threshold = format_minor(settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR)
+                why = {
+                    "amount": f"is above {threshold}",
+                    "staff_total": f"would take your grants of the last "
+                    f"{settings.WALLET_STAFF_GRANT_WINDOW_HOURS} hours above {threshold}",
+                    "account_total": f"would take this account's staff grants of the last "
+                    f"{settings.WALLET_STAFF_GRANT_WINDOW_HOURS} hours above {threshold}",
+                }.get(adjustment.approval_reason, f"is above {threshold}")
                 self.message_user(
                     request,
-                    f"Adjustment #{adjustment.pk} is above {format_minor(settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR)} "
-                    "and waits for a second staff member's approval.",
+                    f"Adjustment #{adjustment.pk} {why} and waits for a second staff member's approval.",
                     messages.WARNING,
                 )
                 return redirect("admin:wallet_adjustment_changelist")
@@ -199,11 +206,12 @@ class AdjustmentAdmin(ModelAdmin):
         "signed_amount",
         "currency",
         "status",
+        "approval_reason",
         "requested_by",
         "decided_by",
         "created_at",
     )
-    list_filter = ("status", "currency")
+    list_filter = ("status", "currency", "approval_reason")
     search_fields = ("user__email", "requested_by__email", "reason")
     list_select_related = ("user", "requested_by", "decided_by")
     readonly_fields = [f.name for f in Adjustment._meta.fields]

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.decorators import reauthentication_required
-from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from betthat.core.authentication import IsActiveUser
 from betthat.core.errors import ApplicationError
 from betthat.core.renderers import CsvExportApiView
 from betthat.core.schema import cursor_paginated
 from betthat.core.serializers import minor_to_decimal
 from betthat.users.http import current_user
+from betthat.users.reauth import RecentlyAuthenticated
 from wallet import exports, selectors, services
 from wallet.idempotency import idempotent_response
 from wallet.models import DepositLimit, LedgerEntry, Payment, Transaction
@@ -211,30 +210,15 @@ class DepositCreateApi(APIView):
         return idempotent_response(request, scope="wallet.deposit", handler=handler, calls_provider=True)
 
 
-def _require_recent_reauthentication(request: Request) -> None:
-    """A browser session (not a token, which was issued against the password and MFA) must
-    have re-authenticated recently before money leaves: 403 `reauthentication_required`."""
-    if not isinstance(request.successful_authenticator, SessionAuthentication):
-        return
-    try:
-        reauthentication_required(lambda _request: None)(request._request)
-    except ReauthenticationRequired:
-        raise ApplicationError(
-            "Confirm your password (or authenticator code) before withdrawing.",
-            code="reauthentication_required",
-            status=403,
-            details={"reauthenticate_url": reverse("account_reauthenticate")},
-        ) from None
-
-
 class WithdrawalCreateApi(APIView):
     """Withdraw: the amount is held at once and paid out on the provider's answer. A browser
-    session must have re-authenticated within the last few minutes."""
+    session must have re-authenticated within the last few minutes; a token must have been made
+    with the password at POST /api/v1/auth/token/ (betthat/users/reauth.py)."""
+
+    permission_classes = [IsActiveUser, RecentlyAuthenticated]
 
     @extend_schema(request=MoneyInputSerializer, responses={201: PaymentOutputSerializer})
     def post(self, request: Request) -> Response:
-        _require_recent_reauthentication(request)
-
         def handler() -> Response:
             data = MoneyInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)

@@ -350,6 +350,9 @@ class Adjustment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Why it waits for a second staff member (wallet.services.staff_grants.ApprovalReason):
+    # its own size, or the rolling total of the requester or of the account. "" when booked at once.
+    approval_reason = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
@@ -372,3 +375,37 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"Adjustment #{self.pk} {self.amount_minor} {self.currency} ({self.status})"
+
+
+class StaffGrant(models.Model):
+    """Money a staff member moved to a user's cash *without* a second approver: an adjustment
+    booked at once, or a manual bet settlement's winnings. The rolling per-staff and
+    per-account totals of these rows decide when the next one needs a second approver
+    (wallet.services.staff_grants). Written in the transaction that moves the money."""
+
+    class Kind(models.TextChoices):
+        ADJUSTMENT = "adjustment", "Staff adjustment"
+        SETTLEMENT = "settlement", "Manual bet settlement"
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    # The size of the grant (the absolute value of an adjustment, the winnings of a bet).
+    amount_minor = models.BigIntegerField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    reference = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["staff", "created_at"], name="wallet_grant_staff_at"),
+            models.Index(fields=["user", "created_at"], name="wallet_grant_user_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_staff_grant_positive"),
+            models.CheckConstraint(condition=~Q(user=F("staff")), name="wallet_staff_grant_not_own"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount_minor} {self.currency} by {self.staff_id} to {self.user_id}"

@@ -13,6 +13,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from betthat.core.money import convert_minor
 from wallet.models import Account, DepositLimit, LedgerEntry, Payment, Transaction
 
 if TYPE_CHECKING:
@@ -140,17 +141,23 @@ def effective_limit(limit: DepositLimit, *, now: datetime | None = None) -> int 
 
 
 def deposits_in_window_minor(*, user: User, currency: str, days: int, now: datetime | None = None) -> int:
-    """Deposits started (and not failed) in the rolling window: pending ones count, so a user
-    cannot open many checkouts at once to get around a limit."""
+    """Deposits started (and not failed) in the rolling window, in every currency, counted in
+    `currency` at the fixed rates betting's limits use (betthat.core.money.convert_minor,
+    rounded up so a conversion never makes room). Pending ones count, so a user cannot open
+    many checkouts at once to get around a limit."""
     now = now or timezone.now()
-    total = Payment.objects.filter(
-        user_id=user.pk,
-        currency=currency,
-        direction=Payment.Direction.DEPOSIT,
-        created_at__gt=now - timedelta(days=days),
-        status__in=[Payment.Status.PENDING, Payment.Status.PROCESSING, Payment.Status.SUCCEEDED],
-    ).aggregate(total=Sum("amount_minor"))["total"]
-    return int(total or 0)
+    per_currency = (
+        Payment.objects.filter(
+            user_id=user.pk,
+            direction=Payment.Direction.DEPOSIT,
+            created_at__gt=now - timedelta(days=days),
+            status__in=[Payment.Status.PENDING, Payment.Status.PROCESSING, Payment.Status.SUCCEEDED],
+        )
+        .order_by()
+        .values_list("currency")
+        .annotate(total=Sum("amount_minor"))
+    )
+    return sum(convert_minor(int(total), paid_in, currency, round_up=True) for paid_in, total in per_currency)
 
 
 def deposit_limits_for_user(*, user: User, currency: str = "USD") -> list[LimitView]:

@@ -7,9 +7,8 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
-from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from betthat.core.errors import ApplicationError, error_body
 from betthat.users.http import current_user
+from betthat.users.reauth import reauthentication_required
 from wallet import exports, selectors, services
 from wallet.charts import balance_chart_svg
 from wallet.models import DepositLimit, Payment, Transaction
@@ -208,9 +208,8 @@ def export(request: HttpRequest) -> HttpResponseBase:
     return response
 
 
-withdraw: Callable[[HttpRequest], HttpResponse] = login_required(
-    require_POST(cast(Callable[[HttpRequest], HttpResponse], reauthentication_required(_withdraw)))
-)
+# Signed in, then a recent password (or code) confirmation: betthat/users/reauth.py.
+withdraw: Callable[[HttpRequest], HttpResponse] = reauthentication_required(require_POST(_withdraw))
 
 
 class LimitForm(forms.Form):

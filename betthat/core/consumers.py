@@ -3,9 +3,10 @@ from __future__ import annotations
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from betthat.core.realtime import user_group
+from betthat.users.sockets import SessionBoundConsumerMixin
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
     """/ws/notifications/: one socket per tab, joined to the user's own group only."""
 
     async def connect(self):

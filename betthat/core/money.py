@@ -8,9 +8,12 @@ module multiplies or divides by 100 by hand.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import moneyed
+from django.conf import settings
+
+from betthat.core.errors import ApplicationError
 
 
 def minor_exponent(currency: str) -> int:
@@ -39,3 +42,24 @@ def scale_minor(amount_minor: int, places: int) -> Decimal:
     """Minor units to a `Decimal` with `places` decimals, exactly (1234, 2 -> 12.34), for the
     callers that know the places rather than the currency."""
     return Decimal(amount_minor).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+
+
+def fx_rate(currency: str) -> Decimal:
+    """The value of one unit of `currency` in the common unit of settings.BETTING_FX_RATES
+    (fixed rates: a limit must not move with the market). Betting limits and deposit limits
+    both count every currency through this; a currency without a rate is a 400."""
+    try:
+        return Decimal(str(settings.BETTING_FX_RATES[currency]))
+    except KeyError as error:
+        raise ApplicationError(
+            f"No conversion rate for {currency}.", code="validation_error", details={"currency": currency}
+        ) from error
+
+
+def convert_minor(amount_minor: int, source: str, target: str, *, round_up: bool) -> int:
+    """`amount_minor` of `source` in `target` at the configured rates: amounts counted against
+    a limit round up and limits round down, so a conversion never gives room the limit does not."""
+    if source == target or amount_minor == 0:
+        return amount_minor
+    value = Decimal(amount_minor) * fx_rate(source) / fx_rate(target)
+    return int(value.to_integral_value(ROUND_CEILING if round_up else ROUND_FLOOR))

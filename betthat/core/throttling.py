@@ -20,6 +20,8 @@ from typing import Any
 
 from rest_framework import throttling
 
+from betthat.core.client_ip import client_ip
+
 
 class SlidingWindowThrottle(throttling.SimpleRateThrottle):
     """DRF's `SimpleRateThrottle` with the sliding log in a Redis sorted set. The DRF
@@ -30,6 +32,10 @@ class SlidingWindowThrottle(throttling.SimpleRateThrottle):
     duration: int
     _held: int
     _oldest: float | None
+
+    def get_ident(self, request: Any) -> str:
+        """The client's address as allauth and /metrics see it (betthat.core.client_ip)."""
+        return client_ip(request)
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:

@@ -2,7 +2,8 @@
 
 /healthz  the process answers (no database, no Redis): for liveness probes.
 /readyz   the database, Redis and migrations: for load balancers and readiness probes;
-          503 in the error shape while any is not ready.
+          503 in the error shape while any is not ready. Which check failed, and why, only
+          to /metrics' scrapers (and the log).
 /metrics  Prometheus text format; open with DEBUG, else from METRICS_ALLOWED_IPS or with
           `Authorization: Bearer <METRICS_BEARER_TOKEN>`.
 """
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +23,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from betthat.core.client_ip import client_ip
 from betthat.core.errors import error_body
 from betthat.ops import charts, health, metrics, selectors
 
 DASHBOARD_PERMISSION = "ops.view_dashboard"
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -36,13 +41,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready or not, for anyone (a load balancer needs no more). Which check failed and its
+    error (a database error names hosts, users and databases) go to the log, and in the body
+    only to those who may scrape /metrics (the bearer token or an allowed address). Not to a
+    staff session: reading the session needs the database this endpoint may be reporting down."""
     checks = health.readiness()
     report = {check.name: check.as_dict() for check in checks}
     failing = [check.name for check in checks if not check.ok]
+    is_operator = _metrics_allowed(request)
     if failing:
-        body = error_body("service_unavailable", f"Not ready: {', '.join(failing)}.", {"checks": report})
+        logger.warning("readyz: not ready: %s", {name: report[name] for name in failing})
+        if is_operator:
+            body = error_body("service_unavailable", f"Not ready: {', '.join(failing)}.", {"checks": report})
+        else:
+            body = error_body("service_unavailable", "Not ready.")
         return JsonResponse(body, status=503, headers={"Retry-After": str(settings.OPS_RETRY_AFTER_SECONDS)})
-    return JsonResponse({"status": "ready", "checks": report})
+    if is_operator:
+        return JsonResponse({"status": "ready", "checks": report})
+    return JsonResponse({"status": "ready"})
 
 
 def _metrics_allowed(request: HttpRequest) -> bool:
@@ -52,8 +68,9 @@ def _metrics_allowed(request: HttpRequest) -> bool:
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
         return True
-    # The socket's address: a forwarded header is the client's to write.
-    return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
+    # The same client address as the rate limits: the socket's, or the one our trusted proxy
+    # vouches for (betthat.core.client_ip); a header the client writes itself never counts.
+    return client_ip(request) in settings.METRICS_ALLOWED_IPS
 
 
 @never_cache

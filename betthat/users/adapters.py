@@ -1,5 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import PermissionDenied
 
+from betthat.core.client_ip import client_ip
 from betthat.users import services
 
 
@@ -10,3 +12,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return True
+
+    def get_client_ip(self, request):
+        """The one client-address function (rate limits of login, signup, token attempts)."""
+        address = client_ip(request)
+        if not address:
+            raise PermissionDenied("Unable to determine client IP address")
+        return address

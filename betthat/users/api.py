@@ -208,7 +208,10 @@ class TokenApi(APIView):
             )
         code = data.validated_data.get("otp") or data.validated_data.get("code") or ""
         self._check_second_factor(request, user, email, code)
-        key = services.user_token_create(user=user, name=data.validated_data.get("name", ""))
+        # Made with the password (and code) just checked: it may take sensitive steps.
+        key = services.user_token_create(
+            user=user, name=data.validated_data.get("name", ""), source=ApiToken.Source.CREDENTIALS
+        )
         token = ApiToken.objects.get(key_hash=ApiToken.hash(key))
         return Response({"token": key, "id": token.pk, "expires_at": token.expires_at})
 

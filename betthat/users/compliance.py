@@ -1,6 +1,13 @@
 """KYC and geo checks: pluggable hooks. Settings name the callables (KYC_CHECK,
 GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff.
 
+The geo check decides from the client's address (betthat.core.client_ip: the socket's, or
+the one our trusted proxy vouches for), never from a region the client sends: a header such
+as `X-Geo-Region` is the client's to write. `GEO_CHECK(user, *, client_ip) -> bool` is the
+provider hook (a GeoIP database or a vendor's API). The default, `allow_geo`, maps addresses
+to regions with `GEO_IP_REGIONS` ({network: region}) and refuses a region, network, user
+email or user id listed in `GEO_DENY_LIST`.
+
 What each verification level may do (`CAPABILITY_LEVELS`, enforced by `check_capability` in
 the services, so pages, API, admin and tasks are held to it alike; 403
 `verification_required` otherwise):
@@ -14,6 +21,7 @@ the services, so pages, API, admin and tasks are held to it alike; 403
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -29,9 +37,42 @@ def allow_kyc(user: User, *, amount_minor: int = 0) -> bool:
     return True
 
 
-def allow_geo(user: User, *, region: str = "") -> bool:
+def region_for_ip(client_ip: str) -> str:
+    """The region of `GEO_IP_REGIONS` whose network holds `client_ip` ("" if none, or if the
+    address is not an address)."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return ""
+    for network, region in settings.GEO_IP_REGIONS.items():
+        try:
+            if address in ipaddress.ip_network(network, strict=False):
+                return str(region)
+        except ValueError:
+            continue
+    return ""
+
+
+def allow_geo(user: User, *, client_ip: str = "") -> bool:
     denied = set(settings.GEO_DENY_LIST)
-    return not (denied and (region in denied or user.email in denied or str(user.pk) in denied))
+    if not denied:
+        return True
+    if user.email in denied or str(user.pk) in denied:
+        return False
+    region = region_for_ip(client_ip)
+    if region and region in denied:
+        return False
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return True
+    for entry in denied:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return False
+        except ValueError:
+            continue
+    return True
 
 
 def check_kyc(user: User, *, amount_minor: int = 0) -> None:
@@ -39,8 +80,9 @@ def check_kyc(user: User, *, amount_minor: int = 0) -> None:
         raise ApplicationError("Identity verification is required first.", code="kyc_required", status=403)
 
 
-def check_geo(user: User, *, region: str = "") -> None:
-    if not import_string(settings.GEO_CHECK)(user, region=region):
+def check_geo(user: User, *, client_ip: str) -> None:
+    """Refuse (403 `geo_blocked`) where GEO_CHECK says no for the client's address."""
+    if not import_string(settings.GEO_CHECK)(user, client_ip=client_ip):
         raise ApplicationError("Betting is not available in your location.", code="geo_blocked", status=403)
 
 

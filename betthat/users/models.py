@@ -183,7 +183,16 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
 
 class ApiToken(models.Model):
     """An API token: many per user, each named, expiring, revocable. Only a hash of the key is
-    stored; the key itself is shown once, when the token is created."""
+    stored; the key itself is shown once, when the token is created.
+
+    `source` says what proof made the token, and so what it may do (betthat/users/reauth.py):
+    a token from the token endpoint was made with the password (and the two-factor code when
+    two-factor is on) and may take sensitive steps such as withdrawing; a token made from a
+    signed-in page is no stronger than a session that has not re-authenticated, so it may not."""
+
+    class Source(models.TextChoices):
+        CREDENTIALS = "credentials", "Password (and two-factor code) at the token endpoint"
+        SESSION = "session", "Created from a signed-in page"
 
     PREFIX_LENGTH = 8
 
@@ -193,6 +202,8 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=django_timezone.now)
     expires_at = models.DateTimeField()
+    # Rows from before this field existed get SESSION: their origin is unknown, so they fail closed.
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SESSION)
 
     class Meta:
         # The name keeps "authtoken_token" so query guards that count the token lookup still find it.
@@ -214,3 +225,8 @@ class ApiToken(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= django_timezone.now()
+
+    @property
+    def may_take_sensitive_steps(self) -> bool:
+        """Made with the password (and code): may withdraw and make other sensitive changes."""
+        return self.source == self.Source.CREDENTIALS

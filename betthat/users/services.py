@@ -162,8 +162,13 @@ def user_limits_lower(
     return changes
 
 
-def user_token_create(*, user: User, name: str = "") -> str:
-    """A new API token for `user`; returns its key (only a hash of it is stored)."""
+def user_token_create(
+    *, user: User, name: str = "", source: ApiToken.Source = ApiToken.Source.SESSION
+) -> str:
+    """A new API token for `user`; returns its key (only a hash of it is stored). `source` is
+    the proof it was made with: CREDENTIALS only where the caller has just checked the password
+    (and the two-factor code); otherwise SESSION, a token that may not take sensitive steps
+    (betthat/users/reauth.py)."""
     key = ApiToken.generate_key()
     ApiToken.objects.create(
         user=user,
@@ -171,13 +176,15 @@ def user_token_create(*, user: User, name: str = "") -> str:
         prefix=key[: ApiToken.PREFIX_LENGTH],
         name=name[:100],
         expires_at=timezone.now() + settings.API_TOKEN_LIFETIME,
+        source=source,
     )
     return key
 
 
 def user_token_get_or_create(*, user: User) -> str:
-    """Kept for callers that want "a token for this user": keys are not stored, so a new one."""
-    return user_token_create(user=user)
+    """A token for scripts that hold the account's credentials (benchmarks, chaos runs, tests):
+    keys are not stored, so a new one, made as if by the token endpoint."""
+    return user_token_create(user=user, source=ApiToken.Source.CREDENTIALS)
 
 
 def _tokens_delete(tokens: QuerySet[ApiToken]) -> int:

@@ -11,6 +11,8 @@ from betthat.core.errors import NotFound
 from betthat.users import selectors, services
 from betthat.users.forms import AccountSettingsForm, TokenCreateForm
 from betthat.users.http import current_user
+from betthat.users.models import ApiToken
+from betthat.users.reauth import reauthentication_required
 
 NEW_TOKEN_SESSION_KEY = "users.new_token"
 
@@ -39,14 +41,18 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@reauthentication_required
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
+    """A token made here cannot take sensitive steps (ApiToken.Source.SESSION, see reauth.py),
+    and making one at all needs a recently re-authenticated session."""
     form = TokenCreateForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The token name is too long (100 characters at most).")
         return redirect("users:settings")
-    key = services.user_token_create(user=current_user(request), name=form.cleaned_data["name"])
+    key = services.user_token_create(
+        user=current_user(request), name=form.cleaned_data["name"], source=ApiToken.Source.SESSION
+    )
     request.session[NEW_TOKEN_SESSION_KEY] = key
     messages.success(request, "Token created. Copy it now: it is not shown again.")
     return redirect("users:settings")

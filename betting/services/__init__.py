@@ -16,7 +16,13 @@ from betting.services.settlement import (
     settle_due_bets,
 )
 from betting.services.slip import LegRequest
-from betting.services.staff import bet_settle, bet_void, exposure_rebuild_by_staff
+from betting.services.staff import (
+    bet_settle,
+    bet_void,
+    exposure_rebuild_by_staff,
+    manual_settlement_approve,
+    manual_settlement_reject,
+)
 
 __all__ = [
     "LegRequest",
@@ -31,6 +37,8 @@ __all__ = [
     "exposure_rebuild_by_staff",
     "limit_changes_apply_due",
     "limit_headroom",
+    "manual_settlement_approve",
+    "manual_settlement_reject",
     "settle_batch",
     "settle_due_bets",
     "user_limits_update",

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from djmoney.money import Money
 
 from betthat.core.errors import ApplicationError
+from betthat.core.money import convert_minor
 from betthat.core.serializers import minor_to_decimal
 from betthat.users.models import User
 from betthat.users.services import user_betting_limits_set, user_self_exclusion_extend
@@ -50,25 +50,6 @@ def user_zone(user: User) -> ZoneInfo:
 def window_starts(now: datetime) -> tuple[datetime, datetime]:
     """The start of the rolling day and month windows (UTC, independent of the profile)."""
     return now - DAY_WINDOW, now - MONTH_WINDOW
-
-
-def fx_rate(currency: str) -> Decimal:
-    """The value of one unit of `currency` in the common unit of BETTING_FX_RATES."""
-    try:
-        return Decimal(str(settings.BETTING_FX_RATES[currency]))
-    except KeyError as error:
-        raise ApplicationError(
-            f"No conversion rate for {currency}.", code="validation_error", details={"currency": currency}
-        ) from error
-
-
-def convert_minor(amount_minor: int, source: str, target: str, *, round_up: bool) -> int:
-    """`amount_minor` of `source` in `target` at the configured rates: stakes round up and
-    limits round down, so a conversion never gives a bettor room the limit does not."""
-    if source == target or amount_minor == 0:
-        return amount_minor
-    value = Decimal(amount_minor) * fx_rate(source) / fx_rate(target)
-    return int(value.to_integral_value(ROUND_CEILING if round_up else ROUND_FLOOR))
 
 
 @dataclass(frozen=True)

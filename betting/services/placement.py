@@ -92,12 +92,12 @@ def _check_stake(stake_minor: int, currency: str) -> None:
         )
 
 
-def _check_bettor(user: User, *, stake_minor: int, currency: str, region: str) -> None:
+def _check_bettor(user: User, *, stake_minor: int, currency: str, client_ip: str) -> None:
     check_account(user)
     _check_stake(stake_minor, currency)
     check_capability(user, "bet")
     check_kyc(user, amount_minor=stake_minor)
-    check_geo(user, region=region)
+    check_geo(user, client_ip=client_ip)
 
 
 def _edge_snapshot(edge_id: str) -> _EdgeSnapshot | None:
@@ -271,7 +271,7 @@ def bet_place(
     accept_price_change: PricePolicy | str = "none",
     edge_id: str = "",
     idempotency_key: str = "",
-    region: str = "",
+    client_ip: str = "",
 ) -> Bet:
     """Place a straight bet (one leg) or a parlay (2 to BETTING_MAX_LEGS legs) at one book.
 
@@ -281,7 +281,9 @@ def bet_place(
     locks, in the transaction that holds the stake); no lock is held while the venue works.
     Call it outside a transaction, or the locks are held across the venue call.
     """
-    _check_bettor(user, stake_minor=stake_minor, currency=currency, region=region)
+    # The geo hook decides from the client's address (betthat.core.client_ip), never from a
+    # region the client names.
+    _check_bettor(user, stake_minor=stake_minor, currency=currency, client_ip=client_ip)
     slip = price_slip(legs=legs, policy=accept_price_change)
     check_house_caps(
         price=slip.price, potential_return_minor=grading.potential_return_minor(stake_minor, slip.price)

@@ -17,9 +17,10 @@ from django.db import IntegrityError, connection
 
 from betthat.core.db import prepared_cursor, single_statement_transaction
 from betthat.core.errors import ApplicationError
+from betthat.core.money import fx_rate
 from betthat.users.models import User
 from betting.models import Bet, BetLeg
-from betting.services.limits import Headroom, check_limits, fx_rate, limit_changes_apply_due, window_starts
+from betting.services.limits import Headroom, check_limits, limit_changes_apply_due, window_starts
 from betting.services.records import insert_row_json, rows_json
 from edges.pricing import RISK_MULTIPLIERS
 from wallet.ledger import insufficient_funds

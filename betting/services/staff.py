@@ -3,7 +3,9 @@
 Each needs its own permission (`betting.settle_bet`, `betting.void_bet`,
 `betting.rebuild_exposure`: "change bet" is not enough), checked here so every way in is
 held to it; staff never settle or void their own bets; every action goes to the audit
-store's `staff` stream (who, what, why, how much) after commit.
+store's `staff` stream (who, what, why, how much) after commit. A manual settlement whose
+winnings need a second approver (their size, or a rolling total: wallet.services.staff_grants)
+waits as a `ManualSettlement` for a different staff member.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.users.models import User
 from betting import exposure, grading
-from betting.models import Bet
+from betting.models import Bet, ManualSettlement
 from betting.services.settlement import after_settlement, apply_settlement, move_money
+from wallet.services import staff_grant_approval_reason, staff_grant_record, staff_grants_lock
 
 logger = logging.getLogger(__name__)
 
@@ -86,23 +89,61 @@ def audit_staff_action(*, action: str, staff: User, **record: Any) -> None:
 @transaction.atomic
 def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
     """Staff settle a pending bet by hand with a result for the whole bet and a reason
-    (permission `betting.settle_bet`; never one's own bet; audited)."""
+    (permission `betting.settle_bet`; never one's own bet; audited).
+
+    Winnings (payout less stake) are a staff grant: above WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR,
+    or past the requester's or the account's rolling total of grants without a second approver
+    (wallet.services.staff_grant_approval_reason), the bet is not settled: a pending
+    `ManualSettlement` waits for a different staff member (`manual_settlement_approve`) and
+    the bet is returned still pending. Otherwise it is settled at once and the winnings count
+    in those totals."""
     reason = _require_reason(reason)
-    try:
-        graded = grading.Result(result)
-    except ValueError as error:
-        raise ApplicationError(
-            "Unknown result.", code="validation_error", details={"result": result}
-        ) from error
+    graded = _result(result)
     bet = _staff_bet(bet_id, staff=staff, permission="settle_bet")
-    now = timezone.now()
-    legs = list(bet.legs.all())
     factor = grading.leg_factor(graded, bet.odds_decimal)
     settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
-    apply_settlement(bet, settlement, now=now, note=f"Settled by {staff.email}: {reason}")
-    move_money([(bet, settlement)], actor=staff)
-    bet.save()
-    after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
+    winnings = max(0, settlement.net_profit_minor(bet.stake_minor))
+    if winnings > 0:
+        staff_grants_lock(staff_id=staff.pk, user_id=bet.user_id)
+        approval_reason = staff_grant_approval_reason(
+            staff=staff, user=bet.user, amount_minor=winnings, currency=bet.currency
+        )
+        if approval_reason is not None:
+            if ManualSettlement.objects.filter(bet=bet, status=ManualSettlement.Status.PENDING).exists():
+                raise ApplicationError(
+                    "A settlement of this bet already waits for a second staff member.",
+                    code="conflict",
+                    status=409,
+                )
+            request = ManualSettlement.objects.create(
+                bet=bet,
+                result=graded.value,
+                reason=reason,
+                winnings_minor=winnings,
+                approval_reason=str(approval_reason),
+                requested_by=staff,
+            )
+            audit_staff_action(
+                action="bet.settle_requested",
+                staff=staff,
+                bet_id=bet.pk,
+                manual_settlement_id=request.pk,
+                result=graded.value,
+                reason=reason,
+                winnings_minor=winnings,
+                currency=bet.currency,
+                approval_reason=str(approval_reason),
+            )
+            return bet
+        staff_grant_record(
+            staff=staff,
+            user=bet.user,
+            amount_minor=winnings,
+            currency=bet.currency,
+            kind="settlement",  # wallet.models.StaffGrant.Kind.SETTLEMENT
+            reference=f"bet:{bet.pk}",
+        )
+    _book_manual_settlement(bet, settlement, staff=staff, reason=reason)
     audit_staff_action(
         action="bet.settle",
         staff=staff,
@@ -113,6 +154,92 @@ def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
         currency=bet.currency,
     )
     return bet
+
+
+def _result(result: str) -> grading.Result:
+    try:
+        return grading.Result(result)
+    except ValueError as error:
+        raise ApplicationError(
+            "Unknown result.", code="validation_error", details={"result": result}
+        ) from error
+
+
+def _book_manual_settlement(bet: Bet, settlement: grading.Settlement, *, staff: User, reason: str) -> None:
+    now = timezone.now()
+    legs = list(bet.legs.all())
+    apply_settlement(bet, settlement, now=now, note=f"Settled by {staff.email}: {reason}")
+    move_money([(bet, settlement)], actor=staff)
+    bet.save()
+    after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
+
+
+def _pending_manual_settlement(settlement_id: int, *, staff: User) -> ManualSettlement:
+    _require_permission(staff, "settle_bet")
+    request = ManualSettlement.objects.select_for_update().filter(pk=settlement_id).first()
+    if request is None:
+        raise NotFound("No such manual settlement.")
+    if request.status != ManualSettlement.Status.PENDING:
+        raise ApplicationError(
+            f"This settlement is already {request.status}.",
+            code="conflict",
+            status=409,
+            details={"status": request.status},
+        )
+    if staff.pk == request.requested_by_id:
+        raise ApplicationError(
+            "A second, different staff member must decide on this settlement.",
+            code="second_approver_required",
+            status=403,
+        )
+    return request
+
+
+@transaction.atomic
+def manual_settlement_approve(*, settlement_id: int, staff: User) -> Bet:
+    """Book a pending manual settlement as its second approver (`betting.settle_bet`, not the
+    requester, not the bettor). Its winnings do not count in the rolling totals: two people
+    saw them. 409 `conflict` if already decided or the bet is no longer pending."""
+    request = _pending_manual_settlement(settlement_id, staff=staff)
+    bet = _staff_bet(request.bet_id, staff=staff, permission="settle_bet")
+    graded = _result(request.result)
+    factor = grading.leg_factor(graded, bet.odds_decimal)
+    settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
+    _book_manual_settlement(bet, settlement, staff=staff, reason=request.reason)
+    request.status = ManualSettlement.Status.APPROVED
+    request.decided_by = staff
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_staff_action(
+        action="bet.settle_approved",
+        staff=staff,
+        bet_id=bet.pk,
+        manual_settlement_id=request.pk,
+        requested_by_id=request.requested_by_id,
+        result=bet.result,
+        reason=request.reason,
+        payout_minor=bet.actual_return_minor,
+        currency=bet.currency,
+    )
+    return bet
+
+
+@transaction.atomic
+def manual_settlement_reject(*, settlement_id: int, staff: User) -> ManualSettlement:
+    """Refuse a pending manual settlement (the bet stays pending; no money moves)."""
+    request = _pending_manual_settlement(settlement_id, staff=staff)
+    request.status = ManualSettlement.Status.REJECTED
+    request.decided_by = staff
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_staff_action(
+        action="bet.settle_rejected",
+        staff=staff,
+        bet_id=request.bet_id,
+        manual_settlement_id=request.pk,
+        requested_by_id=request.requested_by_id,
+    )
+    return request
 
 
 @transaction.atomic

@@ -117,8 +117,9 @@ def test_market_closed_self_excluded_kyc_geo_over_http(client, funded_user, game
     from edges.models import Event
 
     settings.GEO_DENY_LIST = ["XX"]
+    settings.GEO_IP_REGIONS = {"203.0.113.0/24": "XX"}
     response = client.post(
-        "/api/v1/bets/", body(game), format="json", HTTP_IDEMPOTENCY_KEY="g", HTTP_X_GEO_REGION="XX"
+        "/api/v1/bets/", body(game), format="json", HTTP_IDEMPOTENCY_KEY="g", REMOTE_ADDR="203.0.113.5"
     )
     assert (response.status_code, response.json()["error"]["code"]) == (403, "geo_blocked")
     settings.KYC_CHECK = "tests.betting.test_placement.deny_kyc"
@@ -361,3 +362,29 @@ def test_legs_are_capped_in_the_serializer_before_any_work(client, funded_user, 
         assert error["code"] == "validation_error" and "legs" in error["details"]
         assert not [q for q in captured.captured_queries if "edges_outcome" in q["sql"]]
     assert Bet.objects.count() == 0
+
+
+def test_the_geo_check_reads_the_client_address_never_a_region_header(client, funded_user, game, settings):
+    """Issue 18 item 11: the region came from `X-Geo-Region`, which the client writes."""
+    settings.GEO_DENY_LIST = ["XX"]
+    settings.GEO_IP_REGIONS = {"203.0.113.0/24": "XX", "198.51.100.0/24": "GB"}
+    before = state(funded_user)
+    blocked = client.post(
+        "/api/v1/bets/",
+        body(game),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="from-xx",
+        HTTP_X_GEO_REGION="GB",  # claims an allowed region from a denied address
+        REMOTE_ADDR="203.0.113.5",
+    )
+    assert (blocked.status_code, blocked.json()["error"]["code"]) == (403, "geo_blocked")
+    assert state(funded_user) == before
+    allowed = client.post(
+        "/api/v1/bets/",
+        body(game),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="from-gb",
+        HTTP_X_GEO_REGION="XX",  # a header naming a denied region does not decide either
+        REMOTE_ADDR="198.51.100.7",
+    )
+    assert allowed.status_code == 201, allowed.json()

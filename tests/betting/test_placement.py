@@ -191,9 +191,11 @@ def test_kyc_required(funded_user, game, settings):
 
 
 def test_geo_blocked(funded_user, game, settings):
-    settings.GEO_DENY_LIST = ["XX"]
-    refused(funded_user, "geo_blocked", leg(game.o("home_ml")), region="XX")
-    place(funded_user, leg(game.o("home_ml")), region="GB")
+    settings.GEO_DENY_LIST = ["XX", "192.0.2.0/28"]
+    settings.GEO_IP_REGIONS = {"203.0.113.0/24": "XX", "198.51.100.0/24": "GB"}
+    refused(funded_user, "geo_blocked", leg(game.o("home_ml")), client_ip="203.0.113.9")
+    refused(funded_user, "geo_blocked", leg(game.o("home_ml")), client_ip="192.0.2.3")
+    place(funded_user, leg(game.o("home_ml")), client_ip="198.51.100.7")
 
 
 def test_suspended_account(funded_user, game):

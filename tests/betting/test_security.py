@@ -418,3 +418,103 @@ def test_staff_void_a_bet_left_placing_and_the_stake_goes_back(funded_user, game
     assert bet_void(bet_id=bet.pk, staff=staff_user, reason="Not filled at the venue").status == "void"
     balances = wallet_balances_for_user(user=funded_user, currency="USD")
     assert (balances.available_minor, balances.held_minor) == (100_000, 0)
+
+
+# --- issue 18 item 8: a staff "win" pays an accomplice only with a second approver ---------
+
+
+def _settler(*extra: str):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["settle_bet", *extra]))
+    return type(staff).objects.get(pk=staff.pk)
+
+
+def test_a_manual_win_above_the_threshold_waits_for_a_second_staff_member(
+    funded_user, game, settings, django_capture_on_commit_callbacks
+):
+    from betthat.core.audit import audit_read
+    from betting.models import ManualSettlement
+    from betting.services import bet_settle, manual_settlement_approve
+    from wallet.selectors import wallet_balances_for_user
+
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    bet = place(funded_user, leg(game.o("home_ml")), stake=1_000)  # wins 2.20: 12.00 winnings
+    first, second = _settler(), _settler()
+    before = wallet_balances_for_user(user=funded_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        returned = bet_settle(bet_id=bet.pk, result="win", staff=first, reason="phoned the book")
+    assert returned.status == "pending" and Bet.objects.get(pk=bet.pk).status == "pending"
+    assert wallet_balances_for_user(user=funded_user) == before
+    request = ManualSettlement.objects.get(bet=bet)
+    assert (request.status, request.approval_reason, request.winnings_minor) == ("pending", "amount", 1_200)
+    assert audit_read("staff")[-1]["action"] == "bet.settle_requested"
+    with pytest.raises(ApplicationError) as refused:
+        manual_settlement_approve(settlement_id=request.pk, staff=first)
+    assert refused.value.code == "second_approver_required"
+    assert Bet.objects.get(pk=bet.pk).status == "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        settled = manual_settlement_approve(settlement_id=request.pk, staff=second)
+    assert (settled.status, settled.result, settled.actual_return_minor) == ("settled", "win", 2_200)
+    assert wallet_balances_for_user(user=funded_user).available_minor == before.available_minor + 2_200
+    assert audit_read("staff")[-1]["action"] == "bet.settle_approved"
+    with pytest.raises(ApplicationError) as twice:
+        manual_settlement_approve(settlement_id=request.pk, staff=second)
+    assert twice.value.code == "conflict"
+
+
+def test_small_manual_wins_count_in_the_rolling_totals_with_adjustments(funded_user, game, settings):
+    from betting.models import ManualSettlement
+    from betting.services import bet_settle
+    from wallet.services import wallet_adjust
+
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    staff = _settler("adjust_account")
+    small = place(funded_user, leg(game.o("home_ml")), stake=500)  # 6.00 winnings: under 10.00
+    assert bet_settle(bet_id=small.pk, result="win", staff=staff, reason="ok").status == "settled"
+    # 6.00 granted to this account: a 5.00 adjustment by anyone now needs a second approver...
+    pending = wallet_adjust(
+        user=funded_user, amount_minor=500, reason="bonus", staff=_settler("adjust_account")
+    )
+    assert (pending.status, pending.approval_reason) == ("pending", "account_total")
+    # ...and so does the same staff member's next small win, for anyone.
+    other = UserFactory()
+    fund_user(other, 10_000)
+    next_bet = place(other, leg(game.o("home_ml")), stake=500)
+    assert bet_settle(bet_id=next_bet.pk, result="win", staff=staff, reason="again").status == "pending"
+    assert ManualSettlement.objects.get(bet=next_bet).approval_reason == "staff_total"
+    # A loss pays nothing and needs nobody.
+    lost = place(other, leg(game.o("home_ml")), stake=500)
+    assert bet_settle(bet_id=lost.pk, result="loss", staff=staff, reason="lost").status == "settled"
+
+
+def test_the_admin_queues_a_big_manual_win_and_a_colleague_approves_it(funded_user, game, settings):
+    from django.test import Client
+
+    from betting.models import ManualSettlement
+
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    bet = place(funded_user, leg(game.o("home_ml")), stake=1_000)
+    first, second = _settler("view_bet"), _settler("view_bet")
+    browsers = {}
+    for member in (first, second):
+        browsers[member.pk] = Client()
+        browsers[member.pk].force_login(member)
+    asked = browsers[first.pk].post(
+        f"/admin/betting/bet/{bet.pk}/settle/", {"result": "win", "reason": "Graded"}
+    )
+    assert asked.status_code == 302 and asked["Location"] == "/admin/betting/manualsettlement/"
+    waiting = ManualSettlement.objects.get(bet=bet)
+    changelist = "/admin/betting/manualsettlement/"
+    assert browsers[first.pk].get(changelist).status_code == 200
+    browsers[first.pk].post(changelist, {"action": "approve", "_selected_action": [waiting.pk]})
+    assert (Bet.objects.get(pk=bet.pk).status, ManualSettlement.objects.get(pk=waiting.pk).status) == (
+        "pending",
+        "pending",
+    )
+    browsers[second.pk].post(changelist, {"action": "approve", "_selected_action": [waiting.pk]})
+    assert (Bet.objects.get(pk=bet.pk).result, ManualSettlement.objects.get(pk=waiting.pk).status) == (
+        "win",
+        "approved",
+    )

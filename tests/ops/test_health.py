@@ -76,3 +76,29 @@ def test_readyz_fails_while_a_migration_is_not_applied():
     assert response.status_code == 503
     detail = response.json()["error"]["details"]["checks"]["migrations"]["detail"]
     assert detail == "1 not applied: ops.0001_monitoring_views"
+
+
+@pytest.mark.django_db
+def test_readyz_tells_the_public_only_not_ready_and_logs_why(own_redis, settings, caplog):
+    """Issue 18 item 11: /readyz gave anyone the raw error (hosts, ports, database names)."""
+    settings.REDIS_URL = own_redis.url
+    settings.DEBUG = False
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
+    settings.METRICS_BEARER_TOKEN = "s3cret-token"
+    public = {"REMOTE_ADDR": "198.51.100.20"}
+    assert Client().get("/readyz", **public).json() == {"status": "ready"}
+
+    own_redis.stop()
+    with caplog.at_level("WARNING", logger="betthat.ops.views"):
+        response = Client().get("/readyz", **public)
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": {"code": "service_unavailable", "message": "Not ready.", "details": {}}
+    }
+    assert response["Retry-After"] == "5"
+    assert "redis" in caplog.text and "Connection" in caplog.text  # the reason is in the log
+    # The scraper (bearer token) still gets the checks.
+    scraper = Client().get("/readyz", HTTP_AUTHORIZATION="Bearer s3cret-token", **public)
+    assert scraper.json()["error"]["details"]["checks"]["redis"]["ok"] is False
+    own_redis.start()
+    wait_for(lambda: Client().get("/readyz", **public).status_code == 200)

@@ -14,7 +14,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from betthat.core.outbox import relay_outbox
-from betting.services import bet_settle
+from betting.selectors import manual_settlement_pending_id
+from betting.services import bet_settle, manual_settlement_approve
 from social import services
 from tests.betting.factories import make_game
 from tests.factories import UserFactory
@@ -80,13 +81,22 @@ def test_nothing_before_visible_from_anywhere_then_everything_after():
         assert "43.21" in seen["feed api"]  # exact mode
 
 
+def settle_with_second_approver(bet, staff) -> None:
+    """A win of 987.65 pays above the staff-grant threshold: a colleague approves it."""
+    bet_settle(bet_id=bet.pk, result="win", staff=staff, reason="test")
+    waiting = manual_settlement_pending_id(bet_id=bet.pk)
+    if waiting is not None:
+        reviewer = UserFactory(is_staff=True, is_superuser=True)
+        manual_settlement_approve(settlement_id=waiting, staff=reviewer)
+
+
 def _place_settle(stake_mode: str):
     staff = UserFactory(is_staff=True, is_superuser=True)
     alice = bettor(handle=f"alice_{stake_mode}", delay=0, stake=stake_mode)
     bob = bettor(handle=f"bob_{stake_mode}")
     services.follow_create(follower=bob, handle=f"alice_{stake_mode}")
     bet = place_and_relay(alice, make_game(), stake=HIDDEN_STAKE)
-    bet_settle(bet_id=bet.pk, result="win", staff=staff, reason="test")
+    settle_with_second_approver(bet, staff)
     relay_outbox()
     return alice, bob, bet
 
@@ -144,7 +154,7 @@ async def test_each_stake_mode_over_the_websocket(stake_mode, ws_headers_for):
     bet = await sync_to_async(place_and_relay)(alice, stake=HIDDEN_STAKE)  # no delay: released at once
     arrived = await socket.receive_from(timeout=10)
     staff = await sync_to_async(UserFactory)(is_staff=True, is_superuser=True)
-    await sync_to_async(bet_settle)(bet_id=bet.pk, result="win", staff=staff, reason="test")
+    await sync_to_async(settle_with_second_approver)(bet, staff)
     await sync_to_async(relay_outbox)()
     updated = await socket.receive_from(timeout=10)
     await socket.disconnect()

@@ -215,8 +215,9 @@ def test_list_and_revoke_tokens(api_client):
 
 def test_settings_page_lists_creates_and_revokes_tokens(client):
     user = UserFactory()
-    services.user_token_create(user=user, name="old laptop")
+    services.user_token_create(user=user, name="old laptop", source=ApiToken.Source.CREDENTIALS)
     client.force_login(user)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})  # making a token needs it
     page = client.get("/account/settings/")
     assert b"old laptop" in page.content
     created = client.post("/account/tokens/", {"name": "new script"}, follow=True)
@@ -229,7 +230,7 @@ def test_settings_page_lists_creates_and_revokes_tokens(client):
     assert response.status_code == 302
     assert not ApiToken.objects.filter(pk=old.pk).exists()
     stranger_token = ApiToken.objects.get(
-        key_hash=ApiToken.hash(services.user_token_create(user=UserFactory()))
+        key_hash=ApiToken.hash(services.user_token_get_or_create(user=UserFactory()))
     )
     assert client.post(f"/account/tokens/{stranger_token.pk}/revoke/").status_code == 404
 

@@ -3,10 +3,13 @@ cap, and every step in the admin log and the audit store (issue 8 item 2, issue 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils import timezone
 
 from betthat.core.audit import audit_read
 from betthat.core.errors import ApplicationError
@@ -216,3 +219,42 @@ def test_ledger_health_and_exports_need_their_own_permissions(bettor):
     )
     health = admin_client(staff_member("view_ledger_health", "view_account"))
     assert "All invariants hold" in health.get("/admin/wallet/account/ledger-health/").content.decode()
+
+
+# --- rolling totals: splitting an adjustment no longer avoids the second approver (issue 18 item 8)
+
+
+def test_split_adjustments_reach_the_second_approver(
+    adjuster, second_adjuster, settings, django_capture_on_commit_callbacks
+):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    booked = services.wallet_adjust(user=first, amount_minor=600, reason="goodwill", staff=adjuster)
+    assert (booked.status, booked.approval_reason) == ("booked", "")
+    # The same staff member, another account: their own rolling total passes the threshold.
+    with django_capture_on_commit_callbacks(execute=True):
+        split = services.wallet_adjust(user=second, amount_minor=500, reason="split", staff=adjuster)
+    assert (split.status, split.approval_reason, split.transaction_id) == ("pending", "staff_total", None)
+    assert staff_lines()[-1]["approval_reason"] == "staff_total"
+    # Another staff member, the same account: the account's rolling total passes it.
+    accomplice = services.wallet_adjust(user=first, amount_minor=500, reason="again", staff=second_adjuster)
+    assert (accomplice.status, accomplice.approval_reason) == ("pending", "account_total")
+    assert available(first) == 600 and available(second) == 0
+    # Under both totals it is still booked at once; an approved one does not count.
+    small = services.wallet_adjust(user=third, amount_minor=400, reason="small", staff=second_adjuster)
+    assert small.status == "booked"
+    services.adjustment_approve(adjustment_id=split.pk, staff=second_adjuster)
+    assert models.StaffGrant.objects.filter(staff=second_adjuster).count() == 1
+
+
+def test_rolling_totals_count_every_currency_and_only_the_window(adjuster, settings):
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    settings.BETTING_FX_RATES = {"USD": "1.00", "EUR": "1.08", "GBP": "1.27"}
+    user = UserFactory()
+    services.wallet_adjust(user=user, amount_minor=900, currency="EUR", reason="eur", staff=adjuster)
+    # 900 EUR = 972 USD: another 29 USD passes 1,000.
+    over = services.wallet_adjust(user=UserFactory(), amount_minor=29, reason="usd", staff=adjuster)
+    assert (over.status, over.approval_reason) == ("pending", "staff_total")
+    models.StaffGrant.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    later = services.wallet_adjust(user=UserFactory(), amount_minor=900, reason="next day", staff=adjuster)
+    assert later.status == "booked"

@@ -11,7 +11,7 @@ from tests.wallet.factories import fund_user
 from wallet.health import ledger_report
 from wallet.models import DepositLimit, LedgerEntry, Payment, Transaction
 from wallet.providers import sandbox
-from wallet.selectors import wallet_balances_for_user
+from wallet.selectors import deposit_limits_for_user, wallet_balances_for_user
 from wallet.services import (
     deposit_limit_set,
     wallet_adjust,
@@ -250,3 +250,36 @@ def test_prune_keeps_keys_for_24_hours():
     IdempotencyKey.objects.filter(key="23h").update(created_at=timezone.now() - timedelta(hours=23))
     assert prune_idempotency_keys_task() == 1
     assert sorted(IdempotencyKey.objects.values_list("key", flat=True)) == ["23h", "new"]
+
+
+def test_deposit_limits_count_deposits_in_every_currency(settings):
+    """Issue 18 item 6: a USD limit counts EUR and GBP deposits at the rates betting's limits
+    use (BETTING_FX_RATES), rounded up; the limit's own currency is what the answer reports."""
+    settings.BETTING_FX_RATES = {"USD": "1.00", "EUR": "1.08", "GBP": "1.27"}
+    user = UserFactory()
+    deposit_limit_set(user=user, period="day", amount_minor=10_000, currency="USD")
+    fund_user(user, 5_000, currency="EUR")  # 54.00 USD
+    fund_user(user, 2_000, currency="GBP")  # 25.40 USD
+    before = Payment.objects.count()
+    # 79.40 used: 20.60 USD of room, so 19.08 EUR (20.6064 USD) is over by a fraction of a cent.
+    with pytest.raises(ApplicationError) as error:
+        wallet_deposit_start(user=user, amount_minor=1_908, currency="EUR")
+    assert error.value.code == "limit_exceeded"
+    assert (error.value.details["currency"], error.value.details["used"]) == ("USD", "79.40")
+    assert error.value.details["remaining"] == "20.60"
+    assert Payment.objects.count() == before
+    assert wallet_deposit_start(user=user, amount_minor=1_907, currency="EUR").status == "pending"
+    # The page and the API show the same cross-currency total.
+    day = next(v for v in deposit_limits_for_user(user=user, currency="USD") if v.period == "day")
+    assert day.used_minor == 5_400 + 2_540 + 2_060  # 19.07 EUR = 20.5956 USD, rounded up
+
+
+def test_a_limit_in_another_currency_counts_usd_deposits(settings):
+    settings.BETTING_FX_RATES = {"USD": "1.00", "EUR": "1.08", "GBP": "1.27"}
+    user = UserFactory()
+    deposit_limit_set(user=user, period="week", amount_minor=5_000, currency="EUR")
+    fund_user(user, 5_000, currency="USD")  # 46.2963 EUR, counted as 46.30
+    with pytest.raises(ApplicationError) as error:
+        wallet_deposit_start(user=user, amount_minor=400, currency="EUR")
+    assert (error.value.details["currency"], error.value.details["used"]) == ("EUR", "46.30")
+    assert wallet_deposit_start(user=user, amount_minor=370, currency="EUR").status == "pending"

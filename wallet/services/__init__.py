@@ -5,7 +5,7 @@ the cached balances, under row locks taken in one global order (see wallet.locks
 
 `from wallet.services import X` is the public way in; the modules are:
 holds (bet stakes), batches (settlement), house (bonuses, fees, adjustments booked),
-adjustments (staff, four eyes), deposits, withdrawals,
+adjustments (staff, four eyes), staff_grants (rolling totals of what staff grant alone), deposits, withdrawals,
 payments (provider outcomes), limits (deposit limits), keys (idempotency housekeeping).
 """
 
@@ -17,9 +17,16 @@ from wallet.services.house import house_transfer, wallet_bonus, wallet_fee
 from wallet.services.keys import idempotency_keys_prune
 from wallet.services.limits import deposit_limit_set
 from wallet.services.payments import payment_apply_outcome, wallet_deposit_complete
+from wallet.services.staff_grants import (
+    ApprovalReason,
+    staff_grant_approval_reason,
+    staff_grant_record,
+    staff_grants_lock,
+)
 from wallet.services.withdrawals import wallet_withdraw, withdrawals_resubmit_due
 
 __all__ = [
+    "ApprovalReason",
     "CaptureSpec",
     "ReleaseSpec",
     "adjustment_approve",
@@ -28,6 +35,9 @@ __all__ = [
     "house_transfer",
     "idempotency_keys_prune",
     "payment_apply_outcome",
+    "staff_grant_approval_reason",
+    "staff_grant_record",
+    "staff_grants_lock",
     "wallet_adjust",
     "wallet_bonus",
     "wallet_capture",

@@ -4,7 +4,9 @@
 2. never one's own account;
 3. up to `WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR` (absolute) it is booked at once; above, it
    waits as a pending `Adjustment` until a *different* staff member with the permission
-   approves (booked) or rejects it;
+   approves (booked) or rejects it. So does one that would take the requester's, or the
+   account's, rolling total of grants without a second approver past the same threshold
+   (wallet/services/staff_grants.py; `approval_reason` says which);
 4. every request, approval and rejection is written to the admin log (`LogEntry` on the
    Adjustment) and to the audit store (stream `wallet-staff`) with who, for whom, why and how
    much. The database backs rules 2 and 3 with CHECK constraints on `wallet_adjustment`.
@@ -14,16 +16,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
-from wallet.models import Adjustment, Transaction
+from wallet.models import Adjustment, StaffGrant, Transaction
 from wallet.money import format_plain
 from wallet.services.common import _check_amount, _check_currency, staff_audit
 from wallet.services.house import house_transfer
+from wallet.services.staff_grants import staff_grant_approval_reason, staff_grant_record, staff_grants_lock
 
 if TYPE_CHECKING:
     from betthat.users.models import User
@@ -47,6 +49,8 @@ def _log(*, staff: User, adjustment: Adjustment, flag: int, action: str) -> None
         f"{action}: {format_plain(adjustment.amount_minor)} {adjustment.currency} for user "
         f"{adjustment.user_id} ({adjustment.reason})"
     )
+    if adjustment.approval_reason and action == "requested":
+        message += f"; second approver needed: {adjustment.approval_reason.replace('_', ' ')}"
     LogEntry.objects.log_actions(
         user_id=staff.pk,
         queryset=Adjustment.objects.filter(pk=adjustment.pk),
@@ -66,6 +70,7 @@ def _log(*, staff: User, adjustment: Adjustment, flag: int, action: str) -> None
         "status": adjustment.status,
         "requested_by_id": adjustment.requested_by_id,
         "transaction_id": adjustment.transaction_id,
+        "approval_reason": adjustment.approval_reason,
     }
     staff_audit(record)
 
@@ -103,13 +108,30 @@ def wallet_adjust(
     _check_amount(abs(amount_minor))
     _check_currency(currency)
     with transaction.atomic():
-        adjustment = Adjustment.objects.create(
-            user=user, currency=currency, amount_minor=amount_minor, reason=reason.strip(), requested_by=staff
+        staff_grants_lock(staff_id=staff.pk, user_id=user.pk)
+        approval_reason = staff_grant_approval_reason(
+            staff=staff, user=user, amount_minor=abs(amount_minor), currency=currency
         )
-        if abs(amount_minor) <= settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR:
+        adjustment = Adjustment.objects.create(
+            user=user,
+            currency=currency,
+            amount_minor=amount_minor,
+            reason=reason.strip(),
+            requested_by=staff,
+            approval_reason=approval_reason or "",
+        )
+        if approval_reason is None:
             _book(adjustment, booked_by=staff)
             adjustment.decided_at = timezone.now()
             adjustment.save(update_fields=["transaction", "status", "decided_at"])
+            staff_grant_record(
+                staff=staff,
+                user=user,
+                amount_minor=abs(amount_minor),
+                currency=currency,
+                kind=StaffGrant.Kind.ADJUSTMENT,
+                reference=f"adjustment:{adjustment.pk}",
+            )
             _log(staff=staff, adjustment=adjustment, flag=ADDITION, action="booked")
         else:
             _log(staff=staff, adjustment=adjustment, flag=ADDITION, action="requested")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import transaction
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
+from betthat.core.money import convert_minor
 from betthat.core.serializers import minor_to_decimal
+from betthat.users.models import User
 from wallet.locks import lock_user_accounts
 from wallet.models import DepositLimit
 from wallet.selectors import PERIOD_DAYS, deposits_in_window_minor, effective_limit
@@ -17,9 +17,6 @@ from wallet.services.common import (
     _check_amount,
     _check_currency,
 )
-
-if TYPE_CHECKING:
-    from betthat.users.models import User
 
 
 def _check_may_deposit(user: User) -> None:
@@ -35,13 +32,22 @@ def _check_may_deposit(user: User) -> None:
 
 
 def _check_deposit_limits(*, user: User, amount_minor: int, currency: str) -> None:
+    """Every deposit limit of the user, whatever its currency, against the deposits of the
+    window in every currency plus this one, converted into the limit's currency (amounts round
+    up, so converting never makes room). Runs under the user's account lock of `currency`
+    (`_open_payment`); the user row is locked too, so deposits in two currencies at once are
+    counted one after the other."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
     now = timezone.now()
-    for limit in DepositLimit.objects.filter(user_id=user.pk, currency=currency):
+    for limit in DepositLimit.objects.filter(user_id=user.pk).order_by("currency", "period"):
         cap = effective_limit(limit, now=now)
         if cap is None:
             continue
-        used = deposits_in_window_minor(user=user, currency=currency, days=PERIOD_DAYS[limit.period], now=now)
-        if used + amount_minor > cap:
+        used = deposits_in_window_minor(
+            user=user, currency=limit.currency, days=PERIOD_DAYS[limit.period], now=now
+        )
+        counted = convert_minor(amount_minor, currency, limit.currency, round_up=True)
+        if used + counted > cap:
             raise ApplicationError(
                 f"This deposit would exceed your {limit.get_period_display()} deposit limit.",
                 code="limit_exceeded",
@@ -51,7 +57,7 @@ def _check_deposit_limits(*, user: User, amount_minor: int, currency: str) -> No
                     "limit": minor_to_decimal(cap),
                     "used": minor_to_decimal(used),
                     "remaining": minor_to_decimal(max(cap - used, 0)),
-                    "currency": currency,
+                    "currency": limit.currency,
                 },
             )
 

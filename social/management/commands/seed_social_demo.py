@@ -7,7 +7,13 @@ from django.core.management.base import BaseCommand
 from betthat.users.models import User
 from social import demo
 
-DEMO_EMAILS = ["staff@bet-that.local", "alice@bet-that.local", "bob@bet-that.local", "carol@bet-that.local"]
+DEMO_EMAILS = [
+    "staff@bet-that.local",
+    "reviewer@bet-that.local",
+    "alice@bet-that.local",
+    "bob@bet-that.local",
+    "carol@bet-that.local",
+]
 
 
 class Command(BaseCommand):

@@ -19,6 +19,8 @@ from betthat.users.models import User
 
 DEMO_USERS = [
     ("staff@bet-that.local", "Sam Staff", True),
+    # A second staff member: what one staff member grants above the threshold waits for another.
+    ("reviewer@bet-that.local", "Rita Reviewer", True),
     ("alice@bet-that.local", "Alice Sharp", False),
     ("bob@bet-that.local", "Bob Value", False),
     ("carol@bet-that.local", "Carol Arb", False),

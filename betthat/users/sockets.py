@@ -1,0 +1,208 @@
+"""A websocket lives only as long as the session that opened it: the one guard for every
+consumer (odds, chat, social feed, notifications).
+
+    class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer): ...
+
+What the mixin does, around the consumer's own `connect` / `receive` (it never touches the
+send paths):
+
+- **On connect**, before the consumer's `connect`: the session must still be valid
+  (`socket_session_check`: the session row exists and is not expired, names this user,
+  carries the user's current password hash, is not past the idle timeout; the user is
+  active, not suspended, not deleted). Otherwise the socket is closed with 4401. The socket
+  joins two groups: its session's (`session_sockets_group`) and its user's
+  (`user_sockets_group`).
+- **On every frame the client sends** (every write: subscribe, chat send, react, typing,
+  ...), the same check runs again first; a frame from a session that has ended is not
+  handled and the socket is closed with 4401.
+- **When the session ends**, the sockets are closed without waiting for a frame:
+  - logout (`user_logged_out`): `socket.session.end` to the session's group closes them;
+  - a saved user row (password change, suspension, soft delete, deactivation, through any
+    path: services, admin, allauth): `socket.session.recheck` to the user's group, and each
+    socket re-runs the check (a password change leaves the other sessions with a stale
+    hash, so they fail it);
+  - expiry and the idle timeout: each socket re-runs the check when its session's idle
+    deadline passes (`SESSION_IDLE_TIMEOUT` after the last request that refreshed it) and at
+    least every `SOCKET_SESSION_RECHECK_SECONDS` (expiry, a session deleted in the admin).
+
+Socket frames do not count as activity for the idle timeout: only page and API requests
+refresh it (writing the session from a socket would race the pages' own session writes, such
+as a fresh re-authentication record). A socket therefore ends when its tab would be signed
+out on its next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.utils.crypto import constant_time_compare
+
+from betthat.core.realtime import broadcast
+from betthat.users.models import User
+
+CLOSE_CODE = 4401
+IDLE_KEY = "last_activity"  # betthat.users.middleware.SessionIdleTimeoutMiddleware.KEY
+
+
+def session_sockets_group(session_key: str) -> str:
+    """The channel-layer group of one session's sockets (a hash: the key is a credential)."""
+    return "sockets.session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def user_sockets_group(user_id: int) -> str:
+    return f"sockets.user.{user_id}"
+
+
+@dataclass(frozen=True)
+class SocketSession:
+    user_id: int
+    session_key: str
+    recheck_at: float  # time.time() at which the check must run again
+
+
+def _hash_matches(session_hash: Any, user: User) -> bool:
+    if not isinstance(session_hash, str) or not session_hash:
+        return False
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    # Sessions signed with a key of SECRET_KEY_FALLBACKS stay valid, as in django.contrib.auth.
+    return any(constant_time_compare(session_hash, h) for h in user.get_session_auth_fallback_hash())
+
+
+def socket_session_check(*, session_key: str | None, user_id: int | None) -> SocketSession | None:
+    """The session `session_key` of user `user_id` if it may still hold sockets, else None
+    (see the module docstring for what is checked). Reads the session and the user row."""
+    if not session_key or user_id is None:
+        return None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    data = store.load()  # {} for a missing or expired session
+    if str(data.get(SESSION_KEY, "")) != str(user_id):
+        return None
+    user = User.all_objects.filter(pk=user_id).first()
+    if user is None or not user.is_active or user.is_suspended or user.deleted_at is not None:
+        return None
+    if not _hash_matches(data.get(HASH_SESSION_KEY), user):
+        return None
+    now = time.time()
+    recheck_at = now + settings.SOCKET_SESSION_RECHECK_SECONDS
+    timeout = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+    last = data.get(IDLE_KEY)
+    if isinstance(last, int) and timeout > 0:
+        idle_deadline = last + timeout
+        if now > idle_deadline:
+            return None
+        recheck_at = min(recheck_at, idle_deadline + 1)
+    return SocketSession(user_id=user_id, session_key=session_key, recheck_at=recheck_at)
+
+
+def _scope_identity(scope: dict[str, Any]) -> tuple[str | None, int | None]:
+    session = scope.get("session")
+    user = scope.get("user")
+    session_key = getattr(session, "session_key", None) if session is not None else None
+    user_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    return session_key, user_id
+
+
+def sockets_end_for_session(session_key: str) -> None:
+    """Close every socket of this session (4401), after the current transaction commits."""
+    broadcast(session_sockets_group(session_key), {"type": "socket.session.end"})
+
+
+def sockets_recheck_for_user(user_id: int) -> None:
+    """Make every socket of this user re-run `socket_session_check` (after commit)."""
+    broadcast(user_sockets_group(user_id), {"type": "socket.session.recheck"})
+
+
+class SessionBoundConsumerMixin:
+    """Put it first in a consumer's bases (see the module docstring)."""
+
+    _socket_session: SocketSession | None = None
+    _socket_groups: tuple[str, ...] = ()
+    _socket_watch: asyncio.Task[None] | None = None
+    _socket_ended = False
+
+    scope: dict[str, Any]
+    channel_layer: Any
+    channel_name: str
+
+    async def _socket_check(self) -> SocketSession | None:
+        session_key, user_id = _scope_identity(self.scope)
+        return await database_sync_to_async(socket_session_check)(session_key=session_key, user_id=user_id)
+
+    async def _socket_end(self) -> None:
+        if self._socket_ended:
+            return
+        self._socket_ended = True
+        await self.close(code=CLOSE_CODE)  # type: ignore[attr-defined]
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        checked = await self._socket_check()
+        if checked is None:
+            self._socket_ended = True
+            await self.close(code=CLOSE_CODE)  # type: ignore[attr-defined]
+            return
+        self._socket_session = checked
+        self._socket_groups = (
+            session_sockets_group(checked.session_key),
+            user_sockets_group(checked.user_id),
+        )
+        for group in self._socket_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await super().websocket_connect(message)  # type: ignore[misc]
+
+    async def accept(self, *args: Any, **kwargs: Any) -> None:
+        await super().accept(*args, **kwargs)  # type: ignore[misc]
+        # Watched from acceptance only: a socket its consumer refused leaves no task behind.
+        if self._socket_watch is None and not self._socket_ended:
+            self._socket_watch = asyncio.create_task(self._socket_watch_session())
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        if self._socket_ended:
+            return
+        checked = await self._socket_check()
+        if checked is None:
+            await self._socket_end()
+            return
+        self._socket_session = checked
+        await super().websocket_receive(message)  # type: ignore[misc]
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        self._socket_ended = True
+        if self._socket_watch is not None:
+            self._socket_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._socket_watch
+        for group in self._socket_groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await super().websocket_disconnect(message)  # type: ignore[misc]
+
+    async def _socket_watch_session(self) -> None:
+        """Re-run the check when the session's idle deadline (or the recheck period) passes."""
+        while not self._socket_ended and self._socket_session is not None:
+            await asyncio.sleep(max(0.0, self._socket_session.recheck_at - time.time()))
+            checked = await self._socket_check()
+            if checked is None:
+                await self._socket_end()
+                return
+            self._socket_session = checked
+
+    async def socket_session_end(self, event: dict[str, Any]) -> None:
+        await self._socket_end()
+
+    async def socket_session_recheck(self, event: dict[str, Any]) -> None:
+        if self._socket_ended:
+            return
+        checked = await self._socket_check()
+        if checked is None:
+            await self._socket_end()
+        else:
+            self._socket_session = checked
