@@ -9,6 +9,12 @@ the queues) that `make run` uses.
 Every benchmark prints its own figures beside pgbench's built-in TPC-B-like script
 (a bank transfer: three updates, a select, an insert), measured moments before on the
 same server, so the ratio means something on any machine.
+
+Sizes: every benchmark reads its sizes through `size(env_name, full, smoke)`. With
+`BENCH_SIZE=smoke` each takes its smoke size (tiny data, a second of load, pgbench for a
+second at scale 1 in a database of its own), so the whole code path runs in seconds:
+`tests/test_bench_smoke.py` runs every bench/*/main.py that way inside `make test`, so a
+benchmark can no longer rot unnoticed. A size set in the environment wins over both.
 """
 
 from __future__ import annotations
@@ -33,6 +39,15 @@ sys.path.insert(0, str(BASE_DIR))
 # Its own name per session (BENCH_PGBENCH_DB) when several benchmarks share the server: a
 # concurrent `pgbench -i` on the same database drops the tables under a running pgbench.
 PGBENCH_DB = os.environ.get("BENCH_PGBENCH_DB", "bench_pgbench")
+SIZE = os.environ.get("BENCH_SIZE", "full")
+if SIZE not in ("full", "smoke"):
+    raise SystemExit(f"BENCH_SIZE must be 'full' or 'smoke', not {SIZE!r}")
+SMOKE = SIZE == "smoke"
+
+
+def size(name: str, full: str, smoke: str) -> str:
+    """The environment's `name` if set, else the full or the smoke size (BENCH_SIZE)."""
+    return os.environ.get(name) or (smoke if SMOKE else full)
 
 
 def setup_django() -> None:
@@ -150,26 +165,34 @@ def _conn_args(url: str, dbname: str) -> tuple[list[str], dict]:
 
 
 def pgbench_tps(*, clients: int = 4, seconds: int = 10, scale: int = 10, url: str | None = None) -> float:
-    """TPC-B-like transactions per second on the same server (its own database)."""
+    """TPC-B-like transactions per second on the same server (its own database). At the smoke
+    size: one second at scale 1, in a database of this process's own, dropped afterwards (a
+    smoke run may meet a full run, or another smoke run, on the same server)."""
     import psycopg
 
     url = url or database_url()
-    parsed = urlparse(url)
-    admin = url.replace(parsed.path, "/postgres", 1) if parsed.path else url + "/postgres"
+    dbname = f"{PGBENCH_DB}_smoke_{os.getpid()}" if SMOKE else PGBENCH_DB
+    if SMOKE:
+        seconds, scale = 1, 1
+    admin = _with_database(url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [PGBENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{PGBENCH_DB}"')
-    args, env = _conn_args(url, PGBENCH_DB)
-    subprocess.run(
-        [pgbench_binary(), "-i", "-q", "-s", str(scale), *args], check=True, env=env, capture_output=True
-    )
-    result = subprocess.run(
-        [pgbench_binary(), "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds), *args],
-        check=True,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [dbname]).fetchone():
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+    args, env = _conn_args(url, dbname)
+    try:
+        subprocess.run(
+            [pgbench_binary(), "-i", "-q", "-s", str(scale), *args], check=True, env=env, capture_output=True
+        )
+        result = subprocess.run(
+            [pgbench_binary(), "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds), *args],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if SMOKE:
+            _drop_database(admin, dbname)
     match = re.search(r"tps = ([0-9.]+)", result.stdout)
     if not match:
         raise RuntimeError("pgbench printed no tps:\n" + result.stdout + result.stderr)
@@ -259,6 +282,7 @@ class Timer:
 
 
 __all__ = [
+    "SMOKE",
     "Timer",
     "bench_database",
     "database_exists",
@@ -267,5 +291,6 @@ __all__ = [
     "percentile",
     "pgbench_tps",
     "setup_django",
+    "size",
     "statistics",
 ]
