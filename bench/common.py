@@ -199,6 +199,74 @@ def pgbench_tps(*, clients: int = 4, seconds: int = 10, scale: int = 10, url: st
     return float(match.group(1))
 
 
+DEBIAN_POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+PRIVATE_PG_USER = "pgserver"  # PostgreSQL refuses to run as root; betthat.embedded makes this user
+
+
+@contextlib.contextmanager
+def private_postgres(*, preload: str) -> Iterator[str]:
+    """A PostgreSQL server of this process's own that preloads `preload` (e.g.
+    pg_stat_statements), from Debian's postgresql-15 binaries: the embedded server (pgserver's
+    build) ships no contrib module, and the shared server cannot be restarted under the
+    others' feet. A temporary cluster on a free loopback port (fsync on, as the embedded one),
+    stopped and removed on exit; yields its URL (database `postgres`)."""
+    import shutil
+    import tempfile
+
+    initdb = DEBIAN_POSTGRES_BIN / "initdb"
+    if not initdb.exists() or not (DEBIAN_POSTGRES_BIN.parent / "lib" / f"{preload}.so").exists():
+        raise SystemExit(
+            f"{preload} needs PostgreSQL's contrib modules: apt-get install postgresql-15 "
+            f"(the embedded pgserver build has none)"
+        )
+    data = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists(PRIVATE_PG_USER)
+        shutil.chown(data, PRIVATE_PG_USER, PRIVATE_PG_USER)
+        as_user = ["runuser", "-u", PRIVATE_PG_USER, "--"]
+    port = free_port()
+    pg_ctl = str(DEBIAN_POSTGRES_BIN / "pg_ctl")
+    subprocess.run(
+        [*as_user, str(initdb), "-D", str(data / "db"), "--auth=trust", "-U", "postgres", "--encoding=utf8"],
+        check=True,
+        capture_output=True,
+    )
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {data} -c shared_preload_libraries={preload} -c max_connections=100"
+        " -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on"
+        " -c track_functions=all -c track_wal_io_timing=on -c fsync=on"
+    )
+    subprocess.run(
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data / "db"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "-l",
+            str(data / "log"),
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    print(f"  private PostgreSQL (Debian's, preloading {preload}) on port {port}", flush=True)
+    try:
+        yield f"postgres://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data / "db"), "-m", "fast", "-w", "stop"], capture_output=True
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
