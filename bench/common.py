@@ -9,6 +9,12 @@ the queues) that `make run` uses.
 Every benchmark prints its own figures beside pgbench's built-in TPC-B-like script
 (a bank transfer: three updates, a select, an insert), measured moments before on the
 same server, so the ratio means something on any machine.
+
+Sizes: every benchmark reads its sizes through `size(env_name, full, smoke)`. With
+`BENCH_SIZE=smoke` each takes its smoke size (tiny data, a second of load, pgbench for a
+second at scale 1 in a database of its own), so the whole code path runs in seconds:
+`tests/test_bench_smoke.py` runs every bench/*/main.py that way inside `make test`, so a
+benchmark can no longer rot unnoticed. A size set in the environment wins over both.
 """
 
 from __future__ import annotations
@@ -33,6 +39,15 @@ sys.path.insert(0, str(BASE_DIR))
 # Its own name per session (BENCH_PGBENCH_DB) when several benchmarks share the server: a
 # concurrent `pgbench -i` on the same database drops the tables under a running pgbench.
 PGBENCH_DB = os.environ.get("BENCH_PGBENCH_DB", "bench_pgbench")
+SIZE = os.environ.get("BENCH_SIZE", "full")
+if SIZE not in ("full", "smoke"):
+    raise SystemExit(f"BENCH_SIZE must be 'full' or 'smoke', not {SIZE!r}")
+SMOKE = SIZE == "smoke"
+
+
+def size(name: str, full: str, smoke: str) -> str:
+    """The environment's `name` if set, else the full or the smoke size (BENCH_SIZE)."""
+    return os.environ.get(name) or (smoke if SMOKE else full)
 
 
 def setup_django() -> None:
@@ -150,30 +165,106 @@ def _conn_args(url: str, dbname: str) -> tuple[list[str], dict]:
 
 
 def pgbench_tps(*, clients: int = 4, seconds: int = 10, scale: int = 10, url: str | None = None) -> float:
-    """TPC-B-like transactions per second on the same server (its own database)."""
+    """TPC-B-like transactions per second on the same server (its own database). At the smoke
+    size: one second at scale 1, in a database of this process's own, dropped afterwards (a
+    smoke run may meet a full run, or another smoke run, on the same server)."""
     import psycopg
 
     url = url or database_url()
-    parsed = urlparse(url)
-    admin = url.replace(parsed.path, "/postgres", 1) if parsed.path else url + "/postgres"
+    dbname = f"{PGBENCH_DB}_smoke_{os.getpid()}" if SMOKE else PGBENCH_DB
+    if SMOKE:
+        seconds, scale = 1, 1
+    admin = _with_database(url, "postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [PGBENCH_DB]).fetchone():
-            conn.execute(f'CREATE DATABASE "{PGBENCH_DB}"')
-    args, env = _conn_args(url, PGBENCH_DB)
-    subprocess.run(
-        [pgbench_binary(), "-i", "-q", "-s", str(scale), *args], check=True, env=env, capture_output=True
-    )
-    result = subprocess.run(
-        [pgbench_binary(), "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds), *args],
-        check=True,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", [dbname]).fetchone():
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+    args, env = _conn_args(url, dbname)
+    try:
+        subprocess.run(
+            [pgbench_binary(), "-i", "-q", "-s", str(scale), *args], check=True, env=env, capture_output=True
+        )
+        result = subprocess.run(
+            [pgbench_binary(), "-n", "-c", str(clients), "-j", str(clients), "-T", str(seconds), *args],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if SMOKE:
+            _drop_database(admin, dbname)
     match = re.search(r"tps = ([0-9.]+)", result.stdout)
     if not match:
         raise RuntimeError("pgbench printed no tps:\n" + result.stdout + result.stderr)
     return float(match.group(1))
+
+
+DEBIAN_POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+PRIVATE_PG_USER = "pgserver"  # PostgreSQL refuses to run as root; betthat.embedded makes this user
+
+
+@contextlib.contextmanager
+def private_postgres(*, preload: str) -> Iterator[str]:
+    """A PostgreSQL server of this process's own that preloads `preload` (e.g.
+    pg_stat_statements), from Debian's postgresql-15 binaries: the embedded server (pgserver's
+    build) ships no contrib module, and the shared server cannot be restarted under the
+    others' feet. A temporary cluster on a free loopback port (fsync on, as the embedded one),
+    stopped and removed on exit; yields its URL (database `postgres`)."""
+    import shutil
+    import tempfile
+
+    initdb = DEBIAN_POSTGRES_BIN / "initdb"
+    if not initdb.exists() or not (DEBIAN_POSTGRES_BIN.parent / "lib" / f"{preload}.so").exists():
+        raise SystemExit(
+            f"{preload} needs PostgreSQL's contrib modules: apt-get install postgresql-15 "
+            f"(the embedded pgserver build has none)"
+        )
+    data = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        from pgserver.utils import ensure_user_exists
+
+        ensure_user_exists(PRIVATE_PG_USER)
+        shutil.chown(data, PRIVATE_PG_USER, PRIVATE_PG_USER)
+        as_user = ["runuser", "-u", PRIVATE_PG_USER, "--"]
+    port = free_port()
+    pg_ctl = str(DEBIAN_POSTGRES_BIN / "pg_ctl")
+    subprocess.run(
+        [*as_user, str(initdb), "-D", str(data / "db"), "--auth=trust", "-U", "postgres", "--encoding=utf8"],
+        check=True,
+        capture_output=True,
+    )
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {data} -c shared_preload_libraries={preload} -c max_connections=100"
+        " -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on"
+        " -c track_functions=all -c track_wal_io_timing=on -c fsync=on"
+    )
+    subprocess.run(
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data / "db"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            options,
+            "-l",
+            str(data / "log"),
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    print(f"  private PostgreSQL (Debian's, preloading {preload}) on port {port}", flush=True)
+    try:
+        yield f"postgres://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data / "db"), "-m", "fast", "-w", "stop"], capture_output=True
+        )
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -259,6 +350,7 @@ class Timer:
 
 
 __all__ = [
+    "SMOKE",
     "Timer",
     "bench_database",
     "database_exists",
@@ -267,5 +359,6 @@ __all__ = [
     "percentile",
     "pgbench_tps",
     "setup_django",
+    "size",
     "statistics",
 ]

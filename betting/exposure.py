@@ -40,7 +40,9 @@ def events_key() -> str:
 Delta = tuple[int, int, int, int, int]
 
 
-def _apply(deltas: Iterable[Delta]) -> None:
+def queue_deltas(pipe: redis.client.Pipeline, deltas: Iterable[Delta]) -> int:
+    """Add the commands for `deltas` to `pipe` (a pipeline of `client()`); returns how many
+    were added. For a caller that sends other commands in the same round trip (the fill)."""
     # Summed per (event, market) first: a settlement batch of 1,000 bets on one market is
     # three HINCRBYs and one ZINCRBY, not 3,000 commands (the sums are the same).
     per_market: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -50,18 +52,20 @@ def _apply(deltas: Iterable[Delta]) -> None:
         sums[1] += liability
         sums[2] += bets
     per_event: dict[int, int] = defaultdict(int)
-    pipe = client().pipeline(transaction=False)
-    count = 0
     for (event_id, market_id), (stake, liability, bets) in per_market.items():
         key = event_key(event_id)
         pipe.hincrby(key, f"{market_id}:stake", stake)
         pipe.hincrby(key, f"{market_id}:liability", liability)
         pipe.hincrby(key, f"{market_id}:count", bets)
         per_event[event_id] += liability
-        count += 1
     for event_id, liability in per_event.items():
         pipe.zincrby(events_key(), liability, str(event_id))
-    if count:
+    return 3 * len(per_market) + len(per_event)
+
+
+def _apply(deltas: Iterable[Delta]) -> None:
+    pipe = client().pipeline(transaction=False)
+    if queue_deltas(pipe, deltas):
         try:
             pipe.execute()
         except Exception:  # a view, rebuilt from the database on demand

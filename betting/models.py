@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -53,20 +54,24 @@ class Bet(AuditedModel):
         "edges.Event", on_delete=models.PROTECT, null=True, blank=True, related_name="bets", db_index=False
     )
     edge_id = models.CharField(
-        max_length=40, blank=True, default="", help_text="The edge it was placed from."
+        max_length=40, blank=True, default="", db_default="", help_text="The edge it was placed from."
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STRAIGHT)
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.STRAIGHT, db_default=Kind.STRAIGHT
+    )
     market_type = models.CharField(max_length=20, help_text="moneyline, spread, total, prop or parlay.")
-    sport_key = models.CharField(max_length=60, blank=True, default="")
-    currency = models.CharField(max_length=3, default="USD")
+    sport_key = models.CharField(max_length=60, blank=True, default="", db_default="")
+    currency = models.CharField(max_length=3, default="USD", db_default="USD")
     stake_minor = models.BigIntegerField()
     odds_decimal = models.DecimalField(max_digits=18, decimal_places=6)
     odds_american = models.BigIntegerField()  # +100,000,000,000 at 1,000,000,001.0: no overflow
     potential_return_minor = models.BigIntegerField()
     actual_return_minor = models.BigIntegerField(null=True, blank=True)
     net_profit_minor = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    result = models.CharField(max_length=10, choices=Result.choices, blank=True, default="")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING
+    )
+    result = models.CharField(max_length=10, choices=Result.choices, blank=True, default="", db_default="")
     sportsbook = models.ForeignKey(
         "edges.Sportsbook",
         to_field="key",
@@ -75,28 +80,32 @@ class Bet(AuditedModel):
         related_name="+",
         db_index=False,  # bet_sportsbook_idx: a plain index, without the LIKE one nothing used
     )
-    external_id = models.CharField(max_length=80, blank=True, default="", help_text="The venue's ticket.")
-    placed_at = models.DateTimeField(default=timezone.now)
+    external_id = models.CharField(
+        max_length=80, blank=True, default="", db_default="", help_text="The venue's ticket."
+    )
+    placed_at = models.DateTimeField(default=timezone.now, db_default=Now())
     settled_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    settlement_note = models.CharField(max_length=300, blank=True, default="")
+    settlement_note = models.CharField(max_length=300, blank=True, default="", db_default="")
     # Closing line value: filled when the event starts (or said to be unknown).
     closing_odds_decimal = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     closing_fair_probability = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     clv_percent = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     ev_vs_close = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     clv_captured_at = models.DateTimeField(null=True, blank=True)
-    clv_note = models.CharField(max_length=200, blank=True, default="")
+    clv_note = models.CharField(max_length=200, blank=True, default="", db_default="")
     # Risk metadata at placement.
     kelly_fraction = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     recommended_stake_minor = models.BigIntegerField(null=True, blank=True)
     fair_odds_decimal = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
-    limits_in_force = models.JSONField(default=dict, blank=True)
-    idempotency_key = models.CharField(max_length=100, blank=True, default="")
+    limits_in_force = models.JSONField(
+        default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True, default="", db_default="")
     # Set when automatic settlement failed on this bet: the batch settles the others and
     # skips it until staff settle or void it by hand (or clear these to retry).
     settlement_failed_at = models.DateTimeField(null=True, blank=True)
-    settlement_error = models.CharField(max_length=300, blank=True, default="")
+    settlement_error = models.CharField(max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -169,17 +178,23 @@ class BetLeg(models.Model):
     # bet and event: no indexes of their own, betleg_one_per_market (bet, market) and
     # betleg_event_outcome_idx (event, outcome) lead with them.
     bet = models.ForeignKey(Bet, on_delete=models.CASCADE, related_name="legs", db_index=False)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, db_default=0)
     event = models.ForeignKey("edges.Event", on_delete=models.PROTECT, related_name="+", db_index=False)
     market = models.ForeignKey("edges.Market", on_delete=models.PROTECT, related_name="+")
     outcome = models.ForeignKey("edges.Outcome", on_delete=models.PROTECT, related_name="+")
     price_decimal = models.DecimalField(max_digits=12, decimal_places=6)
-    quote_version = models.BigIntegerField(default=0)
+    quote_version = models.BigIntegerField(default=0, db_default=0)
     point = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
-    leg_type = models.CharField(max_length=10, choices=LegType.choices, default=LegType.STRAIGHT)
+    leg_type = models.CharField(
+        max_length=10, choices=LegType.choices, default=LegType.STRAIGHT, db_default=LegType.STRAIGHT
+    )
     # {"market_key", "outcome_name", "player", "alternate_line", "has_draw"}
-    attributes = models.JSONField(default=dict, blank=True)
-    result = models.CharField(max_length=10, choices=Bet.Result.choices, blank=True, default="")
+    attributes = models.JSONField(
+        default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
+    )
+    result = models.CharField(
+        max_length=10, choices=Bet.Result.choices, blank=True, default="", db_default=""
+    )
     graded_at = models.DateTimeField(null=True, blank=True)
     closing_price_decimal = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     closing_fair_probability = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from betthat.users.models import User
@@ -141,14 +141,14 @@ class PublicBet(models.Model):
     visible_from = models.DateTimeField()
     stake_mode = models.CharField(max_length=8, choices=StakeVisibility.choices)
     placed_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     # Set once followers' open feeds have been sent the bet (at or after visible_from).
     released_at = models.DateTimeField(null=True, blank=True)
     # The result, copied when the bet settles (or is cancelled).
-    status = models.CharField(max_length=10, default="pending")
-    result = models.CharField(max_length=10, blank=True, default="")
+    status = models.CharField(max_length=10, default="pending", db_default="pending")
+    result = models.CharField(max_length=10, blank=True, default="", db_default="")
     stake_minor = models.BigIntegerField()
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", db_default="USD")
     net_profit_minor = models.BigIntegerField(null=True, blank=True)
     # Profit per unit staked from the price and the result only (win: price - 1, loss: -1,
     # push and void: 0; betting.selectors.bet_result_per_unit), never net profit / stake:
@@ -156,7 +156,7 @@ class PublicBet(models.Model):
     # `result` is likewise the stake-free result. Every public number is made from these.
     profit_units = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
     clv_percent = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    sport_key = models.CharField(max_length=60, blank=True, default="")
+    sport_key = models.CharField(max_length=60, blank=True, default="", db_default="")
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -52,20 +52,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.common import BASE_DIR, bench_database, line, percentile, pgbench_tps, start_uvicorn, stop_group
+from bench.common import (
+    BASE_DIR,
+    bench_database,
+    line,
+    percentile,
+    pgbench_tps,
+    size,
+    start_uvicorn,
+    stop_group,
+)
 
-USERS = int(os.environ.get("BENCH_USERS", "200"))
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
-WARMUP = float(os.environ.get("BENCH_WARMUP", "5"))
+USERS = int(size("BENCH_USERS", "200", "4"))
+CLIENTS = int(size("BENCH_CLIENTS", "8", "2"))
+SECONDS = float(size("BENCH_SECONDS", "20", "1"))
+WARMUP = float(size("BENCH_WARMUP", "5", "0.5"))
 # 2 cores: one uvicorn process per core; a few threads each overlap the database round trips.
-UVICORN_WORKERS = int(os.environ.get("BENCH_UVICORN_WORKERS", "2"))
-HTTP_THREADS = int(os.environ.get("BENCH_HTTP_THREADS", "4"))
+UVICORN_WORKERS = int(size("BENCH_UVICORN_WORKERS", "2", "1"))
+HTTP_THREADS = int(size("BENCH_HTTP_THREADS", "4", "2"))
 WRK_THREADS = min(2, CLIENTS)
 LOADGEN = os.environ.get("BENCH_LOADGEN", "wrk" if shutil.which("wrk") else "httpx")
-PENDING = int(os.environ.get("BENCH_PENDING", "100000"))
-BATCH = int(os.environ.get("BENCH_SETTLE_BATCH", "1000"))
-KICKOFF = [int(n) for n in os.environ.get("BENCH_KICKOFF", "5000,100000").split(",") if n]
+PENDING = int(size("BENCH_PENDING", "100000", "40"))
+BATCH = int(size("BENCH_SETTLE_BATCH", "1000", "15"))
+# The settlement and kick-off runs spread their bets over this many bettors.
+SIDE_BETTORS = int(size("BENCH_SIDE_BETTORS", "50", "3"))
+KICKOFF = [int(n) for n in size("BENCH_KICKOFF", "5000,100000", "20").split(",") if n]
 DEPOSIT_EVERY = float(os.environ.get("BENCH_DEPOSIT_EVERY", "0.5"))
 # Which parts to run (comma-separated): placement, settlement, kickoff.
 PARTS = set(os.environ.get("BENCH_PARTS", "placement,settlement,kickoff").split(","))
@@ -528,7 +539,7 @@ def bench_settlement(run: str, baseline: float) -> None:
     from tests.betting.factories import make_game
 
     print(f"  writing {PENDING:,} pending bets ...", flush=True)
-    bettors = make_bettors(f"{run}s", 50)
+    bettors = make_bettors(f"{run}s", SIDE_BETTORS)
     game = make_game(home=f"SettleHome-{run}", away=f"SettleAway-{run}")
     low, high = seed_pending(run, bettors, game)
     Event.objects.filter(pk=game.event.pk).update(commence_time=game.event.commence_time.replace(year=2000))
@@ -660,7 +671,7 @@ def kickoff_once(run: str, bettors, count: int) -> None:
 
 
 def bench_kickoff(run: str) -> None:
-    bettors = make_bettors(f"{run}k", 50)
+    bettors = make_bettors(f"{run}k", SIDE_BETTORS)
     # The workers of scripts/run.py: payments and settlement on one, the capture on its own.
     main_worker = start_worker("default,odds,settlement", ["--concurrency", "2"], "main")
     try:

@@ -11,6 +11,17 @@
     PROFILE_PARTS=settlement .venv/bin/python bench/betting/profiling.py
     PROFILE_CLOCK=cpu PROFILE_PARTS=placement .venv/bin/python bench/betting/profiling.py  # CPU time only
     PROFILE_PARTS=cpu .venv/bin/python bench/betting/profiling.py   # CPU ms per no-op POST / placement
+    PROFILE_PARTS=statements .venv/bin/python bench/betting/profiling.py  # a placement by parts
+
+`statements`: PROFILE_BETS placements measured by the server itself, `pg_stat_statements`
+with `track = all` (every statement inside `betting_bet_reserve` and the foreign-key checks
+its commit runs, each with its time and WAL), `track_functions = all` (the ledger's
+triggers) and `pg_stat_wal` (the commits' WAL records, bytes and flushes). Those need
+`shared_preload_libraries`, which the embedded PostgreSQL (pgserver's build) cannot load: it
+ships no contrib modules. So this part starts a PostgreSQL of its own from Debian's
+`postgresql-15` binaries (bench.common.private_postgres: a temporary cluster on a free
+loopback port, stopped and removed at the end), or uses DATABASE_URL's server if that one
+already preloads pg_stat_statements.
 """
 
 from __future__ import annotations
@@ -49,6 +60,13 @@ def new_profiler() -> cProfile.Profile:
 
 
 def main() -> int:
+    if "statements" in PARTS:
+        from bench.common import private_postgres
+
+        with private_postgres(preload="pg_stat_statements") as url:
+            os.environ["DATABASE_URL"] = url
+            with bench_database("statements"):
+                return profile_statements()
     with bench_database("profile"):
         return measure()
 
@@ -281,6 +299,71 @@ def profile_placement() -> None:
     print_statements(captured, "one placement", one)
     connection.force_debug_cursor = False
     explain_placement(place)
+
+
+STATEMENTS_SQL = """
+SELECT toplevel, calls, total_exec_time / calls, total_plan_time / calls,
+       wal_records::float / calls, wal_bytes::float / calls, regexp_replace(query, '\\s+', ' ', 'g')
+  FROM pg_stat_statements
+ WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND calls >= %s
+ ORDER BY total_exec_time DESC
+ LIMIT %s
+"""
+
+
+def profile_statements() -> None:
+    """A placement by parts, as the server counts them (see the module's docstring)."""
+    from django.db import connection
+
+    place = placement_clients()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    for n in range(50):  # warm-up: caches, prepared statements, plans
+        place(n)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_statements_reset()")
+        cursor.execute("SELECT pg_stat_reset()")
+        cursor.execute("SELECT pg_stat_reset_shared('wal')")
+    began = time.perf_counter()
+    for n in range(50, 50 + BETS):
+        place(n)
+    elapsed = time.perf_counter() - began
+    print(f"\n=== {BETS} placements in one process, {elapsed / BETS * 1000:.2f} ms each ===")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute(STATEMENTS_SQL, [BETS // 2, TOP])
+        rows = cursor.fetchall()
+        print("\n--- pg_stat_statements (track = all), per call; 'nested' ran inside another statement ---")
+        print(
+            f"  {'':6} {'calls/bet':>9} {'exec ms':>8} {'plan ms':>8} {'WAL rec':>8} {'WAL B':>7}  statement"
+        )
+        for toplevel, calls, exec_ms, plan_ms, records, wal_bytes, query in rows:
+            kind = "top" if toplevel else "nested"
+            print(
+                f"  {kind:6} {calls / BETS:9.2f} {exec_ms:8.3f} {plan_ms:8.3f} {records:8.1f} {wal_bytes:7.0f}"
+                f"  {query[:150]}"
+            )
+        cursor.execute(
+            "SELECT funcname, calls, total_time / calls, self_time / calls FROM pg_stat_user_functions"
+            " WHERE calls > 0 ORDER BY total_time DESC LIMIT %s",
+            [TOP],
+        )
+        print("\n--- pg_stat_user_functions (track_functions = all): the function and its triggers ---")
+        for name, calls, total_ms, self_ms in cursor.fetchall():
+            print(
+                f"  {name:<40} {calls / BETS:6.2f} calls/bet  total {total_ms:7.3f} ms  self {self_ms:7.3f} ms"
+            )
+        cursor.execute(
+            "SELECT wal_records, wal_fpi, wal_bytes, wal_write, wal_sync, wal_write_time, wal_sync_time"
+            " FROM pg_stat_wal"
+        )
+        records, fpi, wal_bytes, writes, syncs, write_ms, sync_ms = cursor.fetchone()
+        print("\n--- pg_stat_wal (the whole server: the placements and the warm-up's stragglers) ---")
+        print(
+            f"  per placement: {records / BETS:.1f} WAL records ({fpi / BETS:.2f} full pages), "
+            f"{float(wal_bytes) / BETS:,.0f} bytes, {writes / BETS:.2f} writes, {syncs / BETS:.2f} flushes; "
+            f"write {write_ms / BETS:.3f} ms, flush {sync_ms / BETS:.3f} ms (track_wal_io_timing)"
+        )
 
 
 if __name__ == "__main__":

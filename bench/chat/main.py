@@ -23,14 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import bench_database, line, percentile, start_uvicorn, stop_group
+from bench.common import bench_database, line, percentile, size, start_uvicorn, stop_group
 
 BENCH_DB = "bench_chat"
-FANOUT_CLIENTS = int(os.environ.get("CHAT_BENCH_FANOUT_CLIENTS", "500"))
-FANOUT_MESSAGES = int(os.environ.get("CHAT_BENCH_FANOUT_MESSAGES", "40"))
-ROOMS = int(os.environ.get("CHAT_BENCH_ROOMS", "50"))
-PER_ROOM = int(os.environ.get("CHAT_BENCH_PER_ROOM", "20"))
-PER_SENDER = int(os.environ.get("CHAT_BENCH_PER_SENDER", "40"))
+FANOUT_CLIENTS = int(size("CHAT_BENCH_FANOUT_CLIENTS", "500", "4"))
+FANOUT_MESSAGES = int(size("CHAT_BENCH_FANOUT_MESSAGES", "40", "3"))
+ROOMS = int(size("CHAT_BENCH_ROOMS", "50", "2"))
+PER_ROOM = int(size("CHAT_BENCH_PER_ROOM", "20", "3"))
+PER_SENDER = int(size("CHAT_BENCH_PER_SENDER", "40", "3"))
 
 
 def _run_clients(plan: dict, driver=None) -> dict:

@@ -30,12 +30,18 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from common import BASE_DIR, bench_database, line, percentile, pgbench_tps, start_uvicorn, stop_group
+from common import BASE_DIR, bench_database, line, percentile, pgbench_tps, size, start_uvicorn, stop_group
 
 BOOKS = ["pinnacle", "draftkings", "fanduel", "betmgm", "caesars", "pointsbet", "bovada", "betrivers"]
 PREFIX = "bench-edges-"
-WS_CLIENTS = int(os.environ.get("BENCH_WS_CLIENTS", "500"))
-WS_SECONDS = float(os.environ.get("BENCH_WS_SECONDS", "12"))
+WS_CLIENTS = int(size("BENCH_WS_CLIENTS", "500", "5"))
+WS_SECONDS = float(size("BENCH_WS_SECONDS", "12", "1"))
+EVENTS = int(size("BENCH_EDGES_EVENTS", "300", "10"))
+SETUP_UPDATES = int(size("BENCH_EDGES_SETUP_UPDATES", "4000", "200"))
+INGEST_TOTAL = int(size("BENCH_EDGES_INGEST_TOTAL", "40000", "400"))
+INGEST_BATCH = int(size("BENCH_EDGES_INGEST_BATCH", "2000", "100"))
+PRICING_MARKETS = int(size("BENCH_EDGES_PRICING_MARKETS", "2000", "50"))
+PRICING_SECONDS = float(size("BENCH_EDGES_PRICING_SECONDS", "3", "0.2"))
 # e.g. BENCH_EDGES_PARTS=latency to run only the websocket latency (after the setup)
 PARTS = set(os.environ.get("BENCH_EDGES_PARTS", "pricing,ingest,latency").split(","))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -62,10 +68,10 @@ def bench_pricing() -> tuple[float, float]:
 
     results = []
     for n in (2, 3):
-        markets = [market(n) for _ in range(2000)]
+        markets = [market(n) for _ in range(PRICING_MARKETS)]
         done = 0
         started = time.perf_counter()
-        while time.perf_counter() - started < 3:
+        while time.perf_counter() - started < PRICING_SECONDS:
             for m in markets:
                 pricing.price_market(m, sharp_books=("pinnacle",))
             done += len(markets)
@@ -131,7 +137,7 @@ def setup(feed: Feed) -> None:
     from edges.simulator import Simulator
 
     Simulator.ensure_books()
-    ingest_updates(updates=feed.updates(4000), events=feed.event_data())
+    ingest_updates(updates=feed.updates(SETUP_UPDATES), events=feed.event_data())
 
 
 def cleanup() -> None:
@@ -140,7 +146,7 @@ def cleanup() -> None:
     Event.objects.filter(provider_id__startswith=PREFIX).delete()
 
 
-def bench_ingest(feed: Feed, *, total: int = 40_000, batch: int = 2000) -> float:
+def bench_ingest(feed: Feed, *, total: int = INGEST_TOTAL, batch: int = INGEST_BATCH) -> float:
     from django.db import close_old_connections
 
     from edges.ingest import ingest_updates
@@ -312,7 +318,7 @@ def measure() -> int:
         line("pricing: 3-way markets re-priced (8 books)", three, "markets/s")
     tps = pgbench_tps(clients=2, seconds=8)
     line("pgbench TPC-B-like (reference)", tps, "tps")
-    feed = Feed(events=300)
+    feed = Feed(events=EVENTS)
     cleanup()
     setup(feed)
     try:

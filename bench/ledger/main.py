@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from bench.common import bench_database, line, pgbench_tps
+from bench.common import bench_database, line, pgbench_tps, size
 
 WORKERS = int(os.environ.get("LEDGER_BENCH_WORKERS", "2"))
-ROUNDS = int(os.environ.get("LEDGER_BENCH_ROUNDS", "3"))
-SECONDS = float(os.environ.get("LEDGER_BENCH_SECONDS", "8"))
-USERS = int(os.environ.get("LEDGER_BENCH_USERS", "400"))
+ROUNDS = int(size("LEDGER_BENCH_ROUNDS", "3", "1"))
+SECONDS = float(size("LEDGER_BENCH_SECONDS", "8", "1"))
+USERS = int(size("LEDGER_BENCH_USERS", "400", "6"))
 STAKE = 100
 
 

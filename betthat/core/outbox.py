@@ -167,15 +167,38 @@ def nudge_taken() -> None:
 
 def _nudge_relay() -> None:
     if settings.OUTBOX_NUDGE:
-        from betthat.core.tasks import relay_outbox_task
-
         if not _claim_nudge():
             return  # a relay is already queued; it will see these events
-        try:
-            relay_outbox_task.apply_async(queue="default", ignore_result=True)
-        except Exception:  # the periodic relay picks it up within a second
-            nudge_taken()
-            logger.warning("could not nudge the outbox relay", exc_info=True)
+        _send_nudge()
+
+
+def _send_nudge() -> None:
+    from betthat.core.tasks import relay_outbox_task
+
+    try:
+        relay_outbox_task.apply_async(queue="default", ignore_result=True)
+    except Exception:  # the periodic relay picks it up within a second
+        nudge_taken()
+        logger.warning("could not nudge the outbox relay", exc_info=True)
+
+
+def nudge_claim_queue(pipe: Any) -> bool:
+    """For a caller that nudges after its own commit and talks to Redis then anyway (the
+    placement's fill, with its exposure update): add the nudge's claim (`SET NX`) to `pipe`,
+    a pipeline on the same Redis, so both go in one round trip. False (nothing added) when
+    nudges are off. Pass the claim's reply to `nudge_after_claim`."""
+    if not settings.OUTBOX_NUDGE:
+        return False
+    pipe.set(_nudge_flag(), b"1", nx=True, ex=NUDGE_FLAG_SECONDS)
+    return True
+
+
+def nudge_after_claim(reply: object, *, failed: bool = False) -> None:
+    """Queue the relay task if the claim won (`reply`, the `SET NX`'s: True when set, None
+    when a nudge was already waiting). `failed`: the pipeline failed, Redis cannot tell, so
+    it nudges anyway, as `_claim_nudge` does."""
+    if failed or reply:
+        _send_nudge()
 
 
 def _run_handler(handler: Handler, event: OutboxEvent) -> None:

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from betthat.core.db import prepared_cursor, single_statement_transaction
 from betthat.core.errors import ApplicationError, NotFound
-from betthat.core.outbox import nudge_relay_on_commit
+from betthat.core.outbox import nudge_after_claim, nudge_claim_queue
 from betthat.users.compliance import check_capability, check_geo, check_kyc
 from betthat.users.models import User
 from betting import exposure, grading
@@ -214,17 +214,35 @@ def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
     if filled is None:  # staff voided it while the venue worked: the void stands
         logger.error("bet %s was voided while %s filled it", bet.pk, bet.sportsbook_id)
         raise ApplicationError("The bet was voided while it was being placed.", code="conflict", status=409)
-    nudge_relay_on_commit()
     bet.placed_legs = legs  # type: ignore[attr-defined]  # the response needs no second read
-    exposure.exposure_add_on_commit(
-        exposure.deltas_for(
-            [(leg.event_id, leg.market_id) for leg in legs],
-            bet.stake_minor,
-            bet.potential_return_minor - bet.stake_minor,
-            +1,
-        )
+    deltas = exposure.deltas_for(
+        [(leg.event_id, leg.market_id) for leg in legs],
+        bet.stake_minor,
+        bet.potential_return_minor - bet.stake_minor,
+        +1,
     )
+    transaction.on_commit(lambda: _after_fill(deltas))
     return bet
+
+
+def _after_fill(deltas: list[exposure.Delta]) -> None:
+    """After the fill commits: the exposure and the outbox relay's nudge claim in one Redis
+    round trip (they were two, each with its own pipeline or command: about 3 ms of a
+    placement's CPU under cProfile), then the relay task if the claim won. Both are views or
+    hints: a failure is logged and the committed bet stands (the exposure is rebuilt from the
+    database, the periodic relay delivers `bet.placed` within a second)."""
+    pipe = exposure.client().pipeline(transaction=False)
+    exposure.queue_deltas(pipe, deltas)
+    claiming = nudge_claim_queue(pipe)
+    try:
+        replies: list[Any] = pipe.execute()
+    except Exception:  # not only RedisError: see exposure._apply
+        logger.exception("the fill's exposure update and nudge failed")
+        if claiming:
+            nudge_after_claim(None, failed=True)
+        return
+    if claiming:
+        nudge_after_claim(replies[-1])
 
 
 def _book_rejection(user: User, bet: Bet, execution: Execution | None) -> ApplicationError:

@@ -317,3 +317,44 @@ def test_cannot_cancel_someone_elses_bet(funded_user, game):
 def test_legs_are_stored_once_per_market(funded_user, game):
     place(funded_user, leg(game.o("home_ml")))
     assert BetLeg.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fills_exposure_and_relay_nudge_go_to_redis_in_one_round_trip(
+    funded_user, game, settings, monkeypatch
+):
+    """After the fill commits (in autocommit, as over HTTP), the exposure's increments and the
+    outbox relay's nudge claim share one pipeline (issue 19; they were two round trips); the
+    relay task is queued once while its claim stands."""
+    from redis.connection import AbstractConnection
+
+    from betthat.core.outbox import nudge_taken
+    from betthat.core.tasks import relay_outbox_task
+    from betting import exposure
+
+    settings.OUTBOX_NUDGE = True
+    sent = []
+    monkeypatch.setattr(relay_outbox_task, "apply_async", lambda **kwargs: sent.append(kwargs))
+    trips = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        text = b"".join(command) if isinstance(command, list) else command
+        if b"exposure" in text or b"nudge-queued" in text:  # the fill's, not the slip's reads
+            trips.append(text)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    nudge_taken()  # no nudge waiting (the funding's deposit may have left its claim)
+    outcome = game.o("home_ml")
+    liability = 0
+    for stake in (1000, 3000):
+        trips.clear()
+        bet = place(funded_user, leg(outcome), stake=stake)
+        assert bet.status == Bet.Status.PENDING
+        liability += bet.potential_return_minor - bet.stake_minor
+        assert len(trips) == 1, trips
+    market = exposure.exposure_for_event(game.event.pk)[outcome.market_id]
+    assert market == {"stake": 4000, "liability": liability, "count": 2}
+    # the first fill claimed the nudge and queued the relay; the second found it queued
+    assert sent == [{"queue": "default", "ignore_result": True}]

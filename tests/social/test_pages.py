@@ -146,3 +146,33 @@ def test_staff_console_searches_hides_and_resets(client):
     assert client.get("/u/page_modded/").status_code == 404
     for path in ("follow", "publicbet", "leaderboardrank", "leaderboardrun"):
         assert console.get(f"/admin/social/{path}/").status_code == 200
+
+
+def test_feed_page_links_every_followed_profile_with_one_reverse_however_many(monkeypatch):
+    """The "Following" links cost one URL reverse for the lot, not one each (a reader
+    following 1,000 bettors spent a fifth of the page's time reversing 200 of them)."""
+    from django.urls import resolvers
+
+    fan = bettor(handle="page_manyfan")
+    for index in range(12):
+        bettor(handle=f"page_followed_{index:02d}")
+        services.follow_create(follower=fan, handle=f"page_followed_{index:02d}")
+    few = bettor(handle="page_fewfan")
+    services.follow_create(follower=few, handle="page_followed_00")
+    original = resolvers.URLResolver._reverse_with_prefix
+    calls = []
+
+    def counting(self, lookup_view, *args, **kwargs):
+        calls.append(lookup_view)
+        return original(self, lookup_view, *args, **kwargs)
+
+    monkeypatch.setattr(resolvers.URLResolver, "_reverse_with_prefix", counting)
+    html = logged_in(fan).get("/feed/").content.decode()
+    links = re.findall(r'<a href="(/u/[^"]+/)">@(page_followed_\d\d)</a>', html)
+    assert links == [(f"/u/page_followed_{i:02d}/", f"page_followed_{i:02d}") for i in range(12)]
+    many = list(calls)
+    calls.clear()
+    html = logged_in(few).get("/feed/").content.decode()
+    assert '<a href="/u/page_followed_00/">@page_followed_00</a>' in html
+    # the same reverses (the page's navigation and one for the profile links) for 12 as for 1
+    assert len(many) == len(calls) and many.count("profile") == calls.count("profile")
