@@ -415,6 +415,9 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
 )
 
 # The Odds API v4 poller.
+# Edge alerts: each user is told of at most this many matching edges an hour one by one;
+# past it one summary, then the rest wait on the alerts page (edges/alerts.py).
+EDGE_ALERTS_PER_HOUR = env.int("EDGE_ALERTS_PER_HOUR", default=10)
 ODDS_API_KEY = env("ODDS_API_KEY", default="")
 ODDS_API_BASE_URL = env("ODDS_API_BASE_URL", default="https://api.the-odds-api.com")
 ODDS_API_SPORTS = env.list("ODDS_API_SPORTS", default=["americanfootball_nfl", "basketball_nba"])

@@ -141,7 +141,7 @@ def _subject(notification: EmailNotification) -> str:
         outcome = "completed" if data.get("succeeded") else "failed"
         return f"{word} of {data.get('amount')} {data.get('currency')} {outcome}"
     count = len(data.get("edges", [])) + int(data.get("more", 0))
-    return f"{count} new edge{'s' if count != 1 else ''} match your alerts"
+    return f"{count} new edge matches your alerts" if count == 1 else f"{count} new edges match your alerts"
 
 
 def render_notification(notification: EmailNotification) -> EmailMultiAlternatives:
