@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # trigram lookups and GIN indexes (people search)
     "channels",
     "rest_framework",
     "drf_spectacular",
@@ -371,6 +372,7 @@ REST_FRAMEWORK = api_settings.rest_framework_settings(
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="6000/min"),
         "token": env("THROTTLE_TOKEN", default="10/min"),
+        "people_search": env("THROTTLE_PEOPLE_SEARCH", default="30/min"),
     },
 )
 SPECTACULAR_SETTINGS = api_settings.SPECTACULAR

@@ -9,6 +9,7 @@ bettor (and the record is append-only: a trigger in migration 0002 refuses UPDAT
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 HANDLE_PATTERN = r"^[a-z0-9_]{3,30}$"
 MAX_DELAY_SEC = 24 * 60 * 60
+DISPLAY_NAME_MAX = 50
 
 
 class StakeVisibility(models.TextChoices):
@@ -39,6 +41,9 @@ class Profile(models.Model):
         max_length=8, choices=StakeVisibility.choices, default=StakeVisibility.HIDDEN
     )
     live_delay_sec = models.PositiveIntegerField(default=300)
+    # The public name shown beside the handle and found by people search (not the account's
+    # private `User.name`, which stays private).
+    display_name = models.CharField(max_length=DISPLAY_NAME_MAX, blank=True, default="")
     bio = models.CharField(max_length=280, blank=True, default="")
     idp_user_id = models.CharField(max_length=255, blank=True, default="")
     # Staff moderation: a hidden profile is private to everyone but its owner, whatever
@@ -65,7 +70,10 @@ class Profile(models.Model):
         indexes = [
             models.Index(
                 fields=["user"], name="profile_public_user_idx", condition=Q(is_public=True, hidden_at=None)
-            )
+            ),
+            # people search (`selectors.profile_search`): trigram matches on handle and name
+            GinIndex(fields=["handle"], opclasses=["gin_trgm_ops"], name="profile_handle_trgm_idx"),
+            GinIndex(fields=["display_name"], opclasses=["gin_trgm_ops"], name="profile_name_trgm_idx"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from betthat.core.errors import ApplicationError, Conflict
 from social.handles import MAX_LENGTH, handle_base_from, handle_validate
-from social.models import MAX_DELAY_SEC, Follow, Profile, StakeVisibility
+from social.models import DISPLAY_NAME_MAX, MAX_DELAY_SEC, Follow, Profile, StakeVisibility
 from social.push import push_on_commit
 
 if TYPE_CHECKING:
@@ -67,6 +67,18 @@ def _clean_bio(bio: str) -> str:
     return text
 
 
+def _clean_display_name(name: str) -> str:
+    """One line of printable text, inner whitespace collapsed, at most DISPLAY_NAME_MAX."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(name)).split())
+    if len(text) > DISPLAY_NAME_MAX:
+        raise ApplicationError(
+            f"A display name has at most {DISPLAY_NAME_MAX} characters.",
+            code="validation_error",
+            details={"display_name": [f"At most {DISPLAY_NAME_MAX} characters ({len(text)} given)."]},
+        )
+    return text
+
+
 def _clean_delay(value: object) -> int:
     try:
         seconds = int(value)  # type: ignore[call-overload]
@@ -89,6 +101,7 @@ def profile_update(
     stake_visibility: str | None = None,
     live_delay_sec: int | None = None,
     bio: str | None = None,
+    display_name: str | None = None,
     now: datetime | None = None,
 ) -> Profile:
     """Change the owner's profile; only the fields given. Making it private hides its
@@ -125,6 +138,9 @@ def profile_update(
         if bio is not None:
             profile.bio = _clean_bio(bio)
             changed.append("bio")
+        if display_name is not None:
+            profile.display_name = _clean_display_name(display_name)
+            changed.append("display_name")
         went_private = False
         if is_public is not None and bool(is_public) != profile.is_public:
             profile.is_public = bool(is_public)
