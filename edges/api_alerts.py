@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -50,6 +51,13 @@ class EdgeAlertInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(dict.fromkeys(sorted(map(str, unknown)), "Unknown field."))
         return super().to_internal_value(data)
 
+    def validate_min_ev(self, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise serializers.ValidationError("A number between -1 and 10 (a fraction: 0.03 = 3 %).")
+        if isinstance(self.initial_data, dict) and isinstance(self.initial_data.get("min_ev"), bool):
+            raise serializers.ValidationError("A number, not true or false.")
+        return value
+
     def validate_sport_key(self, value: str) -> str:
         if value and not Sport.objects.filter(key=value).exists():
             raise serializers.ValidationError(f"No sport {value!r}.")
@@ -78,7 +86,9 @@ def _valid(request: Any, *, partial: bool) -> dict[str, Any]:
 
 
 class EdgeAlertListApi(APIView):
-    @extend_schema(responses=EdgeAlertOutputSerializer(many=True))
+    @extend_schema(
+        responses=inline_serializer("EdgeAlertList", {"results": EdgeAlertOutputSerializer(many=True)})
+    )
     def get(self, request):
         alerts_ = selectors.edge_alert_list(user=current_user(request))
         return Response({"results": EdgeAlertOutputSerializer(alerts_, many=True).data})

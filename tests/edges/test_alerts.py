@@ -201,6 +201,8 @@ def test_api_creates_lists_updates_and_deletes_the_owners_alerts(user_client, to
         ({"kind": "lottery"}, "kind"),
         ({"min_ev": "lots"}, "min_ev"),
         ({"min_ev": 11}, "min_ev"),
+        ({"min_ev": "NaN"}, "min_ev"),
+        ({"min_ev": True}, "min_ev"),
         ({"sport_key": "Not A Key"}, "sport_key"),
         ({"sport_key": "curling_world"}, "sport_key"),
         ({"sportsbook_key": "nobook"}, "sportsbook_key"),
