@@ -134,7 +134,7 @@ class EdgeAlertHitInline(admin.TabularInline):
     model = EdgeAlertHit
     extra = 0
     fields = ["edge", "delivery", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["edge", "delivery", "created_at"]
     can_delete = False
     ordering = ["-created_at"]
     max_num = 0

@@ -138,7 +138,7 @@ def alert_matches(alert: EdgeAlert, edge: Edge) -> bool:
         return False
     if alert.sportsbook_key:
         books = {leg.get("sportsbook") for leg in edge.legs or []}
-        if edge.sportsbook_id is not None:
+        if edge.sportsbook is not None:
             books.add(edge.sportsbook.key)
         if alert.sportsbook_key not in books:
             return False
@@ -170,7 +170,7 @@ def _edge_summary(edge: Edge, alert: EdgeAlert) -> dict[str, Any]:
         "kind": edge.get_kind_display(),
         "matchup": f"{edge.event.away_team} @ {edge.event.home_team}",
         "side": edge.side,
-        "sportsbook": edge.sportsbook.title if edge.sportsbook_id else ", ".join(books),
+        "sportsbook": edge.sportsbook.title if edge.sportsbook is not None else ", ".join(books),
         "ev_percent": f"{edge.expected_value_per_dollar * 100:.1f}",
         "alert": alert.name,
         "alert_id": alert.pk,
