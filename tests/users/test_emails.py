@@ -195,3 +195,49 @@ def test_the_unsubscribe_link_asks_then_turns_notification_emails_off(client):
     assert user.preferences["notify_email"] is False
     assert user.preferences["notify_settlements"] is True
     assert client.get(url[:-3] + "xx/").status_code == 404
+
+
+@pytest.mark.parametrize("ticked, expected", [(True, True), (False, False)])
+def test_the_settings_page_sets_notify_email(client, ticked, expected):
+    user = UserFactory()
+    _prefs(user, notify_email=not expected)
+    client.force_login(user)
+    form = {
+        "name": "Alice",
+        "timezone": "UTC",
+        "risk_tolerance": "medium",
+        "max_kelly_fraction": "0.25",
+        "odds_format": "american",
+        "devig_method": "multiplicative",
+        "reference": "sharp",
+        "notify_settlements": "on",
+        "notify_deposits": "on",
+    }
+    if ticked:
+        form["notify_email"] = "on"
+    page = client.get("/account/settings/").content.decode()
+    assert 'name="notify_email"' in page
+    assert client.post("/account/settings/", form).status_code == 302
+    user.refresh_from_db()
+    assert user.preferences["notify_email"] is expected
+    assert user.preferences["notify_settlements"] is True
+
+
+def test_the_unsubscribe_token_is_stable_and_per_user(monkeypatch):
+    """Rendered twice (a second apart or a year apart) an email carries the same link; it
+    names one user and no other."""
+    import time
+
+    first, second = UserFactory(), UserFactory()
+    before = emails.unsubscribe_token(first)
+    later = time.time() + 400 * 86_400
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    assert emails.unsubscribe_token(first) == before
+    assert emails.user_from_unsubscribe_token(emails.unsubscribe_token(first)) == first
+    assert emails.unsubscribe_token(first) != emails.unsubscribe_token(second)
+    # the second user's payload under the first user's signature
+    forged = (
+        emails.unsubscribe_token(second).split(":")[0] + ":" + emails.unsubscribe_token(first).split(":")[1]
+    )
+    assert emails.user_from_unsubscribe_token(forged) is None
+    assert emails.user_from_unsubscribe_token("not-a-token") is None
