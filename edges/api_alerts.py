@@ -87,7 +87,8 @@ def _valid(request: Any, *, partial: bool) -> dict[str, Any]:
 
 class EdgeAlertListApi(APIView):
     @extend_schema(
-        responses=inline_serializer("EdgeAlertList", {"results": EdgeAlertOutputSerializer(many=True)})
+        operation_id="v1_edge_alerts_list",
+        responses=inline_serializer("EdgeAlertList", {"results": EdgeAlertOutputSerializer(many=True)}),
     )
     def get(self, request):
         alerts_ = selectors.edge_alert_list(user=current_user(request))
