@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # trigram lookups and GIN indexes (people search)
     "channels",
     "rest_framework",
     "drf_spectacular",
@@ -398,6 +399,7 @@ REST_FRAMEWORK = api_settings.rest_framework_settings(
         "anon": env("THROTTLE_ANON", default="120/min"),
         "user": env("THROTTLE_USER", default="6000/min"),
         "token": env("THROTTLE_TOKEN", default="10/min"),
+        "people_search": env("THROTTLE_PEOPLE_SEARCH", default="30/min"),
     },
 )
 SPECTACULAR_SETTINGS = api_settings.SPECTACULAR
@@ -451,6 +453,9 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
 )
 
 # The Odds API v4 poller.
+# Edge alerts: each user is told of at most this many matching edges an hour one by one;
+# past it one summary, then the rest wait on the alerts page (edges/alerts.py).
+EDGE_ALERTS_PER_HOUR = env.int("EDGE_ALERTS_PER_HOUR", default=10)
 ODDS_API_KEY = env("ODDS_API_KEY", default="")
 ODDS_API_BASE_URL = env("ODDS_API_BASE_URL", default="https://api.the-odds-api.com")
 ODDS_API_SPORTS = env.list("ODDS_API_SPORTS", default=["americanfootball_nfl", "basketball_nba"])

@@ -1,7 +1,19 @@
 from django.contrib import admin
 
 from betthat.core.formatting import format_percent
-from edges.models import Edge, Event, FeedState, Market, OddsHistory, OddsQuote, Outcome, Sport, Sportsbook
+from edges.models import (
+    Edge,
+    EdgeAlert,
+    EdgeAlertHit,
+    Event,
+    FeedState,
+    Market,
+    OddsHistory,
+    OddsQuote,
+    Outcome,
+    Sport,
+    Sportsbook,
+)
 
 
 @admin.register(Sportsbook)
@@ -116,3 +128,38 @@ class FeedStateAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class EdgeAlertHitInline(admin.TabularInline):
+    model = EdgeAlertHit
+    extra = 0
+    fields = ["edge", "delivery", "created_at"]
+    readonly_fields = ["edge", "delivery", "created_at"]
+    can_delete = False
+    ordering = ["-created_at"]
+    max_num = 0
+    show_change_link = False
+
+
+@admin.register(EdgeAlert)
+class EdgeAlertAdmin(admin.ModelAdmin):
+    """Bettors' saved edge alerts: staff can see, pause or remove one (e.g. on a complaint
+    about emails); the matches are listed read-only."""
+
+    list_display = [
+        "name",
+        "user",
+        "sport_key",
+        "kind",
+        "min_ev",
+        "sportsbook_key",
+        "send_email",
+        "is_active",
+        "created_at",
+    ]
+    list_filter = ["is_active", "send_email", "kind"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "name", "sport_key", "sportsbook_key"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [EdgeAlertHitInline]

@@ -11,16 +11,20 @@ from django.conf import settings
 from django.utils import timezone
 
 from edges.ingest import ingest_updates
-from edges.models import SIMULATED_PREFIX, Event
+from edges.models import SIMULATED_PREFIX, Edge, Event
 from edges.simulator import SPORTS, Simulator
 
 SLATE = 8
 
 
 def seed(*, users, stdout) -> None:
+    alerts = _seed_alerts(users)
     if settings.ODDS_API_KEY:
         # The Odds API feeds the board; simulated events would sit there unquoted.
-        stdout.write("edges: ODDS_API_KEY is set, so no simulated events (beat polls The Odds API)")
+        stdout.write(
+            "edges: ODDS_API_KEY is set, so no simulated events (beat polls The Odds API); "
+            f"{alerts} new edge alerts"
+        )
         return
     Simulator.ensure_books()
     now = timezone.now()
@@ -36,5 +40,21 @@ def seed(*, users, stdout) -> None:
     if events:
         ingest_updates(updates=[], events=events, now=now)
     stdout.write(
-        f"edges: 8 sportsbooks, {len(events)} new upcoming events ({upcoming + len(events)} upcoming)"
+        f"edges: 8 sportsbooks, {len(events)} new upcoming events ({upcoming + len(events)} upcoming), "
+        f"{alerts} new edge alerts"
     )
+
+
+def _seed_alerts(users) -> int:
+    """Each demo bettor gets one alert (+EV of 3 % or more), so a notification shows within
+    minutes of `make run`; a bettor who already has alerts keeps theirs."""
+    from edges.alerts import edge_alert_create
+    from edges.models import EdgeAlert
+
+    created = 0
+    for user in users:
+        if user.is_staff or EdgeAlert.objects.filter(user=user).exists():
+            continue
+        edge_alert_create(user=user, name="+EV of 3% or more", kind=Edge.Kind.POSITIVE_EV, min_ev=0.03)
+        created += 1
+    return created

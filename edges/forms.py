@@ -107,3 +107,37 @@ class EdgeFilterForm(forms.Form):
             status=data.get("status") or "active",
             ordering=data.get("ordering") or "-ev",
         )
+
+
+class EdgeAlertForm(forms.Form):
+    """An edge alert from the alerts page or the board's "alert me on this filter": min EV
+    in percent, as the board shows it ("3" or "3%" = 3 %)."""
+
+    name = forms.CharField(required=False, max_length=80)
+    sport_key = forms.SlugField(required=False, max_length=60, label="Sport")
+    kind = forms.ChoiceField(required=False, choices=[("", "Any"), *Edge.Kind.choices])
+    min_ev = RateField(required=False, min_value=-1, max_value=10, label="Min EV (%)")
+    sportsbook_key = forms.SlugField(required=False, max_length=40, label="Book")
+    send_email = forms.BooleanField(required=False, label="Email me too")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["min_ev"]
+        assert isinstance(field, RateField)
+        field.percent = True
+
+    def clean_sport_key(self) -> str:
+        from edges.models import Sport
+
+        value = self.cleaned_data.get("sport_key") or ""
+        if value and not Sport.objects.filter(key=value).exists():
+            raise ValidationError(f"No sport {value!r}.", code="invalid")
+        return value
+
+    def clean_sportsbook_key(self) -> str:
+        from edges.models import Sportsbook
+
+        value = self.cleaned_data.get("sportsbook_key") or ""
+        if value and not Sportsbook.objects.filter(key=value).exists():
+            raise ValidationError(f"No sportsbook {value!r}.", code="invalid")
+        return value

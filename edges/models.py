@@ -8,6 +8,7 @@ middle is a pair of markets of the same family at different points.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -276,6 +277,57 @@ class Edge(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class EdgeAlert(models.Model):
+    """A bettor's saved board filter: tell me (in the page, and by email if chosen) when a new
+    edge matching it appears. An empty field matches anything; `min_ev` is a fraction
+    (0.03 = 3 %) like the board's filter; `sportsbook_key` matches an edge any of whose legs
+    is at that book (as the board's book filter)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="edge_alerts")
+    name = models.CharField(max_length=80, blank=True)
+    sport_key = models.CharField(max_length=60, blank=True)
+    kind = models.CharField(max_length=12, blank=True, choices=Edge.Kind.choices)
+    min_ev = models.FloatField(null=True, blank=True, help_text="fraction: 0.03 = 3 %")
+    sportsbook_key = models.CharField(max_length=40, blank=True)
+    send_email = models.BooleanField(default=False, help_text="also by email (if notification emails are on)")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["is_active", "sport_key"], name="edge_alert_active_sport_idx")]
+
+    def __str__(self) -> str:
+        return self.name or f"Alert #{self.pk}"
+
+
+class EdgeAlertHit(models.Model):
+    """An edge that matched an alert: at most one per (alert, edge), so an edge alerts once.
+    `delivery` says how the user was told: on its own (`notified`), in the one summary past
+    the hourly limit (`summarised`), or not at all past that (`held`; listed on the alerts
+    page)."""
+
+    class Delivery(models.TextChoices):
+        NOTIFIED = "notified", "Notified"
+        SUMMARISED = "summarised", "In a summary"
+        HELD = "held", "Held (hourly limit)"
+
+    alert = models.ForeignKey(EdgeAlert, on_delete=models.CASCADE, related_name="hits")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    edge = models.ForeignKey(Edge, on_delete=models.CASCADE, related_name="+")
+    delivery = models.CharField(max_length=10, choices=Delivery.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["alert", "edge"], name="edge_alert_hit_once")]
+        indexes = [models.Index(fields=["user", "created_at"], name="edge_alert_hit_user_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.alert} -> {self.edge_id} ({self.delivery})"
 
 
 class FeedState(models.Model):

@@ -62,3 +62,12 @@ def poll_scores_task() -> dict[str, int]:
     except Exception:
         logger.exception("odds api scores poll failed")
         return {}
+
+
+@shared_task(ignore_result=True)
+def match_edge_alerts_task(edge_ids: list[str]) -> int:
+    """After an ingest tick: tell alert owners about the tick's edges that newly match
+    their alerts (idempotent: a hit exists once per alert and edge)."""
+    from edges.alerts import edge_alerts_match
+
+    return edge_alerts_match(edge_ids=edge_ids).hits

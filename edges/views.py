@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from betthat.core.errors import ApplicationError
 from betthat.core.money import from_minor, to_minor
+from betthat.users.http import current_user
+from edges import alerts as edge_alerts
 from edges import charts, pricing, selectors
 from edges.bankroll import viewer_sizing_for
-from edges.forms import EdgeFilterForm
+from edges.forms import EdgeAlertForm, EdgeFilterForm
 from edges.models import Edge, Sport, Sportsbook
 
 BOARD_ROWS = 100
@@ -141,3 +146,65 @@ def edge_detail(request, edge_id: str):
             "stake": _money(sizing.stake_minor(edge.kelly_fraction)),
         },
     )
+
+
+@login_required
+def alerts(request):
+    """The user's edge alerts: the list, a form to add one (the board's "alert me on this
+    filter" posts here too), and the latest matches."""
+    user = current_user(request)
+    form = EdgeAlertForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                alert = edge_alerts.edge_alert_create(user=user, **form.cleaned_data)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request, f"Alert saved: {alert.name}. We will tell you when a new matching edge appears."
+                )
+                return redirect("edges:alerts")
+        else:
+            messages.error(
+                request,
+                "The alert was not saved: "
+                + " ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()),
+            )
+    return render(
+        request,
+        "edges/alerts.html",
+        {
+            "form": form,
+            "alerts": selectors.edge_alert_list(user=user),
+            "hits": selectors.edge_alert_hits_recent(user=user),
+            "sports": Sport.objects.filter(is_active=True),
+            "books": Sportsbook.objects.filter(is_active=True),
+            "kinds": Edge.Kind.choices,
+            "per_hour": edge_alerts.per_hour(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def alert_toggle(request, alert_id: int):
+    user = current_user(request)
+    alert = selectors.edge_alert_get(user=user, alert_id=alert_id)
+    if alert is None:
+        raise Http404("No such alert.")
+    edge_alerts.edge_alert_update(user=user, alert_id=alert_id, changes={"is_active": not alert.is_active})
+    messages.success(request, f"Alert {'paused' if alert.is_active else 'resumed'}: {alert.name}.")
+    return redirect("edges:alerts")
+
+
+@login_required
+@require_POST
+def alert_delete(request, alert_id: int):
+    try:
+        edge_alerts.edge_alert_delete(user=current_user(request), alert_id=alert_id)
+    except ApplicationError as error:
+        raise Http404("No such alert.") from error
+    messages.success(request, "Alert deleted.")
+    return redirect("edges:alerts")

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from betthat.core.errors import NotFound
+from betthat.core.throttling import ScopedRateThrottle
 from social import selectors, services
 from social.handles import MAX_LENGTH
 from social.models import MAX_DELAY_SEC, LeaderboardMetric, LeaderboardWindow, StakeVisibility
@@ -136,6 +141,7 @@ class RecordSummarySerializer(serializers.Serializer):
 
 class ProfileOutputSerializer(serializers.Serializer):
     handle = serializers.CharField()
+    display_name = serializers.CharField()
     bio = serializers.CharField()
     is_public = serializers.BooleanField()
     stake_visibility = serializers.CharField()
@@ -161,6 +167,7 @@ class MyProfileApi(APIView):
         stake_visibility = serializers.ChoiceField(choices=StakeVisibility.choices, required=False)
         live_delay_sec = serializers.IntegerField(min_value=0, max_value=MAX_DELAY_SEC, required=False)
         bio = serializers.CharField(max_length=2000, required=False, allow_blank=True, trim_whitespace=False)
+        display_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     @extend_schema(responses=ProfileOutputSerializer)
     def get(self, request):
@@ -446,3 +453,62 @@ class LeaderboardApi(APIView):
                 ],
             }
         )
+
+
+class PeopleSearchThrottle(ScopedRateThrottle):
+    """People search: `THROTTLE_PEOPLE_SEARCH` per user (or per address when signed out),
+    on the API and the page alike, so the directory cannot be scraped quickly."""
+
+    scope_attr = "throttle_scope"
+
+
+class PeopleSearchPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 50
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except Http404 as error:
+            raise NotFound(
+                "That page does not exist.", details={"page": request.query_params.get("page")}
+            ) from error
+
+
+class PersonOutputSerializer(serializers.Serializer):
+    handle = serializers.CharField()
+    display_name = serializers.CharField()
+    bio = serializers.CharField()
+    similarity = serializers.FloatField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, profile) -> str:
+        return reverse("social:profile", args=[profile.handle])
+
+
+class PeopleSearchApi(APIView):
+    """Find public bettors by handle or display name, most similar first."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [PeopleSearchThrottle]
+    throttle_scope = "people_search"
+
+    class QuerySerializer(serializers.Serializer):
+        q = serializers.CharField(max_length=200, help_text="2 to 50 characters of a handle or name")
+        page = serializers.IntegerField(min_value=1, required=False)
+        page_size = serializers.IntegerField(min_value=1, max_value=50, required=False)
+
+    @extend_schema(
+        parameters=[QuerySerializer],
+        responses=PersonOutputSerializer(many=True),
+        description="Public profiles only (private, hidden and suspended ones are never found). "
+        "Errors: validation_error (q missing, shorter than 2 or longer than 50), throttled (429).",
+    )
+    def get(self, request):
+        params = self.QuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        results = selectors.profile_search(query=params.validated_data["q"])
+        paginator = PeopleSearchPagination()
+        page = paginator.paginate_queryset(results, request, view=self)
+        return paginator.get_paginated_response(PersonOutputSerializer(page, many=True).data)

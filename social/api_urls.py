@@ -5,6 +5,7 @@ from django.urls import path
 from social import api
 
 urlpatterns = [
+    path("people/", api.PeopleSearchApi.as_view(), name="people-search"),
     path("me/profile/", api.MyProfileApi.as_view(), name="my-profile"),
     path("me/following/", api.MyFollowingApi.as_view(), name="my-following"),
     path("me/followers/", api.MyFollowersApi.as_view(), name="my-followers"),

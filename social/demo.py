@@ -30,6 +30,7 @@ PLANS = [
     ("bob_value", "rounded", 300, 5),
     ("carol_arb", "hidden", 120, 4),
 ]
+DISPLAY_NAMES = {"alice_sharp": "Alice Sharpe", "bob_value": "Bob Value", "carol_arb": "Carol Arbitrage"}
 FOLLOWS = [(0, 1), (0, 2), (1, 0), (2, 0), (2, 1)]
 HISTORY_BETS = 24
 OPEN_BETS = 2
@@ -82,7 +83,12 @@ def seed(*, users, stdout) -> None:
     placed = settled = 0
     for user, (handle, stake, delay, wins) in zip(bettors, PLANS, strict=False):
         services.profile_update(
-            user=user, handle=handle, is_public=True, stake_visibility=stake, live_delay_sec=0
+            user=user,
+            handle=handle,
+            is_public=True,
+            stake_visibility=stake,
+            live_delay_sec=0,
+            display_name=DISPLAY_NAMES[handle],
         )
         if PublicBet.objects.filter(user_id=user.pk).count() < HISTORY_BETS and prices:
             results = RESULTS_BY_WINS[wins]

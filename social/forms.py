@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from social.handles import MAX_LENGTH
-from social.models import MAX_DELAY_SEC, StakeVisibility
+from social.models import DISPLAY_NAME_MAX, MAX_DELAY_SEC, StakeVisibility
 
 DELAY_HELP = "0 shows a bet as soon as it is placed; 300 = 5 minutes; at most 86,400 (24 hours)."
 
@@ -32,6 +32,12 @@ class ProfileSettingsForm(forms.Form):
     )
     live_delay_sec = forms.IntegerField(
         min_value=0, max_value=MAX_DELAY_SEC, label="Live delay (seconds)", help_text=DELAY_HELP
+    )
+    display_name = forms.CharField(
+        required=False,
+        max_length=DISPLAY_NAME_MAX,
+        label="Display name",
+        help_text="Shown beside your handle; people can find you by it (and by your handle) when your profile is public.",
     )
     bio = forms.CharField(
         required=False,

@@ -9,6 +9,7 @@ bettor (and the record is append-only: a trigger in migration 0002 refuses UPDAT
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
@@ -20,6 +21,7 @@ from social.handles import handle_skeleton_sql
 SUSPENDED = User.Status.SUSPENDED.value
 HANDLE_PATTERN = r"^[a-z0-9_]{3,30}$"
 MAX_DELAY_SEC = 24 * 60 * 60
+DISPLAY_NAME_MAX = 50
 
 
 def listed_q(*, profile: str = "", user: str = "user__") -> Q:
@@ -63,6 +65,9 @@ class Profile(models.Model):
         max_length=8, choices=StakeVisibility.choices, default=StakeVisibility.HIDDEN
     )
     live_delay_sec = models.PositiveIntegerField(default=300)
+    # The public name shown beside the handle and found by people search (not the account's
+    # private `User.name`, which stays private).
+    display_name = models.CharField(max_length=DISPLAY_NAME_MAX, blank=True, default="")
     bio = models.CharField(max_length=280, blank=True, default="")
     idp_user_id = models.CharField(max_length=255, blank=True, default="")
     # Staff moderation: a hidden profile is private to everyone but its owner, whatever
@@ -92,6 +97,9 @@ class Profile(models.Model):
             ),
             # Look-alike checks (social.handles): one skeleton, one handle.
             models.Index(handle_skeleton_sql(), name="profile_handle_skeleton_idx"),
+            # people search (`selectors.profile_search`): trigram matches on handle and name
+            GinIndex(fields=["handle"], opclasses=["gin_trgm_ops"], name="profile_handle_trgm_idx"),
+            GinIndex(fields=["display_name"], opclasses=["gin_trgm_ops"], name="profile_name_trgm_idx"),
         ]
         # Hiding, restoring and resetting a bio are staff actions with their own permission
         # (checked in social.services.moderation, so every way in honours it).

@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import F, Min, QuerySet
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import F, Min, Q, QuerySet
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -213,6 +215,7 @@ def profile_summary(*, profile: Profile, viewer: Viewer, now: datetime | None = 
     return {
         "handle": profile.handle,
         "bio": profile.bio,
+        "display_name": profile.display_name,
         "is_public": profile.is_public,
         "stake_visibility": profile.stake_visibility,
         "live_delay_sec": profile.live_delay_sec,
@@ -393,11 +396,50 @@ def public_handles(*, user_ids: Sequence[int]) -> dict[int, str]:
     ids = sorted({int(i) for i in user_ids})
     if not ids:
         return {}
-    rows = Profile.objects.filter(
-        user_id__in=ids,
-        is_public=True,
-        hidden_at__isnull=True,
-        user__is_active=True,
-        user__deleted_at__isnull=True,
-    ).exclude(user__status="suspended")
+    rows = profiles_publicly_visible().filter(user_id__in=ids)
     return dict(rows.values_list("user_id", "handle"))
+
+
+def profiles_publicly_visible() -> QuerySet[Profile]:
+    """The profiles anyone may see or find (`listed_q`: public, not hidden by staff, the
+    account active, not suspended and not deleted). Every public listing starts here."""
+    return Profile.objects.filter(listed_q())
+
+
+SEARCH_MIN_LENGTH = 2
+SEARCH_MAX_LENGTH = 50
+
+
+def profile_search_query(raw: object) -> str:
+    """The search text as searched: one line, spaces collapsed, a leading "@" dropped;
+    400 `validation_error` if shorter than SEARCH_MIN_LENGTH or longer than SEARCH_MAX_LENGTH."""
+    text = " ".join(str(raw or "").split()).lstrip("@").strip()
+    if not SEARCH_MIN_LENGTH <= len(text) <= SEARCH_MAX_LENGTH:
+        raise ApplicationError(
+            f"Search for {SEARCH_MIN_LENGTH} to {SEARCH_MAX_LENGTH} characters of a handle or name.",
+            code="validation_error",
+            details={"q": [f"Between {SEARCH_MIN_LENGTH} and {SEARCH_MAX_LENGTH} characters."]},
+        )
+    return text
+
+
+def profile_search(*, query: str) -> QuerySet[Profile]:
+    """Publicly visible profiles whose handle or display name is like `query` (pg_trgm word
+    similarity, served by the trigram GIN indexes), most similar first, then by handle. A
+    handle that starts with the query is found too (a short query has few trigrams)."""
+    text = profile_search_query(query)
+    prefix = text.lower().replace(" ", "_")
+    return (
+        profiles_publicly_visible()
+        .filter(
+            Q(handle__trigram_word_similar=text)
+            | Q(display_name__trigram_word_similar=text)
+            | Q(handle__startswith=prefix)
+        )
+        .annotate(
+            similarity=Greatest(
+                TrigramWordSimilarity(text, "handle"), TrigramWordSimilarity(text, "display_name")
+            )
+        )
+        .order_by("-similarity", "handle")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -88,6 +89,7 @@ def profile_settings(request):
         "stake_visibility": profile.stake_visibility,
         "live_delay_sec": profile.live_delay_sec,
         "bio": profile.bio,
+        "display_name": profile.display_name,
     }
     form = ProfileSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -146,3 +148,28 @@ def leaderboards_page(request):
             "updated_at": rows[0]["updated_at"] if rows else None,
         },
     )
+
+
+PEOPLE_PAGE_SIZE = 20
+
+
+def people_page(request):
+    """Find people: public profiles by handle or display name, most similar first; the
+    same selector and throttle as GET /api/v1/people/."""
+    from social.api import PeopleSearchApi, PeopleSearchThrottle
+
+    raw = request.GET.get("q", "")
+    context: dict = {"q": raw.strip()[:200], "page": None, "error": ""}
+    if raw.strip():
+        throttle = PeopleSearchThrottle()
+        if not throttle.allow_request(request, PeopleSearchApi):
+            wait = throttle.wait()
+            context["error"] = f"Too many searches; try again in {max(1, round(wait or 60))} seconds."
+            return render(request, "social/people.html", context, status=429)
+        try:
+            results = selectors.profile_search(query=raw)
+        except ApplicationError as error:
+            context["error"] = error.message
+            return render(request, "social/people.html", context, status=400)
+        context["page"] = Paginator(results, PEOPLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "social/people.html", context)

@@ -22,6 +22,10 @@ def beat_schedule(
             "task": "wallet.tasks.resubmit_withdrawals_task",
             "schedule": timedelta(seconds=60),
         },
+        "users-send-due-notification-emails": {
+            "task": "betthat.users.tasks.send_due_notification_emails_task",
+            "schedule": timedelta(seconds=60),
+        },
         "core-relay-outbox": {
             "task": "betthat.core.tasks.relay_outbox_task",
             "schedule": timedelta(seconds=1),

@@ -22,7 +22,7 @@ from betthat.core.errors import ApplicationError
 from betthat.core.money import to_minor
 from betthat.users import services
 from betthat.users.http import current_user
-from betthat.users.models import ApiToken, User
+from betthat.users.models import ApiToken, EmailNotification, User
 
 
 def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -261,4 +261,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+
+@admin.register(EmailNotification)
+class EmailNotificationAdmin(admin.ModelAdmin):
+    """Notification emails owed and sent: staff see what went out and what failed."""
+
+    list_display = ["kind", "user", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "dedupe_key"]
+    readonly_fields = [
+        "user", "kind", "dedupe_key", "context", "status", "attempts", "last_error",
+        "created_at", "claimed_at", "sent_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: EmailNotification | None = None) -> bool:
         return False

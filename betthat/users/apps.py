@@ -7,4 +7,4 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self) -> None:
-        from betthat.users import checks, receivers  # noqa: F401  (registers them)
+        from betthat.users import checks, handlers, receivers  # noqa: F401  (registers them)

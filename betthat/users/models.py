@@ -230,3 +230,44 @@ class ApiToken(models.Model):
     def may_take_sensitive_steps(self) -> bool:
         """Made with the password (and code): may withdraw and make other sensitive changes."""
         return self.source == self.Source.CREDENTIALS
+
+class EmailNotification(models.Model):
+    """One email owed to a user for one event: the row is written in the transaction of the
+    event it reports (a settlement, a payment, an edge alert), so it exists exactly when the
+    event committed, and `(user, dedupe_key)` is unique, so a retried handler or task never
+    owes a second one. A worker claims it (pending -> sending) before it sends."""
+
+    class Kind(models.TextChoices):
+        BET_SETTLED = "bet_settled", "Bet settled"
+        DEPOSIT = "deposit", "Deposit"
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+        EDGE_ALERT = "edge_alert", "Edge alert"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_notifications"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    dedupe_key = models.CharField(max_length=120)
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=django_timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedupe_key"], name="email_notification_once_per_event")
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="email_notification_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} email to user {self.user_id} ({self.status})"

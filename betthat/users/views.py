@@ -5,10 +5,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from betthat.core.errors import NotFound
-from betthat.users import selectors, services
+from betthat.users import emails, selectors, services
 from betthat.users.forms import AccountSettingsForm, TokenCreateForm
 from betthat.users.http import current_user
 from betthat.users.models import ApiToken
@@ -67,3 +68,18 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         raise Http404("No such token.") from None
     messages.success(request, "Token revoked.")
     return redirect("users:settings")
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST one-click unsubscribes (RFC 8058)
+def email_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every notification email: GET asks, POST turns notification emails off.
+    No login needed (the link is signed for one user); a bad or altered token is a 404."""
+    user = emails.user_from_unsubscribe_token(token)
+    if user is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        emails.user_email_unsubscribe(user=user)
+        return render(request, "users/email_unsubscribe.html", {"done": True})
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    return render(request, "users/email_unsubscribe.html", {"done": False, "email": user.email})

@@ -73,6 +73,7 @@ def recompute(
     report.edges_upserted += len(upserted)
     report.edges_removed += len(removed)
     _refresh_cache_on_commit(scope, quotes, now)
+    _match_alerts_on_commit(upserted)
     _publish(accepted, market_of, scope, books_by_id, upserted, removed, batch_at)
 
 
@@ -169,6 +170,24 @@ def _refresh_cache_on_commit(scope: Scope, quotes: Quotes, now: datetime) -> Non
             logger.warning("odds cache write failed", exc_info=True)
 
     transaction.on_commit(after_commit)
+
+
+def _match_alerts_on_commit(upserted: list[EdgeRow]) -> None:
+    """Hand the tick's written active edges to the alert matcher, after commit, on a worker:
+    the ingest does no alert work itself (no query, whatever the number of alerts)."""
+    edge_ids = [row.edge_id for row in upserted if row.status == "active"]
+    if not edge_ids:
+        return
+
+    def enqueue() -> None:
+        from edges.tasks import match_edge_alerts_task
+
+        try:
+            match_edge_alerts_task.delay(edge_ids)
+        except Exception:  # alerts are best effort; the board and the database are the truth
+            logger.warning("could not enqueue edge alert matching", exc_info=True)
+
+    transaction.on_commit(enqueue)
 
 
 def _publish(

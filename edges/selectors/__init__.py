@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from edges.selectors.alerts import edge_alert_get, edge_alert_hits_recent, edge_alert_list
 from edges.selectors.events import (
     MarketBoard,
     event_get,
@@ -62,6 +63,9 @@ __all__ = [
     "EdgeFilters",
     "MarketBoard",
     "ViewerSizing",
+    "edge_alert_get",
+    "edge_alert_hits_recent",
+    "edge_alert_list",
     "edge_get",
     "edge_matches",
     "edge_sizing",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from betthat.core import redis as bt_redis
 from betthat.core.errors import ApplicationError, Conflict
 from social.handles import MAX_LENGTH, handle_base_from, handle_skeleton, handle_skeleton_sql, handle_validate
-from social.models import MAX_DELAY_SEC, Follow, HandleRelease, Profile, StakeVisibility
+from social.models import DISPLAY_NAME_MAX, MAX_DELAY_SEC, Follow, HandleRelease, Profile, StakeVisibility
 from social.push import push_on_commit
 
 if TYPE_CHECKING:
@@ -166,6 +166,18 @@ def _clean_bio(bio: str) -> str:
     return text
 
 
+def _clean_display_name(name: str) -> str:
+    """One line of printable text, inner whitespace collapsed, at most DISPLAY_NAME_MAX."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(name)).split())
+    if len(text) > DISPLAY_NAME_MAX:
+        raise ApplicationError(
+            f"A display name has at most {DISPLAY_NAME_MAX} characters.",
+            code="validation_error",
+            details={"display_name": [f"At most {DISPLAY_NAME_MAX} characters ({len(text)} given)."]},
+        )
+    return text
+
+
 def _clean_delay(value: object) -> int:
     try:
         seconds = int(value)  # type: ignore[call-overload]
@@ -188,6 +200,7 @@ def profile_update(
     stake_visibility: str | None = None,
     live_delay_sec: int | None = None,
     bio: str | None = None,
+    display_name: str | None = None,
     now: datetime | None = None,
 ) -> Profile:
     """Change the owner's profile; only the fields given. Making it private hides its
@@ -224,6 +237,9 @@ def profile_update(
         if bio is not None:
             profile.bio = _clean_bio(bio)
             changed.append("bio")
+        if display_name is not None:
+            profile.display_name = _clean_display_name(display_name)
+            changed.append("display_name")
         went_private = False
         if is_public is not None and bool(is_public) != profile.is_public:
             profile.is_public = bool(is_public)

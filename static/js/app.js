@@ -53,6 +53,7 @@
     if (!document.body.dataset.user) return;
     BT.notifications = BT.socket("/ws/notifications/", {
       message: function (msg) {
+        if (msg.type === "hello") { document.body.dataset.notifications = "live"; return; }
         if (msg.type !== "notification") return;
         const p = msg.payload || {};
         BT.toast(p.message || p.title || JSON.stringify(p), p.kind);

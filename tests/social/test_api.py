@@ -201,5 +201,6 @@ def test_the_schema_has_the_social_endpoints_and_no_warnings(tmp_path):
         "/api/v1/me/followers/",
         "/api/v1/feed/",
         "/api/v1/leaderboards/",
+        "/api/v1/people/",
     ):
         assert f"{path}:" in schema, path

@@ -86,3 +86,36 @@ def test_a_followed_bettors_delayed_bet_arrives_live_in_the_feed(browser_page, a
     assert "@alice_live" in card.inner_text() and "Chiefs" in card.inner_text()
     assert "123.45" not in page.content()
     assert page.locator("[data-testid=empty-state]").count() == 0
+
+
+def test_a_newcomer_finds_a_bettor_from_the_feeds_empty_state_and_follows_them(browser_page, live_server):
+    """From the empty feed: search by part of a display name, see only public matches,
+    open the profile and follow; the leaderboards carry the same search box."""
+    page = browser_page
+    star = UserFactory()
+    services.profile_update(user=star, handle="sharp_shooter", is_public=True, display_name="Grace Hopper")
+    shy = UserFactory()
+    services.profile_update(user=shy, handle="grace_private", is_public=False, display_name="Grace Private")
+    newcomer = UserFactory()
+    browser_log_in(page, newcomer, live_server.url)
+
+    page.goto("/feed/")
+    assert "You follow nobody yet" in page.text_content("[data-testid=feed-list]")
+    page.fill("#people-q-feed", "grace")
+    page.click("[data-testid=people-search] button[type=submit]")
+    page.wait_for_url("**/people/?q=grace")
+    people = page.locator("[data-testid=person]")
+    assert people.count() == 1
+    assert people.first.get_attribute("data-handle") == "sharp_shooter"
+    assert "Grace Hopper" in people.first.text_content()
+    people.first.locator("a").click()
+    page.wait_for_url("**/u/sharp_shooter/")
+    assert page.text_content("[data-testid=profile-name]") == "Grace Hopper"
+    page.click("[data-testid=follow-button]")
+    page.wait_for_selector("[data-testid=unfollow-button]")
+
+    page.goto("/leaderboards/")
+    page.fill("#people-q-leaderboards", "sharp")
+    page.click("[data-testid=people-search] button[type=submit]")
+    page.wait_for_url("**/people/?q=sharp")
+    assert page.locator("[data-testid=person]").first.get_attribute("data-handle") == "sharp_shooter"
