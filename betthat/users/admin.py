@@ -100,6 +100,12 @@ class LimitsForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class FreezeForm(forms.Form):
+    """Freezing or unfreezing a user's money always says why (it goes to the audit trail)."""
+
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["-created_at"]
@@ -108,6 +114,7 @@ class UserAdmin(BaseUserAdmin):
         "name",
         "status",
         "verification_level",
+        "frozen_at",
         "risk_tolerance",
         "max_bet_size",
         "is_staff",
@@ -128,6 +135,9 @@ class UserAdmin(BaseUserAdmin):
         "status",
         "verification_level",
         "self_excluded_until",
+        "frozen_at",
+        "frozen_reason",
+        "closed_at",
         "max_bet_size",
         "daily_bet_limit",
         "monthly_bet_limit",
@@ -143,7 +153,20 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password", "external_id"]}),
         ("Profile", {"fields": ["name", "phone", "timezone", "preferences"]}),
-        ("Status", {"fields": ["status", "verification_level", "self_excluded_until", "deleted_at"]}),
+        (
+            "Status",
+            {
+                "fields": [
+                    "status",
+                    "verification_level",
+                    "self_excluded_until",
+                    "frozen_at",
+                    "frozen_reason",
+                    "closed_at",
+                    "deleted_at",
+                ]
+            },
+        ),
         (
             "Limits and sizing",
             {
@@ -198,7 +221,12 @@ class UserAdmin(BaseUserAdmin):
                 "<int:user_id>/limits/",
                 self.admin_site.admin_view(self.limits_view),
                 name="users_user_limits",
-            )
+            ),
+            path(
+                "<int:user_id>/freeze/",
+                self.admin_site.admin_view(self.freeze_view),
+                name="users_user_freeze",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -237,6 +265,37 @@ class UserAdmin(BaseUserAdmin):
         }
         return TemplateResponse(request, "users/admin/limits.html", context)
 
+    def freeze_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        """Freeze a user's money, or lift the freeze, with a reason (`users.freeze_user`)."""
+        if not self._has(request, "freeze_user"):
+            raise PermissionDenied
+        user = get_object_or_404(User.all_objects, pk=user_id)
+        form = FreezeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            actor = current_user(request)
+            reason = form.cleaned_data["reason"]
+            try:
+                if user.is_frozen:
+                    services.user_unfreeze(user=user, actor=actor, reason=reason)
+                    verb = "Unfroze"
+                else:
+                    services.user_freeze(user=user, actor=actor, reason=reason)
+                    verb = "Froze"
+            except ApplicationError as exc:
+                form.add_error("reason", exc.message)
+            else:
+                _log(request, user, f"{verb} the account's money: {reason}")
+                self.message_user(request, f"{verb} {user.email}.", messages.SUCCESS)
+                return redirect("admin:users_user_change", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{'Unfreeze' if user.is_frozen else 'Freeze'} {user.email}",
+            "target": user,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "users/admin/freeze.html", context)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
@@ -244,6 +303,7 @@ class UserAdmin(BaseUserAdmin):
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any):
         context["can_change_limits"] = self._has(request, "change_user_limits")
+        context["can_freeze"] = self._has(request, "freeze_user")
         return super().render_change_form(request, context, *args, **kwargs)
 
 

@@ -34,6 +34,33 @@ def allow_geo(user: User, *, region: str = "") -> bool:
     return not (denied and (region in denied or user.email in denied or str(user.pk) in denied))
 
 
+# The SQLSTATE of the ledger trigger that refuses a debit of a frozen user's cash
+# (wallet migration 0007); services turn it into `account_frozen`.
+FROZEN_SQLSTATE = "BTFRZ"
+
+
+def account_frozen(*, user_id: int | None = None) -> ApplicationError:
+    """403 `account_frozen`: staff (or a payment dispute) froze this account's money."""
+    return ApplicationError(
+        "This account is frozen: its money cannot be moved until staff lift the freeze.",
+        code="account_frozen",
+        status=403,
+        details={"user_id": user_id} if user_id is not None else {},
+    )
+
+
+def is_frozen_refusal(error: BaseException) -> bool:
+    """True for a database error raised by the frozen-account ledger trigger."""
+    cause = error.__cause__ or error
+    return getattr(cause, "sqlstate", None) == FROZEN_SQLSTATE
+
+
+def check_not_frozen(user: User) -> None:
+    """Refuse early (a clear 403) what the ledger trigger would refuse anyway."""
+    if user.frozen_at is not None:
+        raise account_frozen(user_id=user.pk)
+
+
 def check_kyc(user: User, *, amount_minor: int = 0) -> None:
     if not import_string(settings.KYC_CHECK)(user, amount_minor=amount_minor):
         raise ApplicationError("Identity verification is required first.", code="kyc_required", status=403)

@@ -115,6 +115,12 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
     )
     preferences = models.JSONField(default=default_preferences, blank=True)
     self_excluded_until = models.DateTimeField(null=True, blank=True)
+    # Staff freeze (or a payment dispute): no debit of the user's cash except the reversals
+    # the wallet allows (docs/wallet.md "Frozen accounts"); enforced by a ledger trigger.
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    frozen_reason = models.CharField(max_length=500, blank=True, default="")
+    # The bettor closed their own account (after their balance was paid out).
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -145,6 +151,8 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
             ("soft_delete_user", "Can soft-delete users"),
             ("restore_user", "Can restore soft-deleted users"),
             ("change_user_limits", "Can lower a user's betting limits"),
+            ("freeze_user", "Can freeze and unfreeze a user's money"),
+            ("override_kyc", "Can override a user's KYC status"),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +173,10 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
 
     @property
     def is_self_excluded(self) -> bool:

@@ -115,6 +115,41 @@ def user_restore(*, user: User, actor: User | None = None, reason: str = "") -> 
     return user
 
 
+@transaction.atomic
+def user_freeze(*, user: User, actor: User | None = None, reason: str) -> User:
+    """Freeze the user's money: from the commit on, the ledger refuses any debit of their cash
+    (bets, withdrawals, fees) except payment reversals and staff adjustments (a trigger in
+    wallet migration 0007). Needs a reason; audited. Freezing a frozen account keeps the
+    first freeze's time and changes nothing (idempotent)."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("A reason is required.", code="reason_required")
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.frozen_at is None:
+        fresh.frozen_at = timezone.now()
+        fresh.frozen_reason = reason[:500]
+        fresh.save(update_fields=["frozen_at", "frozen_reason", "updated_at"])
+        _audit_staff_action("user_freeze", user=fresh, actor=actor, reason=reason)
+    user.frozen_at, user.frozen_reason = fresh.frozen_at, fresh.frozen_reason
+    return user
+
+
+@transaction.atomic
+def user_unfreeze(*, user: User, actor: User | None = None, reason: str) -> User:
+    """Lift a freeze (needs a reason; audited; idempotent)."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("A reason is required.", code="reason_required")
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.frozen_at is not None:
+        fresh.frozen_at = None
+        fresh.frozen_reason = ""
+        fresh.save(update_fields=["frozen_at", "frozen_reason", "updated_at"])
+        _audit_staff_action("user_unfreeze", user=fresh, actor=actor, reason=reason)
+    user.frozen_at, user.frozen_reason = fresh.frozen_at, fresh.frozen_reason
+    return user
+
+
 # The betting limits on the user row: staff lower them here, betting writes them through
 # `user_betting_limits_set` (its cooling-off rules in betting/services/limits.py).
 BETTING_LIMIT_FIELDS = ("max_bet_size", "daily_bet_limit", "monthly_bet_limit")
