@@ -269,7 +269,9 @@ def book(
                 transaction_id, lines, events = _one_row(cursor)
                 if transaction_id is not None:
                     break
-                _refusal(cursor=cursor, user_id=user_id, currency=currency, net=net, requires_hold=requires_hold)
+                _refusal(
+                    cursor=cursor, user_id=user_id, currency=currency, net=net, requires_hold=requires_hold
+                )
             else:  # pragma: no cover - ensure_accounts makes the second attempt find them
                 raise RuntimeError("wallet accounts could not be created")
     except DatabaseError as error:

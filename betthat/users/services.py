@@ -33,17 +33,18 @@ def user_verify_email(*, user: User) -> User:
 
 
 def _audit_staff_action(
-    action: str, *, user: User, actor: User | None, reason: str = "", **extra: object
+    action: str, *, user: User, actor: User | None, reason: str = "", source: str = "", **extra: object
 ) -> None:
     """A staff action on a user reaches the audit store (written inside the action's transaction:
-    an action whose commit then fails still leaves its line, never the other way round)."""
-    if actor is None:
+    an action whose commit then fails still leaves its line, never the other way round). An
+    action without a staff actor is audited when it names its `source` (a webhook, the user)."""
+    if actor is None and not source:
         return
     record = {
         "action": action,
         "at": timezone.now().isoformat(),
-        "actor_id": actor.pk,
-        "actor_email": actor.email,
+        "actor_id": actor.pk if actor else None,
+        "actor_email": actor.email if actor else source,
         "user_id": user.pk,
         "user_email": user.email,
         "reason": reason,
@@ -116,7 +117,7 @@ def user_restore(*, user: User, actor: User | None = None, reason: str = "") -> 
 
 
 @transaction.atomic
-def user_freeze(*, user: User, actor: User | None = None, reason: str) -> User:
+def user_freeze(*, user: User, actor: User | None = None, reason: str, source: str = "") -> User:
     """Freeze the user's money: from the commit on, the ledger refuses any debit of their cash
     (bets, withdrawals, fees) except payment reversals and staff adjustments (a trigger in
     wallet migration 0007). Needs a reason; audited. Freezing a frozen account keeps the
@@ -129,13 +130,13 @@ def user_freeze(*, user: User, actor: User | None = None, reason: str) -> User:
         fresh.frozen_at = timezone.now()
         fresh.frozen_reason = reason[:500]
         fresh.save(update_fields=["frozen_at", "frozen_reason", "updated_at"])
-        _audit_staff_action("user_freeze", user=fresh, actor=actor, reason=reason)
+        _audit_staff_action("user_freeze", user=fresh, actor=actor, reason=reason, source=source)
     user.frozen_at, user.frozen_reason = fresh.frozen_at, fresh.frozen_reason
     return user
 
 
 @transaction.atomic
-def user_unfreeze(*, user: User, actor: User | None = None, reason: str) -> User:
+def user_unfreeze(*, user: User, actor: User | None = None, reason: str, source: str = "") -> User:
     """Lift a freeze (needs a reason; audited; idempotent)."""
     reason = reason.strip()
     if not reason:
@@ -145,7 +146,7 @@ def user_unfreeze(*, user: User, actor: User | None = None, reason: str) -> User
         fresh.frozen_at = None
         fresh.frozen_reason = ""
         fresh.save(update_fields=["frozen_at", "frozen_reason", "updated_at"])
-        _audit_staff_action("user_unfreeze", user=fresh, actor=actor, reason=reason)
+        _audit_staff_action("user_unfreeze", user=fresh, actor=actor, reason=reason, source=source)
     user.frozen_at, user.frozen_reason = fresh.frozen_at, fresh.frozen_reason
     return user
 

@@ -11,7 +11,7 @@ from betthat.users.models import User
 from betthat.users.services import user_freeze, user_unfreeze
 from betting.models import Bet
 from betting.services import bet_settle
-from tests.betting.helpers import leg, ledger_clean, place, state
+from tests.betting.helpers import ledger_clean, leg, place, state
 from tests.factories import UserFactory
 from wallet.ledger import Leg, book
 from wallet.models import Transaction
