@@ -81,9 +81,10 @@ def payment_webhook_receive(*, provider: str, body: bytes, headers: Mapping[str,
         if payment is None:
             outcome = "ignored: unknown payment"
         elif event.outcome in REVERSAL_OUTCOMES:
-            if (event.currency and event.currency != payment.currency) or (event.outcome in ("refund", "dispute_opened") and not (
-                event.amount_minor and 0 < event.amount_minor <= payment.amount_minor
-            )):
+            if (event.currency and event.currency != payment.currency) or (
+                event.outcome in ("refund", "dispute_opened")
+                and not (event.amount_minor and 0 < event.amount_minor <= payment.amount_minor)
+            ):
                 outcome = "ignored: amount or currency mismatch"
             else:
                 outcome = payment_reversal_apply_locked(

@@ -5,8 +5,8 @@ deposit's payment:
 
 | event | entries |
 |---|---|
-| refund (`charge.refunded`) or dispute opened (`charge.dispute.created`) of `a` | `psp_clearing` +a; `cash` −c; `receivable` −(a−c), where c = min(a, the user's cash) |
-| dispute won (`charge.dispute.closed`, won) | the dispute's entries reversed: `psp_clearing` −a, `cash` +c, `receivable` +(a−c) |
+| refund (`charge.refunded`) or dispute opened (`charge.dispute.created`) of `a` | `psp_clearing` +a; `cash` -c; `receivable` -(a-c), where c = min(a, the user's cash) |
+| dispute won (`charge.dispute.closed`, won) | the dispute's entries reversed: `psp_clearing` -a, `cash` +c, `receivable` +(a-c) |
 | dispute lost | nothing moves (the money left when the dispute opened) |
 
 A user's cash never goes negative: what the user has already spent (bet, withdrawn) is booked
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 
+from betthat.core.errors import ApplicationError
 from betthat.core.outbox import publish
 from betthat.core.serializers import minor_to_decimal
 from betthat.users.models import User
@@ -223,3 +224,57 @@ def _apply(*, payment: Payment, reversal: Reversal) -> str:
             reason=f"dispute {reversal.reference} won",
         )
     return "dispute won"
+
+
+SANDBOX_ACTIONS = ("refund", "dispute_open", "dispute_won", "dispute_lost")
+
+
+def sandbox_reversal_trigger(*, payment: Payment, action: str, staff: User) -> int:
+    """Staff make the sandbox refund or dispute a paid sandbox deposit (`action` one of
+    SANDBOX_ACTIONS; closing acts on the deposit's disputes not yet won), exactly as its
+    webhooks would arrive from a real provider (delivered after the commit, through the same
+    receiving function). Needs `wallet.adjust_account`; audited. Returns the events sent."""
+    from wallet.providers import sandbox, sandbox_is_enabled
+    from wallet.services.common import staff_audit
+
+    if not staff.has_perm("wallet.adjust_account"):
+        raise ApplicationError("You may not do this.", code="permission_denied", status=403)
+    if action not in SANDBOX_ACTIONS:
+        raise ApplicationError("Unknown sandbox action.", code="validation_error", details={"action": action})
+    if not sandbox_is_enabled() or payment.provider != "sandbox":
+        raise ApplicationError("Only sandbox payments can be reversed here.", code="validation_error")
+    if payment.direction != Payment.Direction.DEPOSIT or payment.status != Payment.Status.SUCCEEDED:
+        raise ApplicationError(
+            "Only a paid deposit can be refunded or disputed.", code="conflict", status=409
+        )
+    if action == "refund":
+        events = sandbox.refund(payment)
+    elif action == "dispute_open":
+        events = sandbox.dispute_open(payment)
+    else:
+        won_refs = set(
+            Transaction.objects.filter(
+                payment_id=payment.pk, type=Transaction.Type.CHARGEBACK_WON
+            ).values_list("external_reference", flat=True)
+        )
+        open_refs = [
+            ref
+            for ref in Transaction.objects.filter(
+                payment_id=payment.pk, type=Transaction.Type.CHARGEBACK
+            ).values_list("external_reference", flat=True)
+            if ref not in won_refs
+        ]
+        events = []
+        for reference in open_refs:
+            events += sandbox.dispute_close(payment, reference=reference, won=action == "dispute_won")
+    staff_audit(
+        {
+            "action": f"sandbox_{action}",
+            "actor_id": staff.pk,
+            "actor_email": staff.email,
+            "user_id": payment.user_id,
+            "payment_id": payment.pk,
+            "events": len(events),
+        }
+    )
+    return len(events)
