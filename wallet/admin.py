@@ -33,8 +33,8 @@ from wallet.models import (
 from wallet.money import format_minor, parse_signed_amount
 from wallet.providers import sandbox_is_enabled
 from wallet.services import adjustment_approve, adjustment_reject, wallet_adjust
-from wallet.services.reversals import sandbox_reversal_trigger
 from wallet.services.common import staff_audit
+from wallet.services.reversals import sandbox_reversal_trigger
 
 if TYPE_CHECKING:  # generic in django-stubs, not at runtime (no django_stubs_ext monkeypatch)
     ModelAdmin = admin.ModelAdmin[Any]
