@@ -250,3 +250,18 @@ def transaction_export_all(*, start: date, end: date) -> Iterator[tuple[Any, ...
         .values_list(*STAFF_EXPORT_FIELDS)
         .iterator(chunk_size=2000)
     )
+
+
+def payments_in_flight_for_user(*, user: User) -> int:
+    """How many of the user's payments (deposits or withdrawals) the provider has not finished."""
+    return Payment.objects.filter(
+        user=user, status__in=[Payment.Status.PENDING, Payment.Status.PROCESSING]
+    ).count()
+
+
+def wallet_money_for_user(*, user: User) -> dict[str, Balances]:
+    """The user's balances in every currency they have an account in (none: an empty dict)."""
+    currencies = (
+        Account.objects.filter(user=user).values_list("currency", flat=True).distinct().order_by("currency")
+    )
+    return {currency: wallet_balances_for_user(user=user, currency=currency) for currency in currencies}

@@ -119,7 +119,9 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
     # the wallet allows (docs/wallet.md "Frozen accounts"); enforced by a ledger trigger.
     frozen_at = models.DateTimeField(null=True, blank=True)
     frozen_reason = models.CharField(max_length=500, blank=True, default="")
-    # The bettor closed their own account (after their balance was paid out).
+    # The bettor asked to close their account (their balance is being paid out) and when it
+    # closed (deactivated, gone from public surfaces).
+    closure_requested_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     is_staff = models.BooleanField(default=False)

@@ -151,6 +151,41 @@ def user_unfreeze(*, user: User, actor: User | None = None, reason: str, source:
     return user
 
 
+@transaction.atomic
+def user_closure_request(*, user: User) -> User:
+    """Record that the bettor asked to close their account (their payout is under way)."""
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.closure_requested_at is None:
+        fresh.closure_requested_at = timezone.now()
+        fresh.save(update_fields=["closure_requested_at", "updated_at"])
+        _audit_staff_action("user_closure_request", user=fresh, actor=None, source="the bettor")
+    user.closure_requested_at = fresh.closure_requested_at
+    return user
+
+
+@transaction.atomic
+def user_close(*, user: User, source: str = "the bettor") -> User:
+    """Close the account for good: deactivated (no sign-in; open sessions end on their next
+    request), soft-deleted (gone from every surface that lists users), its API tokens revoked.
+    The caller (betting.services.closure) has checked that no bet is open and no money is
+    left. Idempotent; audited."""
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.closed_at is None:
+        now = timezone.now()
+        fresh.closed_at = now
+        fresh.closure_requested_at = fresh.closure_requested_at or now
+        fresh.deleted_at = fresh.deleted_at or now
+        fresh.is_active = False
+        fresh.save(
+            update_fields=["closed_at", "closure_requested_at", "deleted_at", "is_active", "updated_at"]
+        )
+        _tokens_delete(ApiToken.objects.filter(user=fresh))
+        _audit_staff_action("user_close", user=fresh, actor=None, source=source)
+    for name in ("closed_at", "closure_requested_at", "deleted_at", "is_active"):
+        setattr(user, name, getattr(fresh, name))
+    return user
+
+
 # The betting limits on the user row: staff lower them here, betting writes them through
 # `user_betting_limits_set` (its cooling-off rules in betting/services/limits.py).
 BETTING_LIMIT_FIELDS = ("max_bet_size", "daily_bet_limit", "monthly_bet_limit")

@@ -28,6 +28,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="user",
+            name="closure_requested_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="user",
             name="closed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
