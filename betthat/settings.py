@@ -469,8 +469,12 @@ WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = env.int("WALLET_ADJUSTMENT_APPROVAL_ABO
 # by a periodic task, at most this many times, before staff are left to look at it.
 WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS", default=10)
 
-# Compliance hooks (pluggable; allow by default).
-KYC_CHECK = env("KYC_CHECK", default="betthat.users.compliance.allow_kyc")
+# Compliance hooks (pluggable; allow by default). KYC_CHECK names the identity provider: a
+# callable gate (user, amount_minor=) -> bool that may also take submissions and webhooks
+# (betthat/users/kyc.py; the sandbox approves only its documented test documents).
+KYC_CHECK = env("KYC_CHECK", default="betthat.users.kyc.sandbox_kyc")
+# The secret the KYC sandbox signs its webhooks with (development default only with DEBUG).
+KYC_WEBHOOK_SECRET = env("KYC_WEBHOOK_SECRET", default="whsec_kyc_sandbox_dev_only" if DEBUG else "")
 GEO_CHECK = env("GEO_CHECK", default="betthat.users.compliance.allow_geo")
 GEO_DENY_LIST = env.list("GEO_DENY_LIST", default=[])
 

@@ -20,9 +20,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from betthat.core.errors import ApplicationError
 from betthat.core.money import to_minor
-from betthat.users import services
+from betthat.users import kyc, services
 from betthat.users.http import current_user
-from betthat.users.models import ApiToken, User
+from betthat.users.models import ApiToken, KYCStatus, User
 
 
 def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -302,6 +302,7 @@ class UserAdmin(BaseUserAdmin):
         super().save_model(request, obj, form, change)
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any):
+        context["can_override_kyc"] = self._has(request, "override_kyc")
         context["can_change_limits"] = self._has(request, "change_user_limits")
         context["can_freeze"] = self._has(request, "freeze_user")
         return super().render_change_form(request, context, *args, **kwargs)
@@ -322,3 +323,94 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False
+
+
+class KycOverrideForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(KYCStatus.Status.APPROVED, "Approve"), (KYCStatus.Status.REJECTED, "Reject")]
+    )
+    level = forms.TypedChoiceField(
+        coerce=int,
+        choices=[
+            (User.VerificationLevel.IDENTITY, "Identity verified (2)"),
+            (User.VerificationLevel.FULL, "Full (3)"),
+        ],
+        help_text="The level an approval grants (ignored for a rejection).",
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(KYCStatus)
+class KYCStatusAdmin(admin.ModelAdmin):
+    """Staff see every identity check and override one (users.override_kyc, audited)."""
+
+    list_display = [
+        "user",
+        "provider",
+        "provider_reference",
+        "status",
+        "level",
+        "country",
+        "submitted_at",
+        "decided_at",
+    ]
+    list_filter = ["status", "provider", "level"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "provider_reference"]
+    readonly_fields = [f.name for f in KYCStatus._meta.fields]
+    change_form_template = "users/admin/kyc_change_form.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: KYCStatus | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: KYCStatus | None = None) -> bool:
+        return False
+
+    def get_urls(self):
+        extra = [
+            path(
+                "override/<int:user_id>/",
+                self.admin_site.admin_view(self.override_view),
+                name="users_kycstatus_override",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any):
+        context["can_override"] = request.user.has_perm("users.override_kyc")
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def override_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        if not request.user.has_perm("users.override_kyc"):
+            raise PermissionDenied
+        target = get_object_or_404(User.all_objects, pk=user_id)
+        form = KycOverrideForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                record = kyc.kyc_override(
+                    user=target,
+                    actor=current_user(request),
+                    status=form.cleaned_data["status"],
+                    level=form.cleaned_data["level"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                _log(request, target, f"KYC overridden: {record.status} at level {record.level}")
+                self.message_user(
+                    request, f"KYC of {target.email}: {record.get_status_display()}.", messages.SUCCESS
+                )
+                return redirect("admin:users_kycstatus_change", record.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Override the KYC of {target.email}",
+            "target": target,
+            "kyc": kyc.kyc_status_for_user(user=target),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "users/admin/kyc_override.html", context)

@@ -228,3 +228,57 @@ class ApiToken(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= django_timezone.now()
+
+
+class KYCStatus(models.Model):
+    """A bettor's identity check at the `KYC_CHECK` provider: its reference and decision.
+
+    Only what we need is kept: no name, date of birth or document number (the provider holds
+    them; we keep its reference). The verification level it granted is on the User."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the provider"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kyc_status")
+    provider = models.CharField(max_length=32)
+    provider_reference = models.CharField(max_length=128, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # The level the provider (or staff) decided; 0 while pending or when rejected.
+    level = models.PositiveSmallIntegerField(default=0)
+    # The provider's reason code for a rejection (never identity data).
+    reason = models.CharField(max_length=200, blank=True, default="")
+    # ISO country of the document: enough to apply geo rules, nothing more.
+    country = models.CharField(max_length=2, blank=True, default="")
+    submitted_at = models.DateTimeField(default=django_timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "KYC status"
+        verbose_name_plural = "KYC statuses"
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"KYC {self.provider_reference} ({self.status})"
+
+
+class KYCWebhookEvent(models.Model):
+    """Every KYC provider event applied, once: `(provider, event_id)` is unique."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=128)
+    reference = models.CharField(max_length=128)
+    outcome = models.CharField(max_length=64, blank=True, default="")
+    received_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="users_kyc_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id}"
