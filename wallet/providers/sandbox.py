@@ -197,7 +197,9 @@ def simulate(
     return plan
 
 
-def _reversal_event(payment: Payment, *, type: str, amount_minor: int, reference: str, **extra: Any) -> dict:
+def _reversal_event(
+    payment: Payment, *, type: str, amount_minor: int, reference: str, **extra: Any
+) -> dict[str, Any]:
     return {
         "id": f"evt_{uuid.uuid4().hex}",
         "type": type,
