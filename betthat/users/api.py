@@ -58,6 +58,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
             "phone",
             "status",
             "verification_level",
+            "frozen_at",
             "max_bet_size",
             "daily_bet_limit",
             "monthly_bet_limit",
