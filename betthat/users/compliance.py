@@ -1,5 +1,8 @@
 """KYC and geo checks: pluggable hooks. Settings name the callables (KYC_CHECK,
-GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff.
+GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff. The
+KYC_CHECK hook may also be an identity provider taking submissions and webhooks
+(betthat/users/kyc.py; the default sandbox one does). Frozen accounts: `check_not_frozen`
+and the ledger trigger's SQLSTATE (docs/wallet.md "Frozen accounts").
 
 What each verification level may do (`CAPABILITY_LEVELS`, enforced by `check_capability` in
 the services, so pages, API, admin and tasks are held to it alike; 403
