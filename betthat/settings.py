@@ -475,6 +475,9 @@ WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS",
 KYC_CHECK = env("KYC_CHECK", default="betthat.users.kyc.sandbox_kyc")
 # The secret the KYC sandbox signs its webhooks with (development default only with DEBUG).
 KYC_WEBHOOK_SECRET = env("KYC_WEBHOOK_SECRET", default="whsec_kyc_sandbox_dev_only" if DEBUG else "")
+# The KYC sandbox takes submissions only in development, or where the sandbox is explicitly
+# allowed without DEBUG: a production site never verifies anyone with its test documents.
+KYC_SANDBOX_ENABLED = DEBUG or SANDBOX_ALLOWED_WITHOUT_DEBUG
 GEO_CHECK = env("GEO_CHECK", default="betthat.users.compliance.allow_geo")
 GEO_DENY_LIST = env.list("GEO_DENY_LIST", default=[])
 

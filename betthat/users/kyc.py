@@ -17,6 +17,11 @@ Its decision arrives as a webhook signed like the payment sandbox's
 tolerance), delivered in-process after the submission commits, through the same receiving
 function as `POST /api/v1/kyc/webhooks/<provider>/`.
 
+Without `DEBUG` the sandbox takes no submission (503 `kyc_unavailable`) unless
+`SANDBOX_ALLOWED_WITHOUT_DEBUG` is set (`KYC_SANDBOX_ENABLED`, decided when the settings load), and without `KYC_WEBHOOK_SECRET` (no default outside
+`DEBUG`) no KYC webhook verifies: a production site that forgot to set `KYC_CHECK` verifies
+nobody with test documents.
+
 Personal data: the identity details go to the provider and nowhere else. We keep the
 provider's reference, the decision, the level and the document's country; never the name,
 date of birth or document number, and nothing here logs them.
@@ -113,6 +118,12 @@ class SandboxKyc:
         return True
 
     def submit(self, *, user_id: int, details: IdentityDetails) -> KycSubmission:
+        # Fail closed: a production site (DEBUG off) never verifies anyone with test documents
+        # unless the sandbox is explicitly allowed there (as for payments, wallet.E001).
+        if not settings.KYC_SANDBOX_ENABLED:
+            raise ApplicationError(
+                "Identity checks are not available at the moment.", code="kyc_unavailable", status=503
+            )
         reference = f"sbx_kyc_{uuid.uuid4().hex[:24]}"
         outcome, level, reason = self.TEST_DOCUMENTS.get(
             details.document_number, ("rejected", 0, "not_a_test_document")

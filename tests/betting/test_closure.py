@@ -118,3 +118,20 @@ def test_the_page_asks_for_the_password_then_closes(user):
     assert confirmed.status_code == 200
     assert closed(user)
     assert not closed(fund)
+
+
+def test_a_checkout_in_progress_holds_closure_but_an_abandoned_one_does_not(user, token_client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wallet.services import wallet_deposit_start
+
+    client = token_client_for(user)
+    checkout = wallet_deposit_start(user=user, amount_minor=5_000, provider="sandbox")
+    response = client.post(URL)
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "money_held")
+    assert response.json()["error"]["details"]["payments_in_flight"] == 1
+    Payment.objects.filter(pk=checkout.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    assert client.post(URL).json()["status"] == "closed"
+    assert closed(user)

@@ -203,3 +203,40 @@ def test_the_page_submits_and_shows_the_answer(bettor, django_capture_on_commit_
     page = client.get("/account/verification/")
     assert b"Approved" in page.content and b"Identity verified" in page.content
     assert b"Lovelace" not in page.content
+
+
+def test_the_sandbox_verifies_nobody_on_a_production_site(bettor, token_client_for, settings):
+    settings.KYC_SANDBOX_ENABLED = False  # DEBUG off and the sandbox not explicitly allowed
+    response = token_client_for(bettor).post(URL, {**DETAILS, "document_number": "000000000"}, format="json")
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "kyc_unavailable")
+    assert not KYCStatus.objects.filter(user=bettor).exists()
+    assert User.objects.get(pk=bettor.pk).verification_level == 1
+
+
+def test_the_settings_enable_the_kyc_sandbox_only_with_debug_or_when_allowed():
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    code = "import django; django.setup(); from django.conf import settings; print(settings.KYC_SANDBOX_ENABLED, bool(settings.KYC_WEBHOOK_SECRET))"
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "example.com",
+        "PAYMENTS_PROVIDER": "stripe",
+        "DJANGO_SETTINGS_MODULE": "betthat.settings",
+    }
+    env.pop("SANDBOX_ALLOWED_WITHOUT_DEBUG", None)
+    env.pop("KYC_WEBHOOK_SECRET", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.stdout.split() == ["False", "False"], out.stderr[-2000:]
