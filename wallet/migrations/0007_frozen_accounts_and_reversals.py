@@ -4,9 +4,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 # A frozen user's cash is never debited, whoever writes the entry (wallet.ledger.book, the
-# betting reservation function betting_bet_reserve, raw SQL): the trigger runs on every
-# negative ledger line, and refuses it on a user's cash account while the user is frozen,
-# unless the line belongs to a payment reversal (REFUND, CHARGEBACK) or a staff ADJUSTMENT.
+# betting reservation function betting_bet_reserve, raw SQL): the trigger checks every
+# INSERT's new lines (once per statement, through its transition table) and refuses a
+# negative line on a user's cash account while the user is frozen, unless it belongs to a
+# payment reversal (REFUND, CHARGEBACK) or a staff ADJUSTMENT.
 # SQLSTATE BTFRZ lets the services turn it into 403 `account_frozen`.
 FROZEN_DEBIT_SQL = """
 CREATE FUNCTION wallet_refuse_frozen_debit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -14,25 +15,27 @@ DECLARE
     v_user bigint;
     v_type text;
 BEGIN
-    SELECT a.user_id INTO v_user FROM wallet_account a
-     WHERE a.id = NEW.account_id AND a.kind = 'cash' AND a.user_id IS NOT NULL;
-    IF v_user IS NULL THEN
-        RETURN NULL;
+    -- One set-based check per INSERT statement (a settlement batch writes a thousand lines
+    -- in one statement): the first negative cash line of a frozen user outside the allowed
+    -- transaction types, if any.
+    SELECT a.user_id, t.type INTO v_user, v_type
+      FROM inserted e
+      JOIN wallet_account a ON a.id = e.account_id AND a.kind = 'cash' AND a.user_id IS NOT NULL
+      JOIN users_user u ON u.id = a.user_id AND u.frozen_at IS NOT NULL
+      JOIN wallet_transaction t ON t.id = e.transaction_id
+     WHERE e.amount_minor < 0 AND t.type NOT IN ('REFUND', 'CHARGEBACK', 'ADJUSTMENT')
+     LIMIT 1;
+    IF v_user IS NOT NULL THEN
+        RAISE EXCEPTION 'account_frozen: user % is frozen; % may not debit their cash', v_user, v_type
+            USING ERRCODE = 'BTFRZ';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM users_user u WHERE u.id = v_user AND u.frozen_at IS NOT NULL) THEN
-        RETURN NULL;
-    END IF;
-    SELECT t.type INTO v_type FROM wallet_transaction t WHERE t.id = NEW.transaction_id;
-    IF v_type IN ('REFUND', 'CHARGEBACK', 'ADJUSTMENT') THEN
-        RETURN NULL;
-    END IF;
-    RAISE EXCEPTION 'account_frozen: user % is frozen; % may not debit their cash', v_user, v_type
-        USING ERRCODE = 'BTFRZ';
+    RETURN NULL;
 END;
 $$;
 CREATE TRIGGER wallet_ledgerentry_refuse_frozen_debit
     AFTER INSERT ON wallet_ledgerentry
-    FOR EACH ROW WHEN (NEW.amount_minor < 0)
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT
     EXECUTE FUNCTION wallet_refuse_frozen_debit();
 """
 FROZEN_DEBIT_REVERSE_SQL = """
