@@ -77,9 +77,11 @@ def _refuse_if_busy(user: User) -> None:
         )
 
 
-def account_close(*, user: User) -> ClosureResult:
+def account_close(*, user: User, idempotency_key: str = "") -> ClosureResult:
     """Close the bettor's own account, paying its balance out first (see the module docstring).
-    Runs outside any transaction: the payout is a provider call."""
+    Runs outside any transaction: the payout is a provider call. With `idempotency_key` (the
+    API's header), each currency's payout key is derived from it, so a retry of a request
+    that died half-way finds the payouts it started instead of starting others."""
     user = User.all_objects.get(pk=user.pk)  # fresh: a freeze or a closure may have just landed
     if user.closed_at is not None:
         return ClosureResult(status="closed")
@@ -100,7 +102,7 @@ def account_close(*, user: User) -> ClosureResult:
             amount_minor=amount,
             currency=currency,
             provider=settings.PAYMENTS_PROVIDER,
-            idempotency_key=f"account-closure-{uuid.uuid4().hex}",
+            idempotency_key=f"account-closure:{currency}:{idempotency_key or uuid.uuid4().hex}",
         )
         for currency, amount in sorted(cash.items())
     ]

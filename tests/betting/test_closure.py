@@ -20,6 +20,11 @@ from wallet.selectors import wallet_balances_for_user
 from wallet.services import wallet_hold
 
 URL = "/api/v1/account/close/"
+_keys = iter(range(1, 10_000))
+
+
+def next_key() -> str:
+    return f"close-{next(_keys)}"
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +40,7 @@ def closed(user) -> bool:
 
 def test_an_empty_account_closes_at_once_and_its_tokens_stop_working(user, token_client_for):
     client = token_client_for(user)
-    response = client.post(URL)
+    response = client.post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert response.status_code == 200 and response.json() == {"status": "closed", "payouts": []}
     assert closed(user)
     assert not ApiToken.objects.filter(user=user).exists()
@@ -49,7 +54,7 @@ def test_an_empty_account_closes_at_once_and_its_tokens_stop_working(user, token
 
 def test_an_open_bet_refuses_closure_and_nothing_changes(funded_user, game, token_client_for):
     place(funded_user, leg(game.o("home_ml")), stake=1_000)
-    response = token_client_for(funded_user).post(URL)
+    response = token_client_for(funded_user).post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "bets_open"
     assert response.json()["error"]["details"]["open_bets"] == 1
@@ -59,7 +64,7 @@ def test_an_open_bet_refuses_closure_and_nothing_changes(funded_user, game, toke
 
 def test_held_money_refuses_closure(funded_user, token_client_for):
     wallet_hold(user=funded_user, amount_minor=500, currency="USD", bet_id=None)
-    response = token_client_for(funded_user).post(URL)
+    response = token_client_for(funded_user).post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert (response.status_code, response.json()["error"]["code"]) == (409, "money_held")
     assert response.json()["error"]["details"]["held_minor"] == {"USD": 500}
     assert not closed(funded_user)
@@ -67,7 +72,7 @@ def test_held_money_refuses_closure(funded_user, token_client_for):
 
 def test_a_frozen_account_cannot_close_itself(funded_user, token_client_for, staff_user):
     user_freeze(user=funded_user, actor=staff_user, reason="dispute")
-    response = token_client_for(funded_user).post(URL)
+    response = token_client_for(funded_user).post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert (response.status_code, response.json()["error"]["code"]) == (403, "account_frozen")
     assert not closed(funded_user)
 
@@ -76,7 +81,7 @@ def test_the_balance_is_paid_out_first_then_the_account_closes(
     funded_user, token_client_for, django_capture_on_commit_callbacks
 ):
     client = token_client_for(funded_user)
-    response = client.post(URL)
+    response = client.post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "payout_pending"
@@ -85,7 +90,7 @@ def test_the_balance_is_paid_out_first_then_the_account_closes(
     payment = Payment.objects.get(user=funded_user, direction="WITHDRAWAL")
     assert wallet_balances_for_user(user=funded_user).held_minor == 100_000
     # While the payout is in flight, asking again refuses and starts no second payout.
-    again = client.post(URL)
+    again = client.post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert (again.status_code, again.json()["error"]["code"]) == (409, "money_held")
     assert Payment.objects.filter(user=funded_user, direction="WITHDRAWAL").count() == 1
     # The provider pays out; the payments.succeeded handler closes the account.
@@ -100,7 +105,7 @@ def test_the_balance_is_paid_out_first_then_the_account_closes(
 def test_a_browser_session_must_reauthenticate_first(user):
     client = APIClient()
     client.force_login(user)
-    response = client.post(URL)
+    response = client.post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert (response.status_code, response.json()["error"]["code"]) == (403, "reauthentication_required")
     assert not closed(user)
 
@@ -129,9 +134,20 @@ def test_a_checkout_in_progress_holds_closure_but_an_abandoned_one_does_not(user
 
     client = token_client_for(user)
     checkout = wallet_deposit_start(user=user, amount_minor=5_000, provider="sandbox")
-    response = client.post(URL)
+    response = client.post(URL, HTTP_IDEMPOTENCY_KEY=next_key())
     assert (response.status_code, response.json()["error"]["code"]) == (409, "money_held")
     assert response.json()["error"]["details"]["payments_in_flight"] == 1
     Payment.objects.filter(pk=checkout.pk).update(created_at=timezone.now() - timedelta(hours=2))
-    assert client.post(URL).json()["status"] == "closed"
+    assert client.post(URL, HTTP_IDEMPOTENCY_KEY=next_key()).json()["status"] == "closed"
     assert closed(user)
+
+
+def test_a_retried_close_replays_its_answer_and_pays_out_once(funded_user, token_client_for):
+    client = token_client_for(funded_user)
+    assert client.post(URL).json()["error"]["code"] == "idempotency_key_required"
+    first = client.post(URL, HTTP_IDEMPOTENCY_KEY="close-once")
+    again = client.post(URL, HTTP_IDEMPOTENCY_KEY="close-once")
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert Payment.objects.filter(user=funded_user, direction="WITHDRAWAL").count() == 1
