@@ -106,6 +106,21 @@ class FreezeForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class FrozenFilter(admin.SimpleListFilter):
+    title = "money frozen"
+    parameter_name = "frozen"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Frozen"), ("no", "Not frozen")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(frozen_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(frozen_at__isnull=True)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["-created_at"]
@@ -121,7 +136,7 @@ class UserAdmin(BaseUserAdmin):
         "created_at",
         "deleted_at",
     ]
-    list_filter = ["status", "verification_level", "risk_tolerance", "is_staff", DeletedFilter]
+    list_filter = ["status", "verification_level", FrozenFilter, "risk_tolerance", "is_staff", DeletedFilter]
     search_fields = ["email", "name", "external_id", "phone"]
     # Status, verification, limits and self-exclusion change only through audited actions
     # (and limits only downwards: the bettor's raises wait out the cooling-off).

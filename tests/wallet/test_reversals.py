@@ -254,3 +254,20 @@ def test_sandbox_reversals_need_the_adjust_permission(client, deposit):
     assert response.status_code == 200
     assert cash(deposit.user) == 2_500
     assert not Transaction.objects.filter(payment=deposit, type="REFUND").exists()
+
+
+def test_the_bettor_sees_the_reversals_in_their_history(api_client, deposit, client):
+    opened, _won, _lost = dispute_events(deposit)
+    opened["data"]["amount_minor"] = 2_000  # the part not refunded
+    assert deliver(api_client, [refund_event(deposit, 500), opened]) == ["refunded", "dispute opened"]
+    client.force_login(deposit.user)
+    history = client.get("/wallet/history/", HTTP_HX_REQUEST="true")  # the table itself
+    assert history.status_code == 200
+    rows = history.content.decode()
+    assert 'data-type="REFUND"' in rows and 'data-type="CHARGEBACK"' in rows
+    assert "Deposit refunded" in rows and "Chargeback" in rows
+    assert b'data-testid="account-frozen"' in client.get("/wallet/").content
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    frozen_list = client.get("/admin/users/user/?frozen=yes")
+    assert deposit.user.email.encode() in frozen_list.content
