@@ -514,8 +514,15 @@ WALLET_STAFF_GRANT_WINDOW_HOURS = env.int("WALLET_STAFF_GRANT_WINDOW_HOURS", def
 # by a periodic task, at most this many times, before staff are left to look at it.
 WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS = env.int("WALLET_WITHDRAWAL_SUBMIT_ATTEMPTS", default=10)
 
-# Compliance hooks (pluggable; allow by default).
-KYC_CHECK = env("KYC_CHECK", default="betthat.users.compliance.allow_kyc")
+# Compliance hooks (pluggable; allow by default). KYC_CHECK names the identity provider: a
+# callable gate (user, amount_minor=) -> bool that may also take submissions and webhooks
+# (betthat/users/kyc.py; the sandbox approves only its documented test documents).
+KYC_CHECK = env("KYC_CHECK", default="betthat.users.kyc.sandbox_kyc")
+# The secret the KYC sandbox signs its webhooks with (development default only with DEBUG).
+KYC_WEBHOOK_SECRET = env("KYC_WEBHOOK_SECRET", default="whsec_kyc_sandbox_dev_only" if DEBUG else "")
+# The KYC sandbox takes submissions only in development, or where the sandbox is explicitly
+# allowed without DEBUG: a production site never verifies anyone with its test documents.
+KYC_SANDBOX_ENABLED = DEBUG or SANDBOX_ALLOWED_WITHOUT_DEBUG
 GEO_CHECK = env("GEO_CHECK", default="betthat.users.compliance.allow_geo")
 GEO_DENY_LIST = env.list("GEO_DENY_LIST", default=[])
 # The default geo hook's address-to-region table ({"203.0.113.0/24": "XX"}); a real deployment

@@ -20,6 +20,8 @@ from betthat.core.renderers import CsvExportApiView
 from betthat.core.schema import paginated
 from betthat.core.serializers import FieldsBuiltOnceSerializer, MoneyOutputSerializer, minor_to_decimal
 from betting import exports, selectors, services
+from betting.reauth import require_recent_reauthentication
+from wallet.idempotency import idempotent_response
 from wallet.money import parse_amount
 
 # Database ids are bigints: a larger number is no id (a 4xx, never a database error).
@@ -418,7 +420,46 @@ class SelfExclusionApi(APIView):
         return Response({"self_excluded_until": user.self_excluded_until})
 
 
+class AccountCloseApi(APIView):
+    """Close one's own account: refused while a bet is open or money is held; the balance is
+    paid out through the payment provider first (202 `payout_pending`), then the account is
+    deactivated (200 `closed`). A browser session must have re-authenticated recently."""
+
+    class OutputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=["closed", "payout_pending"])
+        payouts = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        request=None,
+        responses={200: OutputSerializer, 202: OutputSerializer},
+        parameters=[
+            OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+        ],
+    )
+    def post(self, request):
+        require_recent_reauthentication(request, action="close your account")
+        key = request.headers.get("Idempotency-Key", "").strip()[:200]
+
+        def handler() -> Response:
+            result = services.account_close(user=request.user, idempotency_key=key)
+            payouts = [
+                {
+                    "payment_id": payment.pk,
+                    "amount": minor_to_decimal(payment.amount_minor),
+                    "currency": payment.currency,
+                    "status": payment.status,
+                }
+                for payment in result.payouts
+            ]
+            code = status.HTTP_200_OK if result.status == "closed" else status.HTTP_202_ACCEPTED
+            return Response({"status": result.status, "payouts": payouts}, status=code)
+
+        # A retry replays the first answer; the payouts carry keys derived from this one.
+        return idempotent_response(request, scope="account.close", handler=handler, calls_provider=True)
+
+
 __all__ = [
+    "AccountCloseApi",
     "BetCancelApi",
     "BetDetailApi",
     "BetExportApi",

@@ -13,4 +13,5 @@ urlpatterns = [
     path("bets/self-exclusion/", api.SelfExclusionApi.as_view(), name="bet-self-exclusion"),
     path("bets/<int:bet_id>/", api.BetDetailApi.as_view(), name="bet-detail"),
     path("bets/<int:bet_id>/cancel/", api.BetCancelApi.as_view(), name="bet-cancel"),
+    path("account/close/", api.AccountCloseApi.as_view(), name="account-close"),
 ]

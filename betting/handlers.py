@@ -57,3 +57,13 @@ def on_event_started(event_id: str, payload: dict) -> None:
     target = _event_id(payload)
     if target is not None:
         _enqueue(capture_closing_lines_task, target)
+
+
+@register_handler("payments.succeeded")
+def on_payment_succeeded(event_id: str, payload: dict) -> None:
+    """A bettor closing their account is closed once the payout of their balance succeeds."""
+    if payload.get("direction") != "WITHDRAWAL" or not isinstance(payload.get("user_id"), int):
+        return
+    from betting.services.closure import account_close_finish
+
+    account_close_finish(user_id=payload["user_id"])

@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +17,7 @@ from betthat.core.errors import ApplicationError
 from betthat.core.serializers import minor_to_decimal
 from betting import charts, exports, selectors, services
 from betting.forms import BetFilterForm, LimitsForm, SelfExclusionForm
+from betting.reauth import page_reauthentication_required
 from betting.services.limits import money_to_minor
 from edges.selectors import edge_slip_target
 
@@ -180,5 +182,38 @@ def responsible_gambling(request):
             "headroom": headroom,
             "pending": selectors.limit_changes_pending_for_user(user=user),
             "max_bet_minor": money_to_minor(user.max_bet_size),
+        },
+    )
+
+
+def _close_account_post(request):
+    try:
+        result = services.account_close(user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("betting:account-close")
+    if result.status == "closed":
+        logout(request)
+        messages.success(request, "Your account is closed. Thank you for betting with us.")
+        return redirect("/")
+    paid = ", ".join(f"{minor_to_decimal(p.amount_minor)} {p.currency}" for p in result.payouts)
+    messages.info(request, f"Your balance ({paid}) is being paid out. Your account closes when it arrives.")
+    return redirect("betting:account-close")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_close_page(request):
+    """Close one's own account: what is still open, and a button that (after confirming the
+    password) pays the balance out and closes it."""
+    if request.method == "POST":
+        return page_reauthentication_required(_close_account_post)(request)
+    user = request.user
+    return render(
+        request,
+        "betting/account_close.html",
+        {
+            "open_bets": services.closure_open_bets(user=user),
+            "money": services.closure_money(user=user),
         },
     )

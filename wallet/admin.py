@@ -31,8 +31,10 @@ from wallet.models import (
     WebhookEvent,
 )
 from wallet.money import format_minor, parse_signed_amount
+from wallet.providers import sandbox_is_enabled
 from wallet.services import adjustment_approve, adjustment_reject, wallet_adjust
 from wallet.services.common import staff_audit
+from wallet.services.reversals import sandbox_reversal_trigger
 
 if TYPE_CHECKING:  # generic in django-stubs, not at runtime (no django_stubs_ext monkeypatch)
     ModelAdmin = admin.ModelAdmin[Any]
@@ -352,6 +354,35 @@ class PaymentAdmin(ReadOnlyAdminMixin, ModelAdmin):
     list_select_related = ("user",)
     inlines = [WebhookEventInline]
     readonly_fields = [f.name for f in Payment._meta.fields]
+    actions = ["sandbox_refund", "sandbox_dispute_open", "sandbox_dispute_won", "sandbox_dispute_lost"]
+
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(ADJUST_PERMISSION)) and sandbox_is_enabled()
+
+    def _sandbox(self, request: HttpRequest, queryset: QuerySet[Payment], action: str) -> None:
+        sent = 0
+        for payment in queryset:
+            try:
+                sent += sandbox_reversal_trigger(payment=payment, action=action, staff=current_user(request))
+            except ApplicationError as error:
+                self.message_user(request, f"Payment {payment.pk}: {error.message}", messages.ERROR)
+        self.message_user(request, f"The sandbox sent {sent} event(s).", messages.SUCCESS)
+
+    @admin.action(description="Sandbox: refund the deposit", permissions=["adjust"])
+    def sandbox_refund(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        self._sandbox(request, queryset, "refund")
+
+    @admin.action(description="Sandbox: open a dispute (chargeback)", permissions=["adjust"])
+    def sandbox_dispute_open(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        self._sandbox(request, queryset, "dispute_open")
+
+    @admin.action(description="Sandbox: close its disputes as won", permissions=["adjust"])
+    def sandbox_dispute_won(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        self._sandbox(request, queryset, "dispute_won")
+
+    @admin.action(description="Sandbox: close its disputes as lost", permissions=["adjust"])
+    def sandbox_dispute_lost(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        self._sandbox(request, queryset, "dispute_lost")
 
     @admin.display(description="amount", ordering="amount_minor")
     def amount(self, payment: Payment) -> str:

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from betthat.core.db import binding_cursor
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.outbox import nudge_relay_on_commit
 from betthat.core.serializers import minor_to_decimal
+from betthat.users.compliance import account_frozen, is_frozen_refusal
 from wallet.locks import SYSTEM_KINDS, USER_KINDS, ensure_accounts
 from wallet.models import Account, Transaction
 
@@ -260,16 +261,24 @@ def book(
         "event_type": event[0] if event else None,
         "event_payload": json.dumps(event[1], cls=DjangoJSONEncoder) if event else None,
     }
-    with binding_cursor() as cursor:
-        for _attempt in range(2):
-            # Prepared once per connection: the statement is planned once, not on every booking.
-            cursor.execute(_BOOK_SQL, params, prepare=True)
-            transaction_id, lines, events = _one_row(cursor)
-            if transaction_id is not None:
-                break
-            _refusal(cursor=cursor, user_id=user_id, currency=currency, net=net, requires_hold=requires_hold)
-        else:  # pragma: no cover - ensure_accounts makes the second attempt find them
-            raise RuntimeError("wallet accounts could not be created")
+    try:
+        with binding_cursor() as cursor:
+            for _attempt in range(2):
+                # Prepared once per connection: the statement is planned once, not on every booking.
+                cursor.execute(_BOOK_SQL, params, prepare=True)
+                transaction_id, lines, events = _one_row(cursor)
+                if transaction_id is not None:
+                    break
+                _refusal(
+                    cursor=cursor, user_id=user_id, currency=currency, net=net, requires_hold=requires_hold
+                )
+            else:  # pragma: no cover - ensure_accounts makes the second attempt find them
+                raise RuntimeError("wallet accounts could not be created")
+    except DatabaseError as error:
+        # A debit of a frozen user's cash met the ledger trigger (migration 0007).
+        if is_frozen_refusal(error):
+            raise account_frozen(user_id=user_id) from error
+        raise
     if lines != len(legs) or events != (1 if event else 0):  # pragma: no cover - all or nothing
         raise RuntimeError(f"booked {lines} of {len(legs)} entries and {events} events")
     if event:

@@ -19,7 +19,12 @@ if TYPE_CHECKING:
     pass
 
 USER_KINDS = (Account.Kind.CASH.value, Account.Kind.HOLDS.value)
-SYSTEM_KINDS = (Account.Kind.PSP_CLEARING.value, Account.Kind.HOUSE.value, Account.Kind.FEES.value)
+SYSTEM_KINDS = (
+    Account.Kind.PSP_CLEARING.value,
+    Account.Kind.HOUSE.value,
+    Account.Kind.FEES.value,
+    Account.Kind.RECEIVABLE.value,
+)
 
 
 @dataclass(frozen=True)

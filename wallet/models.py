@@ -21,6 +21,8 @@ class Account(models.Model):
         PSP_CLEARING = "psp_clearing", "Payment provider clearing"
         HOUSE = "house", "House"
         FEES = "fees", "Fees"
+        # What users owe us: a refund or chargeback of money they had already spent.
+        RECEIVABLE = "receivable", "Receivable (reversals not covered by cash)"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -63,7 +65,7 @@ class Account(models.Model):
                 name="wallet_account_user_balance_non_negative",
             ),
             models.CheckConstraint(
-                condition=Q(user__isnull=True, kind__in=["psp_clearing", "house", "fees"])
+                condition=Q(user__isnull=True, kind__in=["psp_clearing", "house", "fees", "receivable"])
                 | Q(user__isnull=False, kind__in=["cash", "holds"]),
                 name="wallet_account_kind_matches_owner",
             ),
@@ -86,6 +88,10 @@ class Transaction(models.Model):
         BONUS = "BONUS", "Bonus"
         FEE = "FEE", "Fee"
         ADJUSTMENT = "ADJUSTMENT", "Adjustment"
+        # Reversals of a deposit by the payment provider (docs/wallet.md "Refunds and chargebacks").
+        REFUND = "REFUND", "Deposit refunded"
+        CHARGEBACK = "CHARGEBACK", "Chargeback"
+        CHARGEBACK_WON = "CHARGEBACK_WON", "Chargeback won"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -138,6 +144,12 @@ class Transaction(models.Model):
                 fields=["bet_id"],
                 condition=Q(bet_id__isnull=False, type__in=["BET_REFUND", "BET_PAYOUT"]),
                 name="wallet_transaction_bet_closed_once",
+            ),
+            # A provider's refund or dispute is booked once, whatever its events' ids.
+            models.UniqueConstraint(
+                fields=["payment", "type", "external_reference"],
+                condition=Q(type__in=["REFUND", "CHARGEBACK", "CHARGEBACK_WON"]),
+                name="wallet_transaction_reversal_once",
             ),
             models.CheckConstraint(
                 condition=Q(amount_minor__gte=0), name="wallet_transaction_amount_non_negative"

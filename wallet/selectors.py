@@ -257,3 +257,33 @@ def transaction_export_all(*, start: date, end: date) -> Iterator[tuple[Any, ...
         .values_list(*STAFF_EXPORT_FIELDS)
         .iterator(chunk_size=2000)
     )
+
+
+# A deposit still `pending` after this long was a checkout the user never paid (the provider
+# reports `processing` once it has the money): it no longer counts as money on its way.
+ABANDONED_CHECKOUT_AFTER = timedelta(hours=1)
+
+
+def payments_in_flight_for_user(*, user: User, now: datetime | None = None) -> int:
+    """How many of the user's payments the provider has not finished: withdrawals pending or
+    processing, deposits processing, and deposits pending for less than
+    ABANDONED_CHECKOUT_AFTER (a checkout that may still be paid)."""
+    now = now or timezone.now()
+    unfinished = [Payment.Status.PENDING, Payment.Status.PROCESSING]
+    return (
+        Payment.objects.filter(user=user, status__in=unfinished)
+        .exclude(
+            direction=Payment.Direction.DEPOSIT,
+            status=Payment.Status.PENDING,
+            created_at__lt=now - ABANDONED_CHECKOUT_AFTER,
+        )
+        .count()
+    )
+
+
+def wallet_money_for_user(*, user: User) -> dict[str, Balances]:
+    """The user's balances in every currency they have an account in (none: an empty dict)."""
+    currencies = (
+        Account.objects.filter(user=user).values_list("currency", flat=True).distinct().order_by("currency")
+    )
+    return {currency: wallet_balances_for_user(user=user, currency=currency) for currency in currencies}

@@ -18,8 +18,9 @@ from django.db import connection, transaction
 from betthat.core.errors import ApplicationError
 from wallet.locks import lock_payment
 from wallet.models import Payment, WebhookEvent
-from wallet.providers import ProviderEvent, get_provider, provider_names
+from wallet.providers import REVERSAL_OUTCOMES, ProviderEvent, get_provider, provider_names
 from wallet.services.payments import _apply_outcome_locked
+from wallet.services.reversals import Reversal, payment_reversal_apply_locked
 
 
 def _record_event(*, provider: str, event: ProviderEvent, payment_id: int | None) -> int | None:
@@ -59,6 +60,18 @@ def payment_webhook_receive(*, provider: str, body: bytes, headers: Mapping[str,
                 .values_list("pk", flat=True)
                 .first()
             )
+            if found is None:
+                # A refund or dispute names the PaymentIntent; a Checkout Session deposit is
+                # stored under the session's id, and its PaymentIntent is in the events we took.
+                found = (
+                    WebhookEvent.objects.filter(
+                        provider=provider,
+                        payment__isnull=False,
+                        payload__data__object__id=event.provider_transaction_id,
+                    )
+                    .values_list("payment_id", flat=True)
+                    .first()
+                )
             payment = lock_payment(payment_id=found) if found else None
         if payment is not None and payment.provider != provider:
             payment = None
@@ -67,6 +80,22 @@ def payment_webhook_receive(*, provider: str, body: bytes, headers: Mapping[str,
             return {"event_id": event.event_id, "outcome": "duplicate", "duplicate": True}
         if payment is None:
             outcome = "ignored: unknown payment"
+        elif event.outcome in REVERSAL_OUTCOMES:
+            if (event.currency and event.currency != payment.currency) or (
+                event.outcome in ("refund", "dispute_opened")
+                and not (event.amount_minor and 0 < event.amount_minor <= payment.amount_minor)
+            ):
+                outcome = "ignored: amount or currency mismatch"
+            else:
+                outcome = payment_reversal_apply_locked(
+                    payment=payment,
+                    reversal=Reversal(
+                        kind=event.outcome,
+                        reference=event.reference,
+                        amount_minor=event.amount_minor or 0,
+                        reason=event.reason,
+                    ),
+                )
         elif event.outcome in ("succeeded", "failed") and (
             (event.amount_minor is not None and event.amount_minor != payment.amount_minor)
             or (event.currency and event.currency != payment.currency)

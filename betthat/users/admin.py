@@ -20,9 +20,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from betthat.core.errors import ApplicationError
 from betthat.core.money import to_minor
-from betthat.users import services
+from betthat.users import kyc, services
 from betthat.users.http import current_user
-from betthat.users.models import ApiToken, EmailNotification, User
+from betthat.users.models import ApiToken, EmailNotification, KYCStatus, User
 
 
 def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -100,6 +100,27 @@ class LimitsForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class FreezeForm(forms.Form):
+    """Freezing or unfreezing a user's money always says why (it goes to the audit trail)."""
+
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FrozenFilter(admin.SimpleListFilter):
+    title = "money frozen"
+    parameter_name = "frozen"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Frozen"), ("no", "Not frozen")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(frozen_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(frozen_at__isnull=True)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["-created_at"]
@@ -108,13 +129,14 @@ class UserAdmin(BaseUserAdmin):
         "name",
         "status",
         "verification_level",
+        "frozen_at",
         "risk_tolerance",
         "max_bet_size",
         "is_staff",
         "created_at",
         "deleted_at",
     ]
-    list_filter = ["status", "verification_level", "risk_tolerance", "is_staff", DeletedFilter]
+    list_filter = ["status", "verification_level", FrozenFilter, "risk_tolerance", "is_staff", DeletedFilter]
     search_fields = ["email", "name", "external_id", "phone"]
     # Status, verification, limits and self-exclusion change only through audited actions
     # (and limits only downwards: the bettor's raises wait out the cooling-off).
@@ -128,6 +150,9 @@ class UserAdmin(BaseUserAdmin):
         "status",
         "verification_level",
         "self_excluded_until",
+        "frozen_at",
+        "frozen_reason",
+        "closed_at",
         "max_bet_size",
         "daily_bet_limit",
         "monthly_bet_limit",
@@ -143,7 +168,20 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password", "external_id"]}),
         ("Profile", {"fields": ["name", "phone", "timezone", "preferences"]}),
-        ("Status", {"fields": ["status", "verification_level", "self_excluded_until", "deleted_at"]}),
+        (
+            "Status",
+            {
+                "fields": [
+                    "status",
+                    "verification_level",
+                    "self_excluded_until",
+                    "frozen_at",
+                    "frozen_reason",
+                    "closed_at",
+                    "deleted_at",
+                ]
+            },
+        ),
         (
             "Limits and sizing",
             {
@@ -198,7 +236,12 @@ class UserAdmin(BaseUserAdmin):
                 "<int:user_id>/limits/",
                 self.admin_site.admin_view(self.limits_view),
                 name="users_user_limits",
-            )
+            ),
+            path(
+                "<int:user_id>/freeze/",
+                self.admin_site.admin_view(self.freeze_view),
+                name="users_user_freeze",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -237,13 +280,46 @@ class UserAdmin(BaseUserAdmin):
         }
         return TemplateResponse(request, "users/admin/limits.html", context)
 
+    def freeze_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        """Freeze a user's money, or lift the freeze, with a reason (`users.freeze_user`)."""
+        if not self._has(request, "freeze_user"):
+            raise PermissionDenied
+        user = get_object_or_404(User.all_objects, pk=user_id)
+        form = FreezeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            actor = current_user(request)
+            reason = form.cleaned_data["reason"]
+            try:
+                if user.is_frozen:
+                    services.user_unfreeze(user=user, actor=actor, reason=reason)
+                    verb = "Unfroze"
+                else:
+                    services.user_freeze(user=user, actor=actor, reason=reason)
+                    verb = "Froze"
+            except ApplicationError as exc:
+                form.add_error("reason", exc.message)
+            else:
+                _log(request, user, f"{verb} the account's money: {reason}")
+                self.message_user(request, f"{verb} {user.email}.", messages.SUCCESS)
+                return redirect("admin:users_user_change", user.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{'Unfreeze' if user.is_frozen else 'Freeze'} {user.email}",
+            "target": user,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "users/admin/freeze.html", context)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any):
+        context["can_override_kyc"] = self._has(request, "override_kyc")
         context["can_change_limits"] = self._has(request, "change_user_limits")
+        context["can_freeze"] = self._has(request, "freeze_user")
         return super().render_change_form(request, context, *args, **kwargs)
 
 
@@ -282,3 +358,94 @@ class EmailNotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: EmailNotification | None = None) -> bool:
         return False
+
+
+class KycOverrideForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[(KYCStatus.Status.APPROVED, "Approve"), (KYCStatus.Status.REJECTED, "Reject")]
+    )
+    level = forms.TypedChoiceField(
+        coerce=int,
+        choices=[
+            (User.VerificationLevel.IDENTITY, "Identity verified (2)"),
+            (User.VerificationLevel.FULL, "Full (3)"),
+        ],
+        help_text="The level an approval grants (ignored for a rejection).",
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(KYCStatus)
+class KYCStatusAdmin(admin.ModelAdmin):
+    """Staff see every identity check and override one (users.override_kyc, audited)."""
+
+    list_display = [
+        "user",
+        "provider",
+        "provider_reference",
+        "status",
+        "level",
+        "country",
+        "submitted_at",
+        "decided_at",
+    ]
+    list_filter = ["status", "provider", "level"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "provider_reference"]
+    readonly_fields = [f.name for f in KYCStatus._meta.fields]
+    change_form_template = "users/admin/kyc_change_form.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: KYCStatus | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: KYCStatus | None = None) -> bool:
+        return False
+
+    def get_urls(self):
+        extra = [
+            path(
+                "override/<int:user_id>/",
+                self.admin_site.admin_view(self.override_view),
+                name="users_kycstatus_override",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any):
+        context["can_override"] = request.user.has_perm("users.override_kyc")
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def override_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        if not request.user.has_perm("users.override_kyc"):
+            raise PermissionDenied
+        target = get_object_or_404(User.all_objects, pk=user_id)
+        form = KycOverrideForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                record = kyc.kyc_override(
+                    user=target,
+                    actor=current_user(request),
+                    status=form.cleaned_data["status"],
+                    level=form.cleaned_data["level"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                _log(request, target, f"KYC overridden: {record.status} at level {record.level}")
+                self.message_user(
+                    request, f"KYC of {target.email}: {record.get_status_display()}.", messages.SUCCESS
+                )
+                return redirect("admin:users_kycstatus_change", record.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Override the KYC of {target.email}",
+            "target": target,
+            "kyc": kyc.kyc_status_for_user(user=target),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "users/admin/kyc_override.html", context)

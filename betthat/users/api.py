@@ -19,7 +19,7 @@ from betthat.core.authentication import BearerOrTokenAuthentication, IsActiveUse
 from betthat.core.errors import ApplicationError
 from betthat.core.serializers import MoneyOutputSerializer
 from betthat.core.throttling import ScopedRateThrottle
-from betthat.users import selectors, services
+from betthat.users import kyc, selectors, services
 from betthat.users.http import current_user
 from betthat.users.models import ApiToken, User
 from betthat.users.preferences import PreferencesSerializer
@@ -58,6 +58,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
             "phone",
             "status",
             "verification_level",
+            "frozen_at",
             "max_bet_size",
             "daily_bet_limit",
             "monthly_bet_limit",
@@ -273,3 +274,69 @@ class TokenDetailApi(APIView):
 
 # Kept for imports from before the token endpoint grew DELETE.
 TokenCreateApi = TokenApi
+
+
+class KycStatusOutputSerializer(serializers.Serializer):
+    status = serializers.CharField(allow_null=True)
+    provider_reference = serializers.CharField(allow_null=True)
+    level = serializers.IntegerField()
+    verification_level = serializers.IntegerField()
+    reason = serializers.CharField(allow_blank=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+def kyc_output(user: User) -> dict[str, Any]:
+    record = kyc.kyc_status_for_user(user=user)
+    return {
+        "status": record.status if record else None,
+        "provider_reference": record.provider_reference if record else None,
+        "level": record.level if record else 0,
+        "verification_level": user.verification_level,
+        "reason": record.reason if record else "",
+        "submitted_at": record.submitted_at if record else None,
+        "decided_at": record.decided_at if record else None,
+    }
+
+
+class KycApi(APIView):
+    """The bettor's identity check: GET its state, POST identity details to the configured
+    KYC provider (202; its decision arrives by webhook). The details are never stored."""
+
+    class InputSerializer(serializers.Serializer):
+        full_name = serializers.CharField(max_length=150)
+        date_of_birth = serializers.DateField()
+        country = serializers.CharField(max_length=2, min_length=2)
+        document_number = serializers.CharField(max_length=40)
+
+    @extend_schema(responses={200: KycStatusOutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(kyc_output(current_user(request)))
+
+    @extend_schema(request=InputSerializer, responses={202: KycStatusOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = current_user(request)
+        details = kyc.validate_identity(**data.validated_data)
+        kyc.kyc_submit(user=user, details=details)
+        return Response(kyc_output(user), status=202)
+
+
+class KycWebhookApi(APIView):
+    """KYC provider webhooks: the signature is checked on the raw body; no session, no CSRF."""
+
+    authentication_classes: list[type[Any]] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type[Any]] = []
+
+    @extend_schema(request=None, responses={200: None})
+    def post(self, request: Request, provider: str) -> Response:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > kyc.MAX_WEBHOOK_BYTES:
+            raise ApplicationError("The webhook body is too large.", code="payload_too_large", status=413)
+        result = kyc.kyc_webhook_receive(provider=provider, body=request.body, headers=request.headers)
+        return Response({"received": True, **result})

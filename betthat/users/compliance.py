@@ -1,5 +1,8 @@
 """KYC and geo checks: pluggable hooks. Settings name the callables (KYC_CHECK,
-GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff.
+GEO_CHECK); the defaults allow, GEO_DENY_LIST blocks regions for tests and staff. The
+KYC_CHECK hook may also be an identity provider taking submissions and webhooks
+(betthat/users/kyc.py; the default sandbox one does). Frozen accounts: `check_not_frozen`
+and the ledger trigger's SQLSTATE (docs/wallet.md "Frozen accounts").
 
 The geo check decides from the client's address (betthat.core.client_ip: the socket's, or
 the one our trusted proxy vouches for), never from a region the client sends: a header such
@@ -73,6 +76,33 @@ def allow_geo(user: User, *, client_ip: str = "") -> bool:
         except ValueError:
             continue
     return True
+
+
+# The SQLSTATE of the ledger trigger that refuses a debit of a frozen user's cash
+# (wallet migration 0007); services turn it into `account_frozen`.
+FROZEN_SQLSTATE = "BTFRZ"
+
+
+def account_frozen(*, user_id: int | None = None) -> ApplicationError:
+    """403 `account_frozen`: staff (or a payment dispute) froze this account's money."""
+    return ApplicationError(
+        "This account is frozen: its money cannot be moved until staff lift the freeze.",
+        code="account_frozen",
+        status=403,
+        details={"user_id": user_id} if user_id is not None else {},
+    )
+
+
+def is_frozen_refusal(error: BaseException) -> bool:
+    """True for a database error raised by the frozen-account ledger trigger."""
+    cause = error.__cause__ or error
+    return getattr(cause, "sqlstate", None) == FROZEN_SQLSTATE
+
+
+def check_not_frozen(user: User) -> None:
+    """Refuse early (a clear 403) what the ledger trigger would refuse anyway."""
+    if user.frozen_at is not None:
+        raise account_frozen(user_id=user.pk)
 
 
 def check_kyc(user: User, *, amount_minor: int = 0) -> None:

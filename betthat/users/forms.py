@@ -96,3 +96,14 @@ class TokenCreateForm(forms.Form):
         label="Token name",
         help_text="What will use it, for example 'laptop script'.",
     )
+
+
+class IdentityForm(forms.Form):
+    """Identity details for the KYC provider. Sent on, never stored (betthat/users/kyc.py)."""
+
+    full_name = forms.CharField(max_length=150, label="Full name (as on the document)")
+    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    country = forms.CharField(
+        min_length=2, max_length=2, label="Country of the document (two letters, e.g. GB)"
+    )
+    document_number = forms.CharField(max_length=40, label="Passport or ID card number")

@@ -115,6 +115,14 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
     )
     preferences = models.JSONField(default=default_preferences, blank=True)
     self_excluded_until = models.DateTimeField(null=True, blank=True)
+    # Staff freeze (or a payment dispute): no debit of the user's cash except the reversals
+    # the wallet allows (docs/wallet.md "Frozen accounts"); enforced by a ledger trigger.
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    frozen_reason = models.CharField(max_length=500, blank=True, default="")
+    # The bettor asked to close their account (their balance is being paid out) and when it
+    # closed (deactivated, gone from public surfaces).
+    closure_requested_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
@@ -145,6 +153,8 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
             ("soft_delete_user", "Can soft-delete users"),
             ("restore_user", "Can restore soft-deleted users"),
             ("change_user_limits", "Can lower a user's betting limits"),
+            ("freeze_user", "Can freeze and unfreeze a user's money"),
+            ("override_kyc", "Can override a user's KYC status"),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +175,10 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
 
     @property
     def is_self_excluded(self) -> bool:
@@ -231,6 +245,7 @@ class ApiToken(models.Model):
         """Made with the password (and code): may withdraw and make other sensitive changes."""
         return self.source == self.Source.CREDENTIALS
 
+
 class EmailNotification(models.Model):
     """One email owed to a user for one event: the row is written in the transaction of the
     event it reports (a settlement, a payment, an edge alert), so it exists exactly when the
@@ -271,3 +286,57 @@ class EmailNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} email to user {self.user_id} ({self.status})"
+
+
+class KYCStatus(models.Model):
+    """A bettor's identity check at the `KYC_CHECK` provider: its reference and decision.
+
+    Only what we need is kept: no name, date of birth or document number (the provider holds
+    them; we keep its reference). The verification level it granted is on the User."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the provider"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kyc_status")
+    provider = models.CharField(max_length=32)
+    provider_reference = models.CharField(max_length=128, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # The level the provider (or staff) decided; 0 while pending or when rejected.
+    level = models.PositiveSmallIntegerField(default=0)
+    # The provider's reason code for a rejection (never identity data).
+    reason = models.CharField(max_length=200, blank=True, default="")
+    # ISO country of the document: enough to apply geo rules, nothing more.
+    country = models.CharField(max_length=2, blank=True, default="")
+    submitted_at = models.DateTimeField(default=django_timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "KYC status"
+        verbose_name_plural = "KYC statuses"
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"KYC {self.provider_reference} ({self.status})"
+
+
+class KYCWebhookEvent(models.Model):
+    """Every KYC provider event applied, once: `(provider, event_id)` is unique."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=128)
+    reference = models.CharField(max_length=128)
+    outcome = models.CharField(max_length=64, blank=True, default="")
+    received_at = models.DateTimeField(default=django_timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="users_kyc_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id}"

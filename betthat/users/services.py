@@ -33,17 +33,18 @@ def user_verify_email(*, user: User) -> User:
 
 
 def _audit_staff_action(
-    action: str, *, user: User, actor: User | None, reason: str = "", **extra: object
+    action: str, *, user: User, actor: User | None, reason: str = "", source: str = "", **extra: object
 ) -> None:
     """A staff action on a user reaches the audit store (written inside the action's transaction:
-    an action whose commit then fails still leaves its line, never the other way round)."""
-    if actor is None:
+    an action whose commit then fails still leaves its line, never the other way round). An
+    action without a staff actor is audited when it names its `source` (a webhook, the user)."""
+    if actor is None and not source:
         return
     record = {
         "action": action,
         "at": timezone.now().isoformat(),
-        "actor_id": actor.pk,
-        "actor_email": actor.email,
+        "actor_id": actor.pk if actor else None,
+        "actor_email": actor.email if actor else source,
         "user_id": user.pk,
         "user_email": user.email,
         "reason": reason,
@@ -112,6 +113,76 @@ def user_restore(*, user: User, actor: User | None = None, reason: str = "") -> 
     user.is_active = user.status != User.Status.SUSPENDED
     user.save(update_fields=["deleted_at", "is_active", "updated_at"])
     _audit_staff_action("user_restore", user=user, actor=actor, reason=reason)
+    return user
+
+
+@transaction.atomic
+def user_freeze(*, user: User, actor: User | None = None, reason: str, source: str = "") -> User:
+    """Freeze the user's money: from the commit on, the ledger refuses any debit of their cash
+    (bets, withdrawals, fees) except payment reversals and staff adjustments (a trigger in
+    wallet migration 0007). Needs a reason; audited. Freezing a frozen account keeps the
+    first freeze's time and changes nothing (idempotent)."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("A reason is required.", code="reason_required")
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.frozen_at is None:
+        fresh.frozen_at = timezone.now()
+        fresh.frozen_reason = reason[:500]
+        fresh.save(update_fields=["frozen_at", "frozen_reason", "updated_at"])
+        _audit_staff_action("user_freeze", user=fresh, actor=actor, reason=reason, source=source)
+    user.frozen_at, user.frozen_reason = fresh.frozen_at, fresh.frozen_reason
+    return user
+
+
+@transaction.atomic
+def user_unfreeze(*, user: User, actor: User | None = None, reason: str, source: str = "") -> User:
+    """Lift a freeze (needs a reason; audited; idempotent)."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("A reason is required.", code="reason_required")
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.frozen_at is not None:
+        fresh.frozen_at = None
+        fresh.frozen_reason = ""
+        fresh.save(update_fields=["frozen_at", "frozen_reason", "updated_at"])
+        _audit_staff_action("user_unfreeze", user=fresh, actor=actor, reason=reason, source=source)
+    user.frozen_at, user.frozen_reason = fresh.frozen_at, fresh.frozen_reason
+    return user
+
+
+@transaction.atomic
+def user_closure_request(*, user: User) -> User:
+    """Record that the bettor asked to close their account (their payout is under way)."""
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.closure_requested_at is None:
+        fresh.closure_requested_at = timezone.now()
+        fresh.save(update_fields=["closure_requested_at", "updated_at"])
+        _audit_staff_action("user_closure_request", user=fresh, actor=None, source="the bettor")
+    user.closure_requested_at = fresh.closure_requested_at
+    return user
+
+
+@transaction.atomic
+def user_close(*, user: User, source: str = "the bettor") -> User:
+    """Close the account for good: deactivated (no sign-in; open sessions end on their next
+    request), soft-deleted (gone from every surface that lists users), its API tokens revoked.
+    The caller (betting.services.closure) has checked that no bet is open and no money is
+    left. Idempotent; audited."""
+    fresh = User.all_objects.select_for_update().get(pk=user.pk)
+    if fresh.closed_at is None:
+        now = timezone.now()
+        fresh.closed_at = now
+        fresh.closure_requested_at = fresh.closure_requested_at or now
+        fresh.deleted_at = fresh.deleted_at or now
+        fresh.is_active = False
+        fresh.save(
+            update_fields=["closed_at", "closure_requested_at", "deleted_at", "is_active", "updated_at"]
+        )
+        _tokens_delete(ApiToken.objects.filter(user=fresh))
+        _audit_staff_action("user_close", user=fresh, actor=None, source=source)
+    for name in ("closed_at", "closure_requested_at", "deleted_at", "is_active"):
+        setattr(user, name, getattr(fresh, name))
     return user
 
 

@@ -8,9 +8,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from betthat.core.errors import NotFound
-from betthat.users import emails, selectors, services
-from betthat.users.forms import AccountSettingsForm, TokenCreateForm
+from betthat.core.errors import ApplicationError, NotFound
+from betthat.users import emails, kyc, selectors, services
+from betthat.users.forms import AccountSettingsForm, IdentityForm, TokenCreateForm
 from betthat.users.http import current_user
 from betthat.users.models import ApiToken
 from betthat.users.reauth import reauthentication_required
@@ -83,3 +83,29 @@ def email_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "GET":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     return render(request, "users/email_unsubscribe.html", {"done": False, "email": user.email})
+
+
+@login_required
+def identity_verification(request: HttpRequest) -> HttpResponse:
+    """Submit identity details to the KYC provider and see the check's state."""
+    user = current_user(request)
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            details = kyc.validate_identity(**form.cleaned_data)
+            kyc.kyc_submit(user=user, details=details)
+        except ApplicationError as error:
+            for name, problems in (error.details or {}).items():
+                if name in form.fields and isinstance(problems, list):
+                    for problem in problems:
+                        form.add_error(name, problem)
+            if not any(name in form.fields for name in (error.details or {})):
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, "Thank you. Your identity check was sent.")
+            return redirect("users:verification")
+    return render(
+        request,
+        "users/verification.html",
+        {"form": form, "kyc": kyc.kyc_status_for_user(user=user)},
+    )

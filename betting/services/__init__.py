@@ -2,6 +2,13 @@
 
 from betting.services.cancellation import bet_cancel
 from betting.services.closing import bet_closing_lines_capture, closing_lines_capture_due
+from betting.services.closure import (
+    ClosureResult,
+    account_close,
+    account_close_finish,
+    closure_money,
+    closure_open_bets,
+)
 from betting.services.limits import (
     limit_changes_apply_due,
     limit_headroom,
@@ -25,7 +32,10 @@ from betting.services.staff import (
 )
 
 __all__ = [
+    "ClosureResult",
     "LegRequest",
+    "account_close",
+    "account_close_finish",
     "bet_cancel",
     "bet_closing_lines_capture",
     "bet_legs_grade_event",
@@ -34,6 +44,8 @@ __all__ = [
     "bet_settle",
     "bet_void",
     "closing_lines_capture_due",
+    "closure_money",
+    "closure_open_bets",
     "exposure_rebuild_by_staff",
     "limit_changes_apply_due",
     "limit_headroom",

@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, connection
 
 from betthat.core.db import prepared_cursor, single_statement_transaction
 from betthat.core.errors import ApplicationError
 from betthat.core.money import fx_rate
+from betthat.users.compliance import account_frozen, is_frozen_refusal
 from betthat.users.models import User
 from betting.models import Bet, BetLeg
 from betting.services.limits import Headroom, check_limits, limit_changes_apply_due, window_starts
@@ -100,6 +101,12 @@ def _call(params: dict[str, Any]) -> tuple[Any, ...]:
     except IntegrityError as error:
         if "bet_user_idempotency_uniq" in str(error):
             raise idempotency_conflict() from error
+        raise
+    except DatabaseError as error:
+        # The hold's cash line met the frozen-account trigger (wallet migration 0007): the
+        # whole statement, bet and legs included, was rolled back.
+        if is_frozen_refusal(error):
+            raise account_frozen(user_id=params["user"]) from error
         raise
     return row
 

@@ -43,7 +43,8 @@ class StartResult:
 class ProviderEvent:
     event_id: str
     event_type: str
-    # "processing", "succeeded", "failed", or "ignored" for events we do not act on.
+    # "processing", "succeeded", "failed"; for a deposit taken back "refund", "dispute_opened",
+    # "dispute_won", "dispute_lost" (see REVERSAL_OUTCOMES); "ignored" for events we do not act on.
     outcome: str
     payment_id: int | None = None
     provider_transaction_id: str = ""
@@ -51,6 +52,15 @@ class ProviderEvent:
     currency: str = ""
     reason: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+    # The provider's id of what was taken back: the charge (refunds) or the dispute.
+    reference: str = ""
+
+
+# Outcomes that take a completed deposit back (wallet/services/reversals.py). For "refund",
+# `amount_minor` is the provider's cumulative refunded amount.
+REVERSAL_OUTCOMES = ("refund", "dispute_opened", "dispute_won", "dispute_lost")
+# A closed dispute's status, as the providers spell it; any other status is ignored.
+DISPUTE_CLOSED = {"won": "dispute_won", "lost": "dispute_lost"}
 
 
 class ProviderRefused(ApplicationError):

@@ -39,6 +39,7 @@ from django.urls import reverse
 from betthat.core.errors import ApplicationError
 from wallet.money import minor_cents
 from wallet.providers import (
+    DISPUTE_CLOSED,
     MAX_EVENT_ID_LENGTH,
     MAX_PROVIDER_ID_LENGTH,
     WEBHOOK_TOLERANCE_SECONDS,
@@ -72,6 +73,10 @@ OUTCOMES = {
     "payment.processing": "processing",
     "payment.succeeded": "succeeded",
     "payment.failed": "failed",
+    # A deposit taken back, named like Stripe's events (wallet/services/reversals.py).
+    "charge.refunded": "refund",
+    "charge.dispute.created": "dispute_opened",
+    "charge.dispute.closed": "dispute_closed",
 }
 
 
@@ -192,6 +197,68 @@ def simulate(
     return plan
 
 
+def _reversal_event(
+    payment: Payment, *, type: str, amount_minor: int, reference: str, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "type": type,
+        "created": int(time.time()),
+        "data": {
+            "payment_id": payment.pk,
+            "provider_transaction_id": payment.provider_transaction_id,
+            "direction": payment.direction,
+            "amount_minor": amount_minor,
+            "currency": payment.currency,
+            "reference": reference,
+            **extra,
+        },
+    }
+
+
+def refund(payment: Payment, *, refunded_minor: int | None = None) -> list[dict[str, Any]]:
+    """The sandbox refunds a paid deposit (all of it unless `refunded_minor`, the cumulative
+    refunded amount, says less): a `charge.refunded` event, delivered after the commit."""
+    amount = payment.amount_minor if refunded_minor is None else refunded_minor
+    events = [
+        _reversal_event(
+            payment, type="charge.refunded", amount_minor=amount, reference=f"sbx_ch_{payment.pk}"
+        )
+    ]
+    schedule(events, deliver_now=True)
+    return events
+
+
+def dispute_open(payment: Payment) -> list[dict[str, Any]]:
+    """The card holder disputes a paid deposit: `charge.dispute.created` for all of it."""
+    events = [
+        _reversal_event(
+            payment,
+            type="charge.dispute.created",
+            amount_minor=payment.amount_minor,
+            reference=f"sbx_dp_{uuid.uuid4().hex[:20]}",
+            reason="fraudulent",
+        )
+    ]
+    schedule(events, deliver_now=True)
+    return events
+
+
+def dispute_close(payment: Payment, *, reference: str, won: bool) -> list[dict[str, Any]]:
+    """The issuer decides an open dispute: `charge.dispute.closed` with status won or lost."""
+    events = [
+        _reversal_event(
+            payment,
+            type="charge.dispute.closed",
+            amount_minor=payment.amount_minor,
+            reference=reference,
+            status="won" if won else "lost",
+        )
+    ]
+    schedule(events, deliver_now=True)
+    return events
+
+
 def checkout_submit(
     payment: Payment, *, card_number: str, duplicates: int = 1, out_of_order: bool = False
 ) -> str:
@@ -240,10 +307,17 @@ class SandboxProvider:
         if not isinstance(data, dict):
             raise parse_error("The webhook body is not a valid sandbox event.")
         event_type = text_field(event.get("type"), name="type", max_length=64)
+        outcome = OUTCOMES.get(event_type, "ignored")
+        if outcome == "dispute_closed":
+            status = data.get("status")
+            outcome = DISPUTE_CLOSED.get(status if isinstance(status, str) else "", "ignored")
         return ProviderEvent(
             event_id=text_field(event.get("id"), name="id", max_length=MAX_EVENT_ID_LENGTH),
             event_type=event_type,
-            outcome=OUTCOMES.get(event_type, "ignored"),
+            outcome=outcome,
+            reference=text_field(
+                data.get("reference"), name="reference", max_length=MAX_PROVIDER_ID_LENGTH, required=False
+            ),
             payment_id=payment_id_field(data.get("payment_id")),
             provider_transaction_id=text_field(
                 data.get("provider_transaction_id"),

@@ -21,6 +21,7 @@ import stripe
 from django.conf import settings
 
 from wallet.providers import (
+    DISPUTE_CLOSED,
     MAX_EVENT_ID_LENGTH,
     MAX_PROVIDER_ID_LENGTH,
     WEBHOOK_TOLERANCE_SECONDS,
@@ -48,6 +49,12 @@ OUTCOMES = {
     "payout.paid": "succeeded",
     "payout.failed": "failed",
     "payout.canceled": "failed",
+}
+# Events that take a completed deposit back (wallet/services/reversals.py).
+REVERSAL_EVENTS = {
+    "charge.refunded": "refund",
+    "charge.dispute.created": "dispute_opened",
+    "charge.dispute.closed": "dispute_closed",  # won or lost, by the dispute's status
 }
 DEFINITE_REFUSALS = (
     stripe.InvalidRequestError,
@@ -174,14 +181,39 @@ class StripeProvider:
         elif event_type.startswith("payout.") and event_type != "payout.paid":
             reason = obj.get("failure_message") or "payout failed"
         amount = obj.get("amount")
+        outcome = OUTCOMES.get(event_type, "ignored")
+        reference = ""
+        provider_transaction_id = text_field(
+            obj.get("id"), name="object id", max_length=MAX_PROVIDER_ID_LENGTH, required=False
+        )
+        if event_type in REVERSAL_EVENTS:
+            # A refund or a dispute of a deposit: the Charge (or Dispute) names its PaymentIntent.
+            reference = provider_transaction_id
+            provider_transaction_id = text_field(
+                obj.get("payment_intent"),
+                name="payment_intent",
+                max_length=MAX_PROVIDER_ID_LENGTH,
+                required=False,
+            )
+            outcome = REVERSAL_EVENTS[event_type]
+            if event_type == "charge.refunded":
+                amount = obj.get("amount_refunded")
+                reason = "refunded by Stripe"
+            elif event_type == "charge.dispute.closed":
+                status = obj.get("status")
+                outcome = DISPUTE_CLOSED.get(status if isinstance(status, str) else "", "ignored")
+                reason = f"dispute closed: {status}" if isinstance(status, str) else "dispute closed"
+            else:
+                reason = (
+                    text_field(obj.get("reason"), name="reason", max_length=200, required=False) or "disputed"
+                )
         return ProviderEvent(
             event_id=text_field(event.get("id"), name="id", max_length=MAX_EVENT_ID_LENGTH),
             event_type=event_type,
-            outcome=OUTCOMES.get(event_type, "ignored"),
+            outcome=outcome,
             payment_id=payment_id,
-            provider_transaction_id=text_field(
-                obj.get("id"), name="object id", max_length=MAX_PROVIDER_ID_LENGTH, required=False
-            ),
+            provider_transaction_id=provider_transaction_id,
+            reference=reference,
             amount_minor=None if amount is None else amount_field(amount),
             currency=text_field(obj.get("currency"), name="currency", max_length=3, required=False).upper(),
             reason=text_field(reason, name="reason", max_length=2000, required=False),

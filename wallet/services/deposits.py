@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
-from betthat.users.compliance import check_capability
+from betthat.users.compliance import check_capability, check_not_frozen
 from wallet.models import Payment, Transaction
 from wallet.providers import get_provider
 from wallet.services.common import (
@@ -40,6 +40,7 @@ def wallet_deposit_start(
     _check_currency(currency)
     _check_may_deposit(user)
     check_capability(user, "deposit")
+    check_not_frozen(user)
     gateway = get_provider(provider)
     with transaction.atomic():
         payment, created = _open_payment(

@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
-from betthat.users.compliance import check_capability
+from betthat.users.compliance import check_capability, check_not_frozen
 from wallet.ledger import Leg, book
 from wallet.models import Payment, Transaction
 from wallet.providers import PaymentProvider, ProviderRefused, ProviderUnavailable, get_provider
@@ -120,6 +120,7 @@ def wallet_withdraw(
     if user.is_suspended or not user.is_active:
         raise ApplicationError("This account is suspended.", code="account_suspended", status=403)
     check_capability(user, "withdraw")
+    check_not_frozen(user)  # the ledger trigger refuses the hold anyway; this says it first
     gateway = get_provider(provider)
     payment, created = _withdrawal_reserve(
         user=user,
