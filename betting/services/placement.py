@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from betthat.core.db import prepared_cursor, single_statement_transaction
 from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.odds import decimal_to_american
 from betthat.core.outbox import nudge_relay_on_commit
 from betthat.users.compliance import check_capability, check_geo, check_kyc
 from betthat.users.models import User
@@ -135,7 +136,7 @@ def _new_bet(
         currency=currency,
         stake_minor=stake_minor,
         odds_decimal=slip.price,
-        odds_american=grading.american_from_decimal(slip.price),
+        odds_american=decimal_to_american(slip.price),
         potential_return_minor=grading.potential_return_minor(stake_minor, slip.price),
         status=Bet.Status.PLACING,
         sportsbook_id=slip.book,

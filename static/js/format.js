@@ -47,12 +47,24 @@
     return [Number(m[1] + frac), Math.pow(10, frac.length)];
   }
 
+  // The one odds conversion (betthat/core/odds.py) in exact integer arithmetic: the nearest
+  // American integer, half away from zero, on the exact decimal price (2.125 -> +113).
+  function exactParts(price) {
+    const m = /^(\d+)(?:\.(\d+))?$/.exec(String(price).trim());
+    if (!m) return null;
+    const frac = m[2] || "";
+    return [BigInt(m[1] + frac), 10n ** BigInt(frac.length)];
+  }
+
   function americanFrom(price) {
-    const d = Number(price);
-    if (!(d > 1)) return null;
-    // half up on the exact decimal, as formatting.decimal_to_american does
-    if (d >= 2) return Math.round((d - 1) * 100 + 1e-9);
-    return -Math.round(100 / (d - 1) + 1e-9);
+    const parts = exactParts(price);
+    if (!parts) return null;
+    const [num, den] = parts; // price = num / den
+    if (num <= den) return null;
+    const profit = num - den; // price - 1 = profit / den
+    // floor(x + 1/2) for x >= 0 is x rounded half away from zero
+    if (num >= 2n * den) return Number((200n * profit + den) / (2n * den));
+    return -Number((200n * den + profit) / (2n * profit));
   }
 
   const fmt = (BT.fmt = {
@@ -60,6 +72,7 @@
       const f = document.documentElement.dataset.oddsFormat;
       return f === "decimal" || f === "fractional" ? f : "american";
     },
+    americanFrom,
     // price: decimal odds (string or number); american: the book's integer if known
     odds(price, american) {
       if (price == null || price === "" || !(Number(price) > 1)) return DASH;
