@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 
 from betthat.core.db import prepared_cursor
-from edges.models import Edge, Event, Market, OddsQuote, Outcome, Sport, Sportsbook
+from edges.models import SIMULATED_PREFIX, Edge, Event, Market, OddsQuote, Outcome, Sport, Sportsbook
 
 # The fields loaded of each model, in the statement's column order (the model's field order,
 # as `Model.from_db` wants them); the slip needs these and no more (the others stay deferred).
@@ -107,11 +107,17 @@ def quote_prices_by_book(*, outcome_id: int) -> dict[str, Decimal]:
     return {str(book): price for book, price in rows}
 
 
-def moneyline_quotes_open(*, now: datetime, limit: int = 20) -> list[tuple[int, str, Decimal]]:
+def moneyline_quotes_open(
+    *, now: datetime, limit: int = 20, simulated_only: bool = False
+) -> list[tuple[int, str, Decimal]]:
     """(outcome id, book key, price) of unsuspended moneyline quotes on scheduled events that
-    have not started, soonest event first and best price first (the demo's first bets)."""
+    have not started, soonest event first and best price first (the demo's first bets);
+    `simulated_only`: on the demo feed's own events only."""
+    quotes = OddsQuote.objects.all()
+    if simulated_only:
+        quotes = quotes.filter(outcome__market__event__provider_id__startswith=SIMULATED_PREFIX)
     rows = (
-        OddsQuote.objects.filter(
+        quotes.filter(
             is_suspended=False,
             outcome__market__key="h2h",
             outcome__market__event__status=Event.Status.SCHEDULED,
