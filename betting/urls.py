@@ -11,5 +11,6 @@ urlpatterns = [
     path("bets/slip/", views.bet_slip, name="slip"),
     path("bets/stats/", views.statistics_page, name="statistics"),
     path("bets/responsible/", views.responsible_gambling, name="responsible"),
+    path("bets/<int:bet_id>/", views.bet_detail, name="detail"),
     path("bets/<int:bet_id>/cancel/", views.bet_cancel_view, name="cancel"),
 ]

@@ -54,7 +54,7 @@ from betting.services.slip import (
     price_slip,
 )
 from betting.venues import Execution, Ticket, venue
-from edges.selectors import edge_sizing
+from edges.selectors import edge_snapshot
 from wallet.services import wallet_release
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ KELLY_PLACES = Decimal("0.000001")
 class _EdgeSnapshot:
     kelly_fraction: Decimal
     fair_odds_decimal: Decimal | None
+    record: dict[str, Any]  # the edge as it stood at placement, kept on the bet
 
 
 def check_account(user: User) -> None:
@@ -104,12 +105,14 @@ def _check_bettor(user: User, *, stake_minor: int, currency: str, region: str) -
 def _edge_snapshot(edge_id: str) -> _EdgeSnapshot | None:
     if not edge_id:
         return None
-    edge = edge_sizing(edge_id=edge_id)
+    edge = edge_snapshot(edge_id=edge_id)
     if edge is None:
         raise NotFound(f"No edge {edge_id}.", details={"edge_id": edge_id})
+    fair = edge["fair_odds_decimal"]
     return _EdgeSnapshot(
         kelly_fraction=Decimal(repr(edge["kelly_fraction"])).quantize(KELLY_PLACES),
-        fair_odds_decimal=edge["fair_odds_decimal"],
+        fair_odds_decimal=None if fair is None else Decimal(fair),
+        record=edge,
     )
 
 
@@ -143,6 +146,7 @@ def _new_bet(
         placed_at=now,
         kelly_fraction=edge.kelly_fraction if edge else None,
         fair_odds_decimal=edge.fair_odds_decimal if edge else None,
+        edge_snapshot=edge.record if edge else None,
         limits_in_force={},  # the reserve statement writes the headroom it checked
         idempotency_key=idempotency_key,
         created_by_id=user.pk,

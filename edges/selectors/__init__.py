@@ -19,8 +19,8 @@ from edges.selectors.events import (
     quote_age_seconds,
 )
 from edges.selectors.for_betting import (
-    edge_sizing,
     edge_slip_target,
+    edge_snapshot,
     moneyline_quotes_open,
     outcome_for_slip,
     outcomes_for_placement,
@@ -64,8 +64,8 @@ __all__ = [
     "ViewerSizing",
     "edge_get",
     "edge_matches",
-    "edge_sizing",
     "edge_slip_target",
+    "edge_snapshot",
     "event_get",
     "event_list",
     "event_markets_board",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -67,9 +66,43 @@ def sportsbook_exists(*, sportsbook_key: str) -> bool:
     return Sportsbook.objects.filter(key=sportsbook_key).exists()
 
 
-def edge_sizing(*, edge_id: str) -> Mapping[str, Any] | None:
-    """`{"kelly_fraction": float, "fair_odds_decimal": Decimal}` of an edge, or None."""
-    return Edge.objects.filter(edge_id=edge_id).values("kelly_fraction", "fair_odds_decimal").first()
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def edge_snapshot(*, edge_id: str) -> dict[str, Any] | None:
+    """The edge as it stands now, as JSON-safe values, for a bet to keep (the edge row itself
+    expires and is deleted a week later): what it was, its prices and its numbers. None when
+    there is no such edge. Floats stay floats; decimals and times are text."""
+    edge = Edge.objects.select_related("sportsbook").filter(edge_id=edge_id).first()
+    if edge is None:
+        return None
+    return {
+        "edge_id": edge.edge_id,
+        "kind": edge.kind,
+        "status": edge.status,
+        "sport_key": edge.sport_key,
+        "market_type": edge.market_type,
+        "player": edge.player,
+        "line": _text(edge.line),
+        "side": edge.side,
+        "sportsbook": edge.sportsbook.key if edge.sportsbook else "",
+        "best_odds_decimal": _text(edge.best_odds_decimal),
+        "best_odds_american": edge.best_odds_american,
+        "fair_probability": edge.fair_probability,
+        "fair_odds_decimal": _text(edge.fair_odds_decimal),
+        "edge_percentage": edge.edge_percentage,
+        "expected_value_per_dollar": edge.expected_value_per_dollar,
+        "kelly_fraction": edge.kelly_fraction,
+        "devig_method": edge.devig_method,
+        "reference": edge.reference,
+        "legs": edge.legs,
+        "middle_low": _text(edge.middle_low),
+        "middle_high": _text(edge.middle_high),
+        "version": edge.version,
+        "discovered_at": edge.discovered_at.isoformat(),
+        "updated_at": edge.updated_at.isoformat(),
+    }
 
 
 def edge_slip_target(*, edge_id: str) -> tuple[int, str] | None:

@@ -14,6 +14,7 @@ from betting.services import placement
 from edges import pricing
 from edges.feeds import odds_api
 
+
 def reference_american(price: Decimal) -> int:
     """The rule written independently in exact rationals: nearest integer, half away from zero."""
     d = Fraction(price)
@@ -29,7 +30,9 @@ def grid() -> list[Decimal]:
     prices = [Decimal(n) * step4 for n in range(10_001, 200_001)]
     prices += [Decimal(n) * step3 for n in range(20_001, 100_001)]
     prices += [Decimal(n) * step2 for n in range(10_001, 100_001)]
-    prices += [Decimal(p) for p in ("1.000001", "1.999999", "2", "2.000001", "2.125", "2.115", "1.8", "1.9091")]
+    prices += [
+        Decimal(p) for p in ("1.000001", "1.999999", "2", "2.000001", "2.125", "2.115", "1.8", "1.9091")
+    ]
     return prices
 
 
