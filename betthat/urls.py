@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from betthat.core import views as core_views
 from betthat.core.api import api_not_found
 from betthat.ops import views as ops_views
-from betthat.users.api import MeApi, TokenApi, TokenDetailApi, TokenListApi
+from betthat.users.api import MeApi, MeTimeZoneDetectedApi, TokenApi, TokenDetailApi, TokenListApi
 from edges.views import board
 
 admin.site.site_header = "Bet-That staff console"
@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("auth/tokens/", TokenListApi.as_view(), name="auth-tokens"),
     path("auth/tokens/<int:token_id>/", TokenDetailApi.as_view(), name="auth-token-detail"),
     path("me/", MeApi.as_view(), name="me"),
+    path("me/timezone/detected/", MeTimeZoneDetectedApi.as_view(), name="me-timezone-detected"),
     path("", include("wallet.api_urls")),
     path("", include("edges.api_urls")),
     path("", include("betting.api_urls")),

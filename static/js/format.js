@@ -89,6 +89,17 @@
       const a = american != null && american !== "" ? Number(american) : americanFrom(price);
       return a == null ? DASH : a > 0 ? "+" + a : String(a);
     },
+    // The user's IANA zone from the page (blank until chosen or reported: then the browser's).
+    timeZone() { return document.documentElement.dataset.timeZone || undefined; },
+    // A time in the user's zone as the pages print it: "Dec 4, 15:39", or "15:39" for "clock".
+    when(iso, style) {
+      const d = new Date(iso);
+      if (iso == null || iso === "" || isNaN(d.getTime())) return DASH;
+      const opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: fmt.timeZone() };
+      if (style !== "clock") { opts.month = "short"; opts.day = "numeric"; }
+      try { return new Intl.DateTimeFormat("en-US", opts).format(d); }
+      catch (e) { delete opts.timeZone; return new Intl.DateTimeFormat("en-US", opts).format(d); }
+    },
     amount(minor) {
       if (minor == null || minor === "") return DASH;
       let v = BigInt(minor); const negative = v < 0n; if (negative) v = -v;
