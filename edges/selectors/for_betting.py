@@ -140,6 +140,28 @@ def quote_prices_by_book(*, outcome_id: int) -> dict[str, Decimal]:
     return {str(book): price for book, price in rows}
 
 
+def positive_ev_edges_open(
+    *, now: datetime, limit: int = 10, simulated_only: bool = False
+) -> list[tuple[str, int, str, Decimal]]:
+    """(edge id, outcome id, book key, price) of active +EV edges on events that have not
+    started, best EV first (the demo's first bets are taken from them);
+    `simulated_only`: on the demo feed's own events only."""
+    edges = Edge.objects.filter(
+        status=Edge.Status.ACTIVE,
+        kind=Edge.Kind.POSITIVE_EV,
+        outcome__isnull=False,
+        sportsbook__isnull=False,
+        event__status=Event.Status.SCHEDULED,
+        event__commence_time__gt=now,
+    )
+    if simulated_only:
+        edges = edges.filter(event__provider_id__startswith=SIMULATED_PREFIX)
+    rows = edges.order_by("-expected_value_per_dollar").values_list(
+        "edge_id", "outcome_id", "sportsbook__key", "best_odds_decimal"
+    )[:limit]
+    return [(str(edge_id), int(outcome_id), str(book), price) for edge_id, outcome_id, book, price in rows]
+
+
 def moneyline_quotes_open(
     *, now: datetime, limit: int = 20, simulated_only: bool = False
 ) -> list[tuple[int, str, Decimal]]:

@@ -43,6 +43,9 @@ def test_the_first_run_seeds_ranked_boards_profiles_a_feed_and_chat(
     assert LeaderboardRank.objects.filter(window="7d", metric="roi").count() == 3
     assert PublicBet.objects.filter(status="settled").count() >= 60
     assert not Bet.objects.filter(event=real.event).exists()
+    # first bets taken from a +EV edge (when the first tick found one) keep that edge
+    for bet in Bet.objects.exclude(edge_id=""):
+        assert bet.edge_snapshot["edge_id"] == bet.edge_id and bet.edge_snapshot["kind"] == "positive_ev"
     assert Message.objects.count() >= 6
 
     page = browser_page
