@@ -7,7 +7,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from betthat.core import views as core_views
 from betthat.core.api import api_not_found
 from betthat.ops import views as ops_views
-from betthat.users.api import KycApi, KycWebhookApi, MeApi, TokenApi, TokenDetailApi, TokenListApi
+from betthat.users.api import (
+    KycApi,
+    KycWebhookApi,
+    MeApi,
+    MeTimeZoneDetectedApi,
+    TokenApi,
+    TokenDetailApi,
+    TokenListApi,
+)
 from edges.views import board
 
 admin.site.site_header = "Bet-That staff console"
@@ -21,6 +29,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("me/", MeApi.as_view(), name="me"),
     path("kyc/", KycApi.as_view(), name="kyc"),
     path("kyc/webhooks/<str:provider>/", KycWebhookApi.as_view(), name="kyc-webhook"),
+    path("me/timezone/detected/", MeTimeZoneDetectedApi.as_view(), name="me-timezone-detected"),
     path("", include("wallet.api_urls")),
     path("", include("edges.api_urls")),
     path("", include("betting.api_urls")),

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -95,6 +95,7 @@ class BetOutputSerializer(FieldsBuiltOnceSerializer):
     settlement_note = serializers.CharField()
     clv = serializers.SerializerMethodField()
     risk = serializers.SerializerMethodField()
+    edge = serializers.SerializerMethodField()
     legs = serializers.SerializerMethodField()
 
     def get_clv(self, bet) -> dict:
@@ -118,6 +119,17 @@ class BetOutputSerializer(FieldsBuiltOnceSerializer):
         return BetLegOutputSerializer(  # type: ignore[return-value]
             legs if legs is not None else bet.legs.all(), many=True
         ).data
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "The edge the bet was placed from, as it stood at placement (kind, prices, "
+            "fair price, EV, edge %, Kelly, legs); null when it was not placed from an edge.",
+        }
+    )
+    def get_edge(self, bet) -> dict | None:
+        return bet.edge_snapshot or None
 
     def get_risk(self, bet) -> dict:
         return {

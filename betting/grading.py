@@ -336,28 +336,6 @@ def settle_per_unit(legs: list[tuple[Result, Decimal]]) -> tuple[Result, Decimal
     return Result.HALF_LOSS, factor
 
 
-# Odds conversions (exact, for display and storage) -----------------------------------
-
-
-def american_from_decimal(price: Decimal) -> int:
-    """+150 for 2.50, -110 for 1.9091 (rounded to the nearest whole number)."""
-    price = _decimal(price)
-    if price <= ONE:
-        raise GradingError("a decimal price is greater than 1")
-    value = (price - ONE) * 100 if price >= TWO else -Decimal(100) / (price - ONE)
-    return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
-
-
-def decimal_from_american(american: int) -> Decimal:
-    if american >= 100:
-        value = ONE + Decimal(american) / 100
-    elif american <= -100:
-        value = ONE + Decimal(100) / Decimal(-american)
-    else:
-        raise GradingError("American odds are at least +100 or at most -100")
-    return value.quantize(ODDS_PLACES, rounding=ROUND_HALF_EVEN)
-
-
 # Closing line value --------------------------------------------------------------------
 
 

@@ -98,6 +98,12 @@ class Bet(AuditedModel):
     kelly_fraction = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     recommended_stake_minor = models.BigIntegerField(null=True, blank=True)
     fair_odds_decimal = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    # The edge it was placed from, as it stood at placement (kind, prices, fair price, EV,
+    # Kelly, legs; edges.selectors.edge_snapshot). The Edge row expires with its event and is
+    # deleted a week later (edges.services.cleanup_expired_edges); the bet keeps this copy.
+    # Null when not placed from an edge. Nullable also because the reserve function inserts
+    # with jsonb_populate_record, which writes NULL for a column the caller does not send.
+    edge_snapshot = models.JSONField(null=True, blank=True, default=None)
     limits_in_force = models.JSONField(
         default=dict, db_default=models.Value({}, output_field=models.JSONField()), blank=True
     )

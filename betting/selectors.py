@@ -201,7 +201,7 @@ def bet_recommendation(*, user: User, outcome_id: int, sportsbook: str, currency
         "sportsbook": sportsbook,
         "is_open": price is not None,
         "price_decimal": price,
-        "price_american": grading.american_from_decimal(price) if price else None,
+        "price_american": pricing.decimal_to_american(price) if price else None,
         "quote_version": quote[1] if quote else None,
         "fair_probability": None if fair is None else Decimal(repr(fair)).quantize(Decimal("0.000001")),
         "fair_odds_decimal": None if not fair else Decimal(repr(1 / fair)).quantize(Decimal("0.0001")),

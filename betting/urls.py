@@ -12,5 +12,6 @@ urlpatterns = [
     path("bets/stats/", views.statistics_page, name="statistics"),
     path("bets/responsible/", views.responsible_gambling, name="responsible"),
     path("account/close/", views.account_close_page, name="account-close"),
+    path("bets/<int:bet_id>/", views.bet_detail, name="detail"),
     path("bets/<int:bet_id>/cancel/", views.bet_cancel_view, name="cancel"),
 ]

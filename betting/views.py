@@ -113,6 +113,17 @@ def bets_export(request):
 
 
 @login_required
+@require_http_methods(["GET"])
+def bet_detail(request, bet_id: int):
+    """One of the user's bets with the edge it was taken from, as it stood at placement."""
+    try:
+        bet = selectors.bet_get_for_user(user=request.user, bet_id=bet_id)
+    except ApplicationError as error:
+        raise Http404(error.message) from error
+    return render(request, "betting/bet.html", {"bet": bet, "edge": bet.edge_snapshot or None})
+
+
+@login_required
 @require_POST
 def bet_cancel_view(request, bet_id: int):
     try:

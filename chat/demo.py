@@ -39,7 +39,7 @@ def seed(*, users: list[User], stdout: Any) -> None:
     if not bettors:
         return
     rooms = [services.room_lobby()]
-    for event in selectors.events_without_room(limit=4):
+    for event in selectors.events_without_room(limit=4, simulated_only=True):
         rooms.append(services.room_for_event(event_id=event.pk, title=str(event)))
     rng = random.Random(7)
     now = timezone.now()

@@ -47,13 +47,14 @@ def rooms_open(*, now: datetime | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def events_without_room(*, limit: int = 20) -> list[Any]:
-    """Live and upcoming events whose room nobody has opened yet (the lobby links them)."""
+def events_without_room(*, limit: int = 20, simulated_only: bool = False) -> list[Any]:
+    """Live and upcoming events whose room nobody has opened yet (the lobby links them);
+    `simulated_only`: the demo feed's own events (the demo chat talks only there)."""
     taken = set(Room.objects.filter(event_id__isnull=False).values_list("event_id", flat=True))
     events = [
         e
         for status in ("live", "scheduled")
-        for e in edge_selectors.event_list(status=status)[: limit * 2]
+        for e in edge_selectors.event_list(status=status, simulated_only=simulated_only)[: limit * 2]
         if e.pk not in taken
     ]
     return events[:limit]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 COLOURS = ["#4ade80", "#60a5fa", "#f472b6", "#facc15", "#a78bfa", "#fb923c", "#2dd4bf", "#f87171"]
 
 
@@ -60,5 +62,8 @@ def line_chart(
         {"y": y(low + (high - low) * i / 4), "label": f"{low + (high - low) * i / 4:.3f}"} for i in range(5)
     ]
     first, last = min(t for t, _ in points), max(t for t, _ in points)
+    # in the viewer's zone (activated per request by UserTimeZoneMiddleware)
+    if timezone.is_aware(first):
+        first, last = timezone.localtime(first), timezone.localtime(last)
     labels = [{"x": pad, "label": f"{first:%H:%M:%S}"}, {"x": width - pad, "label": f"{last:%H:%M:%S}"}]
     return Chart(width, height, lines, ticks, labels, False)

@@ -1,8 +1,13 @@
-"""Demo data for the edges app: the books, the sports and a slate of upcoming events.
+"""Demo data for the edges app: the books, the sports and a quoted slate of upcoming events.
 
 Idempotent: books are upserted by key; events are added only while fewer than the slate
 size are upcoming. The events start within minutes, so a demo user sees bets settle. With
 ODDS_API_KEY set the real feed fills the board and no simulated event is created.
+
+The slate is quoted before this returns: one tick of the demo feed prices every open
+simulated event (only those: the simulator adopts `sim-` provider ids and nothing else), so
+the apps seeded after this one (betting, social, chat) find prices to place the demo
+bettors' history at, on the very first `make run`, before `simulate_odds` has started.
 """
 
 from __future__ import annotations
@@ -39,9 +44,12 @@ def seed(*, users, stdout) -> None:
     ]
     if events:
         ingest_updates(updates=[], events=events, now=now)
+    # A simulator quotes only the events it has adopted, and adopts at the start of a tick:
+    # this tick adopts the slate (a fresh database's included) and quotes every book on it.
+    report = Simulator(start_within=(180.0, 900.0), events=0).tick()["report"]
     stdout.write(
         f"edges: 8 sportsbooks, {len(events)} new upcoming events ({upcoming + len(events)} upcoming), "
-        f"{alerts} new edge alerts"
+        f"{report.quotes_accepted} demo quotes, {alerts} new edge alerts"
     )
 
 

@@ -2,7 +2,8 @@
 
 Conventions: `d` is a decimal price (2.50 pays 1.50 profit per 1 staked), `q = 1/d` the
 implied probability, `p` a fair probability. Conversions between American and decimal
-odds are exact (`Decimal`); the probability math uses floats.
+odds are exact (`Decimal`, one implementation in `betthat.core.odds`); the probability math
+uses floats.
 
     edge_percentage(p, d)            = p - 1/d
     expected_value_per_dollar(p, d)  = p*d - 1
@@ -14,9 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_FLOOR, Decimal, localcontext
 
-ODDS_PLACES = Decimal("0.000001")
+# The one conversion (its rounding rule is documented there), re-exported for edges' callers.
+from betthat.core.odds import ODDS_PLACES as ODDS_PLACES
+from betthat.core.odds import OddsError
+from betthat.core.odds import american_to_decimal as american_to_decimal
+from betthat.core.odds import decimal_to_american as decimal_to_american
+from betthat.core.odds import quantize_odds as quantize_odds
+
 DEVIG_METHODS = ("multiplicative", "additive", "power", "shin", "worst_case")
 REFERENCES = ("sharp", "consensus")
 # Fractional Kelly by risk tolerance: quarter, half and full Kelly.
@@ -42,40 +49,12 @@ def middle_sigma(sport_key: str, market_key: str, line: float) -> float:
     return max(1.0, PROP_SIGMA_SHARE.get(group, 0.25) * abs(line))
 
 
-class PricingError(ValueError):
-    """A price or probability outside its domain."""
+# A price or probability outside its domain. The same class as the odds conversion's error,
+# so `except PricingError` also catches a conversion refusing a price.
+PricingError = OddsError
 
 
-# --- conversions -------------------------------------------------------------------
-
-
-def american_to_decimal(american: int | str | Decimal) -> Decimal:
-    """+150 -> 2.5, -110 -> 1.90909..., exactly (28 significant digits)."""
-    value = Decimal(american)
-    if value != value.to_integral_value() or -100 < value < 100:
-        raise PricingError(f"American odds must be an integer of at least 100 in size, not {american}")
-    with localcontext() as ctx:
-        ctx.prec = 28
-        if value >= 100:
-            return Decimal(1) + value / Decimal(100)
-        return Decimal(1) + Decimal(100) / -value
-
-
-def decimal_to_american(decimal_odds: Decimal | str | float) -> int:
-    """2.5 -> +150, 1.9091 -> -110: the nearest integer American price."""
-    d = Decimal(str(decimal_odds)) if isinstance(decimal_odds, float) else Decimal(decimal_odds)
-    if d <= 1:
-        raise PricingError(f"Decimal odds must be above 1, not {decimal_odds}")
-    with localcontext() as ctx:
-        ctx.prec = 28
-        if d >= 2:
-            return int(((d - 1) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        return -int((Decimal(100) / (d - 1)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def quantize_odds(decimal_odds: Decimal) -> Decimal:
-    """The stored form: 6 decimal places."""
-    return Decimal(decimal_odds).quantize(ODDS_PLACES, rounding=ROUND_HALF_UP)
+# --- conversions: the one implementation is betthat.core.odds (re-exported here) -------------
 
 
 def parse_price(raw: object) -> tuple[Decimal, int]:

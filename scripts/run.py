@@ -163,10 +163,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         step(env, "migrate", "--no-input", "-v", "0")
-        if available("feed", env):
-            # one tick of the demo feed first, so the demo bettors' seeded bets and public
-            # history have prices to be placed at
-            step(env, "simulate_odds", "--once", "--quiet")
+        # seed_demo quotes its own demo events before the bettors' history is placed
+        # (edges/demo.py), so the boards, profiles, feed and chat have history at once
         step(env, "seed_demo")
         host = env.get("HOST", "127.0.0.1")
         port = int(env.get("PORT", "8000"))

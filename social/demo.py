@@ -40,9 +40,10 @@ RESULTS_BY_WINS = {
 
 
 def _prices(limit: int = 60) -> list[tuple[int, str, Decimal]]:
-    """(outcome id, book, price) on the open demo markets, a few per market."""
+    """(outcome id, book, price) on the open demo markets, a few per market: the demo feed's
+    own events only (edges' demo quotes them before this runs), never a real feed's."""
     found: list[tuple[int, str, Decimal]] = []
-    for event in event_list(status="scheduled")[:12]:
+    for event in event_list(status="scheduled", simulated_only=True)[:12]:
         for board in event_markets_board(event=event):
             for row in board.rows:
                 quotes = row.get("quotes") or {}
@@ -120,8 +121,8 @@ def seed(*, users, stdout) -> None:
     services.leaderboards_recompute(min_bets=min(settings.SOCIAL_LEADERBOARD_MIN_BETS, HISTORY_BETS))
     if not prices:
         stdout.write(
-            "social: no open prices yet, so no bet history: run `manage.py simulate_odds --once` "
-            "before seed_demo, or `manage.py seed_social_demo` once the odds feed runs"
+            "social: no open demo prices (with ODDS_API_KEY set there are no simulated events), so "
+            "no bet history: `manage.py seed_social_demo` adds it once demo events are quoted"
         )
     stdout.write(
         f"social: {len(bettors)} public profiles ({', '.join('@' + h for h in handles[: len(bettors)])}), "

@@ -396,6 +396,7 @@ def seed_pending(run: str, bettors, game, count: int = PENDING) -> tuple[int, in
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from betthat.core.odds import decimal_to_american
     from betting import grading
     from betting.models import Bet, BetLeg
 
@@ -425,7 +426,7 @@ def seed_pending(run: str, bettors, game, count: int = PENDING) -> tuple[int, in
                         currency="USD",
                         stake_minor=STAKE_MINOR,
                         odds_decimal=price,
-                        odds_american=grading.american_from_decimal(price),
+                        odds_american=decimal_to_american(price),
                         potential_return_minor=grading.potential_return_minor(STAKE_MINOR, price),
                         sportsbook_id="draftkings",
                         external_id=f"bench-{run}-{game.event.pk}-{made + index}",

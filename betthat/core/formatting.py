@@ -18,6 +18,11 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+# The one odds conversion (betthat.core.odds), re-exported for the formatting callers.
+from betthat.core.odds import american_to_decimal as american_to_decimal
+from betthat.core.odds import decimal_to_american as decimal_to_american
+from betthat.core.odds import quantize_odds
+
 DASH = "\u2013"  # a missing value
 
 ODDS_FORMATS: tuple[str, ...] = ("american", "decimal", "fractional")
@@ -143,25 +148,6 @@ def _decimal(value: Any) -> Decimal:
     return result
 
 
-def decimal_to_american(price: Decimal | str | float) -> int:
-    """2.50 -> +150, 1.909 -> -110 (half up, as books round)."""
-    d = _decimal(price)
-    if d <= 1:
-        raise ValueError("Decimal odds must be above 1.")
-    if d >= 2:
-        return int(((d - 1) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return -int((Decimal(100) / (d - 1)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def american_to_decimal(american: int | str) -> Decimal:
-    """+150 -> 2.5, -110 -> 1.909091 (six places)."""
-    value = int(str(american).strip().lstrip("+")) if isinstance(american, str) else int(american)
-    if -100 < value < 100:
-        raise ValueError("American odds are at least +100 or at most -100.")
-    result = 1 + Decimal(value) / 100 if value > 0 else 1 + Decimal(100) / Decimal(-value)
-    return result.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-
-
 def decimal_to_fractional(price: Decimal | str | float) -> Fraction:
     """2.5 -> 3/2, 1.909 -> 10/11: the nearest fraction with a denominator up to 100."""
     d = _decimal(price)
@@ -223,7 +209,7 @@ def parse_odds(text: str, odds_format: str) -> Decimal:
         clean = str(text).strip()
         if not clean.lstrip("+-").isdigit():
             raise ValueError(f"Not American odds: {text!r}")
-        return american_to_decimal(int(clean.lstrip("+")))
+        return quantize_odds(american_to_decimal(int(clean.lstrip("+"))))
     if odds_format == "fractional":
         return fractional_to_decimal(text)
     d = _decimal(str(text).strip())

@@ -80,7 +80,12 @@ class MeApi(APIView):
     class UpdateSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=150, required=False, allow_blank=True)
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
-        timezone = serializers.ChoiceField(choices=sorted(available_timezones()), required=False)
+        timezone = serializers.ChoiceField(
+            choices=sorted(available_timezones()),
+            required=False,
+            allow_blank=True,
+            help_text="An IANA zone name for the times on pages; blank: the browser's zone.",
+        )
         risk_tolerance = serializers.ChoiceField(choices=User.RiskTolerance.choices, required=False)
         auto_kelly_sizing = serializers.BooleanField(required=False)
         max_kelly_fraction = serializers.DecimalField(
@@ -102,6 +107,26 @@ class MeApi(APIView):
             user=current_user(request), fields=values, preferences=preferences
         )
         return Response(UserOutputSerializer(user).data)
+
+
+class MeTimeZoneDetectedApi(APIView):
+    """POST {"timezone": "<the browser's IANA zone>"}: stored only while the user has none (the
+    pages' script sends it once); returns the zone now stored, which may be one the user chose."""
+
+    class InputSerializer(serializers.Serializer):
+        timezone = serializers.CharField(max_length=64)
+
+    class OutputSerializer(serializers.Serializer):
+        timezone = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stored = services.user_timezone_detected(
+            user=current_user(request), name=data.validated_data["timezone"]
+        )
+        return Response({"timezone": stored})
 
 
 class ApiTokenSerializer(serializers.Serializer):

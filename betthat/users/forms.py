@@ -1,21 +1,26 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from django import forms
 from rest_framework import serializers
 
 from betthat.users import preferences as schema
+from betthat.users import timezones
 from betthat.users.models import User
 
-TIMEZONES = sorted((tz, tz) for tz in available_timezones() if "/" in tz or tz == "UTC")
+TIMEZONES = [("", "Automatic: your browser's time zone"), *timezones.zone_choices()]
 
 
 class AccountSettingsForm(forms.ModelForm):
     """Profile, sizing and preferences. Money limits live on the responsible-gambling page."""
 
-    timezone = forms.ChoiceField(choices=TIMEZONES)
+    timezone = forms.ChoiceField(
+        choices=TIMEZONES,
+        required=False,
+        label="Time zone",
+        help_text="Every time on the site is shown in this zone (the API stays in UTC).",
+    )
     odds_format = forms.ChoiceField(choices=schema.ODDS_FORMATS)
     devig_method = forms.ChoiceField(choices=schema.DEVIG_METHODS, label="De-vig method")
     reference = forms.ChoiceField(choices=schema.REFERENCES, label="Fair line reference")

@@ -54,3 +54,30 @@ class SessionIdleTimeoutMiddleware:
             if not isinstance(last, int) or now - last >= self.RESOLUTION_SECONDS:
                 session[self.KEY] = now
         return self.get_response(request)
+
+
+class UserTimeZoneMiddleware:
+    """Every page renders times in the viewer's zone: the signed-in user's `timezone` (an IANA
+    name; blank until the browser reports one, then UTC) is activated for the request, so
+    Django's `date`/`time` filters, `timezone.localtime()` and `{% when %}` all use it.
+
+    Not under /api/: DRF writes a datetime in the active zone, and the API speaks UTC to every
+    client (`...Z`), whoever is signed in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import timezone
+
+        from betthat.users.timezones import zone_for
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+            timezone.activate(zone_for(user))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

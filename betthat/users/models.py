@@ -86,7 +86,8 @@ class User(AbstractBaseUser, PermissionsMixin, AuditedModel, SoftDeleteModel):
     external_id = models.CharField(max_length=64, unique=True, default="", blank=True)
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
-    timezone = models.CharField(max_length=64, default="UTC")
+    # An IANA zone name (betthat/users/timezones.py); blank until the browser reports one.
+    timezone = models.CharField(max_length=64, default="", blank=True)
     phone = models.CharField(max_length=32, blank=True)
     status = models.CharField(
         max_length=24, choices=Status.choices, default=Status.PENDING_VERIFICATION, db_index=True

@@ -14,7 +14,7 @@ from betthat.core.audit import audit_append
 from betthat.core.errors import ApplicationError, NotFound
 from betthat.core.money import from_minor, to_minor
 from betthat.users import preferences as preference_schema
-from betthat.users import token_cache
+from betthat.users import timezones, token_cache
 from betthat.users.models import ApiToken, User
 
 STAFF_AUDIT_STREAM = "staff"
@@ -276,6 +276,22 @@ def user_tokens_revoke_all(*, user: User) -> int:
 
 
 SETTINGS_FIELDS = ("name", "phone", "timezone", "risk_tolerance", "auto_kelly_sizing", "max_kelly_fraction")
+
+
+def user_timezone_detected(*, user: User, name: str) -> str:
+    """Store the zone the user's browser reports, only while the user has none (blank): a
+    zone the user chose is never replaced. Returns the zone now stored. An unknown name is a
+    400 `validation_error` and changes nothing."""
+    if not timezones.is_valid_zone(name):
+        raise ApplicationError(
+            "Not a time zone name (an IANA name such as America/New_York).",
+            code="validation_error",
+            details={"timezone": ["Unknown time zone."]},
+        )
+    User.objects.filter(pk=user.pk, timezone="").update(timezone=name, updated_at=timezone.now())
+    stored = User.objects.filter(pk=user.pk).values_list("timezone", flat=True).get()
+    user.timezone = stored
+    return stored
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from betthat.core.db import prepared_cursor, single_statement_transaction
 from betthat.core.errors import ApplicationError, NotFound
+from betthat.core.odds import decimal_to_american
 from betthat.core.outbox import nudge_after_claim, nudge_claim_queue
 from betthat.users.compliance import check_capability, check_geo, check_kyc
 from betthat.users.models import User
@@ -53,7 +54,7 @@ from betting.services.slip import (
     price_slip,
 )
 from betting.venues import Execution, Ticket, venue
-from edges.selectors import edge_sizing
+from edges.selectors import edge_snapshot
 from wallet.services import wallet_release
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ KELLY_PLACES = Decimal("0.000001")
 class _EdgeSnapshot:
     kelly_fraction: Decimal
     fair_odds_decimal: Decimal | None
+    record: dict[str, Any]  # the edge as it stood at placement, kept on the bet
 
 
 def check_account(user: User) -> None:
@@ -103,12 +105,14 @@ def _check_bettor(user: User, *, stake_minor: int, currency: str, client_ip: str
 def _edge_snapshot(edge_id: str) -> _EdgeSnapshot | None:
     if not edge_id:
         return None
-    edge = edge_sizing(edge_id=edge_id)
+    edge = edge_snapshot(edge_id=edge_id)
     if edge is None:
         raise NotFound(f"No edge {edge_id}.", details={"edge_id": edge_id})
+    fair = edge["fair_odds_decimal"]
     return _EdgeSnapshot(
         kelly_fraction=Decimal(repr(edge["kelly_fraction"])).quantize(KELLY_PLACES),
-        fair_odds_decimal=edge["fair_odds_decimal"],
+        fair_odds_decimal=None if fair is None else Decimal(fair),
+        record=edge,
     )
 
 
@@ -135,13 +139,14 @@ def _new_bet(
         currency=currency,
         stake_minor=stake_minor,
         odds_decimal=slip.price,
-        odds_american=grading.american_from_decimal(slip.price),
+        odds_american=decimal_to_american(slip.price),
         potential_return_minor=grading.potential_return_minor(stake_minor, slip.price),
         status=Bet.Status.PLACING,
         sportsbook_id=slip.book,
         placed_at=now,
         kelly_fraction=edge.kelly_fraction if edge else None,
         fair_odds_decimal=edge.fair_odds_decimal if edge else None,
+        edge_snapshot=edge.record if edge else None,
         limits_in_force={},  # the reserve statement writes the headroom it checked
         idempotency_key=idempotency_key,
         created_by_id=user.pk,

@@ -13,11 +13,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from edges import pricing
-from edges.models import Edge, Event, Market, OddsHistory, OddsQuote, Outcome, Sportsbook
+from edges.models import SIMULATED_PREFIX, Edge, Event, Market, OddsHistory, OddsQuote, Outcome, Sportsbook
 
 
-def event_list(*, sport: str = "", status: str = "", date=None) -> QuerySet[Event]:
+def event_list(
+    *, sport: str = "", status: str = "", date=None, simulated_only: bool = False
+) -> QuerySet[Event]:
+    """Events by sport, status and day; `simulated_only`: the demo feed's own (its provider ids)."""
     qs = Event.objects.select_related("sport")
+    if simulated_only:
+        qs = qs.filter(provider_id__startswith=SIMULATED_PREFIX)
     if sport:
         qs = qs.filter(sport__key=sport)
     if status:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from django.db import connection
 
 from betthat.core.db import prepared_cursor
-from edges.models import Edge, Event, Market, OddsQuote, Outcome, Sport, Sportsbook
+from edges.models import SIMULATED_PREFIX, Edge, Event, Market, OddsQuote, Outcome, Sport, Sportsbook
 
 # The fields loaded of each model, in the statement's column order (the model's field order,
 # as `Model.from_db` wants them); the slip needs these and no more (the others stay deferred).
@@ -84,9 +83,43 @@ def sportsbook_exists(*, sportsbook_key: str) -> bool:
     return Sportsbook.objects.filter(key=sportsbook_key).exists()
 
 
-def edge_sizing(*, edge_id: str) -> Mapping[str, Any] | None:
-    """`{"kelly_fraction": float, "fair_odds_decimal": Decimal}` of an edge, or None."""
-    return Edge.objects.filter(edge_id=edge_id).values("kelly_fraction", "fair_odds_decimal").first()
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def edge_snapshot(*, edge_id: str) -> dict[str, Any] | None:
+    """The edge as it stands now, as JSON-safe values, for a bet to keep (the edge row itself
+    expires and is deleted a week later): what it was, its prices and its numbers. None when
+    there is no such edge. Floats stay floats; decimals and times are text."""
+    edge = Edge.objects.select_related("sportsbook").filter(edge_id=edge_id).first()
+    if edge is None:
+        return None
+    return {
+        "edge_id": edge.edge_id,
+        "kind": edge.kind,
+        "status": edge.status,
+        "sport_key": edge.sport_key,
+        "market_type": edge.market_type,
+        "player": edge.player,
+        "line": _text(edge.line),
+        "side": edge.side,
+        "sportsbook": edge.sportsbook.key if edge.sportsbook else "",
+        "best_odds_decimal": _text(edge.best_odds_decimal),
+        "best_odds_american": edge.best_odds_american,
+        "fair_probability": edge.fair_probability,
+        "fair_odds_decimal": _text(edge.fair_odds_decimal),
+        "edge_percentage": edge.edge_percentage,
+        "expected_value_per_dollar": edge.expected_value_per_dollar,
+        "kelly_fraction": edge.kelly_fraction,
+        "devig_method": edge.devig_method,
+        "reference": edge.reference,
+        "legs": edge.legs,
+        "middle_low": _text(edge.middle_low),
+        "middle_high": _text(edge.middle_high),
+        "version": edge.version,
+        "discovered_at": edge.discovered_at.isoformat(),
+        "updated_at": edge.updated_at.isoformat(),
+    }
 
 
 def edge_slip_target(*, edge_id: str) -> tuple[int, str] | None:
@@ -124,11 +157,39 @@ def quote_prices_by_book(*, outcome_id: int) -> dict[str, Decimal]:
     return {str(book): price for book, price in rows}
 
 
-def moneyline_quotes_open(*, now: datetime, limit: int = 20) -> list[tuple[int, str, Decimal]]:
+def positive_ev_edges_open(
+    *, now: datetime, limit: int = 10, simulated_only: bool = False
+) -> list[tuple[str, int, str, Decimal]]:
+    """(edge id, outcome id, book key, price) of active +EV edges on events that have not
+    started, best EV first (the demo's first bets are taken from them);
+    `simulated_only`: on the demo feed's own events only."""
+    edges = Edge.objects.filter(
+        status=Edge.Status.ACTIVE,
+        kind=Edge.Kind.POSITIVE_EV,
+        outcome__isnull=False,
+        sportsbook__isnull=False,
+        event__status=Event.Status.SCHEDULED,
+        event__commence_time__gt=now,
+    )
+    if simulated_only:
+        edges = edges.filter(event__provider_id__startswith=SIMULATED_PREFIX)
+    rows = edges.order_by("-expected_value_per_dollar").values_list(
+        "edge_id", "outcome_id", "sportsbook__key", "best_odds_decimal"
+    )[:limit]
+    return [(str(edge_id), int(outcome_id), str(book), price) for edge_id, outcome_id, book, price in rows]
+
+
+def moneyline_quotes_open(
+    *, now: datetime, limit: int = 20, simulated_only: bool = False
+) -> list[tuple[int, str, Decimal]]:
     """(outcome id, book key, price) of unsuspended moneyline quotes on scheduled events that
-    have not started, soonest event first and best price first (the demo's first bets)."""
+    have not started, soonest event first and best price first (the demo's first bets);
+    `simulated_only`: on the demo feed's own events only."""
+    quotes = OddsQuote.objects.all()
+    if simulated_only:
+        quotes = quotes.filter(outcome__market__event__provider_id__startswith=SIMULATED_PREFIX)
     rows = (
-        OddsQuote.objects.filter(
+        quotes.filter(
             is_suspended=False,
             outcome__market__key="h2h",
             outcome__market__event__status=Event.Status.SCHEDULED,

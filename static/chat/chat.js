@@ -26,8 +26,7 @@
   }
 
   function timeOf(iso) {
-    const d = new Date(iso);
-    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return BT.fmt.when(iso, "clock"); // in the user's zone, like the server-rendered history
   }
 
   function card(att) {

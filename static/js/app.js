@@ -13,6 +13,28 @@
     setTimeout(() => el.remove(), 6000);
   };
 
+  // The user has no time zone yet: report the browser's once (stored only while blank,
+  // betthat/users/timezones.py); the next page is rendered in it. Scripted times already use it.
+  (function reportTimeZone() {
+    const root = document.documentElement;
+    const url = root.dataset.timeZoneReport;
+    let zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    if (!url || !zone) return;
+    let token = "";
+    try { token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { /* none */ }
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({ timezone: zone }),
+    }).then((r) => (r.ok ? r.json() : null)).then((data) => {
+      if (!data) return;
+      delete root.dataset.timeZoneReport;
+      root.dataset.timeZone = data.timezone;
+    }).catch(() => { /* the next page tries again */ });
+  })();
+
   // A websocket that reconnects with backoff; onopen runs again after each reconnect.
   BT.socket = function (path, handlers) {
     let delay = 500, ws = null, closed = false;

@@ -47,12 +47,24 @@
     return [Number(m[1] + frac), Math.pow(10, frac.length)];
   }
 
+  // The one odds conversion (betthat/core/odds.py) in exact integer arithmetic: the nearest
+  // American integer, half away from zero, on the exact decimal price (2.125 -> +113).
+  function exactParts(price) {
+    const m = /^(\d+)(?:\.(\d+))?$/.exec(String(price).trim());
+    if (!m) return null;
+    const frac = m[2] || "";
+    return [BigInt(m[1] + frac), 10n ** BigInt(frac.length)];
+  }
+
   function americanFrom(price) {
-    const d = Number(price);
-    if (!(d > 1)) return null;
-    // half up on the exact decimal, as formatting.decimal_to_american does
-    if (d >= 2) return Math.round((d - 1) * 100 + 1e-9);
-    return -Math.round(100 / (d - 1) + 1e-9);
+    const parts = exactParts(price);
+    if (!parts) return null;
+    const [num, den] = parts; // price = num / den
+    if (num <= den) return null;
+    const profit = num - den; // price - 1 = profit / den
+    // floor(x + 1/2) for x >= 0 is x rounded half away from zero
+    if (num >= 2n * den) return Number((200n * profit + den) / (2n * den));
+    return -Number((200n * den + profit) / (2n * profit));
   }
 
   const fmt = (BT.fmt = {
@@ -60,6 +72,7 @@
       const f = document.documentElement.dataset.oddsFormat;
       return f === "decimal" || f === "fractional" ? f : "american";
     },
+    americanFrom,
     // price: decimal odds (string or number); american: the book's integer if known
     odds(price, american) {
       if (price == null || price === "" || !(Number(price) > 1)) return DASH;
@@ -75,6 +88,17 @@
       }
       const a = american != null && american !== "" ? Number(american) : americanFrom(price);
       return a == null ? DASH : a > 0 ? "+" + a : String(a);
+    },
+    // The user's IANA zone from the page (blank until chosen or reported: then the browser's).
+    timeZone() { return document.documentElement.dataset.timeZone || undefined; },
+    // A time in the user's zone as the pages print it: "Dec 4, 15:39", or "15:39" for "clock".
+    when(iso, style) {
+      const d = new Date(iso);
+      if (iso == null || iso === "" || isNaN(d.getTime())) return DASH;
+      const opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: fmt.timeZone() };
+      if (style !== "clock") { opts.month = "short"; opts.day = "numeric"; }
+      try { return new Intl.DateTimeFormat("en-US", opts).format(d); }
+      catch (e) { delete opts.timeZone; return new Intl.DateTimeFormat("en-US", opts).format(d); }
     },
     amount(minor) {
       if (minor == null || minor === "") return DASH;

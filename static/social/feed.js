@@ -37,7 +37,7 @@
     const handle = setField(card, "handle", "@" + item.handle);
     if (handle) handle.setAttribute("href", "/u/" + encodeURIComponent(item.handle) + "/");
     setField(card, "sport", label(item.sport_key));
-    const time = setField(card, "time", new Date(item.placed_at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }));
+    const time = setField(card, "time", BT.fmt.when(item.placed_at));
     if (time) time.setAttribute("datetime", item.visible_from);
     setField(card, "selection", item.selection);
     setField(card, "odds", item.odds_american + " (" + item.odds_decimal + ")");

@@ -86,11 +86,17 @@ def test_ingest_results_rejects_bad_files(tmp_path, game):
 
 def test_demo_seed_is_idempotent(funded_user, game, django_user_model):
     from betting.demo import seed
+    from edges.models import SIMULATED_PREFIX, Event
 
+    # the demo works on the demo feed's own events only; another feed's event is left alone
+    Event.objects.filter(pk=game.event.pk).update(provider_id=f"{SIMULATED_PREFIX}demo-game")
+    real = make_game(home="Bills", away="Jets")
     out = StringIO()
     seed(users=[funded_user], stdout=out)
     quotes = SameGameQuote.objects.count()
     assert quotes >= 2 and Bet.objects.filter(user=funded_user).count() == 1
+    assert not SameGameQuote.objects.filter(event=real.event).exists()
+    assert not Bet.objects.filter(event=real.event).exists()
     seed(users=[funded_user], stdout=StringIO())
     assert SameGameQuote.objects.count() == quotes and Bet.objects.filter(user=funded_user).count() == 1
     # The seeded same-game quote is bettable.

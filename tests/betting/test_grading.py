@@ -10,11 +10,9 @@ from betting.grading import (
     GradingError,
     Result,
     Selection,
-    american_from_decimal,
     amount_minor,
     clv_percent,
     combined_price,
-    decimal_from_american,
     ev_against_close,
     grade_leg,
     is_quarter_line,
@@ -243,32 +241,6 @@ def test_settle_needs_legs():
 def test_amount_minor_never_rounds_up():
     assert amount_minor(1, D("1.9999")) == 1
     assert amount_minor(999, D("1.0011")) == 1000
-
-
-@pytest.mark.parametrize(
-    ("price", "american"),
-    [("2.5", 150), ("1.9091", -110), ("2.0", 100), ("1.5", -200), ("11.0", 1000), ("1.0100", -10000)],
-)
-def test_american_conversion(price, american):
-    assert american_from_decimal(D(price)) == american
-
-
-@pytest.mark.parametrize(
-    ("american", "price"), [(150, "2.5000"), (-110, "1.9091"), (100, "2.0000"), (-200, "1.5000")]
-)
-def test_decimal_from_american(american, price):
-    assert decimal_from_american(american) == D(price)
-
-
-@pytest.mark.parametrize("bad", [D("1"), D("0.5")])
-def test_american_rejects_prices_at_or_below_one(bad):
-    with pytest.raises(GradingError):
-        american_from_decimal(bad)
-
-
-def test_decimal_from_american_rejects_the_gap():
-    with pytest.raises(GradingError):
-        decimal_from_american(50)
 
 
 # CLV ----------------------------------------------------------------------------------

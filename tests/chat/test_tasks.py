@@ -40,13 +40,18 @@ def test_the_command_prints_partitions_and_strays():
 
 
 def test_demo_seed_gives_rooms_a_conversation_and_is_idempotent():
+    from edges.models import SIMULATED_PREFIX
+
     bettors = [UserFactory(email=f"demo{i}@bet-that.local") for i in range(3)]
-    EventFactory()
+    demo_event = EventFactory(provider_id=f"{SIMULATED_PREFIX}chat-demo")
+    real = EventFactory()  # another feed's event: the demo opens no room there
     out = io.StringIO()
     demo.seed(users=bettors, stdout=out)
     rooms = Room.objects.count()
     count = Message.objects.count()
     assert rooms >= 2 and count == rooms * 6
+    assert Room.objects.filter(event_id=demo_event.pk).exists()
+    assert not Room.objects.filter(event_id=real.pk).exists()
     assert {m.user_id for m in Message.objects.all()} <= {u.pk for u in bettors}
     demo.seed(users=bettors, stdout=out)
     assert Message.objects.count() == count

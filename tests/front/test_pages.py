@@ -124,7 +124,9 @@ def test_dates_follow_the_viewers_time_zone(browser, bettor):
     bettor.timezone = "Asia/Tokyo"
     bettor.save(update_fields=["timezone"])
     html = browser.get("/bets/").content.decode()
-    placed = re.search(r'data-label="Placed"><time datetime="([^"]+)">([^<]+)</time>', html)
+    placed = re.search(
+        r'data-label="Placed">(?:<a [^>]*>#\d+</a> )?<time datetime="([^"]+)">([^<]+)</time>', html
+    )
     local = timezone.localtime(
         timezone.datetime.fromisoformat(placed.group(1)),
         timezone=__import__("zoneinfo").ZoneInfo("Asia/Tokyo"),

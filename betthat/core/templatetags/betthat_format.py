@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from betthat.core import formatting
@@ -50,6 +51,18 @@ def when(context: template.Context, value: datetime | None, with_zone: bool = Tr
         value.isoformat(),
         formatting.format_datetime(value, _viewer_zone(context), with_zone=with_zone),
     )
+
+
+@register.filter
+def clock(value: datetime | str | None) -> str:
+    """'14:05' in the active zone (the viewer's, UserTimeZoneMiddleware), from a datetime or
+    the ISO text a message frame carries."""
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        return formatting.DASH
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return f"{timezone.localtime(moment):%H:%M}"
 
 
 @register.filter
