@@ -33,9 +33,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from betthat.core.errors import ApplicationError
+from betthat.core.hub import HubMember, get_hub
 from chat import cards, presence, realtime, selectors, services
 from chat.models import Room
 from chat.serializers import message_frame, presence_summary
+from chat.writer import get_writer
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 15.0
@@ -44,8 +46,10 @@ _announcements: set[asyncio.Task[None]] = set()  # keeps the pending announcemen
 TYPING_EVERY = 3.0
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(HubMember, AsyncJsonWebsocketConsumer):
     room: Room
+    # frames of the room that arrive before the hello is sent, held back (see _hello)
+    held: list[str] | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -64,16 +68,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.refilled = time.monotonic()
         self.last_beat = 0.0
         self.last_typing = 0.0
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.held = []
+        await get_hub().join(self.group, self)  # subscribed before the hello's snapshot is read
         await self.accept()
         await self._beat(force=True)
-        await self.send_json(await database_sync_to_async(self._hello)())
+        hello = await database_sync_to_async(self._hello)()
+        await self.send_json(hello)
+        await self._release_held(hello)
         await self._announce_presence()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "room"):
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await get_hub().leave(self.group, self)
         await database_sync_to_async(presence.leave)(self.room.pk, self.user.pk, self.channel_name)
         await self._announce_presence()
 
@@ -131,8 +138,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def _send_message(self, content: dict[str, Any]) -> None:
-        # off the consumer's single sync thread: sends from many sockets store in parallel
-        message, _ = await database_sync_to_async(self._post, thread_sensitive=False)(content)
+        # checked off the consumer's single sync thread (sends from many sockets in parallel),
+        # then stored by the process's writer with the others waiting; acked once committed
+        prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(content)
+        message, _ = await get_writer().store(prepared)
         await self.send_json(
             {
                 "type": "ack",
@@ -141,7 +150,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    def _post(self, content: dict[str, Any]) -> Any:
+    def _prepare(self, content: dict[str, Any]) -> services.PreparedMessage:
         self.user.refresh_from_db()  # a suspension or verification since connect counts
         share = content.get("share")
         attachment = None
@@ -149,7 +158,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if not isinstance(share, dict):
                 raise ApplicationError("share is an object.", code="validation_error")
             attachment = cards.card_for(user=self.user, kind=share.get("kind"), ref=share.get("ref"))
-        return services.message_post(
+        return services.message_prepare(
             user=self.user,
             room=self.room,
             text=content.get("text"),
@@ -210,8 +219,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # --- frames out --------------------------------------------------------------------
 
-    async def chat_frame(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["frame"])
+    async def hub_deliver(self, topic: str, frame: str) -> None:
+        """The room's frames from the hub, as published (encoded once for every socket)."""
+        if self.held is not None:
+            self.held.append(frame)
+            return
+        await self.send(text_data=frame)
+
+    async def _release_held(self, hello: dict[str, Any]) -> None:
+        """Send the frames that arrived while the hello was being read, except what the hello
+        already covers: numbers up to its `seq`, and messages its history holds (a message
+        stored between reading the number and reading the history is in both)."""
+        in_hello = {m["id"] for m in hello["messages"]}
+        while self.held:  # frames arriving meanwhile join the end of the queue, in order
+            text = self.held.pop(0)
+            frame = json.loads(text)
+            if frame.get("seq", 0) <= hello["seq"]:
+                continue
+            if frame.get("type") == "message" and frame["message"]["id"] in in_hello:
+                continue
+            await self.send(text_data=text)
+        self.held = None
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -262,6 +290,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         task.add_done_callback(_announcements.discard)
 
     def _hello(self) -> dict[str, Any]:
+        # the number first, then the history: a frame numbered after this is either held
+        # back for release or in the history (or both, and then sent once), never lost
+        seq = realtime.current_seq(self.room.pk)
         page = selectors.history(room=self.room)
         refusal = None
         try:
@@ -271,7 +302,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return {
             "type": "hello",
             "room": {"slug": self.room.slug, "title": self.room.title, "kind": self.room.kind},
-            "seq": presence.current_seq(self.room.pk),
+            "seq": seq,
             "messages": [message_frame(m, room=self.room)["message"] for m in page.messages],
             "before": page.before,
             "presence": self._presence(),
