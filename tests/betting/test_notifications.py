@@ -1,6 +1,7 @@
 """Settlement notifications respect the bettor's typed preference `notify_settlements`."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -30,8 +31,13 @@ class _Listener:
 
     def received(self, user_id) -> dict | None:
         assert realtime.flush(timeout=5)
-        while (message := self.pubsub.get_message(timeout=0.5)) is not None:
-            self.frames[self.by_channel[message["channel"]]].append(json.loads(message["data"]))
+        # a subscription's confirmation reads as None too: read until nothing came for 0.5 s
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < 0.5:
+            message = self.pubsub.get_message(timeout=0.1)
+            if message is not None:
+                self.frames[self.by_channel[message["channel"]]].append(json.loads(message["data"]))
+                quiet_since = time.monotonic()
         return self.frames[user_id][0] if self.frames[user_id] else None
 
 
