@@ -72,7 +72,7 @@ class ChatConsumer(HubMember, AsyncJsonWebsocketConsumer):
         await get_hub().join(self.group, self)  # subscribed before the hello's snapshot is read
         await self.accept()
         await self._beat(force=True)
-        hello = await database_sync_to_async(self._hello)()
+        hello = self._without_held(await database_sync_to_async(self._hello)())
         await self.send_json(hello)
         await self._release_held(hello)
         await self._announce_presence()
@@ -226,17 +226,22 @@ class ChatConsumer(HubMember, AsyncJsonWebsocketConsumer):
             return
         await self.send(text_data=frame)
 
+    def _without_held(self, hello: dict[str, Any]) -> dict[str, Any]:
+        """A message stored between the hello's two reads (the number, then the history) is
+        in its history and among the frames held back: it goes out once, as its frame."""
+        held = [json.loads(text) for text in self.held or ()]
+        coming = {
+            f["message"]["id"] for f in held if f.get("type") == "message" and f.get("seq", 0) > hello["seq"]
+        }
+        if coming:
+            hello = {**hello, "messages": [m for m in hello["messages"] if m["id"] not in coming]}
+        return hello
+
     async def _release_held(self, hello: dict[str, Any]) -> None:
-        """Send the frames that arrived while the hello was being read, except what the hello
-        already covers: numbers up to its `seq`, and messages its history holds (a message
-        stored between reading the number and reading the history is in both)."""
-        in_hello = {m["id"] for m in hello["messages"]}
+        """Send the frames held back while the hello was read, but those its number covers."""
         while self.held:  # frames arriving meanwhile join the end of the queue, in order
             text = self.held.pop(0)
-            frame = json.loads(text)
-            if frame.get("seq", 0) <= hello["seq"]:
-                continue
-            if frame.get("type") == "message" and frame["message"]["id"] in in_hello:
+            if json.loads(text).get("seq", 0) <= hello["seq"]:
                 continue
             await self.send(text_data=text)
         self.held = None
