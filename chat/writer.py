@@ -77,7 +77,9 @@ class MessageWriter:
 
 
 def _failure() -> Exception:
-    return ApplicationError("That message could not be stored; send it again.", code="server_error", status=500)
+    return ApplicationError(
+        "That message could not be stored; send it again.", code="server_error", status=500
+    )
 
 
 _writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MessageWriter] = weakref.WeakKeyDictionary()

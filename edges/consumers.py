@@ -310,7 +310,9 @@ class BoardFrames:
     def __init__(self) -> None:
         self.visible: dict[selectors.EdgeFilters, set[str]] = {}
 
-    def __call__(self, text: str, consumers: Sequence[HubMember]) -> Iterable[tuple[str, Iterable[HubMember]]]:
+    def __call__(
+        self, text: str, consumers: Sequence[HubMember]
+    ) -> Iterable[tuple[str, Iterable[HubMember]]]:
         batch = json.loads(text)
         deltas = batch["deltas"]
         now_ts = time.time()

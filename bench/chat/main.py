@@ -107,6 +107,7 @@ def run() -> int:
             "room_prefix": "bench-",
             "run": 0,
         }
+
         def publish_frames(room_ids: list[int], count: int, gap: float) -> None:
             """The baseline: the same frames published bare on the rooms' topics."""
             for i in range(count):
@@ -114,7 +115,9 @@ def run() -> int:
                     [
                         (
                             realtime.room_group(room_id),
-                            core_realtime.encode({"type": "message", "message": {"text": f"t={time.time():.6f}"}}),
+                            core_realtime.encode(
+                                {"type": "message", "message": {"text": f"t={time.time():.6f}"}}
+                            ),
                             True,
                         )
                         for room_id in room_ids

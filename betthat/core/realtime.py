@@ -17,8 +17,7 @@ rolled back) and is best effort: the database is the truth, a client reconciles 
 snapshot. A batch goes to the process's sender: one daemon thread ("realtime-sender") that
 publishes batches one after another, in commit order, each in one Redis pipeline, and never
 blocks the caller (an ingest tick of a thousand quote updates, or a settlement batch of five
-hundred bets, hands over one list and goes on). Code already on an event loop (chat's writer)
-publishes with `publish_now_async` instead, without the thread hop.
+hundred bets, hands over one list and goes on).
 
 A numbered frame carries `"seq": n`, the topic's next number, taken and published in one
 Redis script: every socket in every process sees a topic's numbered frames in number order,
@@ -66,7 +65,6 @@ __all__ = [
     "publish",
     "publish_many",
     "publish_now",
-    "publish_now_async",
     "sequence",
     "user_group",
 ]
@@ -128,21 +126,6 @@ def publish_now(batch: Sequence[Outgoing]) -> None:
             for text in texts:
                 pipe.publish(hub_channel(topic), text)
     pipe.execute()
-
-
-async def publish_now_async(client: Any, messages: Iterable[tuple[str, Any]], *, numbered: bool = False) -> None:
-    """`publish_now` from code on an event loop, through that loop's Redis `client`."""
-    batch = _outgoing(messages, numbered)
-    if not batch:
-        return
-    pipe = client.pipeline(transaction=False)
-    for topic, is_numbered, texts in _runs(batch):
-        if is_numbered:
-            pipe.eval(_NUMBERED_SCRIPT, 2, _sequence_key(topic), hub_channel(topic), *texts)
-        else:
-            for text in texts:
-                pipe.publish(hub_channel(topic), text)
-    await pipe.execute()
 
 
 class _Sender:

@@ -188,7 +188,7 @@ async def test_a_message_stored_while_the_hello_is_read_arrives_once_and_in_sequ
     from chat import consumers
 
     await sync_to_async(services.room_lobby)()
-    (alice, bob), (ha, hb) = await sync_to_async(people)()
+    (alice, _bob), (_ha, hb) = await sync_to_async(people)()
     history = consumers.selectors.history
     posted = []
 
