@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 15.0
 PRESENCE_EVERY = 0.3  # seconds a presence announcement waits to cover a burst of joins
 _announcements: set[asyncio.Task[None]] = set()  # keeps the pending announcements alive
+_acks: set[asyncio.Task[None]] = set()  # keeps the acks waiting on the writer alive
 TYPING_EVERY = 3.0
 
 
@@ -50,6 +51,7 @@ class ChatConsumer(HubMember, AsyncJsonWebsocketConsumer):
     room: Room
     # frames of the room that arrive before the hello is sent, held back (see _hello)
     held: list[str] | None = None
+    answering: asyncio.Task[None] | None = None  # the last send's answer (ack or refusal)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -139,16 +141,45 @@ class ChatConsumer(HubMember, AsyncJsonWebsocketConsumer):
 
     async def _send_message(self, content: dict[str, Any]) -> None:
         # checked off the consumer's single sync thread (sends from many sockets in parallel),
-        # then stored by the process's writer with the others waiting; acked once committed
-        prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(content)
-        message, _ = await get_writer().store(prepared)
-        await self.send_json(
-            {
-                "type": "ack",
-                "client_id": content.get("client_id"),
-                **message_frame(message, user=self.user, room=self.room),
-            }
+        # then stored by the process's writer with the others waiting. The socket goes on to
+        # its next frame meanwhile; the ack leaves once the message's batch has committed,
+        # and a socket's answers (acks and refusals) leave in the order of its sends.
+        try:
+            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(content)
+        except ApplicationError as problem:
+            stored: asyncio.Future[tuple[Any, bool]] = asyncio.get_running_loop().create_future()
+            stored.set_exception(problem)
+        else:
+            stored = get_writer().submit(prepared)
+        previous = self.answering
+        task = asyncio.ensure_future(self._ack(content.get("client_id"), stored, after=previous))
+        self.answering = task
+        _acks.add(task)
+        task.add_done_callback(_acks.discard)
+
+    async def _ack(
+        self, client_id: Any, stored: asyncio.Future[tuple[Any, bool]], *, after: asyncio.Task[None] | None
+    ) -> None:
+        if after is not None:
+            await asyncio.wait([after])
+        try:
+            message, _ = await stored
+        except ApplicationError as problem:
+            body = {"code": problem.code, "message": problem.message, "details": problem.details}
+            frame: dict[str, Any] = {"type": "error", "error": body}
+            if isinstance(client_id, str):
+                frame["client_id"] = client_id[:64]
+            await self._answer(frame)
+            return
+        await self._answer(
+            {"type": "ack", "client_id": client_id, **message_frame(message, user=self.user, room=self.room)}
         )
+
+    async def _answer(self, frame: dict[str, Any]) -> None:
+        try:
+            await self.send_json(frame)
+        except Exception as exc:  # the socket closed while its message was being stored
+            logger.info("chat: an answer to a closed socket was dropped: %r", exc)
 
     def _prepare(self, content: dict[str, Any]) -> services.PreparedMessage:
         self.user.refresh_from_db()  # a suspension or verification since connect counts

@@ -38,16 +38,20 @@ class MessageWriter:
         self.task: asyncio.Task[None] | None = None
         self.batches = 0  # batches written (tests and diagnostics)
 
-    async def store(self, prepared: services.PreparedMessage) -> tuple[Message, bool]:
-        """Store `prepared` with whatever else is waiting; returns (message, created) once
-        its transaction has committed."""
-        if prepared.is_replay:
-            return prepared.message, False
+    def submit(self, prepared: services.PreparedMessage) -> asyncio.Future[tuple[Message, bool]]:
+        """Queue `prepared` with whatever else is waiting; the future gives (message,
+        created) once its transaction has committed."""
         future: asyncio.Future[tuple[Message, bool]] = self.loop.create_future()
+        if prepared.is_replay:
+            future.set_result((prepared.message, False))
+            return future
         self.pending.append((prepared, future))
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._run())
-        return await future
+        return future
+
+    async def store(self, prepared: services.PreparedMessage) -> tuple[Message, bool]:
+        return await self.submit(prepared)
 
     async def _run(self) -> None:
         # ends when nothing waits; the next store starts it again

@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
 from bench.common import bench_database, line, percentile, start_uvicorn, stop_group
+from bench.edges.main import cpu_seconds
 
 BENCH_DB = "bench_chat"
 FANOUT_CLIENTS = int(os.environ.get("CHAT_BENCH_FANOUT_CLIENTS", "500"))
@@ -177,6 +178,7 @@ def run() -> int:
             },
             driver=lambda: publish_frames(ids, PER_SENDER, 0),
         )
+        cpu_before = sum(cpu_seconds(server.pid))
         chat_tp = _run_clients(
             {
                 **common,
@@ -192,12 +194,15 @@ def run() -> int:
             f"  (acked {chat_tp['acked']}, delivered {chat_tp['delivered']}, ready {chat_tp['ready']})",
             flush=True,
         )
+        # the server's CPU (all threads) per stored message: what the machine's load hardly moves
+        server_cpu_ms = (sum(cpu_seconds(server.pid)) - cpu_before) * 1000 / max(chat_tp["acked"], 1)
         stored = chat_tp["acked"] / chat_tp["sent_seconds"]
         line("bare publish baseline frames/s delivered", base_tp["delivered"] / base_tp["elapsed"], "/s")
         line("bare publish baseline frames/s sent", ROOMS * PER_SENDER / base_tp["sent_seconds"], "/s")
         line("chat messages stored/s", stored, "/s", target=">= 1,000/s", ok=stored >= 1000)
         line("chat deliveries/s", chat_tp["delivered"] / chat_tp["elapsed"], "/s")
         line("chat delivery p99 under that load", percentile(chat_tp["latencies"], 99), "ms")
+        line("server CPU per stored message (and its deliveries)", server_cpu_ms, "ms")
         return 0
     finally:
         if server is not None:
