@@ -1,8 +1,8 @@
 """uvicorn's websocket protocol with per-message compression done once per message, not once
 per socket.
 
-The odds board sends each batch's frame, the same text, to every board socket of the process
-(edges/consumers.py's BoardHub). With uvicorn's permessage-deflate every socket keeps its own
+Every live frame (a chat message, a board batch's frame per filter set, a notification) is
+the same text for every socket of its topic in the process (betthat/core/hub.py). With uvicorn's permessage-deflate every socket keeps its own
 compression context (context takeover), so that text was compressed again for each socket:
 measured on the edges benchmark, 100 of the 170 µs of server CPU per frame and socket.
 

@@ -151,9 +151,10 @@ class Hub:
                     batch.append(more)
                 await self._dispatch(batch)
         finally:
-            for confirmation in self.confirmations.values():
-                if not confirmation.done():
-                    confirmation.cancel()
+            if self.task is asyncio.current_task():  # not a stopped one: a new join may be waiting
+                for confirmation in self.confirmations.values():
+                    if not confirmation.done():
+                        confirmation.cancel()
             # Bounded: this runs while the task is cancelled (last socket gone, or the event
             # loop closing), and a close that never returns would hang that loop.
             with contextlib.suppress(Exception):
