@@ -210,7 +210,11 @@ def run() -> int:
         from betthat.core import redis as bt_redis
 
         r = bt_redis.client()
-        keys = list(r.scan_iter(match=f"{bt_redis.key('chat')}:*", count=1000))
+        keys = [
+            key
+            for part in ("chat", "hub")  # presence and limits; the rooms' frame numbers
+            for key in r.scan_iter(match=f"{bt_redis.key(part)}:*", count=1000)
+        ]
         if keys:
             r.delete(*keys)
 
