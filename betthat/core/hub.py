@@ -76,6 +76,7 @@ class Hub:
         self.client: Any = None
         self.pubsub: Any = None
         self.task: asyncio.Task[None] | None = None
+        self.lock = asyncio.Lock()
         self.delivered = 0  # frames handed to sockets (tests and diagnostics)
 
     async def join(self, topic: str, member: HubMember, *, render: Render | None = None) -> None:
@@ -91,10 +92,13 @@ class Hub:
             self.members[topic] = {member}
             confirmation = self.confirmations[topic] = self.loop.create_future()
             channel = hub_channel(topic)
-            self.topics[channel.encode()] = topic
-            pubsub = await self._listening()
-            self.unconfirmed[topic] = self.unconfirmed.get(topic, 0) + 1
-            await pubsub.subscribe(channel)
+            # SUBSCRIBE and UNSUBSCRIBE go out one at a time, each decided under the lock: a
+            # socket leaving a room as another joins it must not unsubscribe after the join
+            async with self.lock:
+                self.topics[channel.encode()] = topic
+                pubsub = await self._listening()
+                self.unconfirmed[topic] = self.unconfirmed.get(topic, 0) + 1
+                await pubsub.subscribe(channel)
         if confirmation is not None and not confirmation.done():
             await asyncio.wait_for(asyncio.shield(confirmation), timeout=SUBSCRIBE_TIMEOUT)
 
@@ -111,7 +115,9 @@ class Hub:
         if not self.members:
             self._stop()
             return
-        if self.pubsub is not None:
+        async with self.lock:
+            if topic in self.members or self.pubsub is None:  # joined again meanwhile
+                return
             with contextlib.suppress(Exception):
                 await self.pubsub.unsubscribe(hub_channel(topic))
 

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from betthat.asgi import application
 from betthat.core import realtime
 from betthat.core import redis as bt_redis
-from betthat.core.hub import get_hub, hub_channel
+from betthat.core.hub import HubMember, get_hub, hub_channel
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,3 +73,40 @@ async def test_numbered_frames_take_the_topics_next_number_in_one_step(ws_header
     assert [(f["seq"], f["payload"]["n"]) for f in frames] == [(1, 0), (2, 1), (3, 2)]
     assert await sync_to_async(realtime.sequence)(topic) == 3
     await tab.disconnect()
+
+
+class _Socket(HubMember):
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+
+    async def hub_deliver(self, topic: str, frame: str) -> None:
+        self.frames.append(frame)
+
+
+async def test_a_socket_joining_a_room_as_the_last_one_leaves_stays_subscribed():
+    """The last socket of a topic leaving (UNSUBSCRIBE) while another joins it (SUBSCRIBE):
+    the join must not end up unsubscribed because the leave's command went out after it."""
+    import asyncio
+
+    hub = get_hub()
+    elsewhere, leaving, joining = _Socket(), _Socket(), _Socket()
+    await hub.join("test.other", elsewhere)  # the process keeps listening throughout
+    await hub.join("test.room", leaving)
+    unsubscribe = hub.pubsub.unsubscribe
+
+    async def slow_unsubscribe(*channels):
+        await asyncio.sleep(0.2)  # the command leaves late (a busy loop, a slow connection)
+        return await unsubscribe(*channels)
+
+    hub.pubsub.unsubscribe = slow_unsubscribe
+    await asyncio.gather(hub.leave("test.room", leaving), hub.join("test.room", joining))
+    assert _subscribers("test.room") == 1
+    await sync_to_async(realtime.publish)("test.room", {"type": "x"}, on_commit=False)
+    await sync_to_async(realtime.flush)()
+    for _ in range(100):
+        if joining.frames:
+            break
+        await asyncio.sleep(0.02)
+    assert joining.frames == ['{"type":"x"}'] and leaving.frames == []
+    await hub.leave("test.room", joining)
+    await hub.leave("test.other", elsewhere)
