@@ -1,8 +1,8 @@
 """uvicorn's websocket protocol with per-message compression done once per message, not once
 per socket.
 
-The odds board sends each batch's frame, the same text, to every board socket of the process
-(edges/consumers.py's BoardHub). With uvicorn's permessage-deflate every socket keeps its own
+Every live frame (a chat message, a board batch's frame per filter set, a notification) is
+the same text for every socket of its topic in the process (betthat/core/hub.py). With uvicorn's permessage-deflate every socket keeps its own
 compression context (context takeover), so that text was compressed again for each socket:
 measured on the edges benchmark, 100 of the 170 µs of server CPU per frame and socket.
 
@@ -36,22 +36,30 @@ UVICORN_WS = "betthat.websocket_protocol:WebSocketProtocol"
 # uvicorn's own settings for permessage-deflate (websockets_sansio_impl), kept
 WINDOW_BITS = 12
 COMPRESS_SETTINGS = {"memLevel": 5}
-# Only messages this long are kept: a board frame is kilobytes, a "hello" or "pong" is not
-# worth the lookup. The cache holds a few messages: the hub sends one frame to all its sockets
-# before the next one.
-SHARED_MIN_BYTES = 512
+# Only messages this long are kept: a "pong" is not worth the lookup, a chat message (about
+# 300 B) is, since it goes to every socket of its room. The cache holds the last messages:
+# the hub sends each socket all its frames of a batch before the next socket's, so a busy
+# room's burst (tens of messages) must still be there for the room's next socket.
+SHARED_MIN_BYTES = 128
 SHARED_MAX_BYTES = 256 * 1024
-SHARED_ENTRIES = 16
+SHARED_ENTRIES = 256
+SHARED_MAX_TOTAL_BYTES = 8 * 1024 * 1024  # texts and payloads kept, at most
 _SYNC_FLUSH_TAIL = b"\x00\x00\xff\xff"
 
 
 class _CompressedMessages:
-    """The compressed payload of the last SHARED_ENTRIES messages, by settings and text."""
+    """The compressed payload of the last SHARED_ENTRIES messages (SHARED_MAX_TOTAL_BYTES of
+    texts and payloads at most), by settings and text."""
 
     def __init__(self) -> None:
         self.entries: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self.total_bytes = 0
         self.compressed = 0  # messages compressed (tests and diagnostics)
         self.reused = 0
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.total_bytes = 0
 
     def get(self, settings: tuple[Any, ...], data: bytes, compress_settings: dict[str, Any]) -> bytes:
         key = (settings, data)
@@ -64,8 +72,12 @@ class _CompressedMessages:
         payload = payload[:-4] if payload.endswith(_SYNC_FLUSH_TAIL) else payload
         self.compressed += 1
         self.entries[key] = payload
-        if len(self.entries) > SHARED_ENTRIES:
-            self.entries.popitem(last=False)
+        self.total_bytes += len(data) + len(payload)
+        while len(self.entries) > SHARED_ENTRIES or (
+            self.total_bytes > SHARED_MAX_TOTAL_BYTES and len(self.entries) > 1
+        ):
+            (_, old_data), old_payload = self.entries.popitem(last=False)
+            self.total_bytes -= len(old_data) + len(old_payload)
         return payload
 
 

@@ -33,20 +33,26 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from betthat.core.errors import ApplicationError
+from betthat.core.hub import HubMember, get_hub
 from betthat.users.sockets import SessionBoundConsumerMixin
 from chat import cards, presence, realtime, selectors, services
 from chat.models import Room
 from chat.serializers import message_frame, message_frames, presence_summary
+from chat.writer import get_writer
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 15.0
 PRESENCE_EVERY = 0.3  # seconds a presence announcement waits to cover a burst of joins
 _announcements: set[asyncio.Task[None]] = set()  # keeps the pending announcements alive
+_acks: set[asyncio.Task[None]] = set()  # keeps the acks waiting on the writer alive
 TYPING_EVERY = 3.0
 
 
-class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
+class ChatConsumer(SessionBoundConsumerMixin, HubMember, AsyncJsonWebsocketConsumer):
     room: Room
+    # frames of the room that arrive before the hello is sent, held back (see _hello)
+    held: list[str] | None = None
+    answering: asyncio.Task[None] | None = None  # the last send's answer (ack or refusal)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -65,16 +71,19 @@ class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
         self.refilled = time.monotonic()
         self.last_beat = 0.0
         self.last_typing = 0.0
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.held = []
+        await get_hub().join(self.group, self)  # subscribed before the hello's snapshot is read
         await self.accept()
         await self._beat(force=True)
-        await self.send_json(await database_sync_to_async(self._hello)())
+        hello = self._without_held(await database_sync_to_async(self._hello)())
+        await self.send_json(hello)
+        await self._release_held(hello)
         await self._announce_presence()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "room"):
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await get_hub().leave(self.group, self)
         await database_sync_to_async(presence.leave)(self.room.pk, self.user.pk, self.channel_name)
         await self._announce_presence()
 
@@ -132,15 +141,50 @@ class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
     async def _send_message(self, content: dict[str, Any]) -> None:
-        # off the consumer's single sync thread: sends from many sockets store in parallel
-        message, _ = await database_sync_to_async(self._post, thread_sensitive=False)(content)
+        # checked off the consumer's single sync thread (sends from many sockets in parallel),
+        # then stored by the process's writer with the others waiting. The socket goes on to
+        # its next frame meanwhile; the ack leaves once the message's batch has committed,
+        # and a socket's answers (acks and refusals) leave in the order of its sends.
+        try:
+            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(content)
+        except ApplicationError as problem:
+            stored: asyncio.Future[tuple[Any, bool]] = asyncio.get_running_loop().create_future()
+            stored.set_exception(problem)
+        else:
+            stored = get_writer().submit(prepared)
+        previous = self.answering
+        task = asyncio.ensure_future(self._ack(content.get("client_id"), stored, after=previous))
+        self.answering = task
+        _acks.add(task)
+        task.add_done_callback(_acks.discard)
+
+    async def _ack(
+        self, client_id: Any, stored: asyncio.Future[tuple[Any, bool]], *, after: asyncio.Task[None] | None
+    ) -> None:
+        if after is not None:
+            await asyncio.wait([after])
+        try:
+            message, _ = await stored
+        except ApplicationError as problem:
+            body = {"code": problem.code, "message": problem.message, "details": problem.details}
+            frame: dict[str, Any] = {"type": "error", "error": body}
+            if isinstance(client_id, str):
+                frame["client_id"] = client_id[:64]
+            await self._answer(frame)
+            return
         # the frame names the author by their public name, a database read
         frame = await database_sync_to_async(message_frame, thread_sensitive=False)(
             message, user=self.user, room=self.room
         )
-        await self.send_json({"type": "ack", "client_id": content.get("client_id"), **frame})
+        await self._answer({"type": "ack", "client_id": client_id, **frame})
 
-    def _post(self, content: dict[str, Any]) -> Any:
+    async def _answer(self, frame: dict[str, Any]) -> None:
+        try:
+            await self.send_json(frame)
+        except Exception as exc:  # the socket closed while its message was being stored
+            logger.info("chat: an answer to a closed socket was dropped: %r", exc)
+
+    def _prepare(self, content: dict[str, Any]) -> services.PreparedMessage:
         self.user.refresh_from_db()  # a suspension or verification since connect counts
         share = content.get("share")
         attachment = None
@@ -148,7 +192,7 @@ class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
             if not isinstance(share, dict):
                 raise ApplicationError("share is an object.", code="validation_error")
             attachment = cards.card_for(user=self.user, kind=share.get("kind"), ref=share.get("ref"))
-        return services.message_post(
+        return services.message_prepare(
             user=self.user,
             room=self.room,
             text=content.get("text"),
@@ -215,8 +259,32 @@ class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
 
     # --- frames out --------------------------------------------------------------------
 
-    async def chat_frame(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["frame"])
+    async def hub_deliver(self, topic: str, frame: str) -> None:
+        """The room's frames from the hub, as published (encoded once for every socket)."""
+        if self.held is not None:
+            self.held.append(frame)
+            return
+        await self.send(text_data=frame)
+
+    def _without_held(self, hello: dict[str, Any]) -> dict[str, Any]:
+        """A message stored between the hello's two reads (the number, then the history) is
+        in its history and among the frames held back: it goes out once, as its frame."""
+        held = [json.loads(text) for text in self.held or ()]
+        coming = {
+            f["message"]["id"] for f in held if f.get("type") == "message" and f.get("seq", 0) > hello["seq"]
+        }
+        if coming:
+            hello = {**hello, "messages": [m for m in hello["messages"] if m["id"] not in coming]}
+        return hello
+
+    async def _release_held(self, hello: dict[str, Any]) -> None:
+        """Send the frames held back while the hello was read, but those its number covers."""
+        while self.held:  # frames arriving meanwhile join the end of the queue, in order
+            text = self.held.pop(0)
+            if json.loads(text).get("seq", 0) <= hello["seq"]:
+                continue
+            await self.send(text_data=text)
+        self.held = None
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -267,6 +335,9 @@ class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
         task.add_done_callback(_announcements.discard)
 
     def _hello(self) -> dict[str, Any]:
+        # the number first, then the history: a frame numbered after this is either held
+        # back for release or in the history (or both, and then sent once), never lost
+        seq = realtime.current_seq(self.room.pk)
         page = selectors.history(room=self.room)
         refusal = None
         try:
@@ -276,7 +347,7 @@ class ChatConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
         return {
             "type": "hello",
             "room": {"slug": self.room.slug, "title": self.room.title, "kind": self.room.kind},
-            "seq": presence.current_seq(self.room.pk),
+            "seq": seq,
             "messages": message_frames(page.messages, room=self.room),
             "before": page.before,
             "presence": self._presence(),

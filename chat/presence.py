@@ -84,14 +84,3 @@ def claim_announcement(room_id: int, ttl_seconds: float) -> bool:
 
 def release_announcement(room_id: int) -> None:
     client().delete(f"{_prefix()}:announce:{room_id}")
-
-
-def next_seq(room_id: int) -> int:
-    """The room's frame sequence: every broadcast frame carries the next number, so a client
-    that sees a gap knows it missed something and reloads history."""
-    return int(client().incr(f"{_prefix()}:seq:{room_id}"))
-
-
-def current_seq(room_id: int) -> int:
-    value = client().get(f"{_prefix()}:seq:{room_id}")
-    return int(value) if value else 0

@@ -1,29 +1,38 @@
-"""Frames to a room's sockets, through the project's realtime path (after commit).
+"""Frames to a room's sockets, through the project's one realtime path (betthat.core.realtime
+and each process's hub, betthat.core.hub).
 
-Each frame gets the room's next sequence number when it leaves, so sockets receive them in
-order and a client that sees a gap (a lost frame, a reconnect) reloads the history."""
+Every frame is numbered: it carries the room topic's next `seq`, taken and published in one
+Redis step, so every socket in every process receives a room's frames in one order and a
+client that sees a gap (a lost frame) reconnects and gets a fresh hello."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from betthat.core import realtime as core_realtime
-from chat import presence
 
 
 def room_group(room_id: int) -> str:
+    """The hub topic of a room's sockets."""
     return f"chat.room.{room_id}"
 
 
+def current_seq(room_id: int) -> int:
+    """The number of the room's last frame (a hello carries it)."""
+    return core_realtime.sequence(room_group(room_id))
+
+
 def send_now(room_id: int, kind: str, body: dict[str, Any]) -> None:
-    frame = {"type": kind, "seq": presence.next_seq(room_id), **body}
-    # the process's one sender loop keeps frames in the order their numbers were taken
-    core_realtime.broadcast_many(
-        [(room_group(room_id), {"type": "chat.frame", "frame": frame})], on_commit=False
-    )
+    """A frame to the room now (presence, typing: nothing to commit)."""
+    core_realtime.publish(room_group(room_id), {"type": kind, **body}, numbered=True, on_commit=False)
 
 
 def send_on_commit(room_id: int, kind: str, body: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: send_now(room_id, kind, body))
+    send_many_on_commit([(room_id, kind, body)])
+
+
+def send_many_on_commit(frames: list[tuple[int, str, dict[str, Any]]]) -> None:
+    """Frames to rooms once the current transaction commits, in the order given."""
+    core_realtime.publish_many(
+        ((room_group(room_id), {"type": kind, **body}) for room_id, kind, body in frames), numbered=True
+    )

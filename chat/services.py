@@ -11,20 +11,22 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from betthat.core import outbox
 from betthat.core import realtime as core_realtime
 from betthat.core.audit import audit_append
+from betthat.core.db import binding_cursor
 from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
 from betthat.users.models import User
-from betthat.users.selectors import user_public_name
+from betthat.users.selectors import user_public_name, user_public_names
 from chat import limits, links, presence, realtime, selectors
 from chat.models import REACTIONS, Message, MessageKey, Mute, Reaction, Report, Room
 from chat.serializers import message_frame
@@ -226,7 +228,17 @@ def _slow_mode(user: User, room: Room) -> None:
 # --- messages ----------------------------------------------------------------------------
 
 
-def message_post(
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A message that passed every check of `message_prepare`, built but not yet stored
+    (`is_replay`: the stored message of a `client_id` already used, to be answered as is)."""
+
+    message: Message
+    client_id: str | None
+    is_replay: bool = False
+
+
+def message_prepare(
     *,
     user: User,
     room: Room,
@@ -234,8 +246,9 @@ def message_post(
     client_id: str | None = None,
     attachment: dict[str, Any] | None = None,
     now: datetime | None = None,
-) -> tuple[Message, bool]:
-    """Store a message once (per `client_id`), publish it; returns (message, created)."""
+) -> PreparedMessage:
+    """Every check of a send, in order (a replayed `client_id` first: it is answered with the
+    stored message and counts against no limit); returns the message to store."""
     if client_id is not None and (not isinstance(client_id, str) or not _CLIENT_ID_RE.match(client_id)):
         raise ApplicationError(
             "client_id is 1-64 letters, digits or . _ : -",
@@ -245,7 +258,7 @@ def message_post(
     if client_id:
         replay = _replay(user, client_id)
         if replay is not None:
-            return replay, False
+            return PreparedMessage(message=replay, client_id=client_id, is_replay=True)
     chat_write_check(user=user, room=room, kind="message", now=now)
     cleaned = clean_text(text)
     check_policy(cleaned, user=user)
@@ -258,31 +271,118 @@ def message_post(
         text=cleaned,
         attachment=attachment,
     )
-    try:
-        with transaction.atomic():
-            if client_id:
-                MessageKey.objects.create(
-                    user=user, client_id=client_id, msg_id=message.msg_id, ts=message.ts
+    return PreparedMessage(message=message, client_id=client_id or None)
+
+
+def message_post(
+    *,
+    user: User,
+    room: Room,
+    text: Any,
+    client_id: str | None = None,
+    attachment: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> tuple[Message, bool]:
+    """Store a message once (per `client_id`), publish it; returns (message, created)."""
+    prepared = message_prepare(
+        user=user, room=room, text=text, client_id=client_id, attachment=attachment, now=now
+    )
+    return messages_store([prepared])[0]
+
+
+_INSERT_KEYS_SQL = """
+INSERT INTO chat_messagekey (user_id, client_id, msg_id, ts, created_at)
+SELECT k.user_id, k.client_id, k.msg_id, k.ts, %(now)b
+  FROM unnest(%(user_ids)b::bigint[], %(client_ids)b::text[], %(msg_ids)b::uuid[], %(ts)b::timestamptz[])
+       AS k(user_id, client_id, msg_id, ts)
+ON CONFLICT (user_id, client_id) DO NOTHING
+RETURNING user_id, client_id
+"""
+
+
+def messages_store(prepared: list[PreparedMessage]) -> list[tuple[Message, bool]]:
+    """Store a batch of checked messages in one transaction and publish them after commit;
+    returns (message, created) for each, in order.
+
+    Each `(user, client_id)` is stored once: a second send of the same key in the batch, or a
+    key another transaction stored first (its insert waits for that one to commit, then
+    skips), is answered with the stored message and `created` False. In the transaction: the
+    keys (one INSERT ... ON CONFLICT DO NOTHING), the messages (one multi-row INSERT into
+    the partitioned table), the `chat.message` outbox events (one INSERT); after commit, one
+    numbered frame per message to its room, in the batch's order."""
+    results: list[tuple[Message, bool] | None] = [None] * len(prepared)
+    fresh: list[int] = []  # positions of messages to insert
+    first_of_key: dict[tuple[int, str], int] = {}
+    for position, item in enumerate(prepared):
+        if item.is_replay:
+            results[position] = (item.message, False)
+            continue
+        key = (item.message.user_id, item.client_id) if item.client_id else None
+        if key is not None and key in first_of_key:
+            continue  # answered with the first's message below
+        if key is not None:
+            first_of_key[key] = position
+        fresh.append(position)
+    with transaction.atomic():
+        keyed = [p for p in fresh if prepared[p].client_id]
+        taken: set[tuple[int, str]] = set()
+        if keyed:
+            with binding_cursor() as cursor:
+                cursor.execute(
+                    _INSERT_KEYS_SQL,
+                    {
+                        "now": timezone.now(),
+                        "user_ids": [prepared[p].message.user_id for p in keyed],
+                        "client_ids": [prepared[p].client_id for p in keyed],
+                        "msg_ids": [prepared[p].message.msg_id for p in keyed],
+                        "ts": [prepared[p].message.ts for p in keyed],
+                    },
+                    binary=True,
                 )
-            Message.objects.bulk_create([message])
-            outbox.publish(
+                taken = {(user_id, client_id) for user_id, client_id in cursor.fetchall()}
+        stored: list[int] = []
+        for position in fresh:
+            item = prepared[position]
+            if item.client_id and (item.message.user_id, item.client_id) not in taken:
+                # stored before, by another batch or process: answer with that message
+                replay = _replay(item.message.user, item.client_id)
+                if replay is None:
+                    raise ApplicationError("That message could not be stored.", code="conflict", status=409)
+                results[position] = (replay, False)
+            else:
+                stored.append(position)
+        messages = [prepared[p].message for p in stored]
+        if messages:
+            Message.objects.bulk_create(messages)
+            outbox.publish_batch(
                 "chat.message",
-                {
-                    "room_id": room.pk,
-                    "room": room.slug,
-                    "msg_id": str(message.msg_id),
-                    "ts": message.ts.isoformat(),
-                    "user_id": user.pk,
-                    "text": cleaned,
-                },
+                [
+                    {
+                        "room_id": m.room_id,
+                        "room": m.room.slug,
+                        "msg_id": str(m.msg_id),
+                        "ts": m.ts.isoformat(),
+                        "user_id": m.user_id,
+                        "text": m.text,
+                    }
+                    for m in messages
+                ],
             )
-            realtime.send_on_commit(room.pk, "message", message_frame(message, user=user, room=room))
-    except IntegrityError:
-        replay = _replay(user, client_id) if client_id else None
-        if replay is None:
-            raise
-        return replay, False
-    return message, True
+            names = user_public_names(user_ids=[m.user_id for m in messages])
+            realtime.send_many_on_commit(
+                [
+                    (m.room_id, "message", message_frame(m, user=m.user, room=m.room, names=names))
+                    for m in messages
+                ]
+            )
+        for position in stored:
+            results[position] = (prepared[position].message, True)
+    for position, item in enumerate(prepared):
+        if results[position] is None and item.client_id:  # a second send of a key in this batch
+            first = results[first_of_key[(item.message.user_id, item.client_id)]]
+            assert first is not None
+            results[position] = (first[0], False)
+    return [result for result in results if result is not None]
 
 
 def _replay(user: User, client_id: str) -> Message | None:

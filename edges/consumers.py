@@ -25,21 +25,18 @@ details}}` and the socket stays open.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Container
+from collections.abc import Container, Iterable, Sequence
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from betthat.core import redis as bt_redis
-from betthat.core.channel_layer import cancellation_requested
+from betthat.core.hub import HubMember, get_hub
 from betthat.users.sockets import SessionBoundConsumerMixin
 from edges import realtime, selectors
 from edges.forms import EdgeFilterForm
@@ -52,7 +49,7 @@ SEEN_MAX = 20_000
 logger = logging.getLogger(__name__)
 
 
-class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
+class OddsConsumer(SessionBoundConsumerMixin, HubMember, AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -68,19 +65,28 @@ class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "hello"})
 
     async def disconnect(self, code):
-        hub.leave(self)
         for group in list(getattr(self, "groups", ())):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self._leave(group)
 
     async def _join(self, group: str) -> None:
         if group not in self.groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+            render = board if group == realtime.BOARD_GROUP else render_event
+            await get_hub().join(group, self, render=render)
             self.groups.add(group)
 
     async def _leave(self, group: str) -> None:
         if group in self.groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
             self.groups.discard(group)
+            await get_hub().leave(group, self)
+            if group == realtime.BOARD_GROUP:
+                board.evict_unused(in_use=self._board_filters())
+
+    def _board_filters(self) -> set[selectors.EdgeFilters]:
+        return {
+            consumer.filters
+            for consumer in get_hub().sockets(realtime.BOARD_GROUP)
+            if isinstance(consumer, OddsConsumer) and consumer.filters is not None
+        }
 
     async def _error(self, code: str, message: str, details: dict | None = None) -> None:
         await self.send_json(
@@ -172,7 +178,7 @@ class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
             )
             return
         self.filters = form.to_filters(favourite_sports=selectors.favourite_sports(user=self.scope["user"]))
-        await hub.join(self)
+        await self._join(realtime.BOARD_GROUP)
         edges = await database_sync_to_async(self._snapshot)(self.filters)
         self.visible = {e["edge_id"] for e in edges}
         self.sent_versions.update({e["edge_id"]: e["version"] for e in edges})
@@ -213,7 +219,7 @@ class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
             return
         if content.get("board"):
             self.filters = None
-            hub.leave(self)
+            await self._leave(realtime.BOARD_GROUP)
         for event_id in ids:
             self.events.discard(event_id)
             await self._leave(realtime.event_group(event_id))
@@ -246,11 +252,12 @@ class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
         ]
         return edges, quotes
 
-    async def odds_deltas(self, message):
-        """Deltas of the events this socket subscribed to (its own group membership), as
-        one frame per batch."""
+    def event_deltas(self, deltas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The deltas of an event topic this socket takes: edges of the events it follows
+        that are newer than what it was sent (a snapshot may already hold them); quotes and
+        status changes always."""
         out = []
-        for delta in message["deltas"]:
+        for delta in deltas:
             kind = delta["type"]
             if kind in ("edge.updated", "edge.removed"):
                 edge = delta["edge"]
@@ -263,8 +270,7 @@ class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
                 out.append(delta)
             elif kind in ("quote.updated", "event.status"):
                 out.append(delta)
-        if out:
-            await self.send_json({"type": "deltas", "at": message.get("at"), "deltas": out})
+        return out
 
     def _remember(self, edge_id: str, version: int, *, visible: bool) -> None:
         if len(self.sent_versions) > SEEN_MAX:
@@ -278,26 +284,51 @@ class OddsConsumer(SessionBoundConsumerMixin, AsyncJsonWebsocketConsumer):
             self.visible.discard(edge_id)
 
 
-class BoardHub:
-    """Per-process fan-out of the board: one Redis pub/sub subscription per ASGI process
-    receives each batch once (published JSON-encoded once by the ingest), decodes it once,
-    encodes each delta once, and hands it to every board socket of the process. Two
-    hundred sockets then cost one Redis read and one decode per batch, not two hundred."""
+def render_event(text: str, consumers: Sequence[HubMember]) -> Iterable[tuple[str, Iterable[HubMember]]]:
+    """An event topic's batch: decoded once; the sockets that take every delta (nearly all:
+    only one that was just sent a snapshot holding some of them differs) share one frame."""
+    message = json.loads(text)
+    deltas, at = message["deltas"], message.get("at")
+    shared: list[HubMember] = []
+    for consumer in consumers:
+        if not isinstance(consumer, OddsConsumer):
+            continue
+        out = consumer.event_deltas(deltas)
+        if len(out) == len(deltas):
+            shared.append(consumer)
+        elif out:
+            yield json.dumps({"type": "deltas", "at": at, "deltas": out}, separators=(",", ":")), [consumer]
+    if shared:
+        yield json.dumps({"type": "deltas", "at": at, "deltas": deltas}, separators=(",", ":")), shared
+
+
+class BoardFrames:
+    """The board's view of each batch, once per filter set: the hub reads each batch once per
+    process, this decodes it once, builds one frame per filter set in use and hands it to
+    every board socket with those filters. Two hundred sockets then cost one Redis read, one
+    decode and a frame per distinct filter set, not two hundred."""
 
     def __init__(self) -> None:
-        self.subscribers: set[OddsConsumer] = set()
         self.visible: dict[selectors.EdgeFilters, set[str]] = {}
-        self.task: asyncio.Task | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
 
-    async def join(self, consumer: OddsConsumer) -> None:
-        self.subscribers.add(consumer)
-        loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done() or self.loop is not loop:
-            ready = asyncio.Event()
-            self.loop = loop
-            self.task = loop.create_task(self._listen(ready))
-            await asyncio.wait_for(ready.wait(), timeout=10)
+    def __call__(
+        self, text: str, consumers: Sequence[HubMember]
+    ) -> Iterable[tuple[str, Iterable[HubMember]]]:
+        batch = json.loads(text)
+        deltas = batch["deltas"]
+        now_ts = time.time()
+        by_filters: dict[selectors.EdgeFilters, list[HubMember]] = {}
+        for consumer in consumers:
+            if isinstance(consumer, OddsConsumer) and consumer.filters is not None:
+                by_filters.setdefault(consumer.filters, []).append(consumer)
+        # the filter sets in use are by_filters' keys: no second pass over the sockets
+        self.evict_unused(in_use=by_filters)
+        frames = []
+        for filters, members in by_filters.items():
+            frame = self._frame(filters, deltas, now_ts, batch["at"])
+            if frame is not None:
+                frames.append((frame, members))
+        return frames
 
     def _frame(self, filters, deltas: list[dict], now_ts: float, at: float) -> str | None:
         """The deltas one filter set sees, as one encoded frame shared by its sockets. An
@@ -333,64 +364,14 @@ class BoardHub:
             return None
         return json.dumps({"type": "deltas", "at": at, "deltas": out}, separators=(",", ":"))
 
-    def leave(self, consumer: OddsConsumer) -> None:
-        self.subscribers.discard(consumer)
-        self.evict_unused()
-        if not self.subscribers and self.task is not None:
-            self.task.cancel()
-            self.task = None
-
-    def evict_unused(self, in_use: Container[selectors.EdgeFilters] | None = None) -> None:
-        """Per-filter state lives only while a socket uses that filter set, so the hub's
-        memory is bounded by its sockets, not by every filter ever asked for. `in_use`: the
-        filter sets in use, when the caller has them (else read off the sockets)."""
-        if in_use is None:
-            in_use = {consumer.filters for consumer in self.subscribers if consumer.filters is not None}
+    def evict_unused(self, in_use: Container[selectors.EdgeFilters]) -> None:
+        """Per-filter state lives only while a socket uses that filter set, so the memory is
+        bounded by the sockets, not by every filter ever asked for."""
         for filters in [f for f in self.visible if f not in in_use]:
             del self.visible[filters]
 
-    async def _listen(self, ready: asyncio.Event) -> None:
-        client = bt_redis.async_client()
-        pubsub = client.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(realtime.board_channel())
-            ready.set()
-            while True:
-                message = await pubsub.get_message(timeout=30)
-                if cancellation_requested():  # lost by Python 3.11 (see core/channel_layer.py)
-                    raise asyncio.CancelledError
-                if message is None:
-                    continue
-                batch = json.loads(message["data"])
-                deltas = batch["deltas"]
-                now_ts = time.time()
-                by_filters: dict = {}
-                for consumer in list(self.subscribers):
-                    if consumer.filters is not None:
-                        by_filters.setdefault(consumer.filters, []).append(consumer)
-                # the filter sets in use are by_filters' keys: no second pass over the sockets
-                self.evict_unused(in_use=by_filters)
-                sends: list[Awaitable[None]] = []
-                for filters, consumers in by_filters.items():
-                    frame = self._frame(filters, deltas, now_ts, batch["at"])
-                    if frame is not None:
-                        sends.extend(consumer.send(text_data=frame) for consumer in consumers)
-                # Every socket at once: a send waits while its socket's buffer is full, and one
-                # after another a single slow reader held up every socket after it.
-                for result in await asyncio.gather(*sends, return_exceptions=True):
-                    if isinstance(result, Exception):
-                        logger.warning("odds hub delivery failed", exc_info=result)
-        finally:
-            ready.set()
-            # Bounded: this runs while the task is being cancelled (last subscriber gone, or
-            # the event loop closing), and a close that never returns would hang that loop.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.aclose(), timeout=2)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.aclose(), timeout=2)
 
-
-hub = BoardHub()
+board = BoardFrames()
 
 
 def _event_ids(value: Any, *, limit: int | None = -1) -> bool:

@@ -1,10 +1,11 @@
-"""Fan-out of odds and edges to the /ws/odds/ sockets, sent after commit (through
-betthat.core.realtime's batched broadcast, the one realtime path).
+"""Fan-out of odds and edges to the /ws/odds/ sockets, published after commit through
+betthat.core.realtime (the one realtime path) and handed to sockets by each ASGI process's hub.
 
-Groups: `odds.board` gets every edge delta; `odds.event.<id>` gets the edge deltas, quote
-updates and status changes of one event. A batch of deltas is one channel-layer message
-(the consumer filters it per subscription), so a tick of a thousand quote updates costs
-one group send, not a thousand.
+Topics: `odds.board` gets every edge delta; `odds.event.<id>` gets the edge deltas, quote
+updates and status changes of one event. A batch of deltas is one message per topic,
+{"at": ..., "deltas": [...]}, rendered by edges/consumers.py once per filter set (the board)
+or per socket's versions (events), so a tick of a thousand quote updates costs one publish
+per topic, not a thousand.
 """
 
 from __future__ import annotations
@@ -18,12 +19,6 @@ from typing import Any
 from betthat.core import realtime
 
 BOARD_GROUP = "odds.board"
-BOARD_HUB = "odds.board"
-
-
-def board_channel() -> str:
-    """The board's pub/sub channel: each ASGI process's hub subscribes once (see consumers)."""
-    return realtime.hub_channel(BOARD_HUB)
 
 
 def event_group(event_id: int) -> str:
@@ -82,18 +77,14 @@ def edge_to_dict(edge) -> dict[str, Any]:
 def send_groups(
     groups: dict[str, list[dict[str, Any]]], *, on_commit: bool = True, batch_at: float | None = None
 ) -> None:
-    """One message per group carrying all its deltas, after commit, through the core's batched
-    broadcast: the board's deltas go to every process's board hub (one pub/sub publish), the
-    others to their event groups. `batch_at` is when the batch's ingest began (clients and the
-    benchmark measure delivery latency from it)."""
+    """One message per topic carrying all its deltas, after commit, through the core's
+    batched publish (one Redis pipeline for the batch). `batch_at` is when the batch's ingest
+    began (clients and the benchmark measure delivery latency from it)."""
     at = batch_at if batch_at is not None else time.time()
-    hubs = [(BOARD_HUB, {"at": at, "deltas": groups[BOARD_GROUP]})] if groups.get(BOARD_GROUP) else []
-    messages = [
-        (group, {"type": "odds.deltas", "at": at, "deltas": deltas})
-        for group, deltas in groups.items()
-        if deltas and group != BOARD_GROUP
-    ]
-    realtime.broadcast_many(messages, hubs=hubs, on_commit=on_commit)
+    realtime.publish_many(
+        ((topic, {"at": at, "deltas": deltas}) for topic, deltas in groups.items() if deltas),
+        on_commit=on_commit,
+    )
 
 
 def edge_groups(

@@ -83,7 +83,7 @@ async def main(plan):
         await asyncio.sleep(0.05)
     go.set()
     print(json.dumps({"ready": len(ready)}), flush=True)
-    # the driver sends (over sockets here, or group_send from its own process), then says "stop"
+    # the driver sends (over sockets here, or bare publishes from its own process), then says "stop"
     started = time.time()
     if plan["mode"] == "sockets":
         senders = [

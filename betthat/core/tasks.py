@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from betthat.core.realtime import notify, send_now, user_group
+from betthat.core.realtime import notify, user_group
 
 
 @shared_task(name="betthat.core.tasks.notify_task")
@@ -23,4 +23,4 @@ def relay_outbox_task() -> int:
     return relay_outbox()
 
 
-__all__ = ["notify_task", "relay_outbox_task", "send_now", "user_group"]
+__all__ = ["notify_task", "relay_outbox_task", "user_group"]

@@ -182,3 +182,35 @@ async def test_rate_limited_sends_get_a_clear_error_frame(people, settings):
     assert error["error"]["code"] == "rate_limited" and error["client_id"] == "r2"
     assert error["error"]["details"]["retry_after"] > 0
     await ws.disconnect()
+
+
+async def test_a_message_stored_while_the_hello_is_read_arrives_once_and_in_sequence(people, monkeypatch):
+    """Joining while others write: a message stored between the hello's reads is in the
+    history or sent as a frame, not both (and never neither), and the numbers run on."""
+    from betthat.core import realtime as core_realtime
+    from chat import consumers
+
+    await sync_to_async(services.room_lobby)()
+    (alice, _bob), (_ha, hb) = await sync_to_async(people)()
+    history = consumers.selectors.history
+    posted = []
+
+    def history_with_a_message_stored_meanwhile(**kwargs):
+        if not posted:
+            message, _ = services.message_post(user=alice, room=kwargs["room"], text="meanwhile")
+            posted.append(str(message.msg_id))
+            assert core_realtime.flush(timeout=5)
+        return history(**kwargs)
+
+    monkeypatch.setattr(consumers.selectors, "history", history_with_a_message_stored_meanwhile)
+    ws, hello = await _join(hb)
+    frames = []
+    while not await ws.receive_nothing(timeout=1):
+        frames.append(await ws.receive_json_from(timeout=5))
+    monkeypatch.setattr(consumers.selectors, "history", history)
+    in_hello = [m["id"] for m in hello["messages"]]
+    as_frames = [f["message"]["id"] for f in frames if f["type"] == "message"]
+    assert in_hello.count(posted[0]) + as_frames.count(posted[0]) == 1
+    numbered = [f["seq"] for f in frames if "seq" in f]
+    assert numbered == list(range(hello["seq"] + 1, hello["seq"] + 1 + len(numbered)))
+    await ws.disconnect()

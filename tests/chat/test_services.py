@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -127,6 +128,32 @@ def test_a_message_is_stored_once_per_client_id_and_published(lobby, user):
     assert Message.objects.count() == 1
     events = list(OutboxEvent.objects.filter(event_type="chat.message"))
     assert len(events) == 1 and events[0].payload["msg_id"] == str(first.msg_id)
+
+
+def test_a_batch_stores_each_client_id_once_in_one_transaction(lobby, user, generous_limits):
+    """The writer's batch: two sends of one client id in the same batch and a client id
+    stored by an earlier batch are each answered with the stored message; one row each."""
+    earlier, _ = services.message_post(user=user, room=lobby, text="earlier", client_id="k-0")
+    other = UserFactory()
+    batch = [
+        services.message_prepare(user=user, room=lobby, text="one", client_id="k-1"),
+        services.message_prepare(user=user, room=lobby, text="one again", client_id="k-1"),
+        services.message_prepare(user=other, room=lobby, text="same id, other user", client_id="k-1"),
+        services.message_prepare(user=user, room=lobby, text="no id"),
+    ]
+    # prepared before the earlier send was stored (a resend racing its original)
+    stale = services.PreparedMessage(
+        message=Message(msg_id=uuid.uuid4(), ts=timezone.now(), room=lobby, user=user, text="earlier"),
+        client_id="k-0",
+    )
+    results = services.messages_store([*batch, stale])
+    assert [created for _, created in results] == [True, False, True, True, False]
+    assert results[1][0].msg_id == results[0][0].msg_id
+    assert results[4][0].msg_id == earlier.msg_id
+    assert sorted(Message.objects.values_list("text", flat=True)) == sorted(
+        ["earlier", "one", "same id, other user", "no id"]
+    )
+    assert OutboxEvent.objects.filter(event_type="chat.message").count() == 4
 
 
 @pytest.mark.parametrize(

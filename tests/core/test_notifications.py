@@ -64,7 +64,7 @@ async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for, monk
     from asgiref.sync import sync_to_async
 
     from betthat.core.channel_layer import RedisChannelLayer
-    from betthat.core.realtime import send_now, user_group
+    from betthat.core.realtime import publish, user_group
 
     empty_blocks = 0
     two_empty_blocks = asyncio.Event()
@@ -86,8 +86,8 @@ async def test_idle_socket_outlives_the_channel_layer_block(ws_headers_for, monk
     assert (await communicator.receive_json_from())["type"] == "hello"
     # Two full BZPOPMIN blocks with nothing to read, however long they take.
     await asyncio.wait_for(two_empty_blocks.wait(), timeout=30)
-    await sync_to_async(send_now)(
-        user_group(user.pk), {"type": "notify", "payload": {"message": "still here"}}
+    await sync_to_async(publish)(
+        user_group(user.pk), {"type": "notification", "payload": {"message": "still here"}}, on_commit=False
     )
     message = await communicator.receive_json_from(timeout=5)
     assert message == {"type": "notification", "payload": {"message": "still here"}}
@@ -135,7 +135,7 @@ async def test_a_cancelled_channel_receive_ends_even_when_python_loses_the_cance
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_batch_reaches_each_users_socket_in_order_after_commit(ws_headers_for):
-    """notify_many / broadcast_many: one hand-off to the process's sender, after commit;
+    """notify_many / publish_many: one hand-off to the process's sender, after commit;
     each user gets only their own messages, in the order given; nothing before the commit."""
     from asgiref.sync import sync_to_async
     from django.db import transaction
@@ -177,12 +177,12 @@ def test_a_batch_is_one_on_commit_hand_off_and_nothing_when_rolled_back(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        realtime.broadcast_many([("user.1", {"type": "notify", "payload": {}})], hubs=[("h", {})])
+        realtime.publish_many([("user.1", {"type": "notification", "payload": {}}), ("h", {})])
         raise RuntimeError("rolled back")
     assert callbacks == []
     with django_capture_on_commit_callbacks() as callbacks:
         realtime.notify_many({1: {"n": 1}, 2: {"n": 2}, 3: {"n": 3}})
-        realtime.broadcast_many([])  # an empty batch registers nothing
+        realtime.publish_many([])  # an empty batch registers nothing
     assert len(callbacks) == 1
 
 

@@ -60,7 +60,7 @@ def server_url():
 
 def test_same_message_compressed_once_for_every_socket(server_url):
     cache = websocket_protocol.compressed_messages
-    cache.entries.clear()
+    cache.clear()
     compressed, reused = cache.compressed, cache.reused
 
     async def run() -> list[tuple[list, list[str]]]:
@@ -115,3 +115,63 @@ def test_cache_keeps_only_the_last_messages():
         cache.get(settings, f"message {i} ".encode() * 100, {"memLevel": 5})
     assert len(cache.entries) == websocket_protocol.SHARED_ENTRIES
     assert (settings, b"message 0 " * 100) not in cache.entries
+
+
+def test_the_cache_is_bounded_by_bytes_too(monkeypatch):
+    monkeypatch.setattr(websocket_protocol, "SHARED_MAX_TOTAL_BYTES", 50_000)
+    cache = websocket_protocol._CompressedMessages()
+    settings = (12, (("memLevel", 5),))
+    for i in range(40):
+        cache.get(settings, f"{i:04d}".encode() * 5_000, {"memLevel": 5})  # 20 KB each
+    assert len(cache.entries) == 2  # 2 x 20 KB texts and their payloads fit, 3 do not
+    assert cache.total_bytes == sum(len(data) + len(p) for (_, data), p in cache.entries.items())
+    cache.clear()
+    assert cache.entries == {} and cache.total_bytes == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chat_burst_is_compressed_once_for_every_socket_of_the_room(asgi_server):
+    """A chat message frame (about 300 bytes) goes to every socket of its room through the
+    hub; each is compressed once for all of them, a burst of them as well."""
+    from django.conf import settings
+
+    from chat import services
+    from tests.conftest import session_cookie_for
+    from tests.factories import UserFactory
+
+    alice, bob = UserFactory(), UserFactory()
+    services.room_lobby()
+    cookies = {u.pk: f"{settings.SESSION_COOKIE_NAME}={session_cookie_for(u)}" for u in (alice, bob)}
+    url = asgi_server.replace("http://", "ws://") + "/ws/chat/lobby/"
+    cache = websocket_protocol.compressed_messages
+
+    async def run() -> tuple[int, int, list[list[str]]]:
+        async def join(user):
+            ws = await websockets.connect(
+                url, additional_headers={"Cookie": cookies[user.pk]}, origin=asgi_server
+            )
+            assert json.loads(await ws.recv())["type"] == "hello"
+            return ws
+
+        listeners = [await join(bob) for _ in range(4)]
+        sender = await join(alice)
+        compressed, reused = cache.compressed, cache.reused
+        for n in range(5):
+            await sender.send(json.dumps({"action": "send", "text": f"burst {n}", "client_id": f"b{n}"}))
+        seen = []
+        for ws in listeners:
+            texts: list[str] = []
+            while len(texts) < 5:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+                if frame["type"] == "message":
+                    texts.append(frame["message"]["text"])
+            seen.append(texts)
+        for ws in [*listeners, sender]:
+            await ws.close()
+        return cache.compressed - compressed, cache.reused - reused, seen
+
+    compressed, reused, seen = asyncio.run(run())
+    assert seen == [[f"burst {n}" for n in range(5)]] * 4
+    # five sockets in the room get each of the five frames: compressed once, reused four times
+    assert reused >= 5 * 4
+    assert compressed < 5 * 5  # not once per frame and socket (acks and presence count too)

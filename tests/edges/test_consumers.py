@@ -240,7 +240,7 @@ async def test_subscribe_messages_are_rate_limited(ws_headers_for, settings):
 
 
 async def test_the_hub_forgets_filters_no_socket_uses(ws_headers_for):
-    from edges.consumers import hub
+    from edges.consumers import board as hub
     from edges.selectors import EdgeFilters
 
     user = await sync_to_async(UserFactory)()

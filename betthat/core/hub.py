@@ -1,0 +1,233 @@
+"""The per-process hub: how a live frame reaches this process's sockets.
+
+Every live kind (chat rooms, the social feed, notifications, the odds board and the odds
+events) leaves a service the same way (betthat.core.realtime: after commit, encoded once,
+one Redis PUBLISH on the pub/sub channel of its topic) and reaches sockets the same way, here:
+
+    await get_hub().join("chat.room.12", consumer)      # in connect / subscribe
+    await get_hub().leave("chat.room.12", consumer)     # in disconnect / unsubscribe
+
+Each ASGI process keeps one hub per event loop, with ONE Redis connection subscribed to every
+topic that at least one of its sockets joined (SUBSCRIBE when the first socket joins, after
+which `join` returns; UNSUBSCRIBE when the last one leaves). A message is read once, and its
+text is handed as it is to every socket of the topic in this process: no decode, no per-socket
+encode, and permessage-deflate compresses it once for all of them
+(betthat/websocket_protocol.py). A topic whose sockets each see something different (the odds
+board's filters) joins with a `render` function: it gets the text and the topic's sockets and
+returns the frames and who gets each, so the work is done once per distinct view, not per socket.
+
+Order: Redis delivers one connection's messages in publish order, and the hub sends each
+socket its frames in that order (one socket waiting on a full buffer does not hold up the
+others). Frames published with a number (`realtime.publish_many(..., numbered=True)`) carry
+the topic's next `seq`, taken and published in one atomic step, so every process sees one
+order. Delivery is best effort, like everything realtime: the database is the truth and a
+client reconciles from a snapshot (see chat's hello).
+
+The channel layer is not on this path any more: it still gives each consumer its channel for
+the messages addressed to that one socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from betthat.core import redis as bt_redis
+from betthat.core.channel_layer import cancellation_requested
+
+logger = logging.getLogger(__name__)
+
+# A message read in one go with those already waiting, up to this many: their frames then go
+# out to each socket in one task instead of one task per message and socket.
+DRAIN_AT_ONCE = 500
+SUBSCRIBE_TIMEOUT = 10.0
+
+
+def hub_channel(topic: str) -> str:
+    """The Redis pub/sub channel of `topic` (private to this checkout and test worker)."""
+    return bt_redis.key("hub", topic)
+
+
+class HubMember:
+    """What the hub needs of a socket: a consumer mixin. A consumer may override
+    `hub_deliver` (chat holds frames back until its hello is sent)."""
+
+    async def hub_deliver(self, topic: str, frame: str) -> None:
+        await self.send(text_data=frame)  # type: ignore[attr-defined]
+
+
+Render = Callable[[str, Sequence[HubMember]], Iterable[tuple[str, Iterable[HubMember]]]]
+
+
+class Hub:
+    """One event loop's subscriptions and sockets (see the module's docstring)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.members: dict[str, set[HubMember]] = {}
+        self.renderers: dict[str, Render] = {}
+        self.topics: dict[bytes, str] = {}  # channel -> topic
+        self.confirmations: dict[str, asyncio.Future[None]] = {}
+        self.unconfirmed: dict[str, int] = {}  # SUBSCRIBEs sent and not yet confirmed
+        self.client: Any = None
+        self.pubsub: Any = None
+        self.task: asyncio.Task[None] | None = None
+        self.lock = asyncio.Lock()
+        self.delivered = 0  # frames handed to sockets (tests and diagnostics)
+
+    async def join(self, topic: str, member: HubMember, *, render: Render | None = None) -> None:
+        """Add `member` to `topic`; returns once this process is subscribed to it, so every
+        message published from then on reaches the socket."""
+        if render is not None:
+            self.renderers[topic] = render
+        members = self.members.get(topic)
+        if members:
+            members.add(member)
+            confirmation = self.confirmations.get(topic)
+        else:
+            self.members[topic] = {member}
+            confirmation = self.confirmations[topic] = self.loop.create_future()
+            channel = hub_channel(topic)
+            # SUBSCRIBE and UNSUBSCRIBE go out one at a time, each decided under the lock: a
+            # socket leaving a room as another joins it must not unsubscribe after the join
+            async with self.lock:
+                self.topics[channel.encode()] = topic
+                pubsub = await self._listening()
+                self.unconfirmed[topic] = self.unconfirmed.get(topic, 0) + 1
+                await pubsub.subscribe(channel)
+        if confirmation is not None and not confirmation.done():
+            await asyncio.wait_for(asyncio.shield(confirmation), timeout=SUBSCRIBE_TIMEOUT)
+
+    async def leave(self, topic: str, member: HubMember) -> None:
+        members = self.members.get(topic)
+        if members is None or member not in members:
+            return
+        members.discard(member)
+        if members:
+            return
+        del self.members[topic]
+        self.renderers.pop(topic, None)
+        self.confirmations.pop(topic, None)
+        if not self.members:
+            self._stop()
+            return
+        async with self.lock:
+            if topic in self.members or self.pubsub is None:  # joined again meanwhile
+                return
+            with contextlib.suppress(Exception):
+                await self.pubsub.unsubscribe(hub_channel(topic))
+
+    def sockets(self, topic: str) -> set[HubMember]:
+        return set(self.members.get(topic, ()))
+
+    async def _listening(self) -> Any:
+        if self.pubsub is None or self.task is None or self.task.done():
+            self.client = bt_redis.async_client()
+            self.pubsub = self.client.pubsub(ignore_subscribe_messages=False)
+            await self.pubsub.connect()
+            self.unconfirmed.clear()
+            self.task = self.loop.create_task(self._listen(self.client, self.pubsub))
+        return self.pubsub
+
+    def _stop(self) -> None:
+        """No socket left: end the subscription (a later join starts a new one)."""
+        if self.task is not None:
+            self.task.cancel()
+        self.task = self.pubsub = self.client = None
+        self.topics.clear()
+        self.unconfirmed.clear()
+
+    async def _listen(self, client: Any, pubsub: Any) -> None:
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=30)
+                if cancellation_requested():  # lost by Python 3.11 (see core/channel_layer.py)
+                    raise asyncio.CancelledError
+                if message is None:
+                    continue
+                batch = [message]
+                while len(batch) < DRAIN_AT_ONCE:
+                    more = await pubsub.get_message(timeout=0)
+                    if more is None:
+                        break
+                    batch.append(more)
+                await self._dispatch(batch)
+        finally:
+            if self.task is asyncio.current_task():  # not a stopped one: a new join may be waiting
+                for confirmation in self.confirmations.values():
+                    if not confirmation.done():
+                        confirmation.cancel()
+            # Bounded: this runs while the task is cancelled (last socket gone, or the event
+            # loop closing), and a close that never returns would hang that loop.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), timeout=2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.aclose(), timeout=2)
+
+    def _confirmed(self, channel: bytes) -> None:
+        topic = self.topics.get(channel)
+        if topic is None:
+            return
+        left = self.unconfirmed.get(topic, 0) - 1
+        self.unconfirmed[topic] = max(left, 0)
+        confirmation = self.confirmations.get(topic)
+        # an older SUBSCRIBE of the same topic (joined, left, joined) does not count for this one
+        if left <= 0 and confirmation is not None and not confirmation.done():
+            confirmation.set_result(None)
+
+    async def _dispatch(self, messages: list[dict[str, Any]]) -> None:
+        outgoing: dict[HubMember, list[tuple[str, str]]] = {}
+        for message in messages:
+            kind = message["type"]
+            if kind == "subscribe":
+                self._confirmed(message["channel"])
+                continue
+            if kind != "message":
+                continue
+            topic = self.topics.get(message["channel"])
+            members = self.members.get(topic) if topic is not None else None
+            if not members or topic is None:
+                continue
+            data = message["data"]
+            text = data.decode() if isinstance(data, bytes) else str(data)
+            render = self.renderers.get(topic)
+            try:
+                frames = [(text, members)] if render is None else list(render(text, list(members)))
+            except Exception:  # a bad message must not end the process's live delivery
+                logger.exception("hub: rendering %s failed", topic)
+                continue
+            for frame, targets in frames:
+                for member in targets:
+                    outgoing.setdefault(member, []).append((topic, frame))
+        if not outgoing:
+            return
+        # Every socket at once, each one's frames in order: a send waits while its socket's
+        # buffer is full, and one slow reader must not hold up the sockets after it.
+        results = await asyncio.gather(
+            *(_deliver(member, frames) for member, frames in outgoing.items()), return_exceptions=True
+        )
+        self.delivered += sum(len(frames) for frames in outgoing.values())
+        for result in results:
+            if isinstance(result, Exception):  # a socket that went away meanwhile, mostly
+                logger.info("hub: a delivery failed: %r", result)
+
+
+async def _deliver(member: HubMember, frames: list[tuple[str, str]]) -> None:
+    for topic, frame in frames:
+        await member.hub_deliver(topic, frame)
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The running event loop's hub (an ASGI process has one loop, tests one per test)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(loop)
+    return hub

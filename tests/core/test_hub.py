@@ -1,0 +1,112 @@
+"""betthat.core.hub: one Redis subscription per process and topic, each frame to each socket once."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from betthat.asgi import application
+from betthat.core import realtime
+from betthat.core import redis as bt_redis
+from betthat.core.hub import HubMember, get_hub, hub_channel
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _subscribers(topic: str) -> int:
+    ((_, count),) = bt_redis.client().pubsub_numsub(hub_channel(topic))
+    return int(count)
+
+
+async def test_a_users_tabs_share_one_subscription_and_get_each_frame_once(ws_headers_for):
+    user = await sync_to_async(UserFactory)()
+    headers = await sync_to_async(ws_headers_for)(user)
+    topic = realtime.user_group(user.pk)
+    tabs = []
+    for _ in range(3):
+        tab = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+        connected, _ = await tab.connect(timeout=5)
+        assert connected
+        assert (await tab.receive_json_from(timeout=5))["type"] == "hello"
+        tabs.append(tab)
+    assert _subscribers(topic) == 1  # three sockets, one subscription in this process
+    assert len(get_hub().sockets(topic)) == 3
+
+    def send() -> None:
+        realtime.notify_many({user.pk: {"n": 1}})
+        realtime.notify(user.pk, {"n": 2})
+        assert realtime.flush(timeout=5)
+
+    await sync_to_async(send)()
+    for tab in tabs:
+        received = [await tab.receive_json_from(timeout=5) for _ in range(2)]
+        assert received == [{"type": "notification", "payload": {"n": n}} for n in (1, 2)]
+        assert await tab.receive_nothing(timeout=0.3)
+    for tab in tabs[:2]:
+        await tab.disconnect()
+    assert _subscribers(topic) == 1  # one tab left
+    await tabs[2].disconnect()
+    assert _subscribers(topic) == 0 and get_hub().sockets(topic) == set()
+
+
+async def test_numbered_frames_take_the_topics_next_number_in_one_step(ws_headers_for):
+    user = await sync_to_async(UserFactory)()
+    tab = WebsocketCommunicator(
+        application, "/ws/notifications/", headers=await sync_to_async(ws_headers_for)(user)
+    )
+    assert (await tab.connect(timeout=5))[0]
+    await tab.receive_json_from(timeout=5)
+    topic = realtime.user_group(user.pk)
+
+    def send() -> None:
+        realtime.publish_many(
+            [(topic, {"type": "notification", "payload": {"n": n}}) for n in range(3)],
+            numbered=True,
+            on_commit=False,
+        )
+        assert realtime.flush(timeout=5)
+
+    await sync_to_async(send)()
+    frames = [await tab.receive_json_from(timeout=5) for _ in range(3)]
+    assert [(f["seq"], f["payload"]["n"]) for f in frames] == [(1, 0), (2, 1), (3, 2)]
+    assert await sync_to_async(realtime.sequence)(topic) == 3
+    await tab.disconnect()
+
+
+class _Socket(HubMember):
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+
+    async def hub_deliver(self, topic: str, frame: str) -> None:
+        self.frames.append(frame)
+
+
+async def test_a_socket_joining_a_room_as_the_last_one_leaves_stays_subscribed():
+    """The last socket of a topic leaving (UNSUBSCRIBE) while another joins it (SUBSCRIBE):
+    the join must not end up unsubscribed because the leave's command went out after it."""
+    import asyncio
+
+    hub = get_hub()
+    elsewhere, leaving, joining = _Socket(), _Socket(), _Socket()
+    await hub.join("test.other", elsewhere)  # the process keeps listening throughout
+    await hub.join("test.room", leaving)
+    unsubscribe = hub.pubsub.unsubscribe
+
+    async def slow_unsubscribe(*channels):
+        await asyncio.sleep(0.2)  # the command leaves late (a busy loop, a slow connection)
+        return await unsubscribe(*channels)
+
+    hub.pubsub.unsubscribe = slow_unsubscribe
+    await asyncio.gather(hub.leave("test.room", leaving), hub.join("test.room", joining))
+    assert _subscribers("test.room") == 1
+    await sync_to_async(realtime.publish)("test.room", {"type": "x"}, on_commit=False)
+    await sync_to_async(realtime.flush)()
+    for _ in range(100):
+        if joining.frames:
+            break
+        await asyncio.sleep(0.02)
+    assert joining.frames == ['{"type":"x"}'] and leaving.frames == []
+    await hub.leave("test.room", joining)
+    await hub.leave("test.other", elsewhere)
