@@ -36,17 +36,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
-from betthat.core.realtime import broadcast
 from betthat.users.models import User
 
 CLOSE_CODE = 4401
@@ -112,14 +115,35 @@ def _scope_identity(scope: dict[str, Any]) -> tuple[str | None, int | None]:
     return session_key, user_id
 
 
+logger = logging.getLogger(__name__)
+
+
+def _control_on_commit(group: str, message: dict[str, Any]) -> None:
+    """A control message to the sockets in `group`, after the current transaction commits.
+    Control messages (a session ended, a user to re-check) are rare and addressed to one
+    session's or one user's sockets, so they travel on the channel layer that every consumer
+    still joins, not on the realtime hub that carries the live data."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:  # best effort: the per-frame check still refuses a dead session
+            logger.exception("sockets: control message to %s failed", group)
+
+    transaction.on_commit(send)
+
+
 def sockets_end_for_session(session_key: str) -> None:
     """Close every socket of this session (4401), after the current transaction commits."""
-    broadcast(session_sockets_group(session_key), {"type": "socket.session.end"})
+    _control_on_commit(session_sockets_group(session_key), {"type": "socket.session.end"})
 
 
 def sockets_recheck_for_user(user_id: int) -> None:
     """Make every socket of this user re-run `socket_session_check` (after commit)."""
-    broadcast(user_sockets_group(user_id), {"type": "socket.session.recheck"})
+    _control_on_commit(user_sockets_group(user_id), {"type": "socket.session.recheck"})
 
 
 class SessionBoundConsumerMixin:
