@@ -19,8 +19,8 @@ from betthat.core.errors import ApplicationError
 from betthat.core.renderers import CsvExportApiView
 from betthat.core.schema import paginated
 from betthat.core.serializers import FieldsBuiltOnceSerializer, MoneyOutputSerializer, minor_to_decimal
+from betthat.users.reauth import require_recent_authentication
 from betting import exports, selectors, services
-from betting.reauth import require_recent_reauthentication
 from wallet.idempotency import idempotent_response
 from wallet.money import parse_amount
 
@@ -449,7 +449,7 @@ class AccountCloseApi(APIView):
         ],
     )
     def post(self, request):
-        require_recent_reauthentication(request, action="close your account")
+        require_recent_authentication(request)
         key = request.headers.get("Idempotency-Key", "").strip()[:200]
 
         def handler() -> Response:

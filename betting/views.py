@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from betthat.core.errors import ApplicationError
 from betthat.core.serializers import minor_to_decimal
+from betthat.users.reauth import reauthentication_required
 from betting import charts, exports, selectors, services
 from betting.forms import BetFilterForm, LimitsForm, SelfExclusionForm
-from betting.reauth import page_reauthentication_required
 from betting.services.limits import money_to_minor
 from edges.selectors import edge_slip_target
 
@@ -218,7 +218,7 @@ def account_close_page(request):
     """Close one's own account: what is still open, and a button that (after confirming the
     password) pays the balance out and closes it."""
     if request.method == "POST":
-        return page_reauthentication_required(_close_account_post)(request)
+        return reauthentication_required(_close_account_post)(request)
     user = request.user
     return render(
         request,
