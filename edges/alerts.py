@@ -48,7 +48,7 @@ HOUR = timedelta(hours=1)
 
 
 def per_hour() -> int:
-    return int(getattr(settings, "EDGE_ALERTS_PER_HOUR", 10))
+    return int(settings.EDGE_ALERTS_PER_HOUR)
 
 
 def _describe(values: dict[str, Any]) -> str:

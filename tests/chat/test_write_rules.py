@@ -274,6 +274,11 @@ async def test_a_change_since_connecting_counts_on_the_next_reaction(ws_headers_
     fresh = await sync_to_async(type(fan).objects.get)(pk=fan.pk)
     await sync_to_async(CONDITIONS[change][0])(fresh, lobby)
     await ws.send_json_to({"action": "react", "id": str(message.msg_id), "emoji": "🔥"})
+    if change == "suspended":
+        # a suspended account's sockets end with their session (betthat.users.sockets)
+        assert await ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+        assert await sync_to_async(Reaction.objects.count)() == 0
+        return
     assert (await _next(ws, "error"))["error"]["code"] == CONDITIONS[change][1]
     assert await sync_to_async(Reaction.objects.count)() == 0
     await ws.disconnect()

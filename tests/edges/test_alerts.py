@@ -4,16 +4,17 @@ ingest hands its edges to the matcher after commit; the API is the owner's only.
 
 from __future__ import annotations
 
-import asyncio
+import json
+import time
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core import mail
 from django.utils import timezone
 
-from betthat.core.realtime import user_group
+from betthat.core import realtime
+from betthat.core import redis as bt_redis
+from betthat.core.realtime import hub_channel, user_group
 from betthat.users import emails
 from betthat.users.models import EmailNotification
 from edges.alerts import edge_alert_create, edge_alerts_match
@@ -26,18 +27,22 @@ pytestmark = pytest.mark.django_db
 NFL = "americanfootball_nfl"
 
 
-async def _listen(user_id):
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    await layer.group_add(user_group(user_id), channel)
-    return channel
+def _listen(user_id):
+    """What the hub of an ASGI process would get: the user's notification topic on Redis."""
+    pubsub = bt_redis.client().pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(hub_channel(user_group(user_id)))
+    return pubsub
 
 
-async def _received(channel):
-    try:
-        return await asyncio.wait_for(get_channel_layer().receive(channel), timeout=1.0)
-    except TimeoutError:
-        return None
+def _received(pubsub) -> dict | None:
+    """The next notification published to the user's topic, or None if none comes."""
+    assert realtime.flush(timeout=5)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message is not None:
+            return json.loads(message["data"])
+    return None
 
 
 def _ingest(name, monkeypatch, django_capture_on_commit_callbacks, **kwargs) -> list[str]:
@@ -56,7 +61,7 @@ def test_a_new_matching_edge_alerts_its_owner_once(monkeypatch, django_capture_o
         user=owner, sport_key=NFL, kind="positive_ev", min_ev=0.02, sportsbook_key="draftkings"
     )
     edge_alert_create(user=other, sport_key="basketball_nba")
-    channel = async_to_sync(_listen)(owner.pk)
+    channel = _listen(owner.pk)
     handed = _ingest("nfl_decimal.json", monkeypatch, django_capture_on_commit_callbacks)
     assert len(handed) == Edge.objects.filter(status="active").count() == 5
 
@@ -65,7 +70,7 @@ def test_a_new_matching_edge_alerts_its_owner_once(monkeypatch, django_capture_o
     assert (report.hits, report.notified, report.summarised, report.users_told) == (1, 1, 0, 1)
     hit = EdgeAlertHit.objects.get()
     assert (hit.alert_id, hit.edge.side, hit.delivery) == (alert.pk, "Los Angeles Chargers", "notified")
-    message = async_to_sync(_received)(channel)
+    message = _received(channel)
     payload = message["payload"]
     assert payload["type"] == "edge.alert"
     assert [e["side"] for e in payload["edges"]] == ["Los Angeles Chargers"]
@@ -79,7 +84,7 @@ def test_a_new_matching_edge_alerts_its_owner_once(monkeypatch, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         again = edge_alerts_match(edge_ids=handed)
     assert again.hits == 0 and EdgeAlertHit.objects.count() == 1
-    assert async_to_sync(_received)(channel) is None
+    assert _received(channel) is None
     assert not EmailNotification.objects.exists()  # this alert did not ask for email
 
 
@@ -109,12 +114,12 @@ def test_past_the_hourly_limit_one_summary_then_silence(
     books()
     user = UserFactory()
     edge_alert_create(user=user, name="everything", send_email=True)
-    channel = async_to_sync(_listen)(user.pk)
+    channel = _listen(user.pk)
     handed = _ingest("nfl_decimal.json", monkeypatch, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         report = edge_alerts_match(edge_ids=handed)
     assert (report.hits, report.notified, report.summarised, report.held) == (5, 2, 3, 0)
-    payload = async_to_sync(_received)(channel)["payload"]
+    payload = _received(channel)["payload"]
     assert len(payload["edges"]) == 2 and payload["more"] == 3
     assert "3 more edges matched your alerts; you get at most 2 alerts an hour" in payload["message"]
     # one email for the batch, listing the two and the three more
@@ -131,7 +136,7 @@ def test_past_the_hourly_limit_one_summary_then_silence(
     with django_capture_on_commit_callbacks(execute=True):
         later = edge_alerts_match(edge_ids=more)
     assert later.hits > 0 and later.held == later.hits and later.notified == later.summarised == 0
-    assert async_to_sync(_received)(channel) is None
+    assert _received(channel) is None
     assert EmailNotification.objects.count() == 1
 
     # an hour on, the user is told again

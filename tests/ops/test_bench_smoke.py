@@ -31,7 +31,7 @@ FIGURES = {
         "closing lines captured at kick-off",
         "deposit credited during that kick-off, p99",
     ],
-    "chat": ["group_send baseline p99", "chat message p99", "chat messages stored/s", "chat deliveries/s"],
+    "chat": ["bare publish baseline p99", "chat message p99", "chat messages stored/s", "chat deliveries/s"],
     "edges": [
         "pricing: 2-way markets re-priced",
         "ingest: quote updates with edges kept current",

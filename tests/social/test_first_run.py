@@ -77,7 +77,7 @@ def test_the_first_run_seeds_ranked_boards_profiles_a_feed_and_chat(
     page.goto(asgi_server + "/chat/lobby/")
     lobby = page.get_by_test_id("messages").locator("li.chat-msg")
     assert lobby.count() >= 6
-    assert lobby.first.locator(".who").inner_text() in {"Alice Sharp", "Bob Value", "Carol Arb"}
+    assert lobby.first.locator(".who").inner_text() in {"@alice_sharp", "@bob_value", "@carol_arb"}
 
     rooms = Room.objects.filter(event_id__isnull=False)
     assert rooms.count() == 4
