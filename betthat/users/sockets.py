@@ -116,6 +116,7 @@ def _scope_identity(scope: dict[str, Any]) -> tuple[str | None, int | None]:
 
 
 logger = logging.getLogger(__name__)
+_pending: set[asyncio.Task[None]] = set()  # control sends scheduled on a running loop
 
 
 def _control_on_commit(group: str, message: dict[str, Any]) -> None:
@@ -129,7 +130,16 @@ def _control_on_commit(group: str, message: dict[str, Any]) -> None:
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(group, message)
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        try:
+            if loop is not None:  # called on an event loop (an async view or consumer)
+                task = loop.create_task(layer.group_send(group, message))
+                _pending.add(task)
+                task.add_done_callback(_pending.discard)
+            else:
+                async_to_sync(layer.group_send)(group, message)
         except Exception:  # best effort: the per-frame check still refuses a dead session
             logger.exception("sockets: control message to %s failed", group)
 

@@ -19,7 +19,8 @@ def test_board_updates_live_while_the_feed_runs(browser_page, asgi_server, user)
     demo.seed(users=[user], stdout=open("/dev/null", "w"))  # noqa: SIM115
     page.goto(asgi_server + "/")
     page.wait_for_function("() => document.getElementById('board-status').textContent.startsWith('live')")
-    assert page.locator("#edge-board tbody tr[data-edge-id]").count() == 0
+    # The demo's seed prices its slate once (docs/edges.md), so edges may already show; what
+    # this test follows is the board changing live while the feed runs.
 
     simulator = Simulator(events=8, seed=7, volatility=3.0)
     simulator.tick()  # adopts the seeded events
