@@ -429,6 +429,13 @@ def profile_search(*, query: str) -> QuerySet[Profile]:
     handle that starts with the query is found too (a short query has few trigrams)."""
     text = profile_search_query(query)
     prefix = text.lower().replace(" ", "_")
+    if not _has_trigrams():
+        # A server without pg_trgm (the embedded one has no contrib): a plain match, by handle.
+        return (
+            profiles_publicly_visible()
+            .filter(Q(handle__icontains=prefix) | Q(display_name__icontains=text))
+            .order_by("handle")
+        )
     return (
         profiles_publicly_visible()
         .filter(
@@ -443,3 +450,17 @@ def profile_search(*, query: str) -> QuerySet[Profile]:
         )
         .order_by("-similarity", "handle")
     )
+
+
+def _has_trigrams() -> bool:
+    """True where the pg_trgm extension is installed (migration social/0003 installs it
+    wherever the server ships it). Asked once per connection."""
+    from django.db import connection
+
+    cached = getattr(connection, "_betthat_has_trigrams", None)
+    if cached is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+            cached = cursor.fetchone() is not None
+        connection._betthat_has_trigrams = cached  # type: ignore[attr-defined]
+    return cached

@@ -2,8 +2,34 @@
 
 import django.contrib.postgres.indexes
 from django.conf import settings
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
+
+
+TRGM_INDEXES = (
+    ("profile_handle_trgm_idx", "handle"),
+    ("profile_name_trgm_idx", "display_name"),
+)
+
+
+def trigram_indexes(apps, schema_editor):
+    """pg_trgm ships with PostgreSQL's contrib, which the embedded server (pgserver) lacks:
+    there the indexes are skipped and the people search falls back to a plain match
+    (social.selectors.profile_search). Every other server gets the extension and the indexes."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        if cursor.fetchone() is None:
+            return
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, column in TRGM_INDEXES:
+            cursor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}" ON "social_profile" USING gin ("{column}" gin_trgm_ops)'
+            )
+
+
+def drop_trigram_indexes(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        for name, _ in TRGM_INDEXES:
+            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 class Migration(migrations.Migration):
@@ -14,19 +40,22 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # pg_trgm for the people search's GIN indexes (PostgreSQL ships it with contrib)
-        TrigramExtension(),
         migrations.AddField(
             model_name='profile',
             name='display_name',
             field=models.CharField(blank=True, default='', max_length=50),
         ),
-        migrations.AddIndex(
-            model_name='profile',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['handle'], name='profile_handle_trgm_idx', opclasses=['gin_trgm_ops']),
-        ),
-        migrations.AddIndex(
-            model_name='profile',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['display_name'], name='profile_name_trgm_idx', opclasses=['gin_trgm_ops']),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddIndex(
+                    model_name='profile',
+                    index=django.contrib.postgres.indexes.GinIndex(fields=['handle'], name='profile_handle_trgm_idx', opclasses=['gin_trgm_ops']),
+                ),
+                migrations.AddIndex(
+                    model_name='profile',
+                    index=django.contrib.postgres.indexes.GinIndex(fields=['display_name'], name='profile_name_trgm_idx', opclasses=['gin_trgm_ops']),
+                ),
+            ],
+            database_operations=[migrations.RunPython(trigram_indexes, drop_trigram_indexes)],
         ),
     ]
