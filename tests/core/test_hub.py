@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -78,16 +80,16 @@ async def test_numbered_frames_take_the_topics_next_number_in_one_step(ws_header
 class _Socket(HubMember):
     def __init__(self) -> None:
         self.frames: list[str] = []
+        self.delivered = asyncio.Event()
 
     async def hub_deliver(self, topic: str, frame: str) -> None:
         self.frames.append(frame)
+        self.delivered.set()
 
 
 async def test_a_socket_joining_a_room_as_the_last_one_leaves_stays_subscribed():
     """The last socket of a topic leaving (UNSUBSCRIBE) while another joins it (SUBSCRIBE):
     the join must not end up unsubscribed because the leave's command went out after it."""
-    import asyncio
-
     hub = get_hub()
     elsewhere, leaving, joining = _Socket(), _Socket(), _Socket()
     await hub.join("test.other", elsewhere)  # the process keeps listening throughout
@@ -103,10 +105,7 @@ async def test_a_socket_joining_a_room_as_the_last_one_leaves_stays_subscribed()
     assert _subscribers("test.room") == 1
     await sync_to_async(realtime.publish)("test.room", {"type": "x"}, on_commit=False)
     await sync_to_async(realtime.flush)()
-    for _ in range(100):
-        if joining.frames:
-            break
-        await asyncio.sleep(0.02)
+    await asyncio.wait_for(joining.delivered.wait(), timeout=5)
     assert joining.frames == ['{"type":"x"}'] and leaving.frames == []
     await hub.leave("test.room", joining)
     await hub.leave("test.other", elsewhere)
