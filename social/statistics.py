@@ -12,19 +12,17 @@ else, so no amount of watching, differencing or mode switching gives back a stak
 
 The same rule holds for every profile whatever its stake setting (docs/social.md, "What
 public numbers are made of"): the owner's own statistics page (betting) is stake-weighted,
-because only the owner sees it.
+because only the owner sees it. Both are made by the same classification
+(`betting.statistics.tally`); only the weighting differs, and here it is one unit a bet.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
-RATIO_PLACES = Decimal("0.0001")
-WON = frozenset({"win", "half_win"})
-LOST = frozenset({"loss", "half_loss"})
+from betting.statistics import grouped, tally
 
 
 @dataclass(frozen=True)
@@ -36,58 +34,27 @@ class PublicRow:
     sport: str
 
 
-def _ratio(numerator: Decimal | int, denominator: int) -> Decimal | None:
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator)).quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
+def _one_unit(row: PublicRow) -> int:
+    """The flat stake: every settled bet counts as one unit staked, whatever it really staked
+    (a PublicRow carries no stake to weigh by)."""
+    return 1
+
+
+def _units(row: PublicRow) -> Decimal:
+    return row.profit_units or Decimal(0)
 
 
 def summarise(rows: Iterable[PublicRow]) -> dict:
-    count = pending = won = lost = pushed = void = settled = 0
-    units = Decimal(0)
-    clv_values: list[Decimal] = []
-    for row in rows:
-        if row.status == "cancelled":
-            continue
-        count += 1
-        if row.clv_percent is not None:
-            clv_values.append(row.clv_percent)
-        if row.status == "pending":
-            pending += 1
-            continue
-        if row.result in WON:
-            won += 1
-        elif row.result in LOST:
-            lost += 1
-        elif row.result == "push":
-            pushed += 1
-        elif row.result == "void" or row.status == "void":
-            void += 1
-            continue
-        settled += 1
-        units += row.profit_units or 0
+    total = tally(rows, stake=_one_unit, profit=_units)
     return {
-        "count": count,
-        "pending": pending,
-        "won": won,
-        "lost": lost,
-        "pushed": pushed,
-        "void": void,
-        "profit_units": units,
-        "roi": _ratio(units, settled),
-        "win_rate": _ratio(won, won + lost),
-        "clv_count": len(clv_values),
-        "average_clv": _ratio(sum(clv_values, Decimal(0)), len(clv_values)),
-        "beat_close_share": _ratio(sum(1 for value in clv_values if value > 0), len(clv_values)),
+        **total.counts(),
+        "profit_units": Decimal(total.profit),
+        "roi": total.roi,
+        "win_rate": total.win_rate,
+        **total.closing_line(),
     }
 
 
 def public_statistics(rows: Iterable[PublicRow]) -> dict:
     """The overall summary and the same summary by sport."""
-    rows = list(rows)
-    by_sport: dict[str, list[PublicRow]] = defaultdict(list)
-    for row in rows:
-        by_sport[row.sport].append(row)
-    result = summarise(rows)
-    result["by_sport"] = {sport: summarise(bucket) for sport, bucket in sorted(by_sport.items())}
-    return result
+    return grouped(rows, summarise, {"by_sport": lambda row: row.sport})
