@@ -22,7 +22,12 @@ from betthat.users.models import User
 from betting import exposure, grading
 from betting.models import Bet, ManualSettlement
 from betting.services.settlement import after_settlement, apply_settlement, move_money
-from wallet.services import staff_grant_approval_reason, staff_grant_record, staff_grants_lock
+from wallet.services import (
+    staff_grant_approval_reason,
+    staff_grant_record,
+    staff_grant_request_decide,
+    staff_grant_request_lock,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +109,6 @@ def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
     settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
     winnings = max(0, settlement.net_profit_minor(bet.stake_minor))
     if winnings > 0:
-        staff_grants_lock(staff_id=staff.pk, user_id=bet.user_id)
         approval_reason = staff_grant_approval_reason(
             staff=staff, user=bet.user, amount_minor=winnings, currency=bet.currency
         )
@@ -176,23 +180,7 @@ def _book_manual_settlement(bet: Bet, settlement: grading.Settlement, *, staff: 
 
 def _pending_manual_settlement(settlement_id: int, *, staff: User) -> ManualSettlement:
     _require_permission(staff, "settle_bet")
-    request = ManualSettlement.objects.select_for_update().filter(pk=settlement_id).first()
-    if request is None:
-        raise NotFound("No such manual settlement.")
-    if request.status != ManualSettlement.Status.PENDING:
-        raise ApplicationError(
-            f"This settlement is already {request.status}.",
-            code="conflict",
-            status=409,
-            details={"status": request.status},
-        )
-    if staff.pk == request.requested_by_id:
-        raise ApplicationError(
-            "A second, different staff member must decide on this settlement.",
-            code="second_approver_required",
-            status=403,
-        )
-    return request
+    return staff_grant_request_lock(ManualSettlement, settlement_id, staff=staff)
 
 
 @transaction.atomic
@@ -206,10 +194,7 @@ def manual_settlement_approve(*, settlement_id: int, staff: User) -> Bet:
     factor = grading.leg_factor(graded, bet.odds_decimal)
     settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
     _book_manual_settlement(bet, settlement, staff=staff, reason=request.reason)
-    request.status = ManualSettlement.Status.APPROVED
-    request.decided_by = staff
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "decided_by", "decided_at"])
+    staff_grant_request_decide(request, staff=staff, status=ManualSettlement.Status.APPROVED)
     audit_staff_action(
         action="bet.settle_approved",
         staff=staff,
@@ -228,10 +213,7 @@ def manual_settlement_approve(*, settlement_id: int, staff: User) -> Bet:
 def manual_settlement_reject(*, settlement_id: int, staff: User) -> ManualSettlement:
     """Refuse a pending manual settlement (the bet stays pending; no money moves)."""
     request = _pending_manual_settlement(settlement_id, staff=staff)
-    request.status = ManualSettlement.Status.REJECTED
-    request.decided_by = staff
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "decided_by", "decided_at"])
+    staff_grant_request_decide(request, staff=staff, status=ManualSettlement.Status.REJECTED)
     audit_staff_action(
         action="bet.settle_rejected",
         staff=staff,

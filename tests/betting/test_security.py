@@ -464,6 +464,54 @@ def test_a_manual_win_above_the_threshold_waits_for_a_second_staff_member(
     assert twice.value.code == "conflict"
 
 
+def test_a_rejected_manual_settlement_leaves_the_bet_pending_and_moves_nothing(
+    funded_user, game, settings, django_capture_on_commit_callbacks
+):
+    from betthat.core.audit import audit_read
+    from betting.models import ManualSettlement
+    from betting.services import bet_settle, manual_settlement_approve, manual_settlement_reject
+    from wallet.selectors import wallet_balances_for_user
+
+    settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
+    bet = place(funded_user, leg(game.o("home_ml")), stake=1_000)
+    first, second = _settler(), _settler()
+    bet_settle(bet_id=bet.pk, result="win", staff=first, reason="phoned the book")
+    request = ManualSettlement.objects.get(bet=bet)
+    before = wallet_balances_for_user(user=funded_user)
+    with pytest.raises(ApplicationError) as own:
+        manual_settlement_reject(settlement_id=request.pk, staff=first)
+    assert (own.value.code, own.value.status) == ("second_approver_required", 403)
+    with pytest.raises(ApplicationError) as unpermitted:
+        manual_settlement_reject(settlement_id=request.pk, staff=UserFactory(is_staff=True))
+    assert (unpermitted.value.code, unpermitted.value.status) == ("permission_denied", 403)
+    with django_capture_on_commit_callbacks(execute=True):
+        rejected = manual_settlement_reject(settlement_id=request.pk, staff=second)
+    request.refresh_from_db()
+    assert (rejected.status, request.status, request.decided_by_id) == ("rejected", "rejected", second.pk)
+    assert request.decided_at is not None
+    assert Bet.objects.get(pk=bet.pk).status == "pending"
+    assert wallet_balances_for_user(user=funded_user) == before
+    assert audit_read("staff")[-1]["action"] == "bet.settle_rejected"
+    for decide in (manual_settlement_approve, manual_settlement_reject):
+        with pytest.raises(ApplicationError) as decided:
+            decide(settlement_id=request.pk, staff=second)
+        assert (decided.value.code, decided.value.status, decided.value.details) == (
+            "conflict",
+            409,
+            {"status": "rejected"},
+        )
+    missing = request.pk + 1_000
+    with pytest.raises(ApplicationError) as absent:
+        manual_settlement_approve(settlement_id=missing, staff=second)
+    assert (absent.value.code, absent.value.status, absent.value.details) == (
+        "not_found",
+        404,
+        {"manual_settlement_id": missing},
+    )
+    assert Bet.objects.get(pk=bet.pk).status == "pending"
+    assert wallet_balances_for_user(user=funded_user) == before
+
+
 def test_small_manual_wins_count_in_the_rolling_totals_with_adjustments(funded_user, game, settings):
     from betting.models import ManualSettlement
     from betting.services import bet_settle

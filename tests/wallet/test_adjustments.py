@@ -152,6 +152,17 @@ def test_a_rejected_adjustment_moves_nothing(bettor, adjuster, second_adjuster, 
         services.adjustment_approve(adjustment_id=pending.pk, staff=second_adjuster)
 
 
+@pytest.mark.parametrize("decide", [services.adjustment_approve, services.adjustment_reject])
+def test_deciding_on_no_such_adjustment_is_a_404(second_adjuster, decide):
+    with pytest.raises(ApplicationError) as absent:
+        decide(adjustment_id=987_654, staff=second_adjuster)
+    assert (absent.value.code, absent.value.status, absent.value.details) == (
+        "not_found",
+        404,
+        {"adjustment_id": 987_654},
+    )
+
+
 def test_the_database_refuses_an_own_account_or_one_person_approval(bettor, adjuster):
     from django.db import IntegrityError, transaction
 

@@ -21,7 +21,8 @@ from wallet.services.staff_grants import (
     ApprovalReason,
     staff_grant_approval_reason,
     staff_grant_record,
-    staff_grants_lock,
+    staff_grant_request_decide,
+    staff_grant_request_lock,
 )
 from wallet.services.withdrawals import wallet_withdraw, withdrawals_resubmit_due
 
@@ -37,7 +38,8 @@ __all__ = [
     "payment_apply_outcome",
     "staff_grant_approval_reason",
     "staff_grant_record",
-    "staff_grants_lock",
+    "staff_grant_request_decide",
+    "staff_grant_request_lock",
     "wallet_adjust",
     "wallet_bonus",
     "wallet_capture",

@@ -20,12 +20,17 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
-from betthat.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from betthat.core.errors import ApplicationError, PermissionDenied
 from wallet.models import Adjustment, StaffGrant, Transaction
 from wallet.money import format_plain
 from wallet.services.common import _check_amount, _check_currency, staff_audit
 from wallet.services.house import house_transfer
-from wallet.services.staff_grants import staff_grant_approval_reason, staff_grant_record, staff_grants_lock
+from wallet.services.staff_grants import (
+    staff_grant_approval_reason,
+    staff_grant_record,
+    staff_grant_request_decide,
+    staff_grant_request_lock,
+)
 
 if TYPE_CHECKING:
     from betthat.users.models import User
@@ -108,7 +113,6 @@ def wallet_adjust(
     _check_amount(abs(amount_minor))
     _check_currency(currency)
     with transaction.atomic():
-        staff_grants_lock(staff_id=staff.pk, user_id=user.pk)
         approval_reason = staff_grant_approval_reason(
             staff=staff, user=user, amount_minor=abs(amount_minor), currency=currency
         )
@@ -138,33 +142,24 @@ def wallet_adjust(
     return adjustment
 
 
-def _decide(*, adjustment_id: int, staff: User) -> Adjustment:
-    with transaction.atomic():
-        adjustment = Adjustment.objects.select_for_update().filter(pk=adjustment_id).first()
-        if adjustment is None:
-            raise NotFound("No such adjustment.", details={"adjustment_id": adjustment_id})
-        _check_adjuster(staff, owner_id=adjustment.user_id)
-        if adjustment.status != Adjustment.Status.PENDING:
-            raise Conflict(
-                f"This adjustment is already {adjustment.status}.", details={"status": adjustment.status}
-            )
-        if staff.pk == adjustment.requested_by_id:
-            raise PermissionDenied(
-                "A second, different staff member must decide on this adjustment.",
-                code="second_approver_required",
-            )
-        return adjustment
+def _pending(*, adjustment_id: int, staff: User) -> Adjustment:
+    return staff_grant_request_lock(
+        Adjustment,
+        adjustment_id,
+        staff=staff,
+        check=lambda adjustment: _check_adjuster(staff, owner_id=adjustment.user_id),
+    )
 
 
 def adjustment_approve(*, adjustment_id: int, staff: User) -> Adjustment:
     """Book a pending adjustment as its second approver (a different staff member with the
     permission, not the account's owner). 409 `conflict` if it was already decided."""
     with transaction.atomic():
-        adjustment = _decide(adjustment_id=adjustment_id, staff=staff)
+        adjustment = _pending(adjustment_id=adjustment_id, staff=staff)
         _book(adjustment, booked_by=staff)
-        adjustment.decided_by = staff
-        adjustment.decided_at = timezone.now()
-        adjustment.save(update_fields=["transaction", "status", "decided_by", "decided_at"])
+        staff_grant_request_decide(
+            adjustment, staff=staff, status=Adjustment.Status.BOOKED, also_saved=["transaction"]
+        )
         _log(staff=staff, adjustment=adjustment, flag=CHANGE, action="approved")
     return adjustment
 
@@ -172,10 +167,7 @@ def adjustment_approve(*, adjustment_id: int, staff: User) -> Adjustment:
 def adjustment_reject(*, adjustment_id: int, staff: User) -> Adjustment:
     """Refuse a pending adjustment (no money moves); the same four-eyes rule applies."""
     with transaction.atomic():
-        adjustment = _decide(adjustment_id=adjustment_id, staff=staff)
-        adjustment.status = Adjustment.Status.REJECTED
-        adjustment.decided_by = staff
-        adjustment.decided_at = timezone.now()
-        adjustment.save(update_fields=["status", "decided_by", "decided_at"])
+        adjustment = _pending(adjustment_id=adjustment_id, staff=staff)
+        staff_grant_request_decide(adjustment, staff=staff, status=Adjustment.Status.REJECTED)
         _log(staff=staff, adjustment=adjustment, flag=CHANGE, action="rejected")
     return adjustment

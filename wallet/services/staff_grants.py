@@ -15,23 +15,32 @@ rounded up), in the currency of the new grant. Two grants at once by the same st
 to the same account are serialised by advisory locks (staff first, then account), so both
 cannot slip under the threshold. Callers: `wallet.services.adjustments.wallet_adjust` and
 `betting.services.staff.bet_settle`.
+
+A grant that waits is a request for a second staff member (`wallet.Adjustment`,
+`betting.ManualSettlement`); `staff_grant_request_lock` and `staff_grant_request_decide` are
+the one way both are taken up and decided.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from betthat.core.errors import Conflict, NotFound, PermissionDenied
 from betthat.core.money import convert_minor
 from wallet.models import StaffGrant
 
 if TYPE_CHECKING:
+    from django.db.models import Manager
+    from django.db.models.options import Options
+
     from betthat.users.models import User
 
 
@@ -77,7 +86,9 @@ def staff_grant_approval_reason(
     *, staff: User, user: User, amount_minor: int, currency: str
 ) -> ApprovalReason | None:
     """Why a grant of `amount_minor` (its size, > 0) needs a second approver, or None if it may
-    be booked at once. Call under `staff_grants_lock` in the transaction that books it."""
+    be booked at once. Call in the transaction that books it: it first takes
+    `staff_grants_lock`, held until that transaction ends."""
+    staff_grants_lock(staff_id=staff.pk, user_id=user.pk)
     threshold = settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR
     if amount_minor > threshold:
         return ApprovalReason.AMOUNT
@@ -96,3 +107,52 @@ def staff_grant_record(
     return StaffGrant.objects.create(
         staff=staff, user=user, amount_minor=amount_minor, currency=currency, kind=kind, reference=reference
     )
+
+
+class StaffGrantRequest(Protocol):
+    """A grant waiting for a second staff member: its status ("pending" until decided), who
+    asked, and who decided when."""
+
+    _default_manager: ClassVar[Manager[Any]]
+    _meta: ClassVar[Options[Any]]
+    pk: Any
+    status: str
+    requested_by_id: int
+    decided_by: User | None
+    decided_at: datetime | None
+
+    def save(self, *, update_fields: Iterable[str] | None = ...) -> None: ...
+
+
+Request = TypeVar("Request", bound=StaffGrantRequest)
+
+
+def staff_grant_request_lock(
+    model: type[Request], pk: int, *, staff: User, check: Callable[[Request], object] | None = None
+) -> Request:
+    """The request `pk`, locked for `staff` to decide on (in their transaction): 404 when
+    there is none, then the caller's `check` of `staff` against it (permission, own account),
+    409 `conflict` once it is decided, 403 `second_approver_required` for its requester."""
+    noun = str(model._meta.verbose_name)
+    request: Request | None = model._default_manager.select_for_update().filter(pk=pk).first()
+    if request is None:
+        raise NotFound(f"No such {noun}.", details={f"{noun.replace(' ', '_')}_id": pk})
+    if check is not None:
+        check(request)
+    if request.status != "pending":
+        raise Conflict(f"This {noun} is already {request.status}.", details={"status": request.status})
+    if staff.pk == request.requested_by_id:
+        raise PermissionDenied(
+            f"A second, different staff member must decide on this {noun}.", code="second_approver_required"
+        )
+    return request
+
+
+def staff_grant_request_decide(
+    request: StaffGrantRequest, *, staff: User, status: str, also_saved: Iterable[str] = ()
+) -> None:
+    """Record `staff`'s decision on a locked request (with the other fields the caller set)."""
+    request.status = status
+    request.decided_by = staff
+    request.decided_at = timezone.now()
+    request.save(update_fields=[*also_saved, "status", "decided_by", "decided_at"])
