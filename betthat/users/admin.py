@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -83,6 +84,60 @@ def _bulk(service: Callable[..., User], verb: str, permission: str) -> Callable:
     action.__name__ = f"action_{service.__name__}"
     action.allowed_permissions = (permission,)  # type: ignore[attr-defined]
     return action
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a staff form did: the message for the staff member, the admin log line (None when
+    nothing changed) and where to go next (None: the user's change page)."""
+
+    message: str
+    log: str | None = None
+    level: int = messages.SUCCESS
+    next_url: str | None = None
+
+
+def _staff_form_page(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    user_id: int,
+    *,
+    permission: str,
+    form_class: type[forms.Form],
+    template: str,
+    title: Callable[[User], str],
+    act: Callable[[User, User, dict[str, Any]], Outcome],
+    error_field: str | None = None,
+    context: Callable[[User], dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """An admin page where staff with `users.<permission>` act on one user through a form:
+    on a valid POST `act(target, actor, cleaned_data)` calls the audited service, then the
+    admin log, the message and a redirect; a refusal (ApplicationError) shows on the form, on
+    the field it names or else on `error_field`."""
+    if not request.user.has_perm(f"users.{permission}"):
+        raise PermissionDenied
+    target = get_object_or_404(User.all_objects, pk=user_id)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = act(target, current_user(request), form.cleaned_data)
+        except ApplicationError as exc:
+            field = exc.details.get("field")
+            form.add_error(field if field in form.fields else error_field, exc.message)
+        else:
+            if outcome.log is not None:
+                _log(request, target, outcome.log)
+            modeladmin.message_user(request, outcome.message, outcome.level)
+            return redirect(outcome.next_url or reverse("admin:users_user_change", args=[target.pk]))
+    page = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title(target),
+        "target": target,
+        **(context(target) if context else {}),
+        "form": form,
+        "opts": modeladmin.model._meta,
+    }
+    return TemplateResponse(request, template, page)
 
 
 class LimitsForm(forms.Form):
@@ -246,70 +301,54 @@ class UserAdmin(BaseUserAdmin):
         return extra + super().get_urls()
 
     def limits_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
-        if not self._has(request, "change_user_limits"):
-            raise PermissionDenied
-        user = get_object_or_404(User.all_objects, pk=user_id)
-        form = LimitsForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
+        """Lower a user's betting limits, with a reason (`users.change_user_limits`)."""
+
+        def lower(user: User, actor: User, data: dict[str, Any]) -> Outcome:
             limits = {
-                name: to_minor(form.cleaned_data[name], str(getattr(user, name).currency))
+                name: to_minor(data[name], str(getattr(user, name).currency))
                 for name in services.STAFF_LIMIT_FIELDS
-                if form.cleaned_data.get(name) is not None
+                if data.get(name) is not None
             }
-            try:
-                changes = services.user_limits_lower(
-                    user=user, actor=current_user(request), limits=limits, reason=form.cleaned_data["reason"]
-                )
-            except ApplicationError as exc:
-                form.add_error(
-                    exc.details.get("field") if exc.details.get("field") in form.fields else None, exc.message
-                )
-            else:
-                if changes:
-                    _log(request, user, "Lowered limits: " + ", ".join(sorted(changes)))
-                    self.message_user(request, "Limits lowered.", messages.SUCCESS)
-                else:
-                    self.message_user(request, "Nothing to change.", messages.INFO)
-                return redirect("admin:users_user_change", user.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Lower limits of {user.email}",
-            "target": user,
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "users/admin/limits.html", context)
+            changes = services.user_limits_lower(user=user, actor=actor, limits=limits, reason=data["reason"])
+            if not changes:
+                return Outcome("Nothing to change.", level=messages.INFO)
+            return Outcome("Limits lowered.", log="Lowered limits: " + ", ".join(sorted(changes)))
+
+        return _staff_form_page(
+            self,
+            request,
+            user_id,
+            permission="change_user_limits",
+            form_class=LimitsForm,
+            template="users/admin/limits.html",
+            title=lambda user: f"Lower limits of {user.email}",
+            act=lower,
+        )
 
     def freeze_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
         """Freeze a user's money, or lift the freeze, with a reason (`users.freeze_user`)."""
-        if not self._has(request, "freeze_user"):
-            raise PermissionDenied
-        user = get_object_or_404(User.all_objects, pk=user_id)
-        form = FreezeForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            actor = current_user(request)
-            reason = form.cleaned_data["reason"]
-            try:
-                if user.is_frozen:
-                    services.user_unfreeze(user=user, actor=actor, reason=reason)
-                    verb = "Unfroze"
-                else:
-                    services.user_freeze(user=user, actor=actor, reason=reason)
-                    verb = "Froze"
-            except ApplicationError as exc:
-                form.add_error("reason", exc.message)
+
+        def toggle(user: User, actor: User, data: dict[str, Any]) -> Outcome:
+            reason = data["reason"]
+            if user.is_frozen:
+                services.user_unfreeze(user=user, actor=actor, reason=reason)
+                verb = "Unfroze"
             else:
-                _log(request, user, f"{verb} the account's money: {reason}")
-                self.message_user(request, f"{verb} {user.email}.", messages.SUCCESS)
-                return redirect("admin:users_user_change", user.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{'Unfreeze' if user.is_frozen else 'Freeze'} {user.email}",
-            "target": user,
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "users/admin/freeze.html", context)
+                services.user_freeze(user=user, actor=actor, reason=reason)
+                verb = "Froze"
+            return Outcome(f"{verb} {user.email}.", log=f"{verb} the account's money: {reason}")
+
+        return _staff_form_page(
+            self,
+            request,
+            user_id,
+            permission="freeze_user",
+            form_class=FreezeForm,
+            template="users/admin/freeze.html",
+            title=lambda user: f"{'Unfreeze' if user.is_frozen else 'Freeze'} {user.email}",
+            act=toggle,
+            error_field="reason",
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -419,33 +458,26 @@ class KYCStatusAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
     def override_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
-        if not request.user.has_perm("users.override_kyc"):
-            raise PermissionDenied
-        target = get_object_or_404(User.all_objects, pk=user_id)
-        form = KycOverrideForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                record = kyc.kyc_override(
-                    user=target,
-                    actor=current_user(request),
-                    status=form.cleaned_data["status"],
-                    level=form.cleaned_data["level"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                _log(request, target, f"KYC overridden: {record.status} at level {record.level}")
-                self.message_user(
-                    request, f"KYC of {target.email}: {record.get_status_display()}.", messages.SUCCESS
-                )
-                return redirect("admin:users_kycstatus_change", record.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Override the KYC of {target.email}",
-            "target": target,
-            "kyc": kyc.kyc_status_for_user(user=target),
-            "form": form,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "users/admin/kyc_override.html", context)
+        """Approve or reject a user's identity check by hand, with a reason (`users.override_kyc`)."""
+
+        def override(user: User, actor: User, data: dict[str, Any]) -> Outcome:
+            record = kyc.kyc_override(
+                user=user, actor=actor, status=data["status"], level=data["level"], reason=data["reason"]
+            )
+            return Outcome(
+                f"KYC of {user.email}: {record.get_status_display()}.",
+                log=f"KYC overridden: {record.status} at level {record.level}",
+                next_url=reverse("admin:users_kycstatus_change", args=[record.pk]),
+            )
+
+        return _staff_form_page(
+            self,
+            request,
+            user_id,
+            permission="override_kyc",
+            form_class=KycOverrideForm,
+            template="users/admin/kyc_override.html",
+            title=lambda user: f"Override the KYC of {user.email}",
+            act=override,
+            context=lambda user: {"kyc": kyc.kyc_status_for_user(user=user)},
+        )

@@ -8,6 +8,7 @@ import logging
 import time
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.storage import storages
 from django.test import Client
@@ -185,6 +186,9 @@ def test_staff_override_needs_its_permission_and_is_audited(bettor, audit_dir):
     assert User.objects.get(pk=bettor.pk).verification_level == 3
     record = KYCStatus.objects.get(user=bettor)
     assert (record.status, record.level, record.overridden_by_id) == ("approved", 3, staff.pk)
+    assert approved["Location"] == f"/admin/users/kycstatus/{record.pk}/change/"
+    [logged] = LogEntry.objects.filter(object_id=str(bettor.pk)).values_list("change_message", flat=True)
+    assert logged == "KYC overridden: approved at level 3"
     client.post(url, {"status": "rejected", "level": 2, "reason": "forged passport"})
     assert User.objects.get(pk=bettor.pk).verification_level == 1
     assert [(r["action"], r["actor_id"], r["level_to"]) for r in audit_read("staff")] == [

@@ -401,6 +401,26 @@ def test_staff_lower_limits_through_an_audited_action(client, audit_dir):
     assert str(target.daily_bet_limit.amount) == "100.00"
 
 
+def test_the_limits_page_shows_a_refusal_on_its_field_and_logs_only_a_change(client, audit_dir):
+    client.force_login(staff_with("change_user_limits"))
+    target = UserFactory()
+    url = f"/admin/users/user/{target.pk}/limits/"
+    change_page = f"/admin/users/user/{target.pk}/change/"
+    lowered = client.post(url, {"daily_bet_limit": "100.00", "reason": "affordability check"})
+    assert (lowered.status_code, lowered["Location"]) == (302, change_page)
+    refused = client.post(url, {"daily_bet_limit": "9000.00", "reason": "asked nicely"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors == {
+        "daily_bet_limit": ["Staff can only lower a limit; a raise is the bettor's, after the cooling-off."]
+    }
+    same = client.post(url, {"daily_bet_limit": "100.00", "reason": "checked again"}, follow=True)
+    assert same.redirect_chain == [(change_page, 302)]
+    # (the success message of the first post was shown on the refused page)
+    assert [(m.level_tag, m.message) for m in same.context["messages"]] == [("info", "Nothing to change.")]
+    log = LogEntry.objects.filter(object_id=str(target.pk)).values_list("change_message", flat=True)
+    assert list(log) == ["Lowered limits: daily_bet_limit"]
+
+
 def test_limits_action_needs_its_permission(client):
     staff = staff_with()
     client.force_login(staff)
