@@ -105,8 +105,7 @@ def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
     reason = _require_reason(reason)
     graded = _result(result)
     bet = _staff_bet(bet_id, staff=staff, permission="settle_bet")
-    factor = grading.leg_factor(graded, bet.odds_decimal)
-    settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
+    settlement = _settlement_of(bet, graded)
     winnings = max(0, settlement.net_profit_minor(bet.stake_minor))
     if winnings > 0:
         approval_reason = staff_grant_approval_reason(
@@ -147,7 +146,7 @@ def bet_settle(*, bet_id: int, result: str, staff: User, reason: str) -> Bet:
             kind="settlement",  # wallet.models.StaffGrant.Kind.SETTLEMENT
             reference=f"bet:{bet.pk}",
         )
-    _book_manual_settlement(bet, settlement, staff=staff, reason=reason)
+    _book_by_hand(bet, settlement, staff=staff, note=f"Settled by {staff.email}: {reason}")
     audit_staff_action(
         action="bet.settle",
         staff=staff,
@@ -169,10 +168,18 @@ def _result(result: str) -> grading.Result:
         ) from error
 
 
-def _book_manual_settlement(bet: Bet, settlement: grading.Settlement, *, staff: User, reason: str) -> None:
+def _settlement_of(bet: Bet, graded: grading.Result) -> grading.Settlement:
+    """What a result for the whole bet pays, at the bet's price."""
+    factor = grading.leg_factor(graded, bet.odds_decimal)
+    return grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
+
+
+def _book_by_hand(bet: Bet, settlement: grading.Settlement, *, staff: User, note: str) -> None:
+    """Settle or void a locked bet by hand: its result, the money, then what follows a
+    settlement (events, notifications, exposure)."""
     now = timezone.now()
     legs = list(bet.legs.all())
-    apply_settlement(bet, settlement, now=now, note=f"Settled by {staff.email}: {reason}")
+    apply_settlement(bet, settlement, now=now, note=note)
     move_money([(bet, settlement)], actor=staff)
     bet.save()
     after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
@@ -190,10 +197,8 @@ def manual_settlement_approve(*, settlement_id: int, staff: User) -> Bet:
     saw them. 409 `conflict` if already decided or the bet is no longer pending."""
     request = _pending_manual_settlement(settlement_id, staff=staff)
     bet = _staff_bet(request.bet_id, staff=staff, permission="settle_bet")
-    graded = _result(request.result)
-    factor = grading.leg_factor(graded, bet.odds_decimal)
-    settlement = grading.Settlement(graded, grading.amount_minor(bet.stake_minor, factor), factor)
-    _book_manual_settlement(bet, settlement, staff=staff, reason=request.reason)
+    settlement = _settlement_of(bet, _result(request.result))
+    _book_by_hand(bet, settlement, staff=staff, note=f"Settled by {staff.email}: {request.reason}")
     staff_grant_request_decide(request, staff=staff, status=ManualSettlement.Status.APPROVED)
     audit_staff_action(
         action="bet.settle_approved",
@@ -234,13 +239,8 @@ def bet_void(*, bet_id: int, staff: User, reason: str) -> Bet:
     bet = _staff_bet(
         bet_id, staff=staff, permission="void_bet", statuses=(Bet.Status.PENDING, Bet.Status.PLACING)
     )
-    now = timezone.now()
-    legs = list(bet.legs.all())
     settlement = grading.Settlement(grading.Result.VOID, bet.stake_minor, grading.ONE)
-    apply_settlement(bet, settlement, now=now, note=f"Voided by {staff.email}: {reason}")
-    move_money([(bet, settlement)], actor=staff)
-    bet.save()
-    after_settlement([bet], {bet.pk: legs}, now=now, by=staff.email)
+    _book_by_hand(bet, settlement, staff=staff, note=f"Voided by {staff.email}: {reason}")
     audit_staff_action(
         action="bet.void",
         staff=staff,
