@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from betthat.core.admin import decide_each
 from betthat.core.errors import ApplicationError
 from betthat.core.formatting import format_money, format_percent
 from betting import exposure
@@ -295,22 +296,22 @@ class ManualSettlementAdmin(admin.ModelAdmin):
     def has_settle_permission(self, request):
         return bool(request.user.has_perm("betting.settle_bet"))
 
-    def _decide(self, request, queryset, decide, verb: str) -> None:
-        done = 0
-        for row in queryset.order_by("pk"):
-            try:
-                decide(settlement_id=row.pk, staff=request.user)
-            except ApplicationError as error:
-                self.message_user(request, f"Manual settlement #{row.pk}: {error.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} manual settlement(s) {verb}.", messages.SUCCESS)
-
     @admin.action(description="Approve and settle (second staff member)", permissions=["settle"])
     def approve(self, request, queryset):
-        self._decide(request, queryset, manual_settlement_approve, "approved and settled")
+        decide_each(
+            self,
+            request,
+            queryset,
+            lambda pk: manual_settlement_approve(settlement_id=pk, staff=request.user),
+            "approved and settled",
+        )
 
     @admin.action(description="Reject (the bet stays pending)", permissions=["settle"])
     def reject(self, request, queryset):
-        self._decide(request, queryset, manual_settlement_reject, "rejected")
+        decide_each(
+            self,
+            request,
+            queryset,
+            lambda pk: manual_settlement_reject(settlement_id=pk, staff=request.user),
+            "rejected",
+        )

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from betthat.core.admin import decide_each
 from betthat.core.errors import ApplicationError
 from betthat.users.http import current_user
 from wallet import exports, selectors
@@ -238,25 +239,23 @@ class AdjustmentAdmin(ModelAdmin):
     def has_adjust_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(ADJUST_PERMISSION))
 
-    def _decide(self, request: HttpRequest, queryset: QuerySet[Adjustment], decide: Any, verb: str) -> None:
-        done = 0
-        for adjustment in queryset.order_by("pk"):
-            try:
-                decide(adjustment_id=adjustment.pk, staff=current_user(request))
-            except ApplicationError as error:
-                self.message_user(request, f"Adjustment #{adjustment.pk}: {error.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} adjustment(s) {verb}.", messages.SUCCESS)
-
     @admin.action(description="Approve and book (second staff member)", permissions=["adjust"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> None:
-        self._decide(request, queryset, adjustment_approve, "approved and booked")
+        staff = current_user(request)
+        decide_each(
+            self,
+            request,
+            queryset,
+            lambda pk: adjustment_approve(adjustment_id=pk, staff=staff),
+            "approved and booked",
+        )
 
     @admin.action(description="Reject (no money moves)", permissions=["adjust"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Adjustment]) -> None:
-        self._decide(request, queryset, adjustment_reject, "rejected")
+        staff = current_user(request)
+        decide_each(
+            self, request, queryset, lambda pk: adjustment_reject(adjustment_id=pk, staff=staff), "rejected"
+        )
 
 
 class LedgerEntryInline(TabularInline):

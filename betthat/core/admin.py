@@ -1,6 +1,36 @@
-from django.contrib import admin, messages
+from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.text import capfirst
+
+from betthat.core.errors import ApplicationError
 from betthat.core.models import AuditRecord, OutboxEvent, ProcessedEvent
+
+
+def decide_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    decide: Callable[[int], object],
+    verb: str,
+) -> None:
+    """An admin action that calls a service on each selected row in pk order (`decide(pk)`):
+    a refusal is shown for its row and the others go on; then how many were `verb`."""
+    noun = str(queryset.model._meta.verbose_name)
+    done = 0
+    for pk in queryset.order_by("pk").values_list("pk", flat=True):
+        try:
+            decide(pk)
+        except ApplicationError as error:
+            modeladmin.message_user(request, f"{capfirst(noun)} #{pk}: {error.message}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{done} {noun}(s) {verb}.", messages.SUCCESS)
 
 
 @admin.register(OutboxEvent)

@@ -556,13 +556,27 @@ def test_the_admin_queues_a_big_manual_win_and_a_colleague_approves_it(funded_us
     waiting = ManualSettlement.objects.get(bet=bet)
     changelist = "/admin/betting/manualsettlement/"
     assert browsers[first.pk].get(changelist).status_code == 200
-    browsers[first.pk].post(changelist, {"action": "approve", "_selected_action": [waiting.pk]})
+    own = browsers[first.pk].post(
+        changelist, {"action": "approve", "_selected_action": [waiting.pk]}, follow=True
+    )
     assert (Bet.objects.get(pk=bet.pk).status, ManualSettlement.objects.get(pk=waiting.pk).status) == (
         "pending",
         "pending",
     )
-    browsers[second.pk].post(changelist, {"action": "approve", "_selected_action": [waiting.pk]})
+    assert [(m.level_tag, m.message) for m in own.context["messages"]] == [
+        (
+            "error",
+            f"Manual settlement #{waiting.pk}: A second, different staff member must decide on this "
+            "manual settlement.",
+        )
+    ]
+    approved = browsers[second.pk].post(
+        changelist, {"action": "approve", "_selected_action": [waiting.pk]}, follow=True
+    )
     assert (Bet.objects.get(pk=bet.pk).result, ManualSettlement.objects.get(pk=waiting.pk).status) == (
         "win",
         "approved",
     )
+    assert [(m.level_tag, m.message) for m in approved.context["messages"]] == [
+        ("success", "1 manual settlement(s) approved and settled.")
+    ]

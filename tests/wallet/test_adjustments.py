@@ -215,10 +215,23 @@ def test_the_admin_approve_action_books_for_a_second_staff_member(
     settings.WALLET_ADJUSTMENT_APPROVAL_ABOVE_MINOR = 1_000
     pending = services.wallet_adjust(user=bettor, amount_minor=4_000, reason="refund", staff=adjuster)
     changelist = "/admin/wallet/adjustment/"
-    admin_client(adjuster).post(changelist, {"action": "approve", "_selected_action": [pending.pk]})
+    own = admin_client(adjuster).post(
+        changelist, {"action": "approve", "_selected_action": [pending.pk]}, follow=True
+    )
     assert models.Adjustment.objects.get(pk=pending.pk).status == "pending"
-    admin_client(second_adjuster).post(changelist, {"action": "approve", "_selected_action": [pending.pk]})
+    assert [(m.level_tag, m.message) for m in own.context["messages"]] == [
+        (
+            "error",
+            f"Adjustment #{pending.pk}: A second, different staff member must decide on this adjustment.",
+        )
+    ]
+    second = admin_client(second_adjuster).post(
+        changelist, {"action": "approve", "_selected_action": [pending.pk]}, follow=True
+    )
     assert models.Adjustment.objects.get(pk=pending.pk).status == "booked" and available(bettor) == 14_000
+    assert [(m.level_tag, m.message) for m in second.context["messages"]] == [
+        ("success", "1 adjustment(s) approved and booked.")
+    ]
 
 
 def test_ledger_health_and_exports_need_their_own_permissions(bettor):
