@@ -42,19 +42,26 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
 admin.site.login = admin_login  # type: ignore[method-assign]
 
 
-class DeletedFilter(admin.SimpleListFilter):
-    title = "deleted"
-    parameter_name = "deleted"
+class _IsSetFilter(admin.SimpleListFilter):
+    """Users whose `field` is set ("yes") or not ("no")."""
+
+    field = ""
+    options: list[tuple[str, str]] = []
 
     def lookups(self, request, model_admin):
-        return [("no", "Not deleted"), ("yes", "Deleted")]
+        return self.options
 
     def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
+        if self.value() in ("yes", "no"):
+            return queryset.filter(**{f"{self.field}__isnull": self.value() == "no"})
         return queryset
+
+
+class DeletedFilter(_IsSetFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+    field = "deleted_at"
+    options = [("no", "Not deleted"), ("yes", "Deleted")]
 
 
 def _log(request: HttpRequest, user: User, message: str) -> None:
@@ -161,19 +168,11 @@ class FreezeForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class FrozenFilter(admin.SimpleListFilter):
+class FrozenFilter(_IsSetFilter):
     title = "money frozen"
     parameter_name = "frozen"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Frozen"), ("no", "Not frozen")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(frozen_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(frozen_at__isnull=True)
-        return queryset
+    field = "frozen_at"
+    options = [("yes", "Frozen"), ("no", "Not frozen")]
 
 
 @admin.register(User)

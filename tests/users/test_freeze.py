@@ -70,6 +70,21 @@ def test_staff_freeze_and_unfreeze_with_a_reason_audited(user, audit_dir):
     assert any("Froze" in m for m in messages) and any("Unfroze" in m for m in messages)
 
 
+def test_the_user_list_filters_on_frozen_money(user, staff_user):
+    services.user_freeze(user=user, actor=staff_user, reason="dispute")
+    other = UserFactory()
+    _staff, client = staff_with()
+
+    def listed(query: str) -> set[int]:
+        response = client.get(f"/admin/users/user/{query}")
+        assert response.status_code == 200
+        return {row.pk for row in response.context["cl"].result_list} & {user.pk, other.pk}
+
+    assert listed("?frozen=yes") == {user.pk}
+    assert listed("?frozen=no") == {other.pk}
+    assert listed("") == {user.pk, other.pk}
+
+
 def test_freeze_is_idempotent_and_needs_a_reason(user, staff_user):
     with pytest.raises(ApplicationError) as refused:
         services.user_freeze(user=user, actor=staff_user, reason="  ")
