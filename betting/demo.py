@@ -149,7 +149,12 @@ def seed(*, users, stdout) -> None:
     stdout.write(f"betting: {quotes} new same-game quotes, {placed} first bets placed")
     if closed:
         stdout.write(f"demo: {closed}")
-    edged = Bet.objects.filter(user_id__in=[u.pk for u in users], edge_snapshot__isnull=False).first()
+    edged = (
+        Bet.objects.filter(user_id__in=[u.pk for u in users], edge_snapshot__isnull=False)
+        .exclude(edge_id="")
+        .order_by("pk")
+        .first()
+    )
     if edged is not None:
         stdout.write(
             f"demo: bet #{edged.pk} of {edged.user.email} keeps the edge it was taken from "
