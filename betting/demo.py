@@ -158,5 +158,5 @@ def seed(*, users, stdout) -> None:
     if edged is not None:
         stdout.write(
             f"demo: bet #{edged.pk} of {edged.user.email} keeps the edge it was taken from "
-            f"({edged.edge_snapshot.get('kind')}, /bets/{edged.pk}/)"
+            f"({(edged.edge_snapshot or {}).get('kind')}, /bets/{edged.pk}/)"
         )
