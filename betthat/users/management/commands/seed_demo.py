@@ -1,4 +1,4 @@
-"""Create the demo data once: a staff user, a few bettors, then each app's own demo data.
+"""Create the demo data once: the demo accounts (`betthat/users/demo.py`), then each app's own demo data.
 
 Each app may offer `<app>/demo.py` with `seed(*, users, stdout)`; it must be idempotent.
 Logins are generated on first run, kept in .data/demo-logins.json and printed every time.
