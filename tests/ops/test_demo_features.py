@@ -16,6 +16,7 @@ from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from betthat.core import formatting
+from betthat.core.audit import audit_read
 from betthat.core.models import OutboxEvent
 from betthat.users.demo import FREEZE_REASON, KYC_OVERRIDE_REASON, TIME_ZONE
 from betthat.users.models import EmailNotification, KYCStatus, User
@@ -29,6 +30,23 @@ from tests.social.test_browser import off_the_loop
 from wallet.models import Account, LedgerEntry, Payment, Transaction
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def audit_dir(tmp_path, settings):
+    """The audit store in this test's own directory, to read what the demo's staff did."""
+    from django.core.files.storage import storages
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "audit")},
+        },
+    }
+    storages._storages.pop("audit", None)
+    yield tmp_path / "audit"
+    storages._storages.pop("audit", None)
 
 
 def seed(settings, tmp_path) -> str:
@@ -51,7 +69,7 @@ def demo(name: str) -> User:
 
 
 @pytest.mark.browser
-def test_a_fresh_seed_shows_every_issue_20_feature(browser_page, asgi_server, settings, tmp_path):
+def test_a_fresh_seed_shows_every_issue_20_feature(browser_page, asgi_server, settings, tmp_path, audit_dir):
     assert not User.all_objects.exists()
     output = seed(settings, tmp_path)
     page = browser_page
@@ -70,6 +88,13 @@ def test_a_fresh_seed_shows_every_issue_20_feature(browser_page, asgi_server, se
     page.goto(asgi_server + "/admin/users/user/?frozen=yes")
     listed = page.locator("#result_list tbody tr").all_inner_texts()
     assert len(listed) == 1 and "erin@bet-that.local" in listed[0]
+    page.goto(asgi_server + f"/admin/users/user/{erin.pk}/change/")
+    assert FREEZE_REASON in page.locator("#content").inner_text()
+    audited = [
+        (r.get("action"), r.get("actor_id"), r.get("user_id"), r.get("reason")) for r in audit_read("staff")
+    ]
+    assert ("user_freeze", staff.pk, erin.pk, FREEZE_REASON) in audited
+    assert ("kyc_level", staff.pk, demo("omar").pk, KYC_OVERRIDE_REASON) in audited
     browser_log_in(page, erin, asgi_server)
     page.goto(asgi_server + "/wallet/")
     assert "Your account is frozen" in page.get_by_test_id("account-frozen").inner_text()
