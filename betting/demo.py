@@ -7,9 +7,14 @@ Only the demo feed's own (`sim-`) events are touched, never a real feed's.
   (and the away/under pair). The demo feed has no same-game feed of its own, so the quote
   is the product of the two legs less a correlation haircut, the way a book prices a
   correlated pair below the independent product.
-- A first bet for each demo bettor who has none, from a +EV edge on the board when there is
-  one (the bet keeps that edge), placed through `bet_place` at the current price (real holds in the wallet), so My bets and the statistics have something
-  to show once the demo events finish.
+- The closure demo account (betthat/users/demo.py) closes itself the way a bettor does,
+  through `account_close`: its 1,000.00 is paid out by the sandbox first (the payout's webhook
+  delivered at once, the outbox relayed as the worker would), then the account closes.
+  Before the first bets, since a bettor with an open bet may not close.
+- A first bet for each open demo bettor who has none, from a +EV edge on the board when there
+  is one (the bet keeps that edge: `edges/demo.py` ticks the demo feed until the board has
+  one), placed through `bet_place` at the current price (real holds in the wallet), so My bets
+  and the statistics have something to show once the demo events finish.
 """
 
 from __future__ import annotations
@@ -19,10 +24,16 @@ from decimal import ROUND_DOWN, Decimal
 from django.utils import timezone
 
 from betthat.core.errors import ApplicationError
+from betthat.core.outbox import relay_outbox
+from betthat.users.demo import CLOSED_EMAIL
+from betthat.users.models import User
 from betting.models import Bet, SameGameQuote
-from betting.services import LegRequest, bet_place
+from betting.services import LegRequest, account_close, bet_place
 from edges.models import SIMULATED_PREFIX, Event, Outcome
 from edges.selectors import moneyline_quotes_open, positive_ev_edges_open, quote_prices_by_book
+from wallet.models import Payment
+from wallet.money import format_minor
+from wallet.providers import sandbox
 
 SGP_EVENTS = 4
 SGP_HAIRCUT = Decimal("0.90")
@@ -82,8 +93,14 @@ def _first_bets(users) -> int:
             ("", outcome_id, book, price)
             for outcome_id, book, price in moneyline_quotes_open(now=now, limit=20, simulated_only=True)
         ]
+    # fresh rows: the closure demo account has just closed; a frozen one may not bet
+    open_ids = set(
+        User.objects.filter(
+            pk__in=[u.pk for u in users], is_active=True, closed_at__isnull=True, frozen_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
     for index, user in enumerate(u for u in users if not u.is_staff):
-        if Bet.objects.filter(user_id=user.pk).exists() or not candidates:
+        if user.pk not in open_ids or Bet.objects.filter(user_id=user.pk).exists() or not candidates:
             continue
         edge_id, outcome_id, book, price = candidates[index % len(candidates)]
         try:
@@ -101,8 +118,45 @@ def _first_bets(users) -> int:
     return placed
 
 
+def _closure(users) -> str:
+    """The closure demo account closes itself: paid out first, then closed."""
+    demo = next((u for u in users if u.email == CLOSED_EMAIL), None)
+    if demo is None:
+        return ""
+    user = User.all_objects.get(pk=demo.pk)
+    if user.closed_at is None:
+        result = account_close(user=user, idempotency_key="demo-closure")
+        for payout in result.payouts:
+            # the sandbox's payout answer now (the worker's queued copy later moves nothing)
+            sandbox.deliver(sandbox.build_events(payout, outcome="succeeded"))
+        relay_outbox()  # `payments.succeeded` closes the account (betting/handlers.py)
+        account_close(user=user)  # "the next request": closed if the handler has not
+        user = User.all_objects.get(pk=demo.pk)
+    paid = sum(
+        Payment.objects.filter(
+            user_id=user.pk, direction=Payment.Direction.WITHDRAWAL, status=Payment.Status.SUCCEEDED
+        ).values_list("amount_minor", flat=True)
+    )
+    state = "closed" if user.closed_at else "closing (payout under way)"
+    return f"{state} account {user.email} (by its bettor, after a {format_minor(paid)} USD payout)"
+
+
 def seed(*, users, stdout) -> None:
     now = timezone.now()
     quotes = _seed_same_game_quotes(now)
+    closed = _closure(users)
     placed = _first_bets(users)
     stdout.write(f"betting: {quotes} new same-game quotes, {placed} first bets placed")
+    if closed:
+        stdout.write(f"demo: {closed}")
+    edged = (
+        Bet.objects.filter(user_id__in=[u.pk for u in users], edge_snapshot__isnull=False)
+        .exclude(edge_id="")
+        .order_by("pk")
+        .first()
+    )
+    if edged is not None:
+        stdout.write(
+            f"demo: bet #{edged.pk} of {edged.user.email} keeps the edge it was taken from "
+            f"({(edged.edge_snapshot or {}).get('kind')}, /bets/{edged.pk}/)"
+        )

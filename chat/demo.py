@@ -10,10 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from betthat.users.demo import FEATURE_EMAILS
 from betthat.users.models import User
 from chat import selectors, services
 from chat.models import Message, Room
 
+EVENT_ROOMS = 4
 LINES = [
     "Anyone else on the over tonight?",
     "Line moved half a point in ten minutes, sharp money coming in.",
@@ -31,7 +33,9 @@ LINES = [
 
 
 def _bettors(users: list[User]) -> list[User]:
-    return [u for u in users if not u.is_staff]
+    """The demo community speaks; the accounts that show one feature each (frozen, closed,
+    KYC...) have no public handle and stay quiet."""
+    return [u for u in users if not u.is_staff and u.email not in FEATURE_EMAILS]
 
 
 def seed(*, users: list[User], stdout: Any) -> None:
@@ -39,10 +43,15 @@ def seed(*, users: list[User], stdout: Any) -> None:
     if not bettors:
         return
     rooms = [services.room_lobby()]
-    for event in selectors.events_without_room(limit=4, simulated_only=True):
+    # Up to EVENT_ROOMS open event rooms: a second run finds them and opens no more.
+    now = timezone.now()
+    open_rooms = [r for r in Room.objects.filter(event_id__isnull=False) if not r.is_closed(now)]
+    rooms += open_rooms[:EVENT_ROOMS]
+    for event in selectors.events_without_room(
+        limit=max(0, EVENT_ROOMS - len(open_rooms)), simulated_only=True
+    ):
         rooms.append(services.room_for_event(event_id=event.pk, title=str(event)))
     rng = random.Random(7)
-    now = timezone.now()
     created = 0
     for room in rooms:
         if Message.objects.filter(room=room).exists():
@@ -62,11 +71,16 @@ def seed(*, users: list[User], stdout: Any) -> None:
 
 def chatter(*, rng: random.Random | None = None) -> bool:
     """One demo bettor says one line in a random open room. Only demo users (seed_demo's
-    @bet-that.local accounts) ever speak, so nothing real is touched."""
+    @bet-that.local accounts, less those that show one feature each) ever speak, so nothing
+    real is touched."""
     if not settings.CHAT_DEMO_CHATTER:
         return False
     rng = rng or random.Random()
-    bettors = list(User.objects.filter(email__endswith="@bet-that.local", is_staff=False, is_active=True))
+    bettors = list(
+        User.objects.filter(email__endswith="@bet-that.local", is_staff=False, is_active=True).exclude(
+            email__in=FEATURE_EMAILS
+        )
+    )
     rooms = [r for r in Room.objects.all() if not r.is_closed()]
     if not bettors or not rooms:
         return False

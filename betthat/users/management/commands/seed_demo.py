@@ -1,4 +1,4 @@
-"""Create the demo data once: a staff user, a few bettors, then each app's own demo data.
+"""Create the demo data once: the demo accounts (`betthat/users/demo.py`), then each app's own demo data.
 
 Each app may offer `<app>/demo.py` with `seed(*, users, stdout)`; it must be idempotent.
 Logins are generated on first run, kept in .data/demo-logins.json and printed every time.
@@ -15,17 +15,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from betthat.users.demo import DEMO_USERS
 from betthat.users.models import User
 
-DEMO_USERS = [
-    ("staff@bet-that.local", "Sam Staff", True),
-    # A second staff member: what one staff member grants above the threshold waits for another.
-    ("reviewer@bet-that.local", "Rita Reviewer", True),
-    ("alice@bet-that.local", "Alice Sharp", False),
-    ("bob@bet-that.local", "Bob Value", False),
-    ("carol@bet-that.local", "Carol Arb", False),
-]
-DEMO_APPS = ["edges", "wallet", "betting", "social", "chat"]
+# The users app's demo (a staff freeze, KYC decisions, a time zone) runs last: it freezes an
+# account the earlier apps have funded and given a bet.
+DEMO_APPS = ["edges", "wallet", "betting", "social", "chat", "betthat.users"]
 
 
 class Command(BaseCommand):
@@ -37,18 +32,19 @@ class Command(BaseCommand):
         logins = json.loads(logins_file.read_text()) if logins_file.exists() else {}
         users = []
         with transaction.atomic():
-            for email, name, is_staff in DEMO_USERS:
+            for demo in DEMO_USERS:
+                email = demo.email
                 user = User.all_objects.filter(email=email).first()
                 if user is None:
                     password = logins.get(email) or secrets.token_urlsafe(9)
                     user = User.objects.create_user(
                         email=email,
                         password=password,
-                        name=name,
-                        is_staff=is_staff,
-                        is_superuser=is_staff,
+                        name=demo.name,
+                        is_staff=demo.is_staff,
+                        is_superuser=demo.is_staff,
                         status=User.Status.ACTIVE,
-                        verification_level=User.VerificationLevel.IDENTITY,
+                        verification_level=demo.level,
                     )
                     from allauth.account.models import EmailAddress
 
@@ -67,6 +63,6 @@ class Command(BaseCommand):
                 continue
             module.seed(users=users, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo logins (also in .data/demo-logins.json):"))
-        for email, _name, is_staff in DEMO_USERS:
-            role = "staff, admin at /admin/" if is_staff else "bettor"
-            self.stdout.write(f"  {email:<24} password: {logins.get(email, '(set before)')}   ({role})")
+        for demo in DEMO_USERS:
+            password = logins.get(demo.email, "(set before)")
+            self.stdout.write(f"  {demo.email:<24} password: {password:<14} {demo.shows}")
