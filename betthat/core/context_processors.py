@@ -13,6 +13,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "SITE_NAME": "Bet-That",
         "DEBUG": settings.DEBUG,
         "odds_format": formatting.odds_format_for(user),
-        "user_timezone": formatting.timezone_name_for(user),
+        # the middleware's choice (user's zone, else the browser's cookie, else UTC)
+        "user_timezone": getattr(request, "time_zone_name", None) or formatting.timezone_name_for(user),
         "display_names": formatting.names_registry(),
     }

@@ -35,7 +35,6 @@ class PreferencesOutputSerializer(serializers.Serializer):
     favourite_sports = serializers.ListField(child=serializers.CharField())
     notify_settlements = serializers.BooleanField()
     notify_deposits = serializers.BooleanField()
-    notify_edges = serializers.BooleanField()
     notify_email = serializers.BooleanField()
     theme = serializers.CharField()
     pricing = PricingOutputSerializer()

@@ -31,7 +31,6 @@ class AccountSettingsForm(forms.ModelForm):
     )
     notify_settlements = forms.BooleanField(required=False, label="Notify me when a bet settles")
     notify_deposits = forms.BooleanField(required=False, label="Notify me when a deposit arrives")
-    notify_edges = forms.BooleanField(required=False, label="Notify me of new top edges")
     notify_email = forms.BooleanField(
         required=False,
         label="Email me these notifications too",
@@ -51,7 +50,6 @@ class AccountSettingsForm(forms.ModelForm):
         self.fields["favourite_sports"].initial = ", ".join(prefs.favourite_sports)
         self.fields["notify_settlements"].initial = prefs.notify_settlements
         self.fields["notify_deposits"].initial = prefs.notify_deposits
-        self.fields["notify_edges"].initial = prefs.notify_edges
         self.fields["notify_email"].initial = prefs.notify_email
         self._preferences: dict[str, Any] = {}
 
@@ -66,7 +64,6 @@ class AccountSettingsForm(forms.ModelForm):
             ],
             "notify_settlements": bool(data.get("notify_settlements")),
             "notify_deposits": bool(data.get("notify_deposits")),
-            "notify_edges": bool(data.get("notify_edges")),
             "notify_email": bool(data.get("notify_email")),
         }
         if any(self.has_error(name) for name in ("odds_format", "devig_method", "reference")):

@@ -57,9 +57,10 @@ class SessionIdleTimeoutMiddleware:
 
 
 class UserTimeZoneMiddleware:
-    """Every page renders times in the viewer's zone: the signed-in user's `timezone` (an IANA
-    name; blank until the browser reports one, then UTC) is activated for the request, so
-    Django's `date`/`time` filters, `timezone.localtime()` and `{% when %}` all use it.
+    """Every page renders times in the viewer's zone (`timezones.zone_name_for_request`: the
+    signed-in user's `timezone`, else the browser's zone from the `bt_tz` cookie, else UTC),
+    activated for the request, so Django's `date`/`time` filters, `timezone.localtime()` and
+    `{% when %}` all use it; `request.time_zone_name` holds the name for the templates.
 
     Not under /api/: DRF writes a datetime in the active zone, and the API speaks UTC to every
     client (`...Z`), whoever is signed in."""
@@ -68,15 +69,18 @@ class UserTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        from zoneinfo import ZoneInfo
+
         from django.utils import timezone
 
-        from betthat.users.timezones import zone_for
+        from betthat.users.timezones import UTC_NAME, zone_name_for_request
 
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
-            timezone.activate(zone_for(user))
-        else:
+        name = UTC_NAME if request.path.startswith("/api/") else zone_name_for_request(request)
+        request.time_zone_name = name
+        if name == UTC_NAME:
             timezone.deactivate()
+        else:
+            timezone.activate(ZoneInfo(name))
         try:
             return self.get_response(request)
         finally:

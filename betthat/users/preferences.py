@@ -7,11 +7,15 @@ Stored in `User.preferences` (JSON) as:
         "favourite_sports": ["basketball_nba", ...],   # sport keys, the board's default filter
         "notify_settlements": bool,                    # a message when a bet settles
         "notify_deposits": bool,                       # a message when a deposit is credited
-        "notify_edges": bool,                          # a message about new top edges
         "notify_email": bool,                          # the messages above by email too
         "theme": "dark" | "light",
         "pricing": {"devig_method": ..., "reference": "sharp" | "consensus"},
     }
+
+There is no "new top edges" preference: the `notify_edges` flag that once promised it (and did
+nothing) was folded into edge alerts (`edges/alerts.py`), which are that message with a filter;
+migration `edges/0005_notify_edges_becomes_an_alert` gave each user who had it on a "Top edges"
+alert, and the key is refused now with a pointer to `/api/v1/edge-alerts/`.
 
 Writers go through `validate_update` (the API and the settings page do); readers go through
 `betthat.users.selectors.user_preferences`, which returns a typed `Preferences` and falls back
@@ -42,6 +46,11 @@ DEVIG_METHODS = [
 REFERENCES = [("sharp", "Sharp books (Pinnacle)"), ("consensus", "Market consensus")]
 SPORT_KEY = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 MAX_FAVOURITE_SPORTS = 50
+# Preferences that no longer exist, and where what they did lives now.
+RETIRED = {
+    "notify_edges": "Replaced by edge alerts: save a board filter with POST /api/v1/edge-alerts/ "
+    "(the page: /edges/alerts/).",
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,6 @@ class Preferences:
     favourite_sports: tuple[str, ...] = ()
     notify_settlements: bool = True
     notify_deposits: bool = True
-    notify_edges: bool = False
     notify_email: bool = True
     theme: str = "dark"
     devig_method: str = "multiplicative"
@@ -62,7 +70,6 @@ class Preferences:
             "favourite_sports": list(self.favourite_sports),
             "notify_settlements": self.notify_settlements,
             "notify_deposits": self.notify_deposits,
-            "notify_edges": self.notify_edges,
             "notify_email": self.notify_email,
             "theme": self.theme,
             "pricing": {"devig_method": self.devig_method, "reference": self.reference},
@@ -123,7 +130,6 @@ class PreferencesSerializer(serializers.Serializer):
     )
     notify_settlements = StrictBooleanField(required=False)
     notify_deposits = StrictBooleanField(required=False)
-    notify_edges = StrictBooleanField(required=False)
     notify_email = StrictBooleanField(required=False)
     theme = StrictChoiceField(choices=THEMES, required=False)
     pricing = PricingSerializer(required=False)
@@ -133,7 +139,7 @@ class PreferencesSerializer(serializers.Serializer):
             unknown = set(data) - set(self.fields)
             if unknown:
                 raise serializers.ValidationError(
-                    dict.fromkeys(sorted(unknown, key=str), "Unknown preference.")
+                    {key: RETIRED.get(key, "Unknown preference.") for key in sorted(unknown, key=str)}
                 )
         return super().to_internal_value(data)
 
@@ -182,7 +188,6 @@ def read(stored: Any) -> Preferences:
         favourite_sports=tuple(sports),
         notify_settlements=_pick(raw, "notify_settlements", is_bool, DEFAULTS.notify_settlements),
         notify_deposits=_pick(raw, "notify_deposits", is_bool, DEFAULTS.notify_deposits),
-        notify_edges=_pick(raw, "notify_edges", is_bool, DEFAULTS.notify_edges),
         notify_email=_pick(raw, "notify_email", is_bool, DEFAULTS.notify_email),
         theme=_pick(raw, "theme", lambda v: v in dict(THEMES), DEFAULTS.theme),
         devig_method=_pick(
@@ -208,7 +213,6 @@ def from_legacy(legacy: dict[str, Any]) -> dict[str, Any]:
         "favourite_sports": legacy.get("sports", []),
         "notify_settlements": notifications.get("bet_settled", DEFAULTS.notify_settlements),
         "notify_deposits": notifications.get("deposits", DEFAULTS.notify_deposits),
-        "notify_edges": notifications.get("edges", DEFAULTS.notify_edges),
         "notify_email": notifications.get("email", DEFAULTS.notify_email),
         "theme": ui.get("theme", DEFAULTS.theme),
         "pricing": {

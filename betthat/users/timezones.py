@@ -5,6 +5,10 @@ Blank means "not chosen yet": pages show UTC, and the browser reports its own zo
 `user_timezone_detected` stores only while the field is still blank. The user changes it on
 the settings page or with `PATCH /api/v1/me/ {"timezone": ...}`; setting it blank goes back
 to the browser's zone.
+
+A visitor who is not signed in (or a user whose zone is still blank) gets the browser's zone
+from the `bt_tz` cookie, which the same script writes (`static/js/app.js`); a cookie that is
+not a zone name is ignored (UTC). Under /api/ nothing is activated: the API speaks UTC.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 UTC_NAME = "UTC"
+COOKIE_NAME = "bt_tz"
 
 
 @lru_cache(maxsize=1)
@@ -38,3 +43,16 @@ def zone_for(user: Any) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(UTC_NAME)
+
+
+def zone_name_for_request(request: Any) -> str:
+    """The zone name a page for `request` shows times in: the signed-in user's chosen zone,
+    else the browser's zone from the `bt_tz` cookie when it is a real zone name, else UTC."""
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        chosen = getattr(user, "timezone", "")
+        if is_valid_zone(chosen):
+            return chosen
+    cookies = getattr(request, "COOKIES", None) or {}
+    cookie = cookies.get(COOKIE_NAME, "")
+    return cookie if is_valid_zone(cookie) else UTC_NAME

@@ -13,6 +13,20 @@
     setTimeout(() => el.remove(), 6000);
   };
 
+  // No zone chosen (a visitor, or a user whose zone is blank): keep the browser's zone in the
+  // bt_tz cookie, which the server reads for pages rendered to a visitor (a value that is not a
+  // zone name is ignored there, betthat/users/timezones.py).
+  (function rememberTimeZone() {
+    if (document.documentElement.dataset.timeZone) return;
+    let zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    if (!/^[A-Za-z0-9_+\-]+(\/[A-Za-z0-9_+\-]+)*$/.test(zone) || zone.length > 64) return;
+    const current = document.cookie.split("; ").find((c) => c.startsWith("bt_tz="));
+    if (current === "bt_tz=" + zone) return;
+    const secure = location.protocol === "https:" ? "; Secure" : "";
+    document.cookie = "bt_tz=" + zone + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
+  })();
+
   // The user has no time zone yet: report the browser's once (stored only while blank,
   // betthat/users/timezones.py); the next page is rendered in it. Scripted times already use it.
   (function reportTimeZone() {

@@ -388,3 +388,16 @@ def test_the_geo_check_reads_the_client_address_never_a_region_header(client, fu
         REMOTE_ADDR="198.51.100.7",
     )
     assert allowed.status_code == 201, allowed.json()
+
+
+def test_a_price_of_2_125_is_plus_113_on_the_quote_the_recommendation_and_the_bet(client, game):
+    set_price(game.o("home_ml"), "draftkings", "2.125")
+    recommendation = client.get(
+        f"/api/v1/bets/recommendation/?outcome_id={game.o('home_ml').pk}&sportsbook=draftkings"
+    ).json()
+    assert recommendation["price_american"] == 113
+    response = post(client, body(game, price="2.125"), key="tie-113")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["odds_decimal"], response.json()["odds_american"]) == ("2.125000", 113)
+    detail = client.get(f"/api/v1/bets/{response.json()['id']}/").json()
+    assert detail["odds_american"] == 113

@@ -109,3 +109,34 @@ def test_unfreezing_lets_money_move_again(funded_user, game):
     bet = place(funded_user, leg(game.o("home_ml")), stake=1_000)
     assert bet.stake_minor == 1_000
     assert wallet_balances_for_user(user=funded_user, currency="USD").held_minor == 1_000
+
+
+def test_through_the_api_a_frozen_user_sees_it_and_is_refused_bets_and_withdrawals(
+    funded_user, game, token_client_for
+):
+    client = token_client_for(funded_user)
+    assert client.get("/api/v1/me/").json()["frozen_at"] is None
+    _freeze(funded_user)
+    assert client.get("/api/v1/me/").json()["frozen_at"] is not None
+    before = state(funded_user)
+    bet = client.post(
+        "/api/v1/bets/",
+        {
+            "legs": [
+                {"outcome_id": game.o("home_ml").pk, "sportsbook": "draftkings", "odds_decimal": "2.20"}
+            ],
+            "stake": "10.00",
+            "currency": "USD",
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="frozen-bet",
+    )
+    assert bet.status_code == 403
+    assert bet.json()["error"]["code"] == "account_frozen"
+    withdrawal = client.post(
+        "/api/v1/wallet/withdrawals/", {"amount": "10.00"}, format="json", HTTP_IDEMPOTENCY_KEY="frozen-w"
+    )
+    assert withdrawal.status_code == 403
+    assert withdrawal.json()["error"]["code"] == "account_frozen"
+    assert state(funded_user) == before
+    assert not Bet.objects.filter(user=funded_user).exists()

@@ -241,3 +241,24 @@ def test_the_unsubscribe_token_is_stable_and_per_user(monkeypatch):
     )
     assert emails.user_from_unsubscribe_token(forged) is None
     assert emails.user_from_unsubscribe_token("not-a-token") is None
+
+
+def test_notify_email_set_through_the_api_decides_whether_a_deposit_is_emailed(token_client_for):
+    user = UserFactory()
+    client = token_client_for(user)
+    response = client.patch("/api/v1/me/", {"preferences": {"notify_email": False}}, format="json")
+    assert response.status_code == 200 and response.json()["preferences"]["notify_email"] is False
+    fund_user(user, 1_000)
+    relay_outbox()
+    _send_owed()
+    assert [m for m in mail.outbox if user.email in m.to] == []
+
+    response = client.patch("/api/v1/me/", {"preferences": {"notify_email": True}}, format="json")
+    assert response.json()["preferences"]["notify_email"] is True
+    fund_user(user, 2_000)
+    relay_outbox()
+    assert _send_owed() == 1
+    (message,) = [m for m in mail.outbox if user.email in m.to]
+    assert "20.00" in message.body and "/account/email/unsubscribe/" in message.body
+    response = client.patch("/api/v1/me/", {"preferences": {"notify_email": "no"}}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"

@@ -168,3 +168,71 @@ def test_a_user_in_new_york_sees_new_york_times(browser_page, live_server):
         assert page.evaluate("() => BT.fmt.when('2026-12-04T15:30:00Z')") == "Dec 4, 10:30"
     finally:
         context.close()
+
+
+def ranked_board_updated_at(when: datetime) -> None:
+    ranked = UserFactory()
+    social_services.profile_update(user=ranked, handle="ranked_anon", is_public=True)
+    LeaderboardRank.objects.create(
+        window="7d", metric="roi", rank=1, user=ranked, value=0.1, n_bets=30, updated_at=when
+    )
+
+
+@pytest.mark.parametrize(
+    ("cookie", "shown"),
+    [
+        ("America/New_York", "Dec 4, 10:30 EST"),
+        ("Europe/Paris", "Dec 4, 16:30 CET"),
+        ("Mars/Olympus_Mons", "Dec 4, 15:30 UTC"),
+        ("America/New_York<script>", "Dec 4, 15:30 UTC"),
+        ("", "Dec 4, 15:30 UTC"),
+    ],
+)
+def test_a_visitor_sees_times_in_the_zone_of_their_browser_cookie(cookie, shown):
+    ranked_board_updated_at(AT)
+    client = Client()
+    client.cookies["bt_tz"] = cookie
+    html = client.get("/leaderboards/").content.decode()
+    assert f'data-testid="leaderboards-updated">{shown}</span>' in html
+
+
+def test_a_chosen_zone_wins_over_the_cookie_and_the_api_ignores_the_cookie():
+    ranked_board_updated_at(AT)
+    user = UserFactory(timezone="Europe/Paris")
+    client = client_for(user)
+    client.cookies["bt_tz"] = "America/New_York"
+    html = client.get("/leaderboards/").content.decode()
+    assert 'data-testid="leaderboards-updated">Dec 4, 16:30 CET</span>' in html
+    body = client.get("/api/v1/me/").json()
+    assert body["created_at"].endswith("Z")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_visitor_in_new_york_who_is_not_signed_in_sees_new_york_times(browser_page, live_server):
+    ranked_board_updated_at(AT)
+    context = browser_page.context.browser.new_context(
+        base_url=live_server.url, timezone_id="America/New_York"
+    )
+    try:
+        page = context.new_page()
+        page.goto("/leaderboards/")  # the first page stores the browser's zone in a cookie
+        cookies = {c["name"]: c["value"] for c in context.cookies()}
+        assert cookies.get("bt_tz") == "America/New_York"
+        assert settings_session_cookie_absent(cookies)
+        page.goto("/leaderboards/")
+        assert page.inner_text("[data-testid=leaderboards-updated]") == "Dec 4, 10:30 EST"
+        assert "times in America/New_York" in page.locator("footer").inner_text()
+        # a cookie set to nonsense is ignored: UTC again
+        context.add_cookies([{"name": "bt_tz", "value": "Nowhere/Atlantis", "url": live_server.url}])
+        page.goto("/leaderboards/", wait_until="commit")
+        page.wait_for_selector("[data-testid=leaderboards-updated]")
+        assert page.inner_text("[data-testid=leaderboards-updated]") == "Dec 4, 15:30 UTC"
+    finally:
+        context.close()
+
+
+def settings_session_cookie_absent(cookies: dict[str, str]) -> bool:
+    from django.conf import settings
+
+    return settings.SESSION_COOKIE_NAME not in cookies
