@@ -108,10 +108,10 @@ class SandboxVenue:
         return False  # the sandbox never voids a ticket on its own
 
     def lookup(self, *, sportsbook: str, bet_id: int) -> Execution:
-        external_id = bt_redis.client().get(_sandbox_ticket_key(sportsbook, bet_id))
+        external_id = bt_redis.client(decode_responses=True).get(_sandbox_ticket_key(sportsbook, bet_id))
         if external_id is None:
             return Execution(False, reason=f"{sportsbook} holds no ticket for this bet.")
-        return Execution(True, external_id=external_id.decode())
+        return Execution(True, external_id=str(external_id))
 
 
 def venue() -> VenueConnector:
