@@ -424,8 +424,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "global_keyprefix": TEST_PREFIX}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Periodic tasks: CELERY_BEAT_SCHEDULE, after the Social settings it reads (the table is
-# in betthat/settings_parts/beat.py).
+# Periodic tasks: CELERY_BEAT_SCHEDULE, after the Social and Betting settings it reads (the
+# table is in betthat/settings_parts/beat.py).
 
 # Social: public profiles, delayed public bets, feed, leaderboards (docs/social.md).
 SOCIAL_DEFAULT_DELAY_SEC = env.int("SOCIAL_DEFAULT_DELAY_SEC", default=300)
@@ -446,12 +446,6 @@ USERS_PUBLIC_HANDLES = "social.selectors.public_handles"
 SOCIAL_HANDLE_CHANGES_PER_HOUR = env.int("SOCIAL_HANDLE_CHANGES_PER_HOUR", default=10)
 # A handle given up (renamed away from, or deleted with its account) is held this long.
 SOCIAL_HANDLE_COOLING_DAYS = env.int("SOCIAL_HANDLE_COOLING_DAYS", default=90)
-# Periodic tasks, declared in one place; django-celery-beat copies them into the database
-# where staff can edit them in the admin.
-CELERY_BEAT_SCHEDULE = beat_schedule(
-    social_leaderboard_seconds=SOCIAL_LEADERBOARD_INTERVAL_SEC,
-    social_release_seconds=SOCIAL_RELEASE_INTERVAL_SEC,
-)
 
 # The Odds API v4 poller.
 # Edge alerts: each user is told of at most this many matching edges an hour one by one;
@@ -499,6 +493,19 @@ BETTING_SANDBOX_REJECT_RATE = env.float("BETTING_SANDBOX_REJECT_RATE", default=0
 BETTING_SANDBOX_REJECT_BOOKS = env.list("BETTING_SANDBOX_REJECT_BOOKS", default=[])
 BETTING_SANDBOX_DELAY_MS = env.int("BETTING_SANDBOX_DELAY_MS", default=0)
 BETTING_SANDBOX_CANCELLABLE = env.bool("BETTING_SANDBOX_CANCELLABLE", default=True)
+# A bet still `placing` this long after placement is resolved from the venue (fill or release:
+# betting/services/recovery.py, every BETTING_PLACING_SWEEP_SECONDS). Longer than any venue
+# call can take, or a placement still waiting on the venue could see its stake released.
+BETTING_PLACING_RECOVERY_SECONDS = env.int("BETTING_PLACING_RECOVERY_SECONDS", default=120)
+BETTING_PLACING_SWEEP_SECONDS = env.int("BETTING_PLACING_SWEEP_SECONDS", default=60)
+
+# Periodic tasks, declared in one place; django-celery-beat copies them into the database
+# where staff can edit them in the admin.
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    social_leaderboard_seconds=SOCIAL_LEADERBOARD_INTERVAL_SEC,
+    social_release_seconds=SOCIAL_RELEASE_INTERVAL_SEC,
+    placing_sweep_seconds=BETTING_PLACING_SWEEP_SECONDS,
+)
 
 # Wallet (payments security, staff adjustments, withdrawals; see docs/wallet.md).
 # The sandbox with DEBUG=false only when explicitly allowed (system check wallet.E001).

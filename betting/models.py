@@ -126,6 +126,9 @@ class Bet(AuditedModel):
             models.Index(fields=["id"], name="bet_pending_idx", condition=Q(status="pending")),
             models.Index(fields=["event", "status"], name="bet_event_status_idx"),
             models.Index(fields=["sportsbook"], name="bet_sportsbook_idx"),
+            # The recovery sweep's bets left `placing`: a few rows at any time (a placement's
+            # bet leaves it when the fill commits), found without reading the table.
+            models.Index(fields=["placed_at"], name="bet_placing_idx", condition=Q(status="placing")),
         ]
         constraints = [
             models.UniqueConstraint(

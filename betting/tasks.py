@@ -14,6 +14,7 @@ from betting.services import (
     bet_closing_lines_capture,
     bet_legs_grade_event,
     closing_lines_capture_due,
+    placing_bets_resolve,
     settle_due_bets,
 )
 
@@ -34,3 +35,11 @@ def capture_closing_lines_task(event_id: int | None = None) -> int:
     if event_id is not None:
         return bet_closing_lines_capture(event_id=event_id)
     return closing_lines_capture_due()
+
+
+@shared_task(name="betting.tasks.resolve_placing_bets_task", **MONEY_TASK)
+def resolve_placing_bets_task() -> int:
+    """Bets left `placing` past BETTING_PLACING_RECOVERY_SECONDS, filled or released from the
+    venue's answer (periodic; each bet is booked once however often this runs)."""
+    sweep = placing_bets_resolve()
+    return sweep.filled + sweep.released

@@ -11,7 +11,7 @@ from celery.schedules import crontab
 
 
 def beat_schedule(
-    *, social_leaderboard_seconds: int, social_release_seconds: int
+    *, social_leaderboard_seconds: int, social_release_seconds: int, placing_sweep_seconds: int
 ) -> dict[str, dict[str, Any]]:
     return {
         "wallet-prune-idempotency-keys": {
@@ -45,6 +45,11 @@ def beat_schedule(
         "betting-settle-due": {
             "task": "betting.tasks.settle_due_bets_task",
             "schedule": timedelta(seconds=30),
+        },
+        # Bets left `placing` (a lost fill): filled or released from the venue's answer.
+        "betting-resolve-placing": {
+            "task": "betting.tasks.resolve_placing_bets_task",
+            "schedule": timedelta(seconds=placing_sweep_seconds),
         },
         "betting-capture-closing-lines": {
             "task": "betting.tasks.capture_closing_lines_task",

@@ -16,6 +16,7 @@ from betting.services.limits import (
     user_self_exclude,
 )
 from betting.services.placement import bet_place
+from betting.services.recovery import bet_placing_resolve, placing_bets_resolve
 from betting.services.settlement import (
     bet_legs_grade_event,
     bet_legs_grade_finished,
@@ -41,6 +42,7 @@ __all__ = [
     "bet_legs_grade_event",
     "bet_legs_grade_finished",
     "bet_place",
+    "bet_placing_resolve",
     "bet_settle",
     "bet_void",
     "closing_lines_capture_due",
@@ -51,6 +53,7 @@ __all__ = [
     "limit_headroom",
     "manual_settlement_approve",
     "manual_settlement_reject",
+    "placing_bets_resolve",
     "settle_batch",
     "settle_due_bets",
     "user_limits_update",

@@ -15,8 +15,10 @@
    venue holds no lock; a failing one leaves a rejected bet and the stake back in cash.
 
 The venue connector's contract (betting/venues.py): `execute` raises only when the ticket
-was not filled. A bet left `placing` by a process killed mid-call keeps its stake held and
-shows as "Placing" until staff void it (it is never settled).
+was not filled. A bet left `placing` (a process killed mid-call, or a fill lost in a
+database crash, since the fill does not wait for its WAL flush) keeps its stake held until
+the recovery sweep (services/recovery.py) asks the venue and books the fill or releases
+the stake.
 """
 
 from __future__ import annotations
@@ -198,9 +200,35 @@ INSERT INTO core_outboxevent (event_id, event_type, payload, created_at, deliver
 SELECT %(event_id)s, 'bet.placed', %(payload)s::jsonb, %(now)s, NULL, 0, '' FROM filled
 RETURNING id
 """
+# The same when the fill is its own transaction (autocommit): it commits without waiting for
+# its WAL to reach the disk (`synchronous_commit` off for this transaction alone, set inside
+# the statement so that it costs no round trip). The reservation, which moves the money,
+# committed synchronously before the venue was asked; a fill lost in a database crash leaves
+# a `placing` bet with its stake held, which the recovery sweep books from the venue's ticket
+# (services/recovery.py). A later synchronous commit (a settlement, a cancel, the relay
+# marking `bet.placed` delivered) flushes the WAL up to itself, so nothing that depends on
+# the fill can outlive it. docs/betting.md, "Placement and durability".
+_FILL_NOT_WAITING_SQL = """
+WITH filled AS (
+    UPDATE betting_bet SET status = 'pending', external_id = %(external_id)s, updated_at = %(now)s
+     WHERE id = %(bet_id)s AND status = 'placing'
+    RETURNING id
+), not_waiting AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS value)
+INSERT INTO core_outboxevent (event_id, event_type, payload, created_at, delivered_at, attempts, last_error)
+SELECT %(event_id)s, 'bet.placed', %(payload)s::jsonb, %(now)s, NULL, 0, '' FROM filled, not_waiting
+RETURNING id
+"""
+# `bet.placed` has one id per bet, so that a fill booked again by the recovery sweep (the
+# first lost in a crash, perhaps after its event was relayed) is the same event to the
+# handlers, which are idempotent by event id.
+_BET_PLACED_NAMESPACE = uuid.UUID("6f1c1d3e-5a8b-4c57-9a3e-2b7d0c9e4f10")
 
 
-def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
+def bet_placed_event_id(bet_id: int) -> uuid.UUID:
+    return uuid.uuid5(_BET_PLACED_NAMESPACE, str(bet_id))
+
+
+def book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
     """`placing` -> `pending` with the venue's ticket, `bet.placed` and the exposure."""
     now = timezone.now()
     bet.status = Bet.Status.PENDING
@@ -210,11 +238,13 @@ def _book_fill(bet: Bet, legs: list[BetLeg], execution: Execution) -> Bet:
         "bet_id": bet.pk,
         "external_id": execution.external_id,
         "now": now,
-        "event_id": uuid.uuid4(),
+        "event_id": bet_placed_event_id(bet.pk),
         "payload": json.dumps(bet_event_payload(bet, legs), cls=DjangoJSONEncoder),
     }
+    # Inside a caller's transaction the setting would cover the caller's writes too.
+    is_own_transaction = not transaction.get_connection().in_atomic_block
     with single_statement_transaction(), prepared_cursor() as cursor:
-        cursor.execute(_FILL_SQL, params)
+        cursor.execute(_FILL_NOT_WAITING_SQL if is_own_transaction else _FILL_SQL, params)
         filled = cursor.fetchone()
     if filled is None:  # staff voided it while the venue worked: the void stands
         logger.error("bet %s was voided while %s filled it", bet.pk, bet.sportsbook_id)
@@ -250,6 +280,25 @@ def _after_fill(deltas: list[exposure.Delta]) -> None:
         nudge_after_claim(replies[-1])
 
 
+def release_placing(*, user: User, bet: Bet, reason: str) -> bool:
+    """`placing` -> `rejected` with the stake released and the Idempotency-Key freed, once:
+    False when the bet was no longer `placing` (filled, voided or released already)."""
+    with transaction.atomic():
+        locked = Bet.objects.select_for_update().filter(pk=bet.pk, status=Bet.Status.PLACING).first()
+        if locked is None:
+            return False
+        wallet_release(
+            user=user, amount_minor=bet.stake_minor, currency=bet.currency, bet_id=bet.pk, created_by=user
+        )
+        Bet.objects.filter(pk=bet.pk).update(
+            status=Bet.Status.REJECTED,
+            idempotency_key="",
+            settlement_note=reason[:300],
+            updated_at=timezone.now(),
+        )
+    return True
+
+
 def _book_rejection(user: User, bet: Bet, execution: Execution | None) -> ApplicationError:
     """`placing` -> `rejected`, the stake released; the Idempotency-Key is freed for a retry.
     Returns the refusal for the caller to raise."""
@@ -258,18 +307,7 @@ def _book_rejection(user: User, bet: Bet, execution: Execution | None) -> Applic
         reason = "The sportsbook could not be reached."
     else:
         reason = execution.reason or "The sportsbook rejected the bet."
-    with transaction.atomic():
-        locked = Bet.objects.select_for_update().filter(pk=bet.pk, status=Bet.Status.PLACING).first()
-        if locked is not None:
-            wallet_release(
-                user=user, amount_minor=bet.stake_minor, currency=bet.currency, bet_id=bet.pk, created_by=user
-            )
-            Bet.objects.filter(pk=bet.pk).update(
-                status=Bet.Status.REJECTED,
-                idempotency_key="",
-                settlement_note=reason[:300],
-                updated_at=timezone.now(),
-            )
+    release_placing(user=user, bet=bet, reason=reason)
     if unavailable:
         return ApplicationError(
             f"{bet.sportsbook_id} could not be reached; nothing was staked. Try again.",
@@ -331,4 +369,4 @@ def bet_place(
     execution = _execute(bet, slip)
     if execution is None or not execution.is_accepted:
         raise _book_rejection(user, bet, execution)
-    return _book_fill(bet, bet_legs, execution)
+    return book_fill(bet, bet_legs, execution)
