@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -212,16 +213,37 @@ SELECT pb.id, pb.bet_id, pb.visible_from, pb.stake_mode, pb.placed_at, pb.status
           JOIN social_profile pr ON pr.user_id = p.user_id
          WHERE p.user_id IN (SELECT f.followee_id FROM social_follow f WHERE f.follower_id = %(reader)s)
            AND pr.is_public AND pr.hidden_at IS NULL
-           AND u.deleted_at IS NULL AND u.is_active AND u.status <> %(suspended)s
-           AND p.visible_from <= %(now)s
+           AND u.deleted_at IS NULL AND u.is_active AND u.status <> '{suspended}'
            AND (p.visible_from, p.id) < (%(before)s, %(before_id)s)
          ORDER BY p.visible_from DESC, p.id DESC
-         LIMIT %(rows)s) pb
+         LIMIT {rows}) pb
   JOIN betting_bet b ON b.id = pb.bet_id
   LEFT JOIN edges_event e ON e.id = b.event_id
  ORDER BY pb.visible_from DESC, pb.id DESC
 """
 _AFTER_EVERY_ID = 2**63 - 1
+
+
+@functools.cache
+def _feed_sql(rows: int) -> str:
+    """The statement for pages of `rows - 1` items, one text (so one prepared statement) per
+    page size. Its generic plan, which PostgreSQL keeps after five executions, must be the
+    custom one: with `LIMIT $n` and `status <> $m` it estimated one listed user and one row
+    to sort, and read every bet of the bettors followed (20,000, 28 ms) where the backward
+    scan of `publicbet_visible_from_idx` reads 228 rows (1.5 ms); with the limit and the
+    constant written in, the two plans are the same. The cursor and `now` are one row
+    comparison (`_feed_bound`), whose default selectivity keeps that plan too."""
+    return _FEED_SQL.format(suspended=SUSPENDED, rows=int(rows))
+
+
+def _feed_bound(cursor: str | None, now: datetime) -> tuple[datetime, int]:
+    """`(visible_from, id) < bound` for the page: before the cursor's row, and never after
+    `now` (a cursor from the future reads from now, as `visible_from <= now` did)."""
+    if cursor:
+        when, last_id = _decode_cursor(cursor)
+        if when <= now:
+            return when, last_id
+    return now, _AFTER_EVERY_ID
 
 
 def feed_for_user(
@@ -231,17 +253,9 @@ def feed_for_user(
     one statement (`_FEED_SQL`)."""
     now = now or timezone.now()
     limit = _page_limit(limit)
-    before, before_id = _decode_cursor(cursor) if cursor else (now, _AFTER_EVERY_ID)
-    params = {
-        "reader": user.pk,
-        "suspended": SUSPENDED,
-        "now": now,
-        "before": before,
-        "before_id": before_id,
-        "rows": limit + 1,
-    }
+    before, before_id = _feed_bound(cursor, now)
     with prepared_cursor() as sql:
-        sql.execute(_FEED_SQL, params)
+        sql.execute(_feed_sql(limit + 1), {"reader": user.pk, "before": before, "before_id": before_id})
         rows = sql.fetchall()
     more = len(rows) > limit
     items = [_feed_item(row, now) for row in rows[:limit]]
