@@ -56,6 +56,7 @@ from django.utils.crypto import constant_time_compare
 from betthat.users.models import User
 
 CLOSE_CODE = 4401
+FRAMES_AHEAD = 32  # a socket's frames read ahead of the one being handled, at most
 IDLE_KEY = "last_activity"  # betthat.users.middleware.SessionIdleTimeoutMiddleware.KEY
 
 
@@ -246,6 +247,8 @@ class SessionBoundConsumerMixin:
     _socket_groups: tuple[str, ...] = ()
     _socket_watch: asyncio.Task[None] | None = None
     _socket_ended = False
+    _socket_last_frame: asyncio.Task[None] | None = None
+    _socket_frames_ahead = 0
 
     scope: dict[str, Any]
     channel_layer: Any
@@ -283,14 +286,50 @@ class SessionBoundConsumerMixin:
             self._socket_watch = asyncio.create_task(self._socket_watch_session())
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
+        # The frame's check is asked for now and the frame handled once it is answered, in a
+        # task chained after the previous frame's: the consumer reads the socket's next frames
+        # meanwhile, so frames that came together are checked together (one read) and each
+        # is still handled, in order, only after a check that began once it had arrived. A
+        # client that sends faster than that is held up to FRAMES_AHEAD frames ahead.
         if self._socket_ended:
             return
-        checked = await self._socket_check()
-        if checked is None:
-            await self._socket_end()
-            return
-        self._socket_session = checked
-        await super().websocket_receive(message)  # type: ignore[misc]
+        session_key, user_id = _scope_identity(self.scope)
+        checked = get_session_checker().check(session_key, user_id)
+        task = asyncio.ensure_future(self._socket_frame(message, checked, after=self._socket_last_frame))
+        self._socket_last_frame = task
+        self._socket_frames_ahead += 1
+        task.add_done_callback(self._socket_frame_done)
+        if self._socket_frames_ahead > FRAMES_AHEAD:
+            await asyncio.wait([task])
+
+    def _socket_frame_done(self, task: asyncio.Task[None]) -> None:
+        self._socket_frames_ahead -= 1
+
+    async def _socket_frame(
+        self,
+        message: dict[str, Any],
+        checked: asyncio.Future[SocketSession | None],
+        *,
+        after: asyncio.Task[None] | None,
+    ) -> None:
+        if after is not None:
+            await asyncio.wait([after])
+        try:
+            session = await checked
+            if self._socket_ended:
+                return
+            if session is None:
+                await self._socket_end()
+                return
+            self._socket_session = session
+            await super().websocket_receive(message)  # type: ignore[misc]
+        except Exception:
+            # handled inline, an error here ended the consumer and uvicorn closed the socket
+            logger.exception("sockets: handling a frame failed")
+            if not self._socket_ended:
+                self._socket_ended = True
+                with contextlib.suppress(Exception):
+                    await self.close(code=1011)  # type: ignore[attr-defined]
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         self._socket_ended = True
