@@ -20,6 +20,7 @@ README); `UVICORN_WS` is that value.
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -117,9 +118,62 @@ class SharedPerMessageDeflateFactory(ServerPerMessageDeflateFactory):
         return response, shared
 
 
+class _WriteCounts:
+    """Writes asked of the sockets' transports and writes made (tests and diagnostics)."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.made = 0
+
+
+write_counts = _WriteCounts()
+
+
+class _CoalescedWrites:
+    """A socket's transport whose writes of one event-loop turn leave as one: the hub hands
+    a socket all its frames of a batch in one turn (a busy room's messages, an ack), and
+    each was one `send` system call. Measured on bench/chat, the calls were a third of the
+    server's time under load. The bytes go out in order, at the end of the turn."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        write_counts.asked += 1
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        data = b"".join(self._pending)
+        self._pending.clear()
+        if not self._transport.is_closing():
+            write_counts.made += 1
+            self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websockets-sansio protocol (its default), negotiating the shared compression
-    above instead of its own permessage-deflate when --ws-per-message-deflate is on."""
+    above instead of its own permessage-deflate when --ws-per-message-deflate is on, and
+    writing each turn's frames of a socket at once (`_CoalescedWrites`)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        super().connection_made(_CoalescedWrites(transport, self.loop))  # type: ignore[arg-type]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

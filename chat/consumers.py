@@ -35,10 +35,10 @@ from django.conf import settings
 from betthat.core.errors import ApplicationError
 from betthat.core.hub import HubMember, get_hub
 from betthat.users.sockets import SessionBoundConsumerMixin
-from chat import cards, presence, realtime, selectors, services
+from chat import presence, realtime, selectors, services
 from chat.models import Room
-from chat.serializers import message_frame, message_frames, presence_summary
-from chat.writer import get_writer
+from chat.serializers import message_frames, presence_summary
+from chat.writer import Stored, get_writer
 
 logger = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 15.0
@@ -141,17 +141,14 @@ class ChatConsumer(SessionBoundConsumerMixin, HubMember, AsyncJsonWebsocketConsu
             await self.send_json(frame)
 
     async def _send_message(self, content: dict[str, Any]) -> None:
-        # checked off the consumer's single sync thread (sends from many sockets in parallel),
-        # then stored by the process's writer with the others waiting. The socket goes on to
-        # its next frame meanwhile; the ack leaves once the message's batch has committed,
-        # and a socket's answers (acks and refusals) leave in the order of its sends.
-        try:
-            prepared = await database_sync_to_async(self._prepare, thread_sensitive=False)(content)
-        except ApplicationError as problem:
-            stored: asyncio.Future[tuple[Any, bool]] = asyncio.get_running_loop().create_future()
-            stored.set_exception(problem)
-        else:
-            stored = get_writer().submit(prepared)
+        # checked and stored by the process's writer, in batches with the other sockets'
+        # sends (chat/writer.py). The socket goes on to its next frame meanwhile; the ack
+        # leaves once the message's batch has committed, and a socket's answers (acks and
+        # refusals) leave in the order of its sends.
+        attempt = services.SendAttempt(
+            user=self.user, room=self.room, text=content.get("text"), client_id=content.get("client_id")
+        )
+        stored = get_writer().send(attempt, share=content.get("share"))
         previous = self.answering
         task = asyncio.ensure_future(self._ack(content.get("client_id"), stored, after=previous))
         self.answering = task
@@ -159,12 +156,12 @@ class ChatConsumer(SessionBoundConsumerMixin, HubMember, AsyncJsonWebsocketConsu
         task.add_done_callback(_acks.discard)
 
     async def _ack(
-        self, client_id: Any, stored: asyncio.Future[tuple[Any, bool]], *, after: asyncio.Task[None] | None
+        self, client_id: Any, stored: asyncio.Future[Stored], *, after: asyncio.Task[None] | None
     ) -> None:
         if after is not None:
             await asyncio.wait([after])
         try:
-            message, _ = await stored
+            answer = await stored
         except ApplicationError as problem:
             body = {"code": problem.code, "message": problem.message, "details": problem.details}
             frame: dict[str, Any] = {"type": "error", "error": body}
@@ -172,33 +169,13 @@ class ChatConsumer(SessionBoundConsumerMixin, HubMember, AsyncJsonWebsocketConsu
                 frame["client_id"] = client_id[:64]
             await self._answer(frame)
             return
-        # the frame names the author by their public name, a database read
-        frame = await database_sync_to_async(message_frame, thread_sensitive=False)(
-            message, user=self.user, room=self.room
-        )
-        await self._answer({"type": "ack", "client_id": client_id, **frame})
+        await self._answer({"type": "ack", "client_id": client_id, **answer.frame})
 
     async def _answer(self, frame: dict[str, Any]) -> None:
         try:
             await self.send_json(frame)
         except Exception as exc:  # the socket closed while its message was being stored
             logger.info("chat: an answer to a closed socket was dropped: %r", exc)
-
-    def _prepare(self, content: dict[str, Any]) -> services.PreparedMessage:
-        self.user.refresh_from_db()  # a suspension or verification since connect counts
-        share = content.get("share")
-        attachment = None
-        if share is not None:
-            if not isinstance(share, dict):
-                raise ApplicationError("share is an object.", code="validation_error")
-            attachment = cards.card_for(user=self.user, kind=share.get("kind"), ref=share.get("ref"))
-        return services.message_prepare(
-            user=self.user,
-            room=self.room,
-            text=content.get("text"),
-            client_id=content.get("client_id"),
-            attachment=attachment,
-        )
 
     def _message(self, content: dict[str, Any]) -> Any:
         message = services.message_get(msg_id=content.get("id"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 
+import redis
 from django.conf import settings
 
 from betthat.core import redis as bt_redis
@@ -45,14 +46,45 @@ def _key(user_id: int, kind: str) -> str:
 
 def hit(user_id: int, kind: str) -> float:
     """Count one `kind` write by the user: 0 if within the limit, else the seconds to wait."""
-    if kind not in WRITE_KINDS:
-        raise ValueError(f"unknown chat write kind {kind!r}")
-    limit, window = limit_for(kind)
+    return hit_many([(user_id, kind)])[0]
+
+
+def hit_many(hits: list[tuple[int, str]]) -> list[float]:
+    """`hit` for each (user id, kind) in order, in one Redis round trip: the window script
+    once per hit in one pipeline, so two hits of one user count one after the other exactly
+    as two calls of `hit` would (a batch of sends checked together, `chat.writer`)."""
+    for _, kind in hits:
+        if kind not in WRITE_KINDS:
+            raise ValueError(f"unknown chat write kind {kind!r}")
+    if not hits:
+        return []
+    r = bt_redis.client()
+    pipe = r.pipeline(transaction=False)
     now = time.time()
-    # a unique member: two writes in the same microsecond (two sockets, two threads) both count
-    oldest = bt_redis.client().eval(
-        _WINDOW_SCRIPT, 1, _key(user_id, kind), now, window, limit, f"{now:.6f}:{uuid.uuid4().hex}"
-    )
-    if not oldest:
-        return 0.0
-    return max(0.1, round(float(oldest) + window - now, 1))
+    for user_id, kind in hits:
+        limit, window = limit_for(kind)
+        # a unique member: two writes in the same microsecond (two sockets, two threads) both count
+        member = f"{now:.6f}:{uuid.uuid4().hex}"
+        pipe.evalsha(_script_sha(r), 1, _key(user_id, kind), now, window, limit, member)
+    try:
+        replies = pipe.execute()
+    except redis.exceptions.NoScriptError:  # a restarted or flushed Redis forgot the script
+        _shas.clear()
+        return hit_many(hits)
+    waits = []
+    for (_, kind), oldest in zip(hits, replies, strict=True):
+        _, window = limit_for(kind)
+        waits.append(0.0 if not oldest else max(0.1, round(float(oldest) + window - now, 1)))
+    return waits
+
+
+_shas: dict[int, str] = {}
+
+
+def _script_sha(r: redis.Redis) -> str:
+    """The window script's SHA, loaded once per client (an EVALSHA sends 40 bytes, not the
+    script)."""
+    sha = _shas.get(id(r))
+    if sha is None:
+        sha = _shas[id(r)] = r.script_load(_WINDOW_SCRIPT)
+    return sha

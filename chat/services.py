@@ -85,18 +85,40 @@ def room_set_slow_mode(*, staff: User, room: Room, seconds: int) -> Room:
 
 
 def active_mute(*, user: User, room: Room, now: datetime | None = None) -> Mute | None:
-    now = now or timezone.now()
-    return (
-        Mute.objects.filter(user=user, until__gt=now)
-        .filter(Q(room__isnull=True) | Q(room=room))
+    return _active_mutes({(user.pk, room.pk)}, now=now or timezone.now())[(user.pk, room.pk)]
+
+
+def _active_mutes(pairs: set[tuple[int, int]], *, now: datetime) -> dict[tuple[int, int], Mute | None]:
+    """The mute that holds for each (user id, room id), in that room or everywhere, the one
+    lasting longest first; one query for every pair."""
+    if not pairs:
+        return {}
+    mutes = (
+        Mute.objects.filter(user_id__in={user_id for user_id, _ in pairs}, until__gt=now)
+        .filter(Q(room__isnull=True) | Q(room_id__in={room_id for _, room_id in pairs}))
         .order_by("-until")
-        .first()
     )
+    by_user: dict[int, list[Mute]] = {}
+    for mute in mutes:
+        by_user.setdefault(mute.user_id, []).append(mute)
+    return {
+        (user_id, room_id): next(
+            (m for m in by_user.get(user_id, ()) if m.room_id is None or m.room_id == room_id), None
+        )
+        for user_id, room_id in pairs
+    }
 
 
 def ensure_can_write(*, user: User, room: Room, now: datetime | None = None) -> None:
     """Only active, verified users who are not self-excluded or muted write, in open rooms."""
     now = now or timezone.now()
+    _ensure_account(user)
+    _ensure_can_write(user, room, now=now, mute=active_mute(user=user, room=room, now=now))
+
+
+def _ensure_can_write(user: User, room: Room, *, now: datetime, mute: Mute | None) -> None:
+    """`ensure_can_write`'s rules on what is already read: the user's standing and `mute`,
+    the mute that holds for them in `room` (`_active_mutes`)."""
     _ensure_account(user)
     if user.verification_level < User.VerificationLevel.EMAIL:
         raise PermissionDenied("Verify your email address to chat.", code="verification_required")
@@ -106,7 +128,6 @@ def ensure_can_write(*, user: User, room: Room, now: datetime | None = None) -> 
             code="self_excluded",
             details={"until": user.self_excluded_until.isoformat()},
         )
-    mute = active_mute(user=user, room=room, now=now)
     if mute is not None:
         where = "in this room" if mute.room_id else "in every room"
         raise PermissionDenied(
@@ -145,6 +166,15 @@ def _ensure_account(user: User) -> None:
         raise PermissionDenied("Your account is suspended.", code="account_suspended")
 
 
+@dataclass(frozen=True)
+class WriteAttempt:
+    """One chat write to check: who, where, which kind (`SPEAKING_KINDS`, `ACCOUNT_KINDS`)."""
+
+    user: User
+    room: Room
+    kind: str
+
+
 def chat_write_check(*, user: User, room: Room, kind: str, now: datetime | None = None) -> None:
     """The one rule set every chat write passes before it does anything, whichever way it
     came (socket, API, demo): the "who may write" rules for its kind (`ensure_can_write`
@@ -154,24 +184,72 @@ def chat_write_check(*, user: User, room: Room, kind: str, now: datetime | None 
 
     The user's standing is re-read first: a socket holds the user object it connected with,
     and a suspension or self-exclusion since then must count on its next write."""
-    if kind not in SPEAKING_KINDS and kind not in ACCOUNT_KINDS:
-        raise ValueError(f"unknown chat write kind {kind!r}")
-    if user.is_authenticated:
-        user.refresh_from_db(fields=_STANDING_FIELDS)
-    if kind in SPEAKING_KINDS:
-        ensure_can_write(user=user, room=room, now=now)
-    else:
-        _ensure_account(user)
-    wait = limits.hit(user.pk, kind)
-    if wait:
-        count, seconds = limits.limit_for(kind)
-        raise ApplicationError(
-            f"Slow down: at most {count} {_KIND_NAMES[kind]} every {seconds} seconds. "
-            f"Try again in {wait:g} s.",
-            code="rate_limited",
-            status=429,
-            details={"retry_after": wait, "kind": kind, "limit": count, "window_sec": seconds},
-        )
+    (refusal,) = chat_write_checks([WriteAttempt(user=user, room=room, kind=kind)], now=now)
+    if refusal is not None:
+        raise refusal
+
+
+def chat_write_checks(
+    attempts: list[WriteAttempt], *, now: datetime | None = None
+) -> list[ApplicationError | None]:
+    """`chat_write_check` for many writes at once: for each, in order, the refusal it would
+    get on its own (None: let through, and counted against its limit). One query re-reads
+    every user's standing, one reads the mutes, one Redis round trip counts the limits,
+    whatever the number of writes; two writes of one user count one after the other."""
+    for attempt in attempts:
+        if attempt.kind not in SPEAKING_KINDS and attempt.kind not in ACCOUNT_KINDS:
+            raise ValueError(f"unknown chat write kind {attempt.kind!r}")
+    now = now or timezone.now()
+    gone = _refresh_standing([a.user for a in attempts if a.user.is_authenticated])
+    mutes = _active_mutes(
+        {(a.user.pk, a.room.pk) for a in attempts if a.kind in SPEAKING_KINDS and a.user.is_authenticated},
+        now=now,
+    )
+    refusals: list[ApplicationError | None] = []
+    for attempt in attempts:
+        try:
+            if attempt.user.pk in gone:
+                raise PermissionDenied("Your account is suspended.", code="account_suspended")
+            if attempt.kind in SPEAKING_KINDS:
+                mute = mutes.get((attempt.user.pk, attempt.room.pk))
+                _ensure_can_write(attempt.user, attempt.room, now=now, mute=mute)
+            else:
+                _ensure_account(attempt.user)
+        except ApplicationError as problem:
+            refusals.append(problem)
+        else:
+            refusals.append(None)
+    counted = [i for i, refusal in enumerate(refusals) if refusal is None]
+    waits = limits.hit_many([(attempts[i].user.pk, attempts[i].kind) for i in counted])
+    for i, wait in zip(counted, waits, strict=True):
+        if wait:
+            refusals[i] = _rate_limited(attempts[i].kind, wait)
+    return refusals
+
+
+def _refresh_standing(users: list[User]) -> set[int]:
+    """Re-read the standing fields of every user (one query; several objects of one user
+    all updated); returns the ids of users whose row is gone."""
+    rows = {
+        row["pk"]: row
+        for row in User.objects.filter(pk__in={u.pk for u in users}).values("pk", *_STANDING_FIELDS)
+    }
+    for user in users:
+        row = rows.get(user.pk)
+        if row is not None:
+            for field in _STANDING_FIELDS:
+                setattr(user, field, row[field])
+    return {u.pk for u in users} - rows.keys()
+
+
+def _rate_limited(kind: str, wait: float) -> ApplicationError:
+    count, seconds = limits.limit_for(kind)
+    return ApplicationError(
+        f"Slow down: at most {count} {_KIND_NAMES[kind]} every {seconds} seconds. Try again in {wait:g} s.",
+        code="rate_limited",
+        status=429,
+        details={"retry_after": wait, "kind": kind, "limit": count, "window_sec": seconds},
+    )
 
 
 def clean_text(raw: Any) -> str:
@@ -238,6 +316,17 @@ class PreparedMessage:
     is_replay: bool = False
 
 
+@dataclass(frozen=True)
+class SendAttempt:
+    """One send to check (`messages_prepare`), as it came in."""
+
+    user: User
+    room: Room
+    text: Any
+    client_id: Any = None
+    attachment: dict[str, Any] | None = None
+
+
 def message_prepare(
     *,
     user: User,
@@ -249,29 +338,65 @@ def message_prepare(
 ) -> PreparedMessage:
     """Every check of a send, in order (a replayed `client_id` first: it is answered with the
     stored message and counts against no limit); returns the message to store."""
-    if client_id is not None and (not isinstance(client_id, str) or not _CLIENT_ID_RE.match(client_id)):
-        raise ApplicationError(
-            "client_id is 1-64 letters, digits or . _ : -",
-            code="validation_error",
-            details={"field": "client_id"},
-        )
-    if client_id:
-        replay = _replay(user, client_id)
-        if replay is not None:
-            return PreparedMessage(message=replay, client_id=client_id, is_replay=True)
-    chat_write_check(user=user, room=room, kind="message", now=now)
-    cleaned = clean_text(text)
-    check_policy(cleaned, user=user)
-    _slow_mode(user, room)
+    send = SendAttempt(user=user, room=room, text=text, client_id=client_id, attachment=attachment)
+    (result,) = messages_prepare([send], now=now)
+    if isinstance(result, ApplicationError):
+        raise result
+    return result
+
+
+def messages_prepare(
+    sends: list[SendAttempt], *, now: datetime | None = None
+) -> list[PreparedMessage | ApplicationError]:
+    """`message_prepare` for many sends at once (the socket's sends gathered by the process's
+    writer, `chat.writer`): for each, in order, its prepared message or the refusal it would
+    get on its own, by the same checks in the same order. The reads are shared: one query
+    for the replayed client ids, then `chat_write_checks` (one query for the users'
+    standing, one for their mutes, one Redis round trip for their limits); the text, link
+    and slow-mode rules are each send's own."""
+    results: list[PreparedMessage | ApplicationError | None] = [None] * len(sends)
+    keys: dict[int, tuple[int, str]] = {}
+    for i, send in enumerate(sends):
+        client_id = send.client_id
+        if client_id is not None and (not isinstance(client_id, str) or not _CLIENT_ID_RE.match(client_id)):
+            results[i] = ApplicationError(
+                "client_id is 1-64 letters, digits or . _ : -",
+                code="validation_error",
+                details={"field": "client_id"},
+            )
+        elif client_id and send.user.is_authenticated:
+            keys[i] = (send.user.pk, client_id)
+    replays = _replays(set(keys.values()))
+    for i, key in keys.items():
+        if key in replays:
+            results[i] = PreparedMessage(message=replays[key], client_id=key[1], is_replay=True)
+    checking = [i for i, result in enumerate(results) if result is None]
+    attempts = [WriteAttempt(user=sends[i].user, room=sends[i].room, kind="message") for i in checking]
+    for i, refusal in zip(checking, chat_write_checks(attempts, now=now), strict=True):
+        try:
+            if refusal is not None:
+                raise refusal
+            results[i] = _message_checked(sends[i], now=now)
+        except ApplicationError as problem:
+            results[i] = problem
+    return [result for result in results if result is not None]
+
+
+def _message_checked(send: SendAttempt, *, now: datetime | None) -> PreparedMessage:
+    """The rules of a send's own text and room once the writer may write: the text, the
+    blocked words and links, slow mode; then the message to store."""
+    cleaned = clean_text(send.text)
+    check_policy(cleaned, user=send.user)
+    _slow_mode(send.user, send.room)
     message = Message(
         msg_id=uuid.uuid4(),
-        ts=now or timezone.now(),
-        room=room,
-        user=user,
+        ts=now or timezone.now(),  # each its own time: a sender's burst keeps its order in history
+        room=send.room,
+        user=send.user,
         text=cleaned,
-        attachment=attachment,
+        attachment=send.attachment,
     )
-    return PreparedMessage(message=message, client_id=client_id or None)
+    return PreparedMessage(message=message, client_id=send.client_id or None)
 
 
 def message_post(
@@ -386,10 +511,28 @@ def messages_store(prepared: list[PreparedMessage]) -> list[tuple[Message, bool]
 
 
 def _replay(user: User, client_id: str) -> Message | None:
-    key = MessageKey.objects.filter(user=user, client_id=client_id).first()
-    if key is None:
-        return None
-    return Message.objects.select_related("room", "user").filter(msg_id=key.msg_id, ts=key.ts).first()
+    return _replays({(user.pk, client_id)}).get((user.pk, client_id))
+
+
+def _replays(keys: set[tuple[int, str]]) -> dict[tuple[int, str], Message]:
+    """The stored message of each (user id, client id) already used: one query for the keys
+    and, if any were used, one for their messages."""
+    if not keys:
+        return {}
+    found = MessageKey.objects.filter(
+        user_id__in={user_id for user_id, _ in keys}, client_id__in={client_id for _, client_id in keys}
+    ).values_list("user_id", "client_id", "msg_id", "ts")
+    used = {(user_id, client_id): (msg_id, ts) for user_id, client_id, msg_id, ts in found}
+    used = {key: at for key, at in used.items() if key in keys}
+    if not used:
+        return {}
+    messages = {
+        (m.msg_id, m.ts): m
+        for m in Message.objects.select_related("room", "user").filter(
+            msg_id__in=[msg_id for msg_id, _ in used.values()], ts__in=[ts for _, ts in used.values()]
+        )
+    }
+    return {key: messages[at] for key, at in used.items() if at in messages}
 
 
 def message_get(*, msg_id: Any) -> Message:

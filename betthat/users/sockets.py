@@ -38,6 +38,7 @@ import contextlib
 import hashlib
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
@@ -47,12 +48,15 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from betthat.users.models import User
 
 CLOSE_CODE = 4401
+FRAMES_AHEAD = 32  # a socket's frames read ahead of the one being handled, at most
 IDLE_KEY = "last_activity"  # betthat.users.middleware.SessionIdleTimeoutMiddleware.KEY
 
 
@@ -84,18 +88,46 @@ def _hash_matches(session_hash: Any, user: User) -> bool:
 def socket_session_check(*, session_key: str | None, user_id: int | None) -> SocketSession | None:
     """The session `session_key` of user `user_id` if it may still hold sockets, else None
     (see the module docstring for what is checked). Reads the session and the user row."""
-    if not session_key or user_id is None:
-        return None
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    data = store.load()  # {} for a missing or expired session
+    return socket_session_checks([(session_key, user_id)])[0]
+
+
+def socket_session_checks(identities: list[tuple[str | None, int | None]]) -> list[SocketSession | None]:
+    """`socket_session_check` for many sockets' (session key, user id) at once, each with its
+    own answer: one query for the sessions (a database-backed session engine; another engine
+    loads each session as before) and one for the users, whatever their number."""
+    wanted = [(key, uid) for key, uid in identities if key and uid is not None]
+    sessions = _sessions_data({key for key, _ in wanted if key})
+    users = {u.pk: u for u in User.all_objects.filter(pk__in={uid for _, uid in wanted})} if wanted else {}
+    now = time.time()
+    return [
+        _session_verdict(key, uid, sessions.get(key) or {}, users.get(uid), now=now)
+        if key and uid is not None
+        else None
+        for key, uid in identities
+    ]
+
+
+def _sessions_data(keys: set[str]) -> dict[str, dict[str, Any]]:
+    """Each live session's data ({} for a missing or expired one)."""
+    if not keys:
+        return {}
+    engine = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(engine, DatabaseSessionStore):
+        return {key: engine(key).load() for key in keys}
+    rows = engine.get_model_class().objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+    decoder = engine()
+    return {row.session_key: decoder.decode(row.session_data) for row in rows}
+
+
+def _session_verdict(
+    session_key: str, user_id: int, data: dict[str, Any], user: User | None, *, now: float
+) -> SocketSession | None:
     if str(data.get(SESSION_KEY, "")) != str(user_id):
         return None
-    user = User.all_objects.filter(pk=user_id).first()
     if user is None or not user.is_active or user.is_suspended or user.deleted_at is not None:
         return None
     if not _hash_matches(data.get(HASH_SESSION_KEY), user):
         return None
-    now = time.time()
     recheck_at = now + settings.SOCKET_SESSION_RECHECK_SECONDS
     timeout = settings.SESSION_IDLE_TIMEOUT.total_seconds()
     last = data.get(IDLE_KEY)
@@ -105,6 +137,58 @@ def socket_session_check(*, session_key: str | None, user_id: int | None) -> Soc
             return None
         recheck_at = min(recheck_at, idle_deadline + 1)
     return SocketSession(user_id=user_id, session_key=session_key, recheck_at=recheck_at)
+
+
+class SessionChecker:
+    """One event loop's session checks, in batches: the checks asked for while a batch is
+    being read go together in the next (one sync call, `socket_session_checks`), so a
+    thousand sockets sending a frame each cost a few queries, not two round trips each on
+    the consumers' one sync thread. Each frame still waits for a check that began after it
+    arrived."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: dict[tuple[str | None, int | None], asyncio.Future[SocketSession | None]] = {}
+        self.task: asyncio.Task[None] | None = None
+        self.batches = 0  # batches read (tests and diagnostics)
+
+    def check(self, session_key: str | None, user_id: int | None) -> asyncio.Future[SocketSession | None]:
+        identity = (session_key, user_id)
+        future = self.waiting.get(identity)  # the same session asked twice: one answer
+        if future is None:
+            future = self.waiting[identity] = self.loop.create_future()
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+        return future
+
+    async def _run(self) -> None:
+        read = database_sync_to_async(socket_session_checks, thread_sensitive=False)
+        while self.waiting:
+            batch, self.waiting = self.waiting, {}
+            identities = list(batch)
+            try:
+                answers = await read(identities)
+            except Exception as exc:
+                for future in batch.values():
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            self.batches += 1
+            for identity, answer in zip(identities, answers, strict=True):
+                if not batch[identity].done():
+                    batch[identity].set_result(answer)
+
+
+_checkers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SessionChecker] = weakref.WeakKeyDictionary()
+
+
+def get_session_checker() -> SessionChecker:
+    """The running event loop's session checker."""
+    loop = asyncio.get_running_loop()
+    checker = _checkers.get(loop)
+    if checker is None:
+        checker = _checkers[loop] = SessionChecker(loop)
+    return checker
 
 
 def _scope_identity(scope: dict[str, Any]) -> tuple[str | None, int | None]:
@@ -163,6 +247,8 @@ class SessionBoundConsumerMixin:
     _socket_groups: tuple[str, ...] = ()
     _socket_watch: asyncio.Task[None] | None = None
     _socket_ended = False
+    _socket_last_frame: asyncio.Task[None] | None = None
+    _socket_frames_ahead = 0
 
     scope: dict[str, Any]
     channel_layer: Any
@@ -170,7 +256,7 @@ class SessionBoundConsumerMixin:
 
     async def _socket_check(self) -> SocketSession | None:
         session_key, user_id = _scope_identity(self.scope)
-        return await database_sync_to_async(socket_session_check)(session_key=session_key, user_id=user_id)
+        return await get_session_checker().check(session_key, user_id)
 
     async def _socket_end(self) -> None:
         if self._socket_ended:
@@ -200,14 +286,50 @@ class SessionBoundConsumerMixin:
             self._socket_watch = asyncio.create_task(self._socket_watch_session())
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
+        # The frame's check is asked for now and the frame handled once it is answered, in a
+        # task chained after the previous frame's: the consumer reads the socket's next frames
+        # meanwhile, so frames that came together are checked together (one read) and each
+        # is still handled, in order, only after a check that began once it had arrived. A
+        # client that sends faster than that is held up to FRAMES_AHEAD frames ahead.
         if self._socket_ended:
             return
-        checked = await self._socket_check()
-        if checked is None:
-            await self._socket_end()
-            return
-        self._socket_session = checked
-        await super().websocket_receive(message)  # type: ignore[misc]
+        session_key, user_id = _scope_identity(self.scope)
+        checked = get_session_checker().check(session_key, user_id)
+        task = asyncio.ensure_future(self._socket_frame(message, checked, after=self._socket_last_frame))
+        self._socket_last_frame = task
+        self._socket_frames_ahead += 1
+        task.add_done_callback(self._socket_frame_done)
+        if self._socket_frames_ahead > FRAMES_AHEAD:
+            await asyncio.wait([task])
+
+    def _socket_frame_done(self, task: asyncio.Task[None]) -> None:
+        self._socket_frames_ahead -= 1
+
+    async def _socket_frame(
+        self,
+        message: dict[str, Any],
+        checked: asyncio.Future[SocketSession | None],
+        *,
+        after: asyncio.Task[None] | None,
+    ) -> None:
+        if after is not None:
+            await asyncio.wait([after])
+        try:
+            session = await checked
+            if self._socket_ended:
+                return
+            if session is None:
+                await self._socket_end()
+                return
+            self._socket_session = session
+            await super().websocket_receive(message)  # type: ignore[misc]
+        except Exception:
+            # handled inline, an error here ended the consumer and uvicorn closed the socket
+            logger.exception("sockets: handling a frame failed")
+            if not self._socket_ended:
+                self._socket_ended = True
+                with contextlib.suppress(Exception):
+                    await self.close(code=1011)  # type: ignore[attr-defined]
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         self._socket_ended = True

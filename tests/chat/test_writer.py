@@ -34,10 +34,10 @@ async def test_sends_that_gathered_are_one_batch_and_stored_when_answered(settin
     prepared = await _prepared(5)
     results = await asyncio.gather(*(writer.submit(p) for p in prepared))
     assert writer.batches == 1
-    assert [(m.text, created) for m, created in results] == [(f"m{i}", True) for i in range(5)]
+    assert [(r.message.text, r.created) for r in results] == [(f"m{i}", True) for i in range(5)]
     # answered after the commit: another connection sees every one
     stored = await sync_to_async(lambda: set(Message.objects.values_list("msg_id", flat=True)))()
-    assert stored == {m.msg_id for m, _ in results}
+    assert stored == {r.message.msg_id for r in results}
     # the next send while nothing is being written is a batch of its own
     (again,) = await _prepared(1)
     await writer.submit(again)
@@ -57,7 +57,7 @@ async def test_a_failed_batch_is_written_one_by_one_and_only_the_bad_one_fails(s
     writer = MessageWriter(asyncio.get_running_loop())
     prepared = await _prepared(3)
     results = await asyncio.gather(*(writer.submit(p) for p in prepared), return_exceptions=True)
-    assert [m.text for m, _ in (results[0], results[2])] == ["m0", "m2"]
+    assert [r.message.text for r in (results[0], results[2])] == ["m0", "m2"]
     assert isinstance(results[1], ApplicationError) and results[1].code == "server_error"
     texts = await sync_to_async(lambda: sorted(Message.objects.values_list("text", flat=True)))()
     assert texts == ["m0", "m2"]

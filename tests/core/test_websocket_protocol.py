@@ -175,3 +175,23 @@ def test_a_chat_burst_is_compressed_once_for_every_socket_of_the_room(asgi_serve
     # five sockets in the room get each of the five frames: compressed once, reused four times
     assert reused >= 5 * 4
     assert compressed < 5 * 5  # not once per frame and socket (acks and presence count too)
+
+
+def test_a_sockets_frames_of_one_turn_leave_in_one_write(server_url):
+    """The app sends the handshake's answer and three frames without pausing: they reach
+    the client in order, whole, from fewer system calls than frames."""
+    counts = websocket_protocol.write_counts
+    asked, made = counts.asked, counts.made
+
+    async def run() -> list[str]:
+        async with websockets.connect(f"{server_url}?w") as ws:
+            received = [await ws.recv() for _ in range(3)]
+            await ws.send("echo me")
+            received.append(await ws.recv())
+            return received
+
+    received = asyncio.run(run())
+    assert received == [BOARD_FRAME, json.dumps({"own": "w" * 1000}), "hello", "echo me"]
+    asked, made = counts.asked - asked, counts.made - made
+    assert asked >= 5  # the 101 answer, three frames, the echo (and the close)
+    assert made <= asked - 3  # the answer and the three frames: one write

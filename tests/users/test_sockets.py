@@ -3,6 +3,7 @@ the real Redis channel layer and the project's ASGI application."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from importlib import import_module
 
@@ -16,7 +17,12 @@ from betthat.asgi import application
 from betthat.routing import websocket_urlpatterns
 from betthat.users import services
 from betthat.users.models import User
-from betthat.users.sockets import SessionBoundConsumerMixin, socket_session_check
+from betthat.users.sockets import (
+    SessionBoundConsumerMixin,
+    SessionChecker,
+    socket_session_check,
+    socket_session_checks,
+)
 from chat import services as chat_services
 from chat.models import Message
 from tests.factories import UserFactory
@@ -183,3 +189,35 @@ def test_every_consumer_is_bound_to_its_session():
     consumers = [pattern.callback.consumer_class for pattern in websocket_urlpatterns]
     assert len(consumers) == 4
     assert all(issubclass(consumer, SessionBoundConsumerMixin) for consumer in consumers), consumers
+
+
+def test_session_checks_of_many_sockets_are_two_queries(django_assert_num_queries):
+    """The per-frame check, batched per event loop (SessionChecker): each socket its own
+    answer, one query for the sessions and one for the users, whatever their number."""
+    users = [UserFactory() for _ in range(3)]
+    keys = [dict(signed_in_browser(u)[1])[b"cookie"].decode().split("=", 1)[1] for u in users]
+    User.objects.filter(pk=users[2].pk).update(status=User.Status.SUSPENDED)
+    identities = [
+        (keys[0], users[0].pk),
+        (keys[1], users[1].pk),
+        (keys[1], users[0].pk),  # another user's session
+        (keys[2], users[2].pk),  # suspended since
+        ("no-such-session", users[0].pk),
+        (None, users[0].pk),
+    ]
+    with django_assert_num_queries(2):
+        answers = socket_session_checks(identities)
+    assert [a is not None for a in answers] == [True, True, False, False, False, False]
+    assert [a.user_id for a in answers[:2]] == [users[0].pk, users[1].pk]
+
+
+async def test_frames_waiting_together_share_one_session_read(lobby):
+    user = await sync_to_async(UserFactory)()
+    _, headers = await sync_to_async(signed_in_browser)(user)
+    session_key = dict(headers)[b"cookie"].decode().split("=", 1)[1]
+    checker = SessionChecker(asyncio.get_running_loop())
+    answers = await asyncio.gather(
+        *(checker.check(session_key, user.pk) for _ in range(5)), checker.check(session_key, user.pk + 1)
+    )
+    assert checker.batches == 1
+    assert [a is not None for a in answers] == [True] * 5 + [False]
