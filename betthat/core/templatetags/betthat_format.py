@@ -34,8 +34,9 @@ def _viewer_zone(context: template.Context) -> str:
     if context.get("user_timezone"):
         return str(context["user_timezone"])
     request = context.get("request")
-    if getattr(request, "time_zone_name", None):
-        return str(request.time_zone_name)
+    zone_name = getattr(request, "time_zone_name", None)
+    if zone_name:
+        return str(zone_name)
     return formatting.timezone_name_for(getattr(request, "user", None))
 
 
