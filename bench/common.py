@@ -340,6 +340,30 @@ def line(
     return text
 
 
+def cpu_reference(seconds: float = 2.0) -> float:
+    """The machine's single-core Python speed, in thousands of rounds a second of a fixed mix
+    of what the server does (a JSON round trip, a sort, Decimal arithmetic, a SHA-256). pgbench
+    (TPC-B, a commit per transaction) is bound by the WAL flush and hardly moves with the CPU,
+    while the product's figures are mostly Python: printed at the start and end of `make bench`
+    so runs on different days (or hosts) can be told apart by their CPU."""
+    import hashlib
+    import json
+    from decimal import Decimal
+
+    payload = {"odds": [1.91, 2.05, 3.4], "stake": "25.00", "legs": list(range(20)), "text": "x" * 200}
+    rounds = 0
+    deadline = time.perf_counter() + seconds
+    began = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for _ in range(50):
+            json.loads(json.dumps(payload))
+            sorted(range(200, 0, -1))
+            (Decimal("25.00") * Decimal("1.9090909") / Decimal(3)).quantize(Decimal("0.01"))
+            hashlib.sha256(b"bet-that" * 64).digest()
+        rounds += 50
+    return rounds / (time.perf_counter() - began) / 1000
+
+
 class Timer:
     def __enter__(self):
         self.start = time.perf_counter()
@@ -353,6 +377,7 @@ __all__ = [
     "SMOKE",
     "Timer",
     "bench_database",
+    "cpu_reference",
     "database_exists",
     "database_url",
     "line",

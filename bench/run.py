@@ -31,6 +31,10 @@ def main(argv: list[str]) -> int:
         )
         env.update({k: env.get(k) or v for k, v in urls.items()})
     failed = []
+    sys.path.insert(0, str(BENCH_DIR.parent))
+    from bench.common import cpu_reference
+
+    print(f"machine CPU reference (one core, Python): {cpu_reference():,.1f} k rounds/s", flush=True)
     try:
         for index, suite in enumerate(suites, 1):
             print(f"\n=== [{index}/{len(suites)}] bench/{suite} ===", flush=True)
@@ -39,6 +43,7 @@ def main(argv: list[str]) -> int:
             print(f"=== bench/{suite} done in {time.monotonic() - began:.0f}s (exit {result.returncode}) ===")
             if result.returncode != 0:
                 failed.append(suite)
+        print(f"\nmachine CPU reference at the end: {cpu_reference():,.1f} k rounds/s", flush=True)
     finally:
         if started:
             from betthat import embedded
