@@ -27,6 +27,7 @@ from betthat.core.db import binding_cursor
 from betthat.core.errors import ApplicationError, NotFound, PermissionDenied
 from betthat.users.models import User
 from betthat.users.selectors import user_public_name, user_public_names
+from betthat.users.timezones import zone_for
 from chat import limits, links, presence, realtime, selectors
 from chat.models import REACTIONS, Message, MessageKey, Mute, Reaction, Report, Room
 from chat.serializers import message_frame
@@ -109,6 +110,13 @@ def _active_mutes(pairs: set[tuple[int, int]], *, now: datetime) -> dict[tuple[i
     }
 
 
+def _clock(when: datetime, user: User) -> str:
+    """`when` as the user reads it: the time in their zone, with the zone's abbreviation
+    (the frame's `until` stays UTC, as the API does)."""
+    local = when.astimezone(zone_for(user))
+    return f"{local:%H:%M} {local.tzname()}"
+
+
 def ensure_can_write(*, user: User, room: Room, now: datetime | None = None) -> None:
     """Only active, verified users who are not self-excluded or muted write, in open rooms."""
     now = now or timezone.now()
@@ -131,7 +139,7 @@ def _ensure_can_write(user: User, room: Room, *, now: datetime, mute: Mute | Non
     if mute is not None:
         where = "in this room" if mute.room_id else "in every room"
         raise PermissionDenied(
-            f"You are muted {where} until {mute.until:%H:%M} UTC."
+            f"You are muted {where} until {_clock(mute.until, user)}."
             + (f" Reason: {mute.reason}" if mute.reason else ""),
             code="muted",
             details={"until": mute.until.isoformat(), "room": room.slug if mute.room_id else None},
@@ -708,7 +716,7 @@ def user_mute(*, staff: User, user: User, minutes: int, room: Room | None = None
         user.pk,
         {
             "kind": "chat.muted",
-            "message": f"You are muted {'in ' + room.title if room else 'in chat'} until {mute.until:%H:%M} UTC.",
+            "message": f"You are muted {'in ' + room.title if room else 'in chat'} until {_clock(mute.until, user)}.",
             "until": mute.until.isoformat(),
         },
     )

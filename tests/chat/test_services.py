@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -320,6 +321,23 @@ def test_mute_in_a_room_or_everywhere(lobby, user, moderator):
     assert services.message_post(user=user, room=lobby, text="back")[1]
     actions = [r["action"] for r in audit_read("chat") if r.get("user_id") == user.pk]
     assert actions == ["mute", "mute", "unmute", "unmute"]
+
+
+def test_a_mute_says_until_when_in_the_users_own_zone(lobby, moderator):
+    user = UserFactory(timezone="America/New_York")
+    mute = services.user_mute(staff=moderator, user=user, room=lobby, minutes=90, reason="spam")
+    local = mute.until.astimezone(ZoneInfo("America/New_York"))
+    with pytest.raises(ApplicationError) as problem:
+        services.message_post(user=user, room=lobby, text="hi")
+    assert f"until {local:%H:%M} {local.tzname()}." in problem.value.message
+    assert "UTC" not in problem.value.message
+    assert problem.value.details["until"] == mute.until.isoformat()  # the frame's value stays UTC
+    unzoned = UserFactory(timezone="")
+    services.user_mute(staff=moderator, user=unzoned, room=lobby, minutes=90)
+    assert _codes(lambda: services.message_post(user=unzoned, room=lobby, text="hi")) == "muted"
+    with pytest.raises(ApplicationError) as problem:
+        services.message_post(user=unzoned, room=lobby, text="hi")
+    assert problem.value.message.endswith(" UTC.")
 
 
 def test_closed_rooms_refuse_messages(user):
