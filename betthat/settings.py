@@ -409,13 +409,13 @@ SPECTACULAR_SETTINGS = api_settings.SPECTACULAR
 # the benchmark's own server turns it on.
 BENCH_NOOP_API = env.bool("BENCH_NOOP_API", default=False)
 
-# Celery: Redis broker, three queues; tasks that move money are acks_late.
+# Celery: Redis broker, five queues (betthat/celery.py); tasks that move money are acks_late.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES_NAMES = ("default", "odds", "settlement", "closing")
+CELERY_TASK_QUEUES_NAMES = ("default", "odds", "settlement", "closing", "email")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # The outbox asks a worker to relay right after a commit (off in benchmarks and some tests).
 OUTBOX_NUDGE = env.bool("OUTBOX_NUDGE", default=True)

@@ -87,6 +87,26 @@ def processes(host: str, port: int, web_workers: int) -> dict[str, list[str]]:
             "--hostname",
             "closing@%h",
         ],
+        # Notification emails too: a settlement run owes one per bet, and on the main worker a
+        # deposit's webhook would wait behind them. Threads: the work is waiting on the mail server.
+        "mail": [
+            str(BIN / "celery"),
+            "-A",
+            "betthat",
+            "worker",
+            "-Q",
+            "email",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "4",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            "mail@%h",
+        ],
         "beat": [
             str(BIN / "celery"),
             "-A",

@@ -19,8 +19,8 @@ Celery worker, each printed beside pgbench's TPC-B-like rate on the same Postgre
    worker (solo pool, the `settlement` queue) runs `settle_due_bets_task`; bets settled/s
    from the task's start until none is pending. Target: >= 120% of pgbench.
 3. Kick-off: BENCH_KICKOFF (5,000 then 100,000) open bets on one event that starts; the
-   workers of scripts/run.py (one on default/odds/settlement, concurrency 2, and one on the
-   `closing` queue) run `capture_closing_lines_task`; the time until every bet has its CLV
+   workers of scripts/run.py (one on default/odds/settlement, concurrency 2, one on the
+   `closing` queue and one on `email`) run `capture_closing_lines_task`; the time until every bet has its CLV
    decided, and meanwhile a sandbox deposit every BENCH_DEPOSIT_EVERY seconds and its time
    from `wallet_deposit_start` and the checkout's "Pay" until credited (the sandbox's
    webhooks are delivered 0.3 s after "Pay" by a task on the default queue). Targets: < 5 s / < 60 s, deposits p99 < 2 s.
@@ -682,18 +682,17 @@ def kickoff_once(run: str, bettors, count: int) -> None:
 
 def bench_kickoff(run: str) -> None:
     bettors = make_bettors(f"{run}k", SIDE_BETTORS)
-    # The workers of scripts/run.py: payments and settlement on one, the capture on its own.
+    # The workers of scripts/run.py: payments and settlement on one, the capture and the
+    # notification emails (a settlement run owes one per bet) each on their own.
     main_worker = start_worker("default,odds,settlement", ["--concurrency", "2"], "main")
+    started = [main_worker]
     try:
-        closing_worker = start_worker("closing", ["--pool", "solo"], "closing")
-    except RuntimeError:
-        stop_workers(main_worker)
-        raise
-    try:
+        started.append(start_worker("closing", ["--pool", "solo"], "closing"))
+        started.append(start_worker("email", ["--pool", "threads", "--concurrency", "4"], "mail"))
         for count in KICKOFF:
             kickoff_once(run, bettors, count)
     finally:
-        stop_workers(main_worker, closing_worker)
+        stop_workers(*started)
 
 
 def main() -> int:

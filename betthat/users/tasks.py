@@ -1,4 +1,5 @@
-"""Celery tasks of the users app (queue "default"): thin, take ids, safe to run twice."""
+"""Celery tasks of the users app (queue "email", its own worker: a burst of owed emails never
+holds up payments on "default"): thin, take ids, safe to run twice."""
 
 from __future__ import annotations
 

@@ -86,7 +86,7 @@ class Processes:
         self._spawn(
             "worker",
             [
-                sys.executable, "-m", "celery", "-A", "betthat", "worker", "-Q", "default,odds,settlement",
+                sys.executable, "-m", "celery", "-A", "betthat", "worker", "-Q", "default,odds,settlement,email",
                 "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
                 "-n", f"chaos-{uuid.uuid4().hex[:6]}@%h",
             ],

@@ -16,12 +16,14 @@ ROUTES = {
     "betting.tasks.settle_due_bets_task": "settlement",
     "edges.tasks.expire_edges_task": "odds",
     "wallet.tasks.deliver_sandbox_webhooks_task": "default",
+    "betthat.users.tasks.send_notification_email_task": "email",
+    "betthat.users.tasks.send_due_notification_emails_task": "email",
 }
 
 
 def test_every_queue_is_bound_by_a_routing_key_of_its_own():
     keys = {name: queue.routing_key for name, queue in app.amqp.queues.items()}
-    assert set(keys) == {"default", "odds", "settlement", "closing"}
+    assert set(keys) == {"default", "odds", "settlement", "closing", "email"}
     assert keys == {name: name for name in keys}
 
 

@@ -48,7 +48,7 @@ def test_celery_queues_and_money_tasks_acks_late():
     import betthat.core.tasks  # noqa: F401  (registers the tasks)
     from betthat.celery import app
 
-    assert {q.name for q in app.conf.task_queues} == {"default", "odds", "settlement", "closing"}
+    assert {q.name for q in app.conf.task_queues} == {"default", "odds", "settlement", "closing", "email"}
     assert app.conf.task_reject_on_worker_lost is True
     relay = app.tasks["betthat.core.tasks.relay_outbox_task"]
     assert relay.acks_late is True
