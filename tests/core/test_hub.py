@@ -109,3 +109,75 @@ async def test_a_socket_joining_a_room_as_the_last_one_leaves_stays_subscribed()
     assert joining.frames == ['{"type":"x"}'] and leaving.frames == []
     await hub.leave("test.room", joining)
     await hub.leave("test.other", elsewhere)
+
+
+class _Recorder(HubMember):
+    """A member that records its frames; `gate`, when set, makes its sends wait (a socket
+    whose buffer is full); `broken` makes them fail (a socket gone meanwhile)."""
+
+    def __init__(self, gate: asyncio.Event | None = None, broken: bool = False) -> None:
+        self.frames: list[str] = []
+        self.gate, self.broken = gate, broken
+
+    async def hub_deliver(self, topic: str, frame: str) -> None:
+        if self.broken:
+            raise ConnectionResetError("gone")
+        if self.gate is not None:
+            await self.gate.wait()
+        self.frames.append(frame)
+
+
+def _hub_with(topic: str, members: list[HubMember]):
+    from betthat.core.hub import Hub
+
+    hub = Hub(asyncio.get_running_loop())
+    channel = hub_channel(topic).encode()
+    hub.topics[channel] = topic
+    hub.members[topic] = set(members)
+    return hub, [{"type": "message", "channel": channel, "data": f"frame {i}".encode()} for i in range(3)]
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_writable_sockets_get_their_frames_in_order_without_a_task_each():
+    loop = asyncio.get_running_loop()
+    made = []
+    loop.set_task_factory(lambda loop, coro, **kw: made.append(coro) or asyncio.Task(coro, loop=loop, **kw))
+    try:
+        sockets = [_Recorder() for _ in range(100)]
+        hub, batch = _hub_with("t.writable", sockets)
+        await hub._dispatch(batch)
+    finally:
+        loop.set_task_factory(None)
+    assert all(s.frames == ["frame 0", "frame 1", "frame 2"] for s in sockets)
+    assert hub.delivered == 300
+    assert made == []  # before: a task for each of the 100 sockets
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_a_waiting_socket_does_not_hold_up_the_others_and_gets_its_frames_in_order(caplog):
+    gate = asyncio.Event()
+    slow, broken, others = _Recorder(gate), _Recorder(broken=True), [_Recorder() for _ in range(5)]
+    hub, batch = _hub_with("t.slow", [slow, broken, *others])
+    dispatch = asyncio.ensure_future(hub._dispatch(batch))
+    await asyncio.sleep(0.05)
+    assert all(s.frames == ["frame 0", "frame 1", "frame 2"] for s in others)
+    assert slow.frames == [] and not dispatch.done()  # the batch ends when every socket has it
+    gate.set()
+    await asyncio.wait_for(dispatch, timeout=2)
+    assert slow.frames == ["frame 0", "frame 1", "frame 2"]
+    assert broken.frames == [] and "a delivery failed: ConnectionResetError('gone')" in caplog.text
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_a_waiting_delivery_cancelled_with_the_hub_ends_cleanly():
+    gate = asyncio.Event()
+    slow = _Recorder(gate)
+    hub, batch = _hub_with("t.cancel", [slow])
+    dispatch = asyncio.ensure_future(hub._dispatch(batch))
+    await asyncio.sleep(0.05)
+    dispatch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dispatch
+    gate.set()
+    await asyncio.sleep(0.01)
+    assert slow.frames == []
