@@ -480,7 +480,10 @@ class PersonOutputSerializer(serializers.Serializer):
     handle = serializers.CharField()
     display_name = serializers.CharField()
     bio = serializers.CharField()
-    similarity = serializers.FloatField()
+    similarity = serializers.FloatField(
+        allow_null=True,
+        help_text="pg_trgm word similarity, 0 to 1; null where the server has no pg_trgm (a plain match)",
+    )
     url = serializers.SerializerMethodField()
 
     def get_url(self, profile) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import F, FloatField, Min, Q, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -567,10 +567,12 @@ def profile_search(*, query: str) -> QuerySet[Profile]:
     text = profile_search_query(query)
     prefix = text.lower().replace(" ", "_")
     if not _has_trigrams():
-        # A server without pg_trgm (the embedded one has no contrib): a plain match, by handle.
+        # A server without pg_trgm (the embedded one has no contrib): a plain match, by
+        # handle, and no similarity to tell (null, as the API documents).
         return (
             profiles_publicly_visible()
             .filter(Q(handle__icontains=prefix) | Q(display_name__icontains=text))
+            .annotate(similarity=Value(None, output_field=FloatField()))
             .order_by("handle")
         )
     return (

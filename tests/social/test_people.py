@@ -168,3 +168,17 @@ def test_a_display_name_is_cleaned_and_limited():
         services.profile_update(user=user, display_name="x" * 51)
     assert refused.value.details == {"display_name": ["At most 50 characters (51 given)."]}
     assert Profile.objects.get(user=user).display_name == "Ada Lovelace"
+
+
+def test_without_pg_trgm_the_search_is_a_plain_match_with_no_similarity(api_client, monkeypatch):
+    """The embedded server of `make run` has no contrib; the API answered 500 there (the
+    serializer wanted a similarity the plain match has not got). Forced here, so a server
+    with pg_trgm (CI) checks this path too."""
+    monkeypatch.setattr(selectors, "_has_trigrams", lambda: False)
+    person("plain_bob", "Bob Plain")
+    person("someone", "Plainly Named")
+    person("other", "Other")
+    response = api_client.get("/api/v1/people/", {"q": "plain"})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["handle"], r["similarity"]) for r in results] == [("plain_bob", None), ("someone", None)]
