@@ -212,11 +212,11 @@ class Hub:
         # 8% of the server's GIL time under bench/chat, and it put a loop turn between the
         # message and every socket).
         waiting = []
-        for member, frames in outgoing.items():
-            task = _start(_deliver(member, frames))
+        for member, queued in outgoing.items():
+            task = _start(_deliver(member, queued))
             if task is not None:
                 waiting.append(task)
-        self.delivered += sum(len(frames) for frames in outgoing.values())
+        self.delivered += sum(len(queued) for queued in outgoing.values())
         if waiting:
             for result in await asyncio.gather(*waiting, return_exceptions=True):
                 if isinstance(result, Exception):
