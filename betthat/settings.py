@@ -242,6 +242,9 @@ CHAT_ALLOWED_LINK_DOMAINS = env.list("CHAT_ALLOWED_LINK_DOMAINS", default=[])
 CHAT_HISTORY_PAGE = env.int("CHAT_HISTORY_PAGE", default=50)
 CHAT_PRESENCE_TTL_SEC = env.int("CHAT_PRESENCE_TTL_SEC", default=45)
 CHAT_SOCKET_FRAMES_PER_SEC = env.int("CHAT_SOCKET_FRAMES_PER_SEC", default=10)
+# Live frames queued behind a socket whose send waits (a client that reads slowly or not at
+# all) before the hub closes it with 1013 and it reconnects (betthat/core/hub.py).
+HUB_SLOW_SOCKET_FRAMES = env.int("HUB_SLOW_SOCKET_FRAMES", default=256)
 CHAT_MAX_FRAME_BYTES = env.int("CHAT_MAX_FRAME_BYTES", default=4096)
 # Demo bettors (seed_demo's accounts) say a line now and then; only they ever speak.
 CHAT_DEMO_CHATTER = env.bool("CHAT_DEMO_CHATTER", default=DEBUG)

@@ -17,8 +17,10 @@ board's filters) joins with a `render` function: it gets the text and the topic'
 returns the frames and who gets each, so the work is done once per distinct view, not per socket.
 
 Order: Redis delivers one connection's messages in publish order, and the hub sends each
-socket its frames in that order (one socket waiting on a full buffer does not hold up the
-others). Frames published with a number (`realtime.publish_many(..., numbered=True)`) carry
+socket its frames in that order. A socket waiting on a full buffer (a client that reads slowly
+or not at all) holds up nothing else: its frames queue behind its waiting send while the hub
+goes on with the next messages, and past HUB_SLOW_SOCKET_FRAMES queued it is closed with 1013
+(try again later); the page reconnects and reconciles. Frames published with a number (`realtime.publish_many(..., numbered=True)`) carry
 the topic's next `seq`, taken and published in one atomic step, so every process sees one
 order. Delivery is best effort, like everything realtime: the database is the truth and a
 client reconciles from a snapshot (see chat's hello).
@@ -36,6 +38,8 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
+
 from betthat.core import redis as bt_redis
 from betthat.core.channel_layer import cancellation_requested
 
@@ -45,6 +49,10 @@ logger = logging.getLogger(__name__)
 # out to each socket in one delivery instead of one per message and socket.
 DRAIN_AT_ONCE = 500
 SUBSCRIBE_TIMEOUT = 10.0
+# A socket whose send waits (its buffer is full: the client reads slowly or not at all) with
+# more than settings.HUB_SLOW_SOCKET_FRAMES frames queued behind it is closed with this code
+# (try again later) and gets nothing more; its page reconnects and reconciles.
+SLOW_SOCKET_CLOSE_CODE = 1013
 
 
 def hub_channel(topic: str) -> str:
@@ -78,6 +86,12 @@ class Hub:
         self.task: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
         self.delivered = 0  # frames handed to sockets (tests and diagnostics)
+        # Sockets whose send waits, each with the frames queued behind it (in order), and the
+        # tasks that finish them; sockets closed for being too slow.
+        self.waiting: dict[HubMember, list[tuple[str, str]]] = {}
+        self.catching_up: set[asyncio.Future[None]] = set()
+        self.dropped: weakref.WeakSet[HubMember] = weakref.WeakSet()
+        self.slow_socket_frames: int = settings.HUB_SLOW_SOCKET_FRAMES
 
     async def join(self, topic: str, member: HubMember, *, render: Render | None = None) -> None:
         """Add `member` to `topic`; returns once this process is subscribed to it, so every
@@ -205,27 +219,62 @@ class Hub:
                     outgoing.setdefault(member, []).append((topic, frame))
         if not outgoing:
             return
-        # Every socket at once, each one's frames in order: a send waits while its socket's
-        # buffer is full, and one slow reader must not hold up the sockets after it. A send
-        # to a writable socket completes without suspending, so each socket's delivery is run
-        # here until it first waits; only one that does becomes a task (a task per socket was
-        # 8% of the server's GIL time under bench/chat, and it put a loop turn between the
-        # message and every socket).
-        waiting = []
+        # Each socket its frames in order, and no socket waits for another. A send to a
+        # writable socket completes without suspending, so each socket's delivery runs here
+        # until it first waits (a task per socket was 8% of the server's GIL time under
+        # bench/chat). One that waits (its buffer is full) is finished by a task of its own,
+        # and the frames of later batches queue behind it; the next batch is read at once, so
+        # a client that stops reading never holds up the process's other sockets.
         for member, queued in outgoing.items():
-            task = _start(_deliver(member, queued))
-            if task is not None:
-                waiting.append(task)
+            if member in self.dropped:
+                continue
+            backlog = self.waiting.get(member)
+            if backlog is not None:
+                backlog.extend(queued)
+                if len(backlog) > self.slow_socket_frames:
+                    self._drop(member)
+                continue
+            started = _start(_deliver(member, queued))
+            if started is not None:
+                self.waiting[member] = []
+                follow = asyncio.ensure_future(self._catch_up(member, started))
+                self.catching_up.add(follow)
+                follow.add_done_callback(self.catching_up.discard)
         self.delivered += sum(len(queued) for queued in outgoing.values())
-        if waiting:
-            for result in await asyncio.gather(*waiting, return_exceptions=True):
-                if isinstance(result, Exception):
-                    logger.info("hub: a delivery failed: %r", result)
+
+    async def _catch_up(self, member: HubMember, started: asyncio.Future[Any]) -> None:
+        """Finish `member`'s delivery that had to wait, then the frames queued behind it."""
+        try:
+            await _logged(started)
+            while backlog := self.waiting.get(member):
+                self.waiting[member] = []
+                await _logged(_deliver(member, backlog))
+        finally:
+            self.waiting.pop(member, None)
+
+    def _drop(self, member: HubMember) -> None:
+        """A socket too slow to keep up: nothing more for it, and closed (when its buffer lets
+        the close through, or when the server's ping timeout ends it)."""
+        logger.warning("hub: a socket fell %d frames behind; closing it", self.slow_socket_frames)
+        self.dropped.add(member)
+        self.waiting[member] = []
+        close = getattr(member, "close", None)
+        if close is not None:
+            closing = asyncio.ensure_future(_logged(close(code=SLOW_SOCKET_CLOSE_CODE)))
+            self.catching_up.add(closing)
+            closing.add_done_callback(self.catching_up.discard)
 
 
 async def _deliver(member: HubMember, frames: list[tuple[str, str]]) -> None:
     for topic, frame in frames:
         await member.hub_deliver(topic, frame)
+
+
+async def _logged(awaitable: Any) -> None:
+    try:
+        await awaitable
+    except Exception as error:  # a socket that went away meanwhile, mostly
+        logger.info("hub: a delivery failed: %r", error)
 
 
 def _start(coro: Any) -> asyncio.Future[Any] | None:

@@ -153,31 +153,49 @@ async def test_writable_sockets_get_their_frames_in_order_without_a_task_each():
     assert made == []  # before: a task for each of the 100 sockets
 
 
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
 @pytest.mark.django_db(transaction=False)
-async def test_a_waiting_socket_does_not_hold_up_the_others_and_gets_its_frames_in_order(caplog):
+async def test_a_waiting_socket_holds_up_neither_the_others_nor_the_next_batch(caplog):
     gate = asyncio.Event()
     slow, broken, others = _Recorder(gate), _Recorder(broken=True), [_Recorder() for _ in range(5)]
     hub, batch = _hub_with("t.slow", [slow, broken, *others])
-    dispatch = asyncio.ensure_future(hub._dispatch(batch))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(hub._dispatch(batch[:2]), timeout=1)  # before: waited for the slow one
+    await asyncio.wait_for(hub._dispatch(batch[2:]), timeout=1)
     assert all(s.frames == ["frame 0", "frame 1", "frame 2"] for s in others)
-    assert slow.frames == [] and not dispatch.done()  # the batch ends when every socket has it
+    assert slow.frames == [] and list(hub.waiting[slow]) == [("t.slow", "frame 2")]
     gate.set()
-    await asyncio.wait_for(dispatch, timeout=2)
-    assert slow.frames == ["frame 0", "frame 1", "frame 2"]
+    await _settle()
+    assert slow.frames == ["frame 0", "frame 1", "frame 2"]  # its own order, after the others
+    assert hub.waiting == {} and not hub.catching_up
     assert broken.frames == [] and "a delivery failed: ConnectionResetError('gone')" in caplog.text
 
 
+class _Closable(_Recorder):
+    def __init__(self, gate: asyncio.Event) -> None:
+        super().__init__(gate)
+        self.closed_with: list[int] = []
+
+    async def close(self, code: int) -> None:
+        self.closed_with.append(code)
+
+
 @pytest.mark.django_db(transaction=False)
-async def test_a_waiting_delivery_cancelled_with_the_hub_ends_cleanly():
+async def test_a_socket_too_far_behind_is_closed_and_gets_nothing_more(caplog):
     gate = asyncio.Event()
-    slow = _Recorder(gate)
-    hub, batch = _hub_with("t.cancel", [slow])
-    dispatch = asyncio.ensure_future(hub._dispatch(batch))
-    await asyncio.sleep(0.05)
-    dispatch.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await dispatch
+    stuck, reader = _Closable(gate), _Recorder()
+    hub, batch = _hub_with("t.stuck", [stuck, reader])
+    hub.slow_socket_frames = 4
+    for _ in range(3):  # 9 frames: the first batch in flight, then 6 queued behind it (> 4)
+        await asyncio.wait_for(hub._dispatch(batch), timeout=1)
+    await _settle()
+    assert stuck.closed_with == [1013] and "fell 4 frames behind; closing it" in caplog.text
+    assert len(reader.frames) == 9
+    await asyncio.wait_for(hub._dispatch(batch), timeout=1)
     gate.set()
-    await asyncio.sleep(0.01)
-    assert slow.frames == []
+    await _settle()
+    assert stuck.frames == ["frame 0", "frame 1", "frame 2"]  # the delivery in flight, no more
+    assert hub.waiting == {} and len(reader.frames) == 12

@@ -58,6 +58,7 @@ def two_servers(transactional_db):
         CONN_MAX_AGE="0",
         LOG_LEVEL="WARNING",
         CHAT_RATE_MESSAGES="1000",  # twenty sends in a row: the path, not the limit
+        HUB_SLOW_SOCKET_FRAMES="32",  # a stuck client is cut after fewer frames (less to send)
     )
     started: list[tuple[subprocess.Popen, int]] = []
     try:
@@ -175,5 +176,43 @@ def test_chat_feed_and_notifications_reach_sockets_on_both_processes(two_servers
             assert {f["type"] for f in extra} <= {"presence"}, (name, extra)
             await ws.close()
         await sender.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_client_that_stops_reading_holds_up_no_other_socket_and_is_closed(two_servers):
+    """Before: the hub waited for every socket of a batch before reading the next, so one
+    client that stopped reading (a backgrounded phone) stalled every socket of the process
+    until the server's ping timeout ended it. Now the others get everything at once, and the
+    stuck one is closed with 1013 (try again later) once it falls HUB_SLOW_SOCKET_FRAMES (32
+    on these servers) behind. 200 frames of 80 kB: more than the kernel's socket buffers hold."""
+    bob = UserFactory()
+    cookie = session_cookie_for(bob)
+    port = two_servers[0]
+    count = 200
+    noise = os.urandom(40_000).hex()  # 80 kB a frame that permessage-deflate can't shrink much
+
+    async def scenario() -> None:
+        stuck, _ = await _socket(port, "/ws/notifications/", cookie)
+        reader, _ = await _socket(port, "/ws/notifications/", cookie)
+        stuck.transport.pause_reading()  # stops reading: the server's buffer for it fills
+
+        def publish() -> None:
+            for n in range(count):
+                realtime.notify(bob.pk, {"kind": "bulk", "n": n, "message": noise})
+            assert realtime.flush(timeout=30)
+
+        await asyncio.to_thread(publish)
+        seen = await _frames(reader, "notification", count, timeout=30)
+        assert [f["payload"]["n"] for f in seen] == list(range(count))
+        stuck.transport.resume_reading()
+        got = []
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                got.append(json.loads(await asyncio.wait_for(stuck.recv(), timeout=30)))
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        numbers = [f["payload"]["n"] for f in got if f["type"] == "notification"]
+        assert numbers == list(range(len(numbers))) and len(numbers) < count  # in order, then cut
+        await reader.close()
 
     asyncio.run(scenario())
