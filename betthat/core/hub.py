@@ -127,7 +127,11 @@ class Hub:
         self.renderers.pop(topic, None)
         self.confirmations.pop(topic, None)
         if not self.members:
-            self._stop()
+            # returns once the subscription has ended, as `join` returns once it has begun
+            # (the listener closes its connection as it ends, bounded there)
+            listener = self._stop()
+            if listener is not None and listener is not asyncio.current_task():
+                await asyncio.wait({listener})
             return
         async with self.lock:
             if topic in self.members or self.pubsub is None:  # joined again meanwhile
@@ -147,13 +151,16 @@ class Hub:
             self.task = self.loop.create_task(self._listen(self.client, self.pubsub))
         return self.pubsub
 
-    def _stop(self) -> None:
-        """No socket left: end the subscription (a later join starts a new one)."""
-        if self.task is not None:
-            self.task.cancel()
+    def _stop(self) -> asyncio.Task[None] | None:
+        """No socket left: end the subscription (a later join starts a new one); the
+        listener's task, cancelled, if there was one."""
+        listener = self.task
+        if listener is not None:
+            listener.cancel()
         self.task = self.pubsub = self.client = None
         self.topics.clear()
         self.unconfirmed.clear()
+        return listener
 
     async def _listen(self, client: Any, pubsub: Any) -> None:
         try:
@@ -228,24 +235,28 @@ class Hub:
         for member, queued in outgoing.items():
             if member in self.dropped:
                 continue
+            self.delivered += len(queued)
             backlog = self.waiting.get(member)
             if backlog is not None:
                 backlog.extend(queued)
                 if len(backlog) > self.slow_socket_frames:
                     self._drop(member)
                 continue
-            started = _start(_deliver(member, queued))
-            if started is not None:
+            rest = _start(_deliver(member, queued))
+            if rest is not None:
                 self.waiting[member] = []
-                follow = asyncio.ensure_future(self._catch_up(member, started))
-                self.catching_up.add(follow)
-                follow.add_done_callback(self.catching_up.discard)
-        self.delivered += sum(len(queued) for queued in outgoing.values())
+                self._keep(self._catch_up(member, rest))
 
-    async def _catch_up(self, member: HubMember, started: asyncio.Future[Any]) -> None:
+    def _keep(self, coro: Any) -> None:
+        """Run `coro` as a task the hub holds on to until it ends."""
+        task = asyncio.ensure_future(coro)
+        self.catching_up.add(task)
+        task.add_done_callback(self.catching_up.discard)
+
+    async def _catch_up(self, member: HubMember, rest: _Resumed) -> None:
         """Finish `member`'s delivery that had to wait, then the frames queued behind it."""
         try:
-            await _logged(started)
+            await _logged(rest)
             while backlog := self.waiting.get(member):
                 self.waiting[member] = []
                 await _logged(_deliver(member, backlog))
@@ -260,9 +271,7 @@ class Hub:
         self.waiting[member] = []
         close = getattr(member, "close", None)
         if close is not None:
-            closing = asyncio.ensure_future(_logged(close(code=SLOW_SOCKET_CLOSE_CODE)))
-            self.catching_up.add(closing)
-            closing.add_done_callback(self.catching_up.discard)
+            self._keep(_logged(close(code=SLOW_SOCKET_CLOSE_CODE)))
 
 
 async def _deliver(member: HubMember, frames: list[tuple[str, str]]) -> None:
@@ -270,29 +279,33 @@ async def _deliver(member: HubMember, frames: list[tuple[str, str]]) -> None:
         await member.hub_deliver(topic, frame)
 
 
+def _failed(error: Exception) -> None:
+    logger.info("hub: a delivery failed: %r", error)  # a socket that went away meanwhile, mostly
+
+
 async def _logged(awaitable: Any) -> None:
     try:
         await awaitable
-    except Exception as error:  # a socket that went away meanwhile, mostly
-        logger.info("hub: a delivery failed: %r", error)
+    except Exception as error:
+        _failed(error)
 
 
-def _start(coro: Any) -> asyncio.Future[Any] | None:
+def _start(coro: Any) -> _Resumed | None:
     """Run `coro` in this task until it first suspends: None if it finished by then (its
-    error, if any, logged), else a task that carries it on from where it waits."""
+    error, if any, logged), else the awaitable that carries it on from where it waits."""
     try:
         waits_on = coro.send(None)
     except StopIteration:
         return None
-    except Exception as error:  # a socket that went away meanwhile, mostly
-        logger.info("hub: a delivery failed: %r", error)
+    except Exception as error:
+        _failed(error)
         return None
-    return asyncio.ensure_future(_Resumed(coro, waits_on))
+    return _Resumed(coro, waits_on)
 
 
 class _Resumed:
-    """Awaiting this finishes a coroutine already run up to its first suspension: the task
-    first waits on what the coroutine yielded there, then drives it as `await` would."""
+    """Awaiting this finishes a coroutine already run up to its first suspension: the awaiting
+    task first waits on what the coroutine yielded there, then drives it as `await` would."""
 
     __slots__ = ("coro", "first")
 

@@ -153,9 +153,9 @@ async def test_writable_sockets_get_their_frames_in_order_without_a_task_each():
     assert made == []  # before: a task for each of the 100 sockets
 
 
-async def _settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
+async def _caught_up(hub) -> None:
+    """Until every delivery that had to wait (and every close) has ended."""
+    await asyncio.wait_for(asyncio.gather(*hub.catching_up), timeout=1)
 
 
 @pytest.mark.django_db(transaction=False)
@@ -168,7 +168,7 @@ async def test_a_waiting_socket_holds_up_neither_the_others_nor_the_next_batch(c
     assert all(s.frames == ["frame 0", "frame 1", "frame 2"] for s in others)
     assert slow.frames == [] and list(hub.waiting[slow]) == [("t.slow", "frame 2")]
     gate.set()
-    await _settle()
+    await _caught_up(hub)
     assert slow.frames == ["frame 0", "frame 1", "frame 2"]  # its own order, after the others
     assert hub.waiting == {} and not hub.catching_up
     assert broken.frames == [] and "a delivery failed: ConnectionResetError('gone')" in caplog.text
@@ -178,9 +178,11 @@ class _Closable(_Recorder):
     def __init__(self, gate: asyncio.Event) -> None:
         super().__init__(gate)
         self.closed_with: list[int] = []
+        self.closed = asyncio.Event()
 
     async def close(self, code: int) -> None:
         self.closed_with.append(code)
+        self.closed.set()
 
 
 @pytest.mark.django_db(transaction=False)
@@ -191,11 +193,11 @@ async def test_a_socket_too_far_behind_is_closed_and_gets_nothing_more(caplog):
     hub.slow_socket_frames = 4
     for _ in range(3):  # 9 frames: the first batch in flight, then 6 queued behind it (> 4)
         await asyncio.wait_for(hub._dispatch(batch), timeout=1)
-    await _settle()
+    await asyncio.wait_for(stuck.closed.wait(), timeout=1)
     assert stuck.closed_with == [1013] and "fell 4 frames behind; closing it" in caplog.text
     assert len(reader.frames) == 9
     await asyncio.wait_for(hub._dispatch(batch), timeout=1)
     gate.set()
-    await _settle()
+    await _caught_up(hub)
     assert stuck.frames == ["frame 0", "frame 1", "frame 2"]  # the delivery in flight, no more
     assert hub.waiting == {} and len(reader.frames) == 12
