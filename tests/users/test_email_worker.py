@@ -4,12 +4,12 @@ burst of owed emails (a settlement run owes one per bet) never holds up a deposi
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from betthat.core.outbox import relay_outbox
+from betthat.ops.selectors import queue_depths
 from betthat.users.models import EmailNotification
+from tests.conftest import wait_until
 from tests.factories import UserFactory
 from tests.wallet.factories import fund_user
 
@@ -20,18 +20,20 @@ def _statuses(user) -> list[str]:
     return list(EmailNotification.objects.filter(user=user).values_list("status", flat=True))
 
 
+def _depth(queue: str) -> int:
+    return next(q["depth"] for q in queue_depths() if q["name"] == queue)
+
+
 def test_an_owed_email_is_sent_by_the_email_worker_and_never_by_the_main_one(settings, celery_worker_process):
     settings.OUTBOX_NUDGE = False  # the test relays itself; nothing else on the queues
     celery_worker_process(queues="default,odds,settlement")
     user = UserFactory()
     fund_user(user, 5_000)
     relay_outbox()  # the deposit's event: one owed email, its task queued on commit
+    # the task waits in the email queue, which the main worker does not read
+    assert _depth("email") == 1 and _depth("default") == 0
     assert _statuses(user) == ["pending"]
-    time.sleep(2)
-    assert _statuses(user) == ["pending"]  # the main worker does not take it
 
     celery_worker_process(queues="email", extra=["--pool", "threads", "--concurrency", "4", "-n", "mail@%h"])
-    deadline = time.monotonic() + 20
-    while _statuses(user) != ["sent"] and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _statuses(user) == ["sent"]
+    wait_until(lambda: _statuses(user) == ["sent"], timeout=20, what="the email worker to send it")
+    assert _depth("email") == 0
