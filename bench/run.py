@@ -22,8 +22,8 @@ def main(argv: list[str]) -> int:
         suites = [s for s in suites if s in wanted]
     env = dict(os.environ)
     started: list[str] = []
+    sys.path.insert(0, str(BENCH_DIR.parent))
     if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
-        sys.path.insert(0, str(BENCH_DIR.parent))
         from betthat import embedded
 
         urls, started = embedded.start_missing(
@@ -31,7 +31,6 @@ def main(argv: list[str]) -> int:
         )
         env.update({k: env.get(k) or v for k, v in urls.items()})
     failed = []
-    sys.path.insert(0, str(BENCH_DIR.parent))
     from bench.common import cpu_reference
 
     print(f"machine CPU reference (one core, Python): {cpu_reference():,.1f} k rounds/s", flush=True)
