@@ -27,10 +27,16 @@ def pytest_load_initial_conftests(
     from betthat import embedded
 
     embedded.start_for_entry_point()
-    # The suite's audit trail goes to a directory of its own (shared by its xdist workers and
-    # the Celery workers it starts), never into .data/audit of the app beside it.
+    # The suite's audit trail goes to a directory of its own, never into .data/audit of the
+    # app beside it, and each xdist worker (with the Celery workers and servers it starts) to
+    # a subdirectory of its own, as it has its own Redis prefix: a test that read a stream's
+    # last line read another worker's at times.
     if "AUDIT_ROOT" not in os.environ:
         os.environ["AUDIT_ROOT"] = os.environ[_AUDIT_ROOT_MADE] = tempfile.mkdtemp(prefix="betthat-audit-")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    made = os.environ.get(_AUDIT_ROOT_MADE)
+    if worker and made and os.environ["AUDIT_ROOT"] == made:
+        os.environ["AUDIT_ROOT"] = os.path.join(made, worker)
     return (yield)
 
 
